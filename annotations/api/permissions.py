@@ -1,0 +1,43 @@
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.permissions import BasePermission
+from rest_framework.throttling import SimpleRateThrottle
+
+from annotations.roles import is_admin, is_astronomer, volunteer_from_request
+
+
+class IsAstronomer(BasePermission):
+    message = "This needs an astronomer account."
+
+    def has_permission(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            raise NotAuthenticated("This needs an astronomer account: sign in, or send an API token.")
+        return is_astronomer(request.user)
+
+
+class IsAdmin(BasePermission):
+    message = "This needs an admin account."
+
+    def has_permission(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            raise NotAuthenticated("This needs an admin account: sign in, or send an API token.")
+        return is_admin(request.user)
+
+
+class VolunteerSubmitThrottle(SimpleRateThrottle):
+    """Per volunteer (user or anonymous session)."""
+
+    scope = "volunteer_submit"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": volunteer_from_request(request).key}
+
+
+class AnonymousAddressSubmitThrottle(SimpleRateThrottle):
+    """Per address, for anonymous submitters only: new sessions cost nothing, addresses do."""
+
+    scope = "anon_address_submit"
+
+    def get_cache_key(self, request, view):
+        if request.user and request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

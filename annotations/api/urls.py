@@ -1,0 +1,22 @@
+from django.urls import path
+from rest_framework.authtoken.views import obtain_auth_token
+
+from . import views
+
+urlpatterns = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("queue/next/", views.QueueNextView.as_view(), name="api-queue-next"),
+    path("classifications/", views.ClassificationListCreateView.as_view(), name="api-classifications"),
+    path("cutouts/", views.CutoutListView.as_view(), name="api-cutouts"),
+    path("cutouts/upload/", views.CutoutUploadView.as_view(), name="api-cutout-upload"),
+    path("cutouts/<int:pk>/", views.CutoutDetailView.as_view(), name="api-cutout"),
+    path("cutouts/<int:pk>/contours/", views.CutoutContoursView.as_view(), name="api-cutout-contours"),
+    path("cutouts/<int:pk>/pixels/", views.CutoutPixelsView.as_view(), name="api-cutout-pixels"),
+    path("surveys/", views.SurveyListCreateView.as_view(), name="api-surveys"),
+    path("workflows/", views.WorkflowListCreateView.as_view(), name="api-workflows"),
+    path("workflows/<int:pk>/", views.WorkflowDetailView.as_view(), name="api-workflow"),
+    path("workflows/<int:pk>/retire/", views.WorkflowRetireView.as_view(), name="api-workflow-retire"),
+    path("subject-status/", views.SubjectStatusListView.as_view(), name="api-subject-status"),
+    path("jobs/", views.JobCreateView.as_view(), name="api-jobs"),
+    path("jobs/<uuid:pk>/", views.JobDetailView.as_view(), name="api-job"),
+]

@@ -1,0 +1,341 @@
+"""REST API views: thin, input serializer -> one service or selector -> output serializer."""
+
+from django.db import transaction
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotations import ingestion, ml, selectors, services
+from annotations.errors import InvalidInput, TooLarge
+from annotations.job_dispatch import job_start
+from annotations.models import Classification, SubjectWorkflowStatus, Survey, Workflow
+from annotations.queue import queue_next_subject
+from annotations.roles import is_astronomer, volunteer_from_request
+
+from .permissions import AnonymousAddressSubmitThrottle, IsAstronomer, VolunteerSubmitThrottle
+from .serializers import (
+    ClassificationCreateSerializer,
+    ClassificationSerializer,
+    CutoutAstronomerSerializer,
+    CutoutSerializer,
+    CutoutUploadSerializer,
+    JobCreateSerializer,
+    JobSerializer,
+    QueueNextSerializer,
+    RetireSerializer,
+    SubjectStatusSerializer,
+    SurveySerializer,
+    WorkflowCreateSerializer,
+    WorkflowSerializer,
+)
+
+
+def _bool_param(request, name):
+    value = request.query_params.get(name)
+    if value is None or value == "":
+        return None
+    if value.lower() in {"1", "true", "yes"}:
+        return True
+    if value.lower() in {"0", "false", "no"}:
+        return False
+    raise InvalidInput(f"{name} must be true or false, not {value!r}", field=name)
+
+
+def _int_param(request, name, required=False):
+    value = request.query_params.get(name)
+    if value in (None, ""):
+        if required:
+            raise InvalidInput(f"the {name} query parameter is required", field=name)
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidInput(f"{name} must be an integer, not {value!r}", field=name)
+
+
+class QueueNextView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("workflow", int, required=True, description="workflow id")],
+        responses=QueueNextSerializer,
+        summary="The next subject for this volunteer (leased to them until classified or expired)",
+    )
+    def get(self, request):
+        workflow = selectors.workflow_get(workflow_id=_int_param(request, "workflow", required=True))
+        status_row = queue_next_subject(workflow_id=workflow.pk, volunteer=volunteer_from_request(request))
+        body = {"workflow": workflow.pk, "workflow_version": workflow.version_label}
+        if status_row is None:
+            body.update(subject=None, classification_count=None, detail="No subjects left for you in this workflow.")
+        else:
+            body.update(
+                subject=CutoutSerializer(status_row.subject, context={"request": request}).data,
+                classification_count=status_row.classification_count,
+            )
+        return Response(body)
+
+
+class ClassificationListCreateView(generics.GenericAPIView):
+    serializer_class = ClassificationSerializer
+    throttle_classes = [VolunteerSubmitThrottle, AnonymousAddressSubmitThrottle]
+
+    def get_throttles(self):
+        return super().get_throttles() if self.request.method == "POST" else []
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("workflow", int),
+            OpenApiParameter("subject", int),
+            OpenApiParameter("mine", bool, description="only this volunteer's (default for non-astronomers)"),
+        ],
+        responses=ClassificationSerializer(many=True),
+    )
+    def get(self, request):
+        rows = Classification.objects.select_related("workflow_version").order_by("id")
+        if not is_astronomer(request.user) or _bool_param(request, "mine"):
+            rows = rows.filter(volunteer_key=volunteer_from_request(request).key)
+        for name in ("workflow", "subject"):
+            value = _int_param(request, name)
+            if value is not None:
+                rows = rows.filter(**{f"{name}_id": value})
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(ClassificationSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=ClassificationCreateSerializer,
+        responses={201: ClassificationSerializer, 200: ClassificationSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="retries with the same key store nothing new",
+            )
+        ],
+        summary="Submit a classification (stored exactly once per idempotency key)",
+    )
+    def post(self, request):
+        payload = ClassificationCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        classification, created = services.classification_create(
+            workflow_id=data["workflow"],
+            subject_id=data["subject"],
+            volunteer=volunteer_from_request(request),
+            annotations=data["annotations"],
+            workflow_version=data.get("workflow_version"),
+            started_at=data.get("started_at"),
+            finished_at=data.get("finished_at"),
+            user_agent=request.headers.get("User-Agent", ""),
+            metadata=data.get("metadata") or {},
+            idempotency_key=request.headers.get("Idempotency-Key") or data.get("idempotency_key"),
+        )
+        return Response(
+            ClassificationSerializer(classification).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class CutoutListView(generics.ListAPIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("survey", str, description="survey name or id"),
+            OpenApiParameter("workflow", int),
+            OpenApiParameter("retired", bool, description="retired (in the workflow, or in any)"),
+            OpenApiParameter("synthetic", bool),
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_serializer_class(self):
+        return CutoutAstronomerSerializer if is_astronomer(self.request.user) else CutoutSerializer
+
+    def get_queryset(self):
+        request = self.request
+        return selectors.cutout_list(
+            survey=request.query_params.get("survey"),
+            workflow=_int_param(request, "workflow"),
+            retired=_bool_param(request, "retired"),
+            synthetic=_bool_param(request, "synthetic"),
+        )
+
+
+class CutoutDetailView(APIView):
+    @extend_schema(responses=CutoutAstronomerSerializer)
+    def get(self, request, pk):
+        cutout = selectors.cutout_get(cutout_id=pk)
+        serializer = CutoutAstronomerSerializer if is_astronomer(request.user) else CutoutSerializer
+        return Response(serializer(cutout, context={"request": request}).data)
+
+
+class CutoutContoursView(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Radio contour polylines in raster pixel coordinates")
+    def get(self, request, pk):
+        cutout = selectors.cutout_get(cutout_id=pk)
+        response = Response({"width": cutout.width, "height": cutout.height, "levels": cutout.contours})
+        response["Cache-Control"] = "public, max-age=86400"
+        return response
+
+
+class CutoutPixelsView(APIView):
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        summary="Normalised pixels, little-endian uint16, raster order (X-Width, X-Height headers)",
+    )
+    def get(self, request, pk):
+        cutout = selectors.cutout_get(cutout_id=pk)
+        with cutout.pixels.open("rb") as handle:
+            response = HttpResponse(handle.read(), content_type="application/octet-stream")
+        response["X-Width"], response["X-Height"] = str(cutout.width), str(cutout.height)
+        response["Cache-Control"] = "public, max-age=86400"
+        return response
+
+
+class CutoutUploadView(APIView):
+    permission_classes = [IsAstronomer]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request=CutoutUploadSerializer,
+        responses={201: CutoutAstronomerSerializer},
+        summary="Upload one FITS, PNG or JPEG cutout (astronomers)",
+    )
+    def post(self, request):
+        from django.conf import settings
+
+        payload = CutoutUploadSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        upload = data["file"]
+        if upload.size > settings.RGZ_MAX_UPLOAD_BYTES:
+            raise TooLarge(f"{upload.name}: {upload.size} bytes is over the {settings.RGZ_MAX_UPLOAD_BYTES}-byte limit")
+        raw = upload.read()
+        try:
+            prepared = ml.prepare_cutout(ml.read_cutout_image(raw), source_bytes=raw)
+        except ml.ImageReadError as exc:
+            raise InvalidInput(f"{upload.name}: {exc}", field="file")
+        with transaction.atomic():
+            survey = ingestion.survey_get_or_create(name=data["survey"])
+            subject_set = ingestion._target_subject_set(survey, None, data.get("workflow"))
+            cutout = ingestion.cutout_create(
+                survey=survey,
+                name=data.get("name") or upload.name.rsplit(".", 1)[0],
+                prepared=prepared,
+                ra_deg=data.get("ra_deg"),
+                dec_deg=data.get("dec_deg"),
+                metadata={"file": upload.name, **({"label": data["label"]} if data.get("label") else {})},
+                subject_set=subject_set,
+            )
+        return Response(CutoutAstronomerSerializer(cutout, context={"request": request}).data, status=201)
+
+
+class SurveyListCreateView(generics.ListCreateAPIView):
+    queryset = Survey.objects.all()
+    serializer_class = SurveySerializer
+
+    def get_permissions(self):
+        return [IsAstronomer()] if self.request.method == "POST" else [AllowAny()]
+
+
+class WorkflowListCreateView(APIView):
+    def get_permissions(self):
+        return [IsAstronomer()] if self.request.method == "POST" else [AllowAny()]
+
+    @extend_schema(responses=WorkflowSerializer(many=True))
+    def get(self, request):
+        return Response(WorkflowSerializer(Workflow.objects.filter(active=True), many=True).data)
+
+    @extend_schema(request=WorkflowCreateSerializer, responses={201: WorkflowSerializer})
+    def post(self, request):
+        payload = WorkflowCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        with transaction.atomic():
+            workflow = services.workflow_create(
+                display_name=data["display_name"],
+                description=data["description"],
+                tasks=data["tasks"],
+                strings=data["strings"],
+                retirement_count=data["retirement_count"],
+            )
+            for subject_set_id in data["subject_sets"]:
+                subject_set = workflow.subject_sets.model.objects.filter(pk=subject_set_id).first()
+                if subject_set is None:
+                    raise InvalidInput(f"subject set {subject_set_id} does not exist", field="subject_sets")
+                services.workflow_link_subject_set(workflow=workflow, subject_set=subject_set)
+        return Response(WorkflowSerializer(workflow).data, status=201)
+
+
+class WorkflowDetailView(APIView):
+    @extend_schema(responses=WorkflowSerializer)
+    def get(self, request, pk):
+        return Response(WorkflowSerializer(selectors.workflow_get(workflow_id=pk)).data)
+
+
+class SubjectStatusListView(generics.ListAPIView):
+    serializer_class = SubjectStatusSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("workflow", int),
+            OpenApiParameter("subject", int),
+            OpenApiParameter("retired", bool),
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        rows = SubjectWorkflowStatus.objects.order_by("workflow_id", "subject_id")
+        for name in ("workflow", "subject"):
+            value = _int_param(self.request, name)
+            if value is not None:
+                rows = rows.filter(**{f"{name}_id": value})
+        retired = _bool_param(self.request, "retired")
+        if retired is not None:
+            rows = rows.filter(retired_at__isnull=not retired)
+        return rows
+
+
+class WorkflowRetireView(APIView):
+    permission_classes = [IsAstronomer]
+
+    @extend_schema(request=RetireSerializer, responses=SubjectStatusSerializer, summary="Retire a subject by hand")
+    def post(self, request, pk):
+        payload = RetireSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        workflow = selectors.workflow_get(workflow_id=pk)
+        subject = selectors.cutout_get(cutout_id=payload.validated_data["subject"])
+        status_row = services.subject_retire(
+            workflow=workflow, subject=subject, reason=payload.validated_data["reason"]
+        )
+        return Response(SubjectStatusSerializer(status_row).data)
+
+
+class JobCreateView(APIView):
+    permission_classes = [IsAstronomer]
+
+    @extend_schema(
+        request=JobCreateSerializer,
+        responses={202: JobSerializer},
+        summary="Start an ingestion job on a worker (paths must be readable by the workers)",
+    )
+    def post(self, request):
+        payload = JobCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        job = job_start(
+            kind=payload.validated_data["kind"], parameters=payload.validated_data["parameters"], user=request.user
+        )
+        return Response(JobSerializer(job).data, status=202)
+
+
+class JobDetailView(APIView):
+    @extend_schema(responses=JobSerializer, summary="A job's state and progress")
+    def get(self, request, pk):
+        return Response(JobSerializer(selectors.job_get(job_id=pk)).data)

@@ -1,0 +1,332 @@
+"""Ingestion: image files, survey mosaics and the demo survey become cutouts (subjects).
+
+Each cutout is written in its own transaction, so a bad file is reported and skipped while
+everything else (and everything stored before) stays; files written for a cutout whose row
+failed are removed again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils.text import slugify
+
+from . import ml
+from .catalogues import CatalogueRow, read_catalogue
+from .errors import Conflict, InvalidInput
+from .models import Cutout, Survey, Workflow
+from .services import (
+    expert_classification_create,
+    subject_set_get_or_create,
+    subject_statuses_ensure,
+    workflow_create,
+    workflow_link_subject_set,
+)
+from .workflow_tasks import DEMO_MORPHOLOGY_ANSWERS, demo_workflow_definition
+
+Progress = Callable[[int, int, str], None]
+DEMO_SURVEY = "FIRST demo (firstgalaxydata)"
+DEMO_WORKFLOW = "Radio morphology"
+
+
+@dataclass
+class IngestReport:
+    created: int = 0
+    skipped: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    cutout_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "created": self.created,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "errors": self.errors[:200],
+            "notes": self.notes[:200],
+            "cutout_ids": self.cutout_ids[:1000],
+        }
+
+
+def _no_progress(done: int, total: int, message: str) -> None:
+    return None
+
+
+def survey_get_or_create(*, name: str, **fields) -> Survey:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("a survey needs a name")
+    survey, created = Survey.objects.get_or_create(
+        name=name, defaults={k: v for k, v in fields.items() if v is not None}
+    )
+    if not created:
+        updates = {k: v for k, v in fields.items() if v is not None and getattr(survey, k) != v}
+        if updates:
+            Survey.objects.filter(pk=survey.pk).update(**updates)
+    return survey
+
+
+def cutout_create(
+    *,
+    survey: Survey,
+    name: str,
+    prepared: ml.PreparedCutout,
+    ra_deg: float | None = None,
+    dec_deg: float | None = None,
+    metadata: dict | None = None,
+    subject_set=None,
+    synthetic: bool = False,
+) -> Cutout:
+    """Store one cutout and its files; raises Conflict when the name is taken in this survey."""
+    name = name.strip()[:255]
+    if not name:
+        raise InvalidInput("a cutout needs a name")
+    if Cutout.objects.filter(survey=survey, name=name).exists():
+        raise Conflict(f"{name}: already in survey {survey.name}")
+    image = prepared.image
+    if ra_deg is None or dec_deg is None:
+        centre = image.centre_radec()
+        if centre is not None:
+            ra_deg, dec_deg = centre
+    stem = f"{survey.pk}/{slugify(name)[:80] or 'cutout'}-{uuid.uuid4().hex[:8]}"
+    extension = {"fits": "fits", "png": "png", "jpeg": "jpg"}[image.format]
+    written = []
+    try:
+        for folder, payload, ext in (
+            ("source", prepared.source_bytes, extension),
+            ("png", prepared.png, "png"),
+            ("pixels", prepared.pixels, "u16"),
+        ):
+            written.append(default_storage.save(f"cutouts/{folder}/{stem}.{ext}", ContentFile(payload)))
+        with transaction.atomic():
+            cutout = Cutout.objects.create(
+                survey=survey,
+                name=name,
+                ra_deg=ra_deg,
+                dec_deg=dec_deg,
+                width=image.shape[1],
+                height=image.shape[0],
+                source_format=image.format,
+                source_file=written[0],
+                image=written[1],
+                pixels=written[2],
+                wcs_header=image.wcs_header,
+                metadata=metadata or {},
+                ingest_notes=list(image.notes),
+                contours=prepared.contours,
+                synthetic=synthetic,
+            )
+            if subject_set is not None:
+                cutout.subject_sets.add(subject_set)
+                for workflow in subject_set.workflows.all():
+                    subject_statuses_ensure(workflow=workflow, cutouts=Cutout.objects.filter(pk=cutout.pk))
+    except Exception:
+        for path in written:
+            default_storage.delete(path)
+        raise
+    return cutout
+
+
+def ingest_image_files(
+    *,
+    survey_name: str,
+    paths: list[str],
+    catalogue: str | None = None,
+    subject_set_name: str | None = None,
+    workflow_id: int | None = None,
+    progress: Progress = _no_progress,
+) -> IngestReport:
+    """FITS, PNG or JPEG cutouts from disk; a catalogue gives name, ra, dec and label per file."""
+    files = _expand_paths(paths)
+    rows = _catalogue_by_file(read_catalogue(catalogue)) if catalogue else {}
+    survey = survey_get_or_create(name=survey_name)
+    subject_set = _target_subject_set(survey, subject_set_name, workflow_id)
+    report = IngestReport()
+    progress(0, len(files), f"ingesting {len(files)} file(s) into {survey.name}")
+    for done, path in enumerate(files, start=1):
+        row = rows.get(path.name) or rows.get(path.stem)
+        if rows and row is None:
+            report.notes.append(f"{path}: not in the catalogue; position taken from its WCS if any")
+        _ingest_one(report, survey, subject_set, path, row)
+        progress(done, len(files), f"{path.name}")
+    return report
+
+
+def _ingest_one(report: IngestReport, survey, subject_set, path: Path, row: CatalogueRow | None) -> None:
+    try:
+        raw = path.read_bytes()
+        image = ml.read_cutout_image(raw)
+        prepared = ml.prepare_cutout(image, source_bytes=raw)
+        metadata = {"file": path.name}
+        if row and row.label:
+            metadata["label"] = row.label
+        cutout = cutout_create(
+            survey=survey,
+            name=row.name if row else path.stem,
+            prepared=prepared,
+            ra_deg=row.ra_deg if row else None,
+            dec_deg=row.dec_deg if row else None,
+            metadata=metadata,
+            subject_set=subject_set,
+        )
+    except Conflict as exc:
+        report.skipped += 1
+        report.notes.append(str(exc))
+        return
+    except (ml.ImageReadError, InvalidInput, OSError) as exc:
+        report.failed += 1
+        report.errors.append(f"{path}: {exc}")
+        return
+    report.created += 1
+    report.cutout_ids.append(cutout.pk)
+    report.notes.extend(f"{path.name}: {note}" for note in image.notes)
+
+
+def ingest_mosaic(
+    *,
+    survey_name: str,
+    mosaic: str,
+    catalogue: str,
+    size_arcsec: float,
+    subject_set_name: str | None = None,
+    workflow_id: int | None = None,
+    progress: Progress = _no_progress,
+) -> IngestReport:
+    """Cut each catalogue source out of a FITS mosaic (astropy Cutout2D), keeping its WCS."""
+    if not size_arcsec or size_arcsec <= 0:
+        raise InvalidInput(f"--size must be a positive number of arcseconds, not {size_arcsec}")
+    rows = read_catalogue(catalogue)
+    sources = [ml.SourcePosition(r.name, r.ra_deg, r.dec_deg) for r in rows]
+    try:
+        results = ml.mosaic_cutouts(mosaic, sources, size_arcsec)
+    except ml.ImageReadError as exc:
+        raise InvalidInput(str(exc)) from exc
+    survey = survey_get_or_create(name=survey_name)
+    subject_set = _target_subject_set(survey, subject_set_name, workflow_id)
+    by_name = {r.name: r for r in rows}
+    report = IngestReport()
+    progress(0, len(rows), f"cutting {len(rows)} source(s) from {Path(mosaic).name}")
+    for done, result in enumerate(results, start=1):
+        row = by_name[result.source.name]
+        if result.image is None:
+            report.failed += 1
+            report.errors.append(f"{catalogue} row {row.row} ({row.name}): {result.error}")
+        else:
+            try:
+                cutout = cutout_create(
+                    survey=survey,
+                    name=row.name,
+                    prepared=ml.prepare_cutout(result.image),
+                    ra_deg=row.ra_deg,
+                    dec_deg=row.dec_deg,
+                    metadata={"mosaic": Path(mosaic).name, **({"label": row.label} if row.label else {})},
+                    subject_set=subject_set,
+                )
+                report.created += 1
+                report.cutout_ids.append(cutout.pk)
+            except Conflict as exc:
+                report.skipped += 1
+                report.notes.append(str(exc))
+        progress(done, len(rows), row.name)
+    return report
+
+
+def ingest_demo(*, limit: int | None = None, progress: Progress = _no_progress) -> IngestReport:
+    """The FIRST images of ``firstgalaxydata`` with their literature labels as expert classifications."""
+    survey = survey_get_or_create(
+        name=DEMO_SURVEY,
+        telescope="VLA (FIRST)",
+        frequency_mhz=1400.0,
+        beam_arcsec=5.0,
+        pixel_scale_arcsec=1.8,
+        description="2,158 FIRST radio galaxies labelled FRI / FRII / Compact / Bent in the literature "
+        "(firstgalaxydata, Griese et al. 2023).",
+    )
+    workflow = demo_workflow()
+    subject_set = subject_set_get_or_create(survey=survey, display_name="FIRST demo")
+    if not workflow.subject_sets.filter(pk=subject_set.pk).exists():
+        workflow_link_subject_set(workflow=workflow, subject_set=subject_set)
+    answer_index = {value: i for i, (value, _) in enumerate(DEMO_MORPHOLOGY_ANSWERS)}
+    existing = set(Cutout.objects.filter(survey=survey).values_list("name", flat=True))
+    images = list(ml.demo_images(limit))
+    report = IngestReport()
+    progress(0, len(images), f"loading {len(images)} FIRST images")
+    for done, item in enumerate(images, start=1):
+        if item.name in existing:
+            report.skipped += 1
+        else:
+            image = ml.read_cutout_image(item.png)
+            cutout = cutout_create(
+                survey=survey,
+                name=item.name,
+                prepared=ml.prepare_cutout(image, source_bytes=item.png),
+                ra_deg=item.ra_deg,
+                dec_deg=item.dec_deg,
+                subject_set=subject_set,
+                metadata={"label": item.label, "split": item.split, "catalogue": item.catalogue},
+            )
+            expert_classification_create(
+                workflow=workflow,
+                subject=cutout,
+                annotations=[{"task": "T0", "value": answer_index[item.label]}],
+                source=f"literature:{item.catalogue}",
+            )
+            report.created += 1
+        progress(done, len(images), item.name)
+    return report
+
+
+def demo_workflow() -> Workflow:
+    workflow = Workflow.objects.filter(display_name=DEMO_WORKFLOW).first()
+    if workflow is None:
+        tasks, strings = demo_workflow_definition()
+        workflow = workflow_create(
+            display_name=DEMO_WORKFLOW,
+            tasks=tasks,
+            strings=strings,
+            description="Classify the morphology of FIRST radio sources and describe them in your own words.",
+        )
+    return workflow
+
+
+def _target_subject_set(survey: Survey, name: str | None, workflow_id: int | None):
+    subject_set = subject_set_get_or_create(survey=survey, display_name=name or f"{survey.name} cutouts")
+    if workflow_id is not None:
+        workflow = Workflow.objects.filter(pk=workflow_id).first()
+        if workflow is None:
+            raise InvalidInput(f"workflow {workflow_id} does not exist")
+        workflow_link_subject_set(workflow=workflow, subject_set=subject_set)
+    return subject_set
+
+
+def _expand_paths(paths: list[str]) -> list[Path]:
+    files: list[Path] = []
+    for text in paths:
+        path = Path(text)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InvalidInput(f"{path}: no such file or folder")
+    if not files:
+        raise InvalidInput("no files to ingest")
+    return files
+
+
+def _catalogue_by_file(rows: list[CatalogueRow]) -> dict[str, CatalogueRow]:
+    return {(row.file or row.name): row for row in rows}
+
+
+INGESTORS: dict[str, Callable[..., IngestReport]] = {
+    "ingest_images": ingest_image_files,
+    "ingest_fits": ingest_mosaic,
+    "ingest_demo": ingest_demo,
+}

@@ -1,0 +1,24 @@
+"""Starting background jobs: a job row, then a Celery task once the row is committed."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from .errors import NotFound
+from .ingestion import INGESTORS
+from .models import Job
+from .tasks import run_job
+
+
+@transaction.atomic
+def job_start(*, kind: str, parameters: dict, user=None) -> Job:
+    if kind not in INGESTORS:
+        raise NotFound(f"unknown job kind {kind!r}")
+    job = Job.objects.create(kind=kind, parameters=parameters, created_by=user if user and user.pk else None)
+
+    def send():
+        result = run_job.delay(str(job.pk))
+        Job.objects.filter(pk=job.pk).update(celery_task_id=result.id or "")
+
+    transaction.on_commit(send)
+    return job

@@ -1,0 +1,77 @@
+"""The bridge from the annotations app to mlcore: files and rows in, arrays and bytes out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from mlcore.contours import contour_levels, contour_paths
+from mlcore.cutouts import SourcePosition, cut_sources, open_mosaic, to_fits_bytes
+from mlcore.datasets import LabelledImage, iter_firstgalaxydata
+from mlcore.io import ImageLimits, ImageReadError, SkyImage, read_image, sniff_format
+from mlcore.render import pixels_u16, render_png
+
+__all__ = [
+    "ImageReadError",
+    "LabelledImage",
+    "PreparedCutout",
+    "SkyImage",
+    "SourcePosition",
+    "demo_images",
+    "mosaic_cutouts",
+    "prepare_cutout",
+    "read_cutout_image",
+    "sniff_format",
+]
+
+
+@dataclass
+class PreparedCutout:
+    """Everything stored for one cutout, computed once at ingestion."""
+
+    image: SkyImage
+    source_bytes: bytes
+    png: bytes
+    pixels: bytes
+    contours: list
+
+
+def image_limits() -> ImageLimits:
+    return ImageLimits(max_bytes=settings.RGZ_MAX_UPLOAD_BYTES)
+
+
+def read_cutout_image(source: str | bytes) -> SkyImage:
+    return read_image(source, limits=image_limits())
+
+
+def prepare_cutout(image: SkyImage, source_bytes: bytes | None = None) -> PreparedCutout:
+    """Render the display PNG, the 16-bit pixels for in-browser stretching, and the contours."""
+    if source_bytes is None:
+        source_bytes = to_fits_bytes(image)
+    levels = contour_levels(image.data)
+    return PreparedCutout(
+        image=image,
+        source_bytes=source_bytes,
+        png=render_png(image.data),
+        pixels=pixels_u16(image.data),
+        contours=contour_paths(image.data, levels),
+    )
+
+
+def mosaic_cutouts(path: str, sources: list[SourcePosition], size_arcsec: float):
+    """Open the mosaic now (raising ImageReadError for a bad file) and return a generator of
+    CutoutResult, one per source; the mosaic is memory-mapped, never read whole."""
+    data, wcs, notes = open_mosaic(path)
+
+    def results():
+        for result in cut_sources(data, wcs, sources, size_arcsec):
+            if result.image is not None:
+                result.image.notes.extend(notes)
+            yield result
+
+    return results()
+
+
+def demo_images(limit: int | None = None):
+    return iter_firstgalaxydata(limit=limit)

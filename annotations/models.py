@@ -1,0 +1,248 @@
+"""Surveys, cutouts (Zooniverse "subjects"), workflows, classifications and the queue's state.
+
+Meanings follow Zooniverse's so that exports and imports map one to one.
+"""
+
+import random
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+UNRANKED = -1e300  # queue priority of a subject without one: after every ranked subject
+
+
+def _random_key() -> float:
+    return random.random()
+
+
+class Survey(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    telescope = models.CharField(max_length=100, blank=True)
+    frequency_mhz = models.FloatField(null=True, blank=True)
+    beam_arcsec = models.FloatField(null=True, blank=True, help_text="FWHM of the restoring beam")
+    pixel_scale_arcsec = models.FloatField(null=True, blank=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class SubjectSet(models.Model):
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="subject_sets")
+    display_name = models.CharField(max_length=200)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["survey", "display_name"], name="unique_subject_set_name")]
+
+    def __str__(self):
+        return self.display_name
+
+
+class Cutout(models.Model):
+    """One radio-source image shown to volunteers: a Zooniverse subject."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="cutouts")
+    subject_sets = models.ManyToManyField(SubjectSet, related_name="cutouts", blank=True)
+    name = models.CharField(max_length=255)
+    ra_deg = models.FloatField(null=True, blank=True)
+    dec_deg = models.FloatField(null=True, blank=True)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    source_format = models.CharField(max_length=8)  # fits, png, jpeg
+    source_file = models.FileField(upload_to="cutouts/source/", max_length=255)
+    image = models.FileField(upload_to="cutouts/png/", max_length=255)  # rendered for display
+    pixels = models.FileField(upload_to="cutouts/pixels/", max_length=255)  # uint16, for in-browser stretch
+    wcs_header = models.TextField(blank=True)
+    metadata = models.JSONField(default=dict, blank=True)  # shown to volunteers and astronomers
+    ingest_notes = models.JSONField(default=list, blank=True)
+    contours = models.JSONField(default=list, blank=True)
+    # Hidden metadata, used for ranking and never shown to volunteers.
+    complexity = models.FloatField(null=True, blank=True)
+    model_scores = models.JSONField(default=dict, blank=True)
+    priority = models.FloatField(null=True, blank=True)
+    synthetic = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["survey", "name"], name="unique_cutout_name_per_survey")]
+
+    def __str__(self):
+        return f"{self.survey.name}/{self.name}"
+
+
+class Workflow(models.Model):
+    """What volunteers are asked about a subject set; its tasks are versioned."""
+
+    display_name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+    prioritized = models.BooleanField(default=True)
+    retirement = models.JSONField(default=dict, blank=True)
+    subject_sets = models.ManyToManyField(SubjectSet, related_name="workflows", blank=True)
+    version_major = models.PositiveIntegerField(default=1)
+    version_minor = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def version_label(self) -> str:
+        return f"{self.version_major}.{self.version_minor}"
+
+    @property
+    def retirement_limit(self) -> int | None:
+        """Classifications after which a subject retires; None for ``never_retire``."""
+        rule = self.retirement or {}
+        if rule.get("criteria") == "never_retire":
+            return None
+        return int(rule.get("options", {}).get("count", settings.RGZ_DEFAULT_RETIREMENT_COUNT))
+
+
+class WorkflowVersion(models.Model):
+    """A frozen copy of a workflow's tasks; major changes with tasks, minor with wording."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="versions")
+    major = models.PositiveIntegerField()
+    minor = models.PositiveIntegerField()
+    first_task = models.CharField(max_length=20, default="T0")
+    tasks = models.JSONField(default=dict)
+    strings = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["workflow", "major", "minor"]
+        constraints = [models.UniqueConstraint(fields=["workflow", "major", "minor"], name="unique_workflow_version")]
+
+    def __str__(self):
+        return f"{self.workflow_id} v{self.label}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+
+class RetirementReason(models.TextChoices):
+    CLASSIFICATION_COUNT = "classification_count"
+    FLAGGED = "flagged"
+    NOTHING_HERE = "nothing_here"
+    CONSENSUS = "consensus"
+    HUMAN = "human"
+    OTHER = "other"
+
+
+class SubjectWorkflowStatus(models.Model):
+    """A subject's progress in one workflow; the row the queue locks."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="subject_statuses")
+    subject = models.ForeignKey(Cutout, on_delete=models.CASCADE, related_name="workflow_statuses")
+    classification_count = models.PositiveIntegerField(default=0)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    retirement_reason = models.CharField(max_length=32, choices=RetirementReason.choices, blank=True)
+    # A copy of the subject's priority (UNRANKED when it has none) and a random rank, so the
+    # queue reads one index in order on SQLite and PostgreSQL alike.
+    priority = models.FloatField(default=UNRANKED)
+    random_key = models.FloatField(default=_random_key)
+
+    class Meta:
+        verbose_name_plural = "subject workflow statuses"
+        constraints = [models.UniqueConstraint(fields=["workflow", "subject"], name="unique_subject_workflow_status")]
+        indexes = [models.Index(fields=["workflow", "retired_at", "-priority", "random_key"], name="queue_order")]
+
+    def __str__(self):
+        return f"{self.subject_id} in {self.workflow_id}: {self.classification_count}"
+
+
+class QueueLease(models.Model):
+    """A subject handed to a volunteer and not yet classified; it holds a slot until it expires."""
+
+    status = models.ForeignKey(SubjectWorkflowStatus, on_delete=models.CASCADE, related_name="leases")
+    volunteer_key = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["status", "volunteer_key"], name="one_lease_per_volunteer")]
+        indexes = [
+            models.Index(fields=["status", "expires_at"], name="lease_by_status"),
+            models.Index(fields=["volunteer_key", "expires_at"], name="lease_by_volunteer"),
+        ]
+
+
+class Classification(models.Model):
+    """One volunteer's answers for one subject, in Zooniverse's annotation shape."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.PROTECT, related_name="classifications")
+    workflow_version = models.ForeignKey(WorkflowVersion, on_delete=models.PROTECT, related_name="classifications")
+    subject = models.ForeignKey(Cutout, on_delete=models.CASCADE, related_name="classifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="classifications"
+    )
+    session_key = models.CharField(max_length=64, blank=True)
+    volunteer_key = models.CharField(max_length=64)
+    annotations = models.JSONField(default=list)
+    metadata = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    gold_standard = models.BooleanField(default=False)
+    expert = models.BooleanField(default=False)
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workflow", "subject", "volunteer_key"], name="one_classification_per_volunteer"
+            )
+        ]
+        indexes = [models.Index(fields=["workflow", "subject"], name="classification_by_subject")]
+
+    def __str__(self):
+        return f"classification {self.pk} of {self.subject_id}"
+
+
+class Job(models.Model):
+    """A long piece of background work (ingestion, ...) and its progress, for pages and the CLI."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=50)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    celery_task_id = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.kind} {self.status} {self.done}/{self.total}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}

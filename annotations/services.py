@@ -1,0 +1,274 @@
+"""Writes: workflows, subject sets, classifications and retirement."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .errors import Conflict, InvalidInput, NotFound
+from .models import (
+    UNRANKED,
+    Classification,
+    Cutout,
+    QueueLease,
+    RetirementReason,
+    SubjectSet,
+    SubjectWorkflowStatus,
+    Survey,
+    Workflow,
+    WorkflowVersion,
+)
+from .roles import Volunteer
+from .workflow_tasks import validate_annotations, validate_task_definitions
+
+
+@transaction.atomic
+def workflow_create(
+    *,
+    display_name: str,
+    tasks: dict,
+    strings: dict,
+    first_task: str = "T0",
+    retirement_count: int = 15,
+    description: str = "",
+    prioritized: bool = True,
+) -> Workflow:
+    validate_task_definitions(tasks, strings)
+    if retirement_count < 1:
+        raise InvalidInput("the retirement count must be at least 1")
+    workflow = Workflow.objects.create(
+        display_name=display_name,
+        description=description,
+        prioritized=prioritized,
+        retirement={"criteria": "classification_count", "options": {"count": retirement_count}},
+    )
+    WorkflowVersion.objects.create(
+        workflow=workflow, major=1, minor=1, first_task=first_task, tasks=tasks, strings=strings
+    )
+    return workflow
+
+
+@transaction.atomic
+def workflow_update_tasks(*, workflow: Workflow, tasks: dict, strings: dict) -> WorkflowVersion:
+    """New version: major when the tasks change, minor when only the wording does."""
+    validate_task_definitions(tasks, strings)
+    workflow = Workflow.objects.select_for_update().get(pk=workflow.pk)
+    current = WorkflowVersion.objects.get(workflow=workflow, major=workflow.version_major, minor=workflow.version_minor)
+    if current.tasks != tasks:
+        workflow.version_major += 1
+        workflow.version_minor = 1
+    elif current.strings != strings:
+        workflow.version_minor += 1
+    else:
+        return current
+    workflow.save(update_fields=["version_major", "version_minor"])
+    return WorkflowVersion.objects.create(
+        workflow=workflow,
+        major=workflow.version_major,
+        minor=workflow.version_minor,
+        first_task=current.first_task,
+        tasks=tasks,
+        strings=strings,
+    )
+
+
+@transaction.atomic
+def subject_set_get_or_create(*, survey: Survey, display_name: str) -> SubjectSet:
+    subject_set, _ = SubjectSet.objects.get_or_create(survey=survey, display_name=display_name)
+    return subject_set
+
+
+@transaction.atomic
+def workflow_link_subject_set(*, workflow: Workflow, subject_set: SubjectSet) -> int:
+    """Link a subject set and queue its subjects; returns how many subjects joined the queue."""
+    workflow.subject_sets.add(subject_set)
+    return subject_statuses_ensure(workflow=workflow, cutouts=subject_set.cutouts.all())
+
+
+def subject_statuses_ensure(*, workflow: Workflow, cutouts) -> int:
+    existing = set(SubjectWorkflowStatus.objects.filter(workflow=workflow).values_list("subject_id", flat=True))
+    new = [
+        SubjectWorkflowStatus(workflow=workflow, subject_id=c.pk, priority=queue_priority(c.priority))
+        for c in cutouts.only("pk", "priority")
+        if c.pk not in existing
+    ]
+    SubjectWorkflowStatus.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+    return len(new)
+
+
+@transaction.atomic
+def cutout_set_priority(*, cutout: Cutout, priority: float | None) -> None:
+    """Set a subject's queue priority (higher is served first); None returns it to random order."""
+    Cutout.objects.filter(pk=cutout.pk).update(priority=priority)
+    SubjectWorkflowStatus.objects.filter(subject=cutout).update(priority=queue_priority(priority))
+
+
+def queue_priority(priority: float | None) -> float:
+    return UNRANKED if priority is None else float(priority)
+
+
+def resolve_version(workflow: Workflow, label: str | None) -> WorkflowVersion:
+    """The version a classification was made with ("major.minor"); the current one when omitted."""
+    if not label:
+        major, minor = workflow.version_major, workflow.version_minor
+    else:
+        try:
+            major_text, minor_text = str(label).split(".")
+            major, minor = int(major_text), int(minor_text)
+        except ValueError:
+            raise InvalidInput(
+                f"workflow_version must look like 'major.minor', not {label!r}", field="workflow_version"
+            )
+    version = WorkflowVersion.objects.filter(workflow=workflow, major=major, minor=minor).first()
+    if version is None:
+        raise InvalidInput(f"workflow {workflow.pk} has no version {major}.{minor}", field="workflow_version")
+    return version
+
+
+def classification_create(
+    *,
+    workflow_id: int,
+    subject_id: int,
+    volunteer: Volunteer,
+    annotations,
+    workflow_version: str | None = None,
+    started_at: datetime | None = None,
+    finished_at: datetime | None = None,
+    user_agent: str = "",
+    metadata: dict | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[Classification, bool]:
+    """Store one classification exactly once; returns it and whether it is new.
+
+    A retried request with the same idempotency key returns the stored row. The subject's
+    status row is locked while counting, so no subject takes more classifications than its
+    workflow's retirement limit, whatever the concurrency.
+    """
+    if idempotency_key:
+        stored = Classification.objects.filter(idempotency_key=idempotency_key).first()
+        if stored is not None:
+            return _same_request(stored, volunteer, subject_id), False
+    try:
+        return _classification_insert(
+            workflow_id=workflow_id,
+            subject_id=subject_id,
+            volunteer=volunteer,
+            annotations=annotations,
+            workflow_version=workflow_version,
+            started_at=started_at,
+            finished_at=finished_at,
+            user_agent=user_agent,
+            metadata=metadata or {},
+            idempotency_key=idempotency_key,
+        )
+    except IntegrityError:
+        # A concurrent retry of the same request won the race: hand back its row.
+        stored = Classification.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None
+        if stored is None:
+            raise Conflict("this volunteer has already classified this subject")
+        return _same_request(stored, volunteer, subject_id), False
+
+
+def _same_request(stored: Classification, volunteer: Volunteer, subject_id: int) -> Classification:
+    if stored.volunteer_key != volunteer.key or stored.subject_id != subject_id:
+        raise Conflict("this idempotency key was already used for a different classification")
+    return stored
+
+
+@transaction.atomic
+def _classification_insert(
+    *,
+    workflow_id,
+    subject_id,
+    volunteer,
+    annotations,
+    workflow_version,
+    started_at,
+    finished_at,
+    user_agent,
+    metadata,
+    idempotency_key,
+) -> tuple[Classification, bool]:
+    workflow = Workflow.objects.filter(pk=workflow_id).first()
+    if workflow is None:
+        raise NotFound(f"workflow {workflow_id} does not exist", field="workflow")
+    version = resolve_version(workflow, workflow_version)
+    cleaned = validate_annotations(annotations, version.tasks)
+    status = SubjectWorkflowStatus.objects.select_for_update().filter(workflow=workflow, subject_id=subject_id).first()
+    if status is None:
+        if Cutout.objects.filter(pk=subject_id).exists():
+            raise InvalidInput(f"subject {subject_id} is not in workflow {workflow_id}", field="subject")
+        raise NotFound(f"subject {subject_id} does not exist", field="subject")
+    if status.retired_at is not None:
+        raise Conflict(
+            f"subject {subject_id} is retired ({status.retirement_reason}); its classification was not stored"
+        )
+    previous = Classification.objects.filter(
+        workflow=workflow, subject_id=subject_id, volunteer_key=volunteer.key
+    ).first()
+    if previous is not None:
+        if idempotency_key and previous.idempotency_key == idempotency_key:
+            return previous, False
+        raise Conflict("this volunteer has already classified this subject")
+    classification = Classification.objects.create(
+        workflow=workflow,
+        workflow_version=version,
+        subject_id=subject_id,
+        user_id=volunteer.user_id,
+        session_key=volunteer.session_key,
+        volunteer_key=volunteer.key,
+        annotations=cleaned,
+        metadata=metadata,
+        started_at=started_at,
+        finished_at=finished_at or timezone.now(),
+        user_agent=(user_agent or "")[:512],
+        idempotency_key=idempotency_key or None,
+    )
+    status.classification_count += 1
+    fields = ["classification_count"]
+    limit = workflow.retirement_limit
+    if limit is not None and status.classification_count >= limit:
+        status.retired_at = timezone.now()
+        status.retirement_reason = RetirementReason.CLASSIFICATION_COUNT
+        fields += ["retired_at", "retirement_reason"]
+    status.save(update_fields=fields)
+    QueueLease.objects.filter(status=status, volunteer_key=volunteer.key).delete()
+    return classification, True
+
+
+@transaction.atomic
+def subject_retire(
+    *, workflow: Workflow, subject: Cutout, reason: str = RetirementReason.HUMAN
+) -> SubjectWorkflowStatus:
+    if reason not in RetirementReason.values:
+        raise InvalidInput(f"unknown retirement reason {reason!r}")
+    status = SubjectWorkflowStatus.objects.select_for_update().filter(workflow=workflow, subject=subject).first()
+    if status is None:
+        raise NotFound(f"subject {subject.pk} is not in workflow {workflow.pk}")
+    if status.retired_at is None:
+        status.retired_at = timezone.now()
+        status.retirement_reason = reason
+        status.save(update_fields=["retired_at", "retirement_reason"])
+    return status
+
+
+@transaction.atomic
+def expert_classification_create(*, workflow: Workflow, subject: Cutout, annotations: list, source: str) -> bool:
+    """A label from the literature or an expert: stored and flagged, not counted towards retirement."""
+    version = resolve_version(workflow, None)
+    _, created = Classification.objects.get_or_create(
+        workflow=workflow,
+        subject=subject,
+        volunteer_key=f"expert:{source}"[:64],
+        defaults={
+            "workflow_version": version,
+            "annotations": validate_annotations(annotations, version.tasks),
+            "expert": True,
+            "gold_standard": True,
+            "finished_at": timezone.now(),
+            "metadata": {"source": source},
+        },
+    )
+    return created

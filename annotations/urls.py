@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("classify/<int:workflow_id>/", views.classify, name="classify-workflow"),
+    path("classify/", views.home, name="classify"),
+    path("jobs/<uuid:job_id>/", views.job_detail, name="job"),
+    path("desk/", views.astronomer_desk, name="desk"),
+]

@@ -1,0 +1,70 @@
+"""Server-rendered pages: the volunteer's classify page, job progress, the astronomers' desk."""
+
+from django.contrib.auth.decorators import login_required, user_passes_test
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+from . import selectors
+from .errors import DomainError
+from .models import Job, Survey, Workflow
+from .roles import is_astronomer, volunteer_from_request
+from .workflow_tasks import answer_labels, task_text
+
+
+def home(request):
+    workflow = Workflow.objects.filter(active=True).order_by("id").first()
+    if workflow is None:
+        return render(request, "annotations/empty.html", status=200)
+    return redirect("classify", workflow_id=workflow.pk)
+
+
+@ensure_csrf_cookie
+def classify(request, workflow_id: int):
+    try:
+        workflow = selectors.workflow_get(workflow_id=workflow_id)
+    except DomainError:
+        raise Http404("no such workflow")
+    version = selectors.workflow_current_version(workflow=workflow)
+    volunteer = volunteer_from_request(request)
+    tasks = []
+    for key, task in version.tasks.items():
+        tasks.append(
+            {
+                "key": key,
+                "type": task["type"],
+                "text": task_text(task, version.strings),
+                "required": bool(task.get("required")),
+                "answers": answer_labels(task, version.strings),
+                "tags": task.get("tags", []),
+            }
+        )
+    context = {
+        "workflow": workflow,
+        "version": version,
+        "tasks": tasks,
+        "count": selectors.volunteer_classification_count(volunteer_key=volunteer.key, workflow=workflow),
+        "field_guide": selectors.field_guide(workflow=workflow),
+        "progress": selectors.workflow_progress(workflow=workflow),
+        "max_description": 2000,
+    }
+    return render(request, "annotations/classify.html", context)
+
+
+def job_detail(request, job_id):
+    try:
+        job = selectors.job_get(job_id=job_id)
+    except DomainError:
+        raise Http404("no such job")
+    return render(request, "annotations/job.html", {"job": job})
+
+
+@login_required
+@user_passes_test(is_astronomer)
+def astronomer_desk(request):
+    context = {
+        "surveys": Survey.objects.order_by("name"),
+        "workflows": Workflow.objects.order_by("id"),
+        "jobs": Job.objects.order_by("-created_at")[:20],
+    }
+    return render(request, "annotations/desk.html", context)

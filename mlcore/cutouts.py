@@ -1,0 +1,94 @@
+"""Cutting catalogue sources out of a survey mosaic, each keeping a WCS of its own."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from astropy import units as u
+from astropy.coordinates import SkyCoord
+from astropy.io import fits
+from astropy.nddata import Cutout2D, NoOverlapError
+from astropy.wcs import WCS, FITSFixedWarning
+
+from .io import ImageReadError, SkyImage
+
+
+@dataclass(frozen=True)
+class SourcePosition:
+    name: str
+    ra_deg: float
+    dec_deg: float
+
+
+@dataclass
+class CutoutResult:
+    source: SourcePosition
+    image: SkyImage | None
+    error: str = ""
+
+
+def open_mosaic(path: str | Path) -> tuple[np.ndarray, WCS, list[str]]:
+    """Memory-map a FITS mosaic: its first image plane and celestial WCS (never read whole)."""
+    notes: list[str] = []
+    try:
+        hdul = fits.open(path, memmap=True)
+    except FileNotFoundError as exc:
+        raise ImageReadError(f"no such file: {path}") from exc
+    except Exception as exc:
+        raise ImageReadError(f"{path}: not a readable FITS file: {exc}") from exc
+    hdu = next((h for h in hdul if h.is_image and h.header.get("NAXIS", 0) >= 2), None)
+    if hdu is None:
+        raise ImageReadError(f"{path}: no image HDU with at least two axes")
+    data = hdu.data
+    if data.ndim > 2:
+        notes.append(f"{data.ndim}-D cube: took the first plane")
+        data = data[(0,) * (data.ndim - 2)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FITSFixedWarning)
+        wcs = WCS(hdu.header).celestial
+    if not wcs.has_celestial:
+        raise ImageReadError(f"{path}: the mosaic has no celestial WCS, so sources cannot be placed")
+    return data, wcs, notes
+
+
+def cut_sources(
+    data: np.ndarray, wcs: WCS, sources: list[SourcePosition], size_arcsec: float
+) -> Iterator[CutoutResult]:
+    """Yield one square cutout of ``size_arcsec`` per source; errors are reported, not raised."""
+    if size_arcsec <= 0:
+        raise ValueError("cutout size must be positive")
+    size = u.Quantity(size_arcsec, u.arcsec)
+    for source in sources:
+        position = SkyCoord(source.ra_deg, source.dec_deg, unit="deg", frame="icrs")
+        x, y = wcs.world_to_pixel(position)
+        if not (np.isfinite(x) and np.isfinite(y)):
+            yield CutoutResult(source, None, "position lies outside the mosaic (off its projection)")
+            continue
+        try:
+            cut = Cutout2D(data, position, size, wcs=wcs, mode="partial", fill_value=np.nan, copy=True)
+        except NoOverlapError:
+            yield CutoutResult(source, None, "position lies outside the mosaic")
+            continue
+        except ValueError as exc:
+            yield CutoutResult(source, None, str(exc))
+            continue
+        plane = np.asarray(cut.data, dtype=np.float32)
+        if not np.isfinite(plane).any():
+            yield CutoutResult(source, None, "cutout holds only blank (NaN) pixels")
+            continue
+        header = cut.wcs.to_header().tostring()
+        yield CutoutResult(source, SkyImage(data=plane, format="fits", wcs_header=header))
+
+
+def to_fits_bytes(image: SkyImage) -> bytes:
+    """A SkyImage as a FITS file with its WCS (what the platform stores for each cutout)."""
+    import io
+
+    header = fits.Header.fromstring(image.wcs_header) if image.wcs_header else fits.Header()
+    buffer = io.BytesIO()
+    fits.PrimaryHDU(data=image.data, header=header).writeto(buffer)
+    return buffer.getvalue()

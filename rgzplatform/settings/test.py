@@ -1,0 +1,36 @@
+"""The test suite: the same database and broker choice as production (from the environment)."""
+
+import os
+from pathlib import Path
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR
+
+SECRET_KEY = "test-key"
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", VAR_DIR / "test-media"))
+REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "volunteer_submit": "1000/min",
+    "anon_address_submit": "5000/min",
+}
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+# Unit tests run tasks in-process; the integration tests start a real worker and turn this off.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+
+# Tests keep their own broker folder and queue, apart from a `make run` worker on this machine.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("RGZ_TEST_QUEUE", "rgz-test")
+if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
+    _test_broker = VAR_DIR / "test-broker"
+    _test_broker.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_test_broker),
+        "data_folder_out": str(_test_broker),
+        "processed_folder": str(_test_broker / "processed"),
+        "store_processed": False,
+    }

@@ -1,0 +1,310 @@
+// The volunteer's classify page: radio image tools on a canvas, the workflow's tasks, and
+// a submit that is stored exactly once (an idempotency key per subject shown).
+(function () {
+  "use strict";
+  const root = document.getElementById("classify");
+  if (!root) return;
+  const $ = (id) => document.getElementById(id);
+  const canvas = $("sky");
+  const ctx = canvas.getContext("2d");
+  const form = $("classification-form");
+  const submit = $("submit");
+  const caption = $("subject-caption");
+  const formError = $("form-error");
+  const STRETCHES = ["linear", "sqrt", "log", "asinh"];
+  const LEVEL_COLOURS = ["#00e5ff", "#40ff80", "#ffe000", "#ff9000", "#ff3060", "#ff60ff"];
+
+  const state = {
+    subject: null, key: null, startedAt: null, pixels: null, width: 0, height: 0,
+    contours: [], zoom: 1, panX: 0, panY: 0, raster: null, busy: false,
+  };
+
+  // ---- rendering -----------------------------------------------------------------
+  function stretchFn(name) {
+    switch (name) {
+      case "sqrt": return Math.sqrt;
+      case "log": return (x) => Math.log(1000 * x + 1) / Math.log(1001);
+      case "asinh": return (x) => Math.asinh(x / 0.1) / Math.asinh(1 / 0.1);
+      default: return (x) => x;
+    }
+  }
+
+  function lookupTable() {
+    // 65,536 data levels -> grey, applying stretch, contrast, brightness and invert once.
+    const fn = stretchFn($("stretch").value);
+    const contrast = parseFloat($("contrast").value);
+    const brightness = parseFloat($("brightness").value);
+    const invert = $("invert").checked;
+    const lut = new Uint8ClampedArray(65536);
+    for (let v = 0; v < 65536; v++) {
+      let y = (fn(v / 65535) - 0.5) * contrast + 0.5 + brightness;
+      if (invert) y = 1 - y;
+      lut[v] = Math.round(y * 255);
+    }
+    return lut;
+  }
+
+  function buildRaster() {
+    if (!state.pixels) return;
+    const lut = lookupTable();
+    const image = new ImageData(state.width, state.height);
+    const out = image.data;
+    const px = state.pixels;
+    for (let i = 0; i < px.length; i++) {
+      const g = lut[px[i]];
+      const j = i * 4;
+      out[j] = g; out[j + 1] = g; out[j + 2] = g; out[j + 3] = 255;
+    }
+    const off = document.createElement("canvas");
+    off.width = state.width; off.height = state.height;
+    off.getContext("2d").putImageData(image, 0, 0);
+    state.raster = off;
+    draw();
+  }
+
+  function draw() {
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.fillStyle = "#000";
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    if (!state.raster) return;
+    const fit = Math.min(canvas.width / state.width, canvas.height / state.height);
+    const scale = fit * state.zoom;
+    const ox = canvas.width / 2 - (state.width / 2 + state.panX) * scale;
+    const oy = canvas.height / 2 - (state.height / 2 + state.panY) * scale;
+    ctx.setTransform(scale, 0, 0, scale, ox, oy);
+    ctx.imageSmoothingEnabled = state.zoom < 2;
+    ctx.drawImage(state.raster, 0, 0);
+    if ($("contours").checked) drawContours(scale);
+  }
+
+  function drawContours(scale) {
+    ctx.lineWidth = 1.2 / scale;
+    state.contours.forEach((level, index) => {
+      ctx.strokeStyle = LEVEL_COLOURS[index % LEVEL_COLOURS.length];
+      ctx.beginPath();
+      for (const path of level.paths) {
+        ctx.moveTo(path[0][0] + 0.5, path[0][1] + 0.5);
+        for (let k = 1; k < path.length; k++) ctx.lineTo(path[k][0] + 0.5, path[k][1] + 0.5);
+      }
+      ctx.stroke();
+    });
+  }
+
+  function zoomBy(factor) {
+    state.zoom = Math.min(16, Math.max(1, state.zoom * factor));
+    clampPan();
+    draw();
+  }
+
+  function panBy(dx, dy) {
+    state.panX += dx / state.zoom;
+    state.panY += dy / state.zoom;
+    clampPan();
+    draw();
+  }
+
+  function clampPan() {
+    const limitX = (state.width / 2) * (1 - 1 / state.zoom);
+    const limitY = (state.height / 2) * (1 - 1 / state.zoom);
+    state.panX = Math.max(-limitX, Math.min(limitX, state.panX));
+    state.panY = Math.max(-limitY, Math.min(limitY, state.panY));
+  }
+
+  function resetView() {
+    $("stretch").value = "asinh";
+    $("brightness").value = "0";
+    $("contrast").value = "1";
+    $("invert").checked = false;
+    $("contours").checked = true;
+    state.zoom = 1; state.panX = 0; state.panY = 0;
+    buildRaster();
+  }
+
+  // ---- loading subjects ----------------------------------------------------------------
+  async function loadNext() {
+    state.busy = true;
+    submit.disabled = true;
+    caption.textContent = "Loading the next radio source…";
+    form.reset();
+    formError.hidden = true;
+    try {
+      const next = await window.rgz.request(root.dataset.queueUrl);
+      if (!next.subject) {
+        state.subject = null;
+        state.raster = null;
+        draw();
+        caption.textContent = next.detail || "Nothing left to classify. Thank you!";
+        return;
+      }
+      state.subject = next.subject;
+      state.key = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
+      state.startedAt = new Date().toISOString();
+      await loadImage(next.subject);
+      const where = next.subject.ra_deg != null ? ` at RA ${next.subject.ra_deg.toFixed(4)}°, Dec ${next.subject.dec_deg.toFixed(4)}°` : "";
+      caption.textContent = `Source ${next.subject.name}${where}`;
+      canvas.setAttribute("aria-label", `Radio cutout of ${next.subject.name}. Drag or use the arrow keys to pan, + and - to zoom.`);
+      submit.disabled = false;
+    } catch (error) {
+      caption.textContent = `Could not load a source: ${error.message}`;
+    } finally {
+      state.busy = false;
+    }
+  }
+
+  async function loadImage(subject) {
+    state.zoom = 1; state.panX = 0; state.panY = 0;
+    try {
+      const [pixels, contours] = await Promise.all([
+        fetch(subject.pixels_url).then((r) => { if (!r.ok) throw new Error(r.status); return r.arrayBuffer(); }),
+        window.rgz.request(subject.contours_url),
+      ]);
+      state.pixels = new Uint16Array(pixels);
+      state.width = subject.width;
+      state.height = subject.height;
+      state.contours = contours.levels || [];
+      canvas.hidden = false;
+      $("fallback").hidden = true;
+      buildRaster();
+    } catch (error) {
+      // Without the raw pixels the rendered PNG still lets the volunteer classify.
+      state.raster = null;
+      const img = $("fallback");
+      img.src = subject.image_url;
+      img.alt = `Radio cutout of ${subject.name}`;
+      img.hidden = false;
+      canvas.hidden = true;
+    }
+  }
+
+  // ---- the classification ----------------------------------------------------------------
+  function collectAnnotations() {
+    const annotations = [];
+    for (const task of form.querySelectorAll(".task")) {
+      const key = task.dataset.task;
+      const type = task.dataset.type;
+      if (type === "single") {
+        const picked = task.querySelector("input:checked");
+        if (picked) annotations.push({ task: key, value: parseInt(picked.value, 10) });
+        else if (task.dataset.required) throw new Error(`Please answer: ${task.querySelector("legend").textContent.trim()}`);
+      } else if (type === "multiple") {
+        const values = [...task.querySelectorAll("input:checked")].map((i) => parseInt(i.value, 10));
+        if (values.length || !task.dataset.required) annotations.push({ task: key, value: values });
+        else throw new Error(`Please answer: ${task.querySelector("legend").textContent.trim()}`);
+      } else if (type === "text") {
+        const text = task.querySelector("textarea").value.trim();
+        if (text) annotations.push({ task: key, value: text });
+      } else if (type === "tags") {
+        const tags = [...task.querySelectorAll("input:checked")].map((i) => i.value);
+        if (tags.length) annotations.push({ task: key, value: tags });
+      }
+    }
+    return annotations;
+  }
+
+  async function send(body, attempt = 0) {
+    try {
+      return await window.rgz.request(root.dataset.submitUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Idempotency-Key": state.key },
+        body: JSON.stringify(body),
+      });
+    } catch (error) {
+      // Network failures and 5xx are retried with the same key: the server stores it once.
+      if ((error.status === undefined || error.status >= 500) && attempt < 3) {
+        await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+        return send(body, attempt + 1);
+      }
+      throw error;
+    }
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!state.subject || state.busy) return;
+    formError.hidden = true;
+    let annotations;
+    try {
+      annotations = collectAnnotations();
+    } catch (error) {
+      formError.textContent = error.message;
+      formError.hidden = false;
+      return;
+    }
+    state.busy = true;
+    submit.disabled = true;
+    try {
+      await send({
+        workflow: parseInt(root.dataset.workflow, 10),
+        workflow_version: root.dataset.version,
+        subject: state.subject.id,
+        annotations,
+        started_at: state.startedAt,
+        finished_at: new Date().toISOString(),
+        metadata: { viewport: { width: window.innerWidth, height: window.innerHeight },
+                    stretch: $("stretch").value, zoom: state.zoom },
+      });
+      const count = $("count");
+      count.textContent = String(parseInt(count.textContent, 10) + 1);
+      state.busy = false;
+      await loadNext();
+    } catch (error) {
+      state.busy = false;
+      formError.textContent = `Not saved: ${error.message}`;
+      formError.hidden = false;
+      if (error.status === 409) {
+        // Retired or already classified: move on rather than keep the volunteer stuck.
+        setTimeout(loadNext, 1500);
+      } else {
+        submit.disabled = false;
+      }
+    }
+  });
+
+  // ---- controls and keyboard ----------------------------------------------------------------
+  ["stretch", "brightness", "contrast", "invert"].forEach((id) => $(id).addEventListener("input", buildRaster));
+  $("contours").addEventListener("change", draw);
+  $("zoom-in").addEventListener("click", () => zoomBy(1.5));
+  $("zoom-out").addEventListener("click", () => zoomBy(1 / 1.5));
+  $("reset").addEventListener("click", resetView);
+
+  let drag = null;
+  canvas.addEventListener("pointerdown", (e) => { drag = { x: e.clientX, y: e.clientY }; canvas.setPointerCapture(e.pointerId); });
+  canvas.addEventListener("pointerup", () => { drag = null; });
+  canvas.addEventListener("pointermove", (e) => {
+    if (!drag || !state.raster) return;
+    const perPixel = state.width / canvas.getBoundingClientRect().width;
+    panBy(-(e.clientX - drag.x) * perPixel, -(e.clientY - drag.y) * perPixel);
+    drag = { x: e.clientX, y: e.clientY };
+  });
+  canvas.addEventListener("wheel", (e) => { e.preventDefault(); zoomBy(e.deltaY < 0 ? 1.2 : 1 / 1.2); }, { passive: false });
+  canvas.addEventListener("keydown", (e) => {
+    const step = state.width / 20;
+    const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
+    if (moves[e.key]) { e.preventDefault(); panBy(...moves[e.key]); }
+  });
+
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); return; }
+    const typing = ["TEXTAREA", "INPUT", "SELECT"].includes(document.activeElement.tagName) &&
+      !["radio", "checkbox", "range"].includes(document.activeElement.type);
+    if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
+    const firstQuestion = form.querySelector('.task[data-type="single"], .task[data-type="multiple"]');
+    if (/^[1-9]$/.test(e.key) && firstQuestion) {
+      const input = firstQuestion.querySelectorAll("input")[parseInt(e.key, 10) - 1];
+      if (input) { input.checked = input.type === "radio" ? true : !input.checked; input.focus(); }
+    } else if (e.key === "s" || e.key === "S") {
+      const select = $("stretch");
+      select.value = STRETCHES[(STRETCHES.indexOf(select.value) + 1) % STRETCHES.length];
+      buildRaster();
+    } else if (e.key === "i" || e.key === "I") { $("invert").checked = !$("invert").checked; buildRaster(); }
+    else if (e.key === "c" || e.key === "C") { $("contours").checked = !$("contours").checked; draw(); }
+    else if (e.key === "+" || e.key === "=") zoomBy(1.5);
+    else if (e.key === "-") zoomBy(1 / 1.5);
+    else if (e.key === "0") resetView();
+  });
+
+  const guide = $("guide");
+  $("open-guide").addEventListener("click", () => guide.showModal());
+
+  loadNext();
+})();

@@ -1,0 +1,24 @@
+// The astronomers' upload form: sends one file to the API and says what happened.
+(function () {
+  const form = document.getElementById("upload-form");
+  if (!form) return;
+  const result = document.getElementById("upload-result");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    if (!data.get("workflow")) data.delete("workflow");
+    result.textContent = "Uploading…";
+    try {
+      const response = await fetch(form.dataset.url, {
+        method: "POST", body: data, credentials: "same-origin",
+        headers: { "X-CSRFToken": window.rgz.cookie("csrftoken") },
+      });
+      const body = await response.json();
+      result.textContent = response.ok ? `Stored cutout ${body.id} (${body.name}).` : `Not stored: ${body.detail || JSON.stringify(body)}`;
+      result.className = response.ok ? "ok" : "error";
+    } catch (error) {
+      result.textContent = `Not stored: ${error.message}`;
+      result.className = "error";
+    }
+  });
+})();

@@ -1,0 +1,34 @@
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from annotations.roles import Volunteer
+
+SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data folder {SHARED_DATA} is missing")
+    return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _media_root(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def volunteer_factory():
+    counter = iter(range(1, 10_000))
+
+    def make() -> Volunteer:
+        return Volunteer(user_id=None, session_key=f"session-{next(counter)}")
+
+    return make
+
+
+def postgres_in_use() -> bool:
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")

@@ -1,0 +1,21 @@
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_mlcore_imports_no_web_framework():
+    """mlcore is a plain library: importing all of it loads no Django, DRF, Celery or app module."""
+    probe = (
+        "import sys, pkgutil, importlib, mlcore\n"
+        "for m in pkgutil.walk_packages(mlcore.__path__, 'mlcore.'): importlib.import_module(m.name)\n"
+        "bad = sorted(n for n in sys.modules if n.split('.')[0] in "
+        "{'django', 'rest_framework', 'celery', 'kombu', 'annotations', 'rgzplatform'})\n"
+        "print(len([n for n in sys.modules if n.startswith('mlcore.')]), bad)\n"
+        "assert not bad, bad\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, env={"PATH": ""})
+    assert result.returncode == 0, result.stderr
+    loaded, _ = result.stdout.split(" ", 1)
+    assert int(loaded) >= 5  # io, render, contours, cutouts, datasets really were imported
