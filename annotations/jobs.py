@@ -55,7 +55,7 @@ def job_run(*, job_id, on_progress: Callable[[int, int, str], None] | None = Non
         _finish(job, status=Job.Status.FAILED, message=f"unexpected error: {exc}", result={}, errors=[repr(exc)])
         raise
     result = report.as_dict()
-    failed = report.created == 0 and report.failed > 0
+    failed = report.failed > 0 and report.created == 0 and report.skipped == 0
     summary = f"{report.created} created, {report.skipped} already there, {report.failed} failed"
     _finish(
         job,

@@ -55,7 +55,9 @@ def blob_array(size: int = 64, seed: int = 0, lobes: int = 2) -> np.ndarray:
     return data.astype(np.float32)
 
 
-def fits_bytes(data: np.ndarray, ra: float = 150.0, dec: float = 2.0, scale_arcsec: float = 1.8, wcs: bool = True) -> bytes:
+def fits_bytes(
+    data: np.ndarray, ra: float = 150.0, dec: float = 2.0, scale_arcsec: float = 1.8, wcs: bool = True
+) -> bytes:
     header = fits.Header()
     if wcs:
         w = WCS(naxis=2)
@@ -72,8 +74,11 @@ def fits_bytes(data: np.ndarray, ra: float = 150.0, dec: float = 2.0, scale_arcs
 def make_cutout(survey: Survey, name: str, subject_set=None, seed: int = 0, priority: float | None = None):
     raw = fits_bytes(blob_array(seed=seed), ra=150.0 + seed * 0.01)
     cutout = cutout_create(
-        survey=survey, name=name, prepared=ml.prepare_cutout(ml.read_cutout_image(raw), source_bytes=raw),
-        subject_set=subject_set, metadata={"label": "FRII"},
+        survey=survey,
+        name=name,
+        prepared=ml.prepare_cutout(ml.read_cutout_image(raw), source_bytes=raw),
+        subject_set=subject_set,
+        metadata={"label": "FRII"},
     )
     if priority is not None:
         from annotations.services import cutout_set_priority
@@ -83,7 +88,9 @@ def make_cutout(survey: Survey, name: str, subject_set=None, seed: int = 0, prio
     return cutout
 
 
-def make_workflow_with_subjects(n: int = 5, retirement: int = 3, name: str = "Morphology test", survey_name="test-survey"):
+def make_workflow_with_subjects(
+    n: int = 5, retirement: int = 3, name: str = "Morphology test", survey_name="test-survey"
+):
     """A demo-shaped workflow with ``n`` cutouts in its queue."""
     survey = SurveyFactory(name=survey_name)
     tasks, strings = demo_workflow_definition()

@@ -1,5 +1,6 @@
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from annotations.roles import is_admin, is_astronomer, volunteer_from_request
@@ -23,7 +24,14 @@ class IsAdmin(BasePermission):
         return is_admin(request.user)
 
 
-class VolunteerSubmitThrottle(SimpleRateThrottle):
+class SettingsRateThrottle(SimpleRateThrottle):
+    """Reads its rate from the current settings (DRF binds them once at import)."""
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+
+
+class VolunteerSubmitThrottle(SettingsRateThrottle):
     """Per volunteer (user or anonymous session)."""
 
     scope = "volunteer_submit"
@@ -32,7 +40,7 @@ class VolunteerSubmitThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": volunteer_from_request(request).key}
 
 
-class AnonymousAddressSubmitThrottle(SimpleRateThrottle):
+class AnonymousAddressSubmitThrottle(SettingsRateThrottle):
     """Per address, for anonymous submitters only: new sessions cost nothing, addresses do."""
 
     scope = "anon_address_submit"

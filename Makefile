@@ -1,0 +1,48 @@
+# Two commands do everything: `make run` (set up and start the platform) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run worker web test lint bench-quick clean
+
+$(VENV)/.installed: requirements.txt requirements-nodeps.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -r requirements-nodeps.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+# Embedded defaults: SQLite and a file-based Celery broker under var/; nothing to install by hand.
+# Starts a Celery worker and the web app, loads the demo survey with a progress bar, and
+# stops both on Ctrl-C.
+run: install
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py ensure_admin
+	@trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
+	$(VENV)/bin/celery -A rgzplatform worker --loglevel WARNING --concurrency 2 -Q default & \
+	$(PY) manage.py runserver $(HOST):$(PORT) --noreload & \
+	$(PY) manage.py ingest_demo; \
+	echo "rgzplatform is running at http://$(HOST):$(PORT)/ (admin account above; Ctrl-C stops it)"; \
+	wait
+
+worker: install
+	$(VENV)/bin/celery -A rgzplatform worker --loglevel INFO -Q default
+
+test: install
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench-quick: install
+	$(PY) bench/queue_load.py --quick
+
+clean:
+	rm -rf var tests/artifacts

@@ -1,0 +1,78 @@
+"""The volunteer page in Debian Chromium, driven by Playwright (no downloaded browser)."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from annotations.models import Classification
+from tests.factories import make_workflow_with_subjects
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+LAUNCH_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Debian Chromium is not installed (apt-get install chromium)")
+        pytest.skip("Debian Chromium is not installed (apt-get install chromium)")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_volunteer_classifies_three_cutouts(browser, live_server):
+    workflow, cutouts = make_workflow_with_subjects(n=4, retirement=5, name="Browser morphology")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    console_errors = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{live_server.url}/classify/{workflow.pk}/")
+    seen = []
+    for round_ in range(3):
+        page.wait_for_function("() => !document.getElementById('submit').disabled", timeout=15000)
+        caption = page.locator("#subject-caption").inner_text()
+        assert caption.startswith("Source src-")
+        seen.append(caption.split()[1])
+        if round_ == 0:
+            page.screenshot(path=str(ARTIFACTS / "classify.png"), full_page=True)
+            # Image tools: stretch, invert and contours change the pixels on the canvas.
+            before = page.evaluate("() => document.getElementById('sky').toDataURL()")
+            page.select_option("#stretch", "linear")
+            page.keyboard.press("i")
+            after = page.evaluate("() => document.getElementById('sky').toDataURL()")
+            assert before != after
+        page.keyboard.press(str(round_ + 2))  # answers 1..3 by keyboard shortcut: FRI, FRII, Bent
+        page.fill("#text-T1", f"<b>two lobes</b> round {round_}")
+        page.check("input[name=T2][value=lobe]")
+        page.click("#submit")
+        page.wait_for_function(f"() => document.getElementById('count').textContent === '{round_ + 1}'", timeout=15000)
+    stored = list(Classification.objects.order_by("id"))
+    assert len(stored) == 3
+    assert len({c.subject_id for c in stored}) == 3
+    assert [c.annotations[0]["value"] for c in stored] == [1, 2, 3]
+    assert stored[0].annotations[1]["value"] == "<b>two lobes</b> round 0"
+    assert stored[0].annotations[2]["value"] == ["lobe"]
+    assert len(set(seen)) == 3
+    assert not console_errors, console_errors
+
+
+def test_required_question_is_enforced_in_the_page(browser, live_server):
+    workflow, _ = make_workflow_with_subjects(n=1, retirement=5, name="Browser required")
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/classify/{workflow.pk}/")
+    page.wait_for_function("() => !document.getElementById('submit').disabled", timeout=15000)
+    page.click("#submit")
+    assert "Please answer" in page.locator("#form-error").inner_text()
+    assert Classification.objects.count() == 0

@@ -1,0 +1,78 @@
+"""A real Celery worker (Redis in CI's PostgreSQL pass, the file broker on embedded defaults)."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from annotations.job_dispatch import job_start
+from annotations.models import Cutout, Job
+from rgzplatform.celery import app as celery_app
+from tests.factories import blob_array, fits_bytes
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def worker_environment() -> dict:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "rgzplatform.settings.test"}
+    env["DJANGO_MEDIA_ROOT"] = str(settings.MEDIA_ROOT)
+    name = connection.settings_dict["NAME"]
+    if connection.vendor == "sqlite":
+        env["RGZ_SQLITE_PATH"] = str(name)
+        env.pop("DATABASE_URL", None)
+    else:
+        env["DATABASE_TEST_NAME"] = ""
+        base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+        env["DATABASE_URL"] = f"{base}/{name}"
+    return env
+
+
+@pytest.fixture
+def worker():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "rgzplatform", "worker", "--pool", "solo", "--concurrency", "1",
+         "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--loglevel", "INFO", "--without-heartbeat", "--without-gossip",
+         "--without-mingle"],
+        cwd=ROOT, env=worker_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    celery_app.conf.task_always_eager = False
+    try:
+        yield process
+    finally:
+        celery_app.conf.task_always_eager = True
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_ingestion_runs_on_a_real_worker(worker, tmp_path):
+    files = []
+    for i in range(3):
+        path = tmp_path / f"w{i}.fits"
+        path.write_bytes(fits_bytes(blob_array(40, seed=i)))
+        files.append(str(path))
+    job = job_start(kind="ingest_images", parameters={"survey_name": "Worker", "paths": files})
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.finished:
+            break
+        if worker.poll() is not None:
+            pytest.fail(f"worker exited early:\n{worker.stdout.read()}")
+        time.sleep(0.5)
+    else:
+        worker.terminate()
+        pytest.fail(f"the worker did not finish the job in time:\n{worker.communicate(timeout=20)[0][-4000:]}")
+    assert job.status == "succeeded", job.message
+    assert job.celery_task_id and job.done == job.total == 3
+    assert sorted(Cutout.objects.values_list("name", flat=True)) == ["w0", "w1", "w2"]
+    broker = settings.CELERY_BROKER_URL.split(":", 1)[0]
+    print(f"job ran on a worker over the {broker} broker")
