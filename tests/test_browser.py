@@ -12,8 +12,14 @@ from tests.factories import make_workflow_with_subjects
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 LAUNCH_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,9 +39,18 @@ def browser():
         browser.close()
 
 
-def test_volunteer_classifies_three_cutouts(browser, live_server):
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    # Let the page's last requests finish before the test database is flushed under them.
+    page.wait_for_load_state("networkidle")
+    context.close()
+
+
+def test_volunteer_classifies_three_cutouts(page, live_server):
     workflow, cutouts = make_workflow_with_subjects(n=4, retirement=5, name="Browser morphology")
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
     console_errors = []
     page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     page.goto(f"{live_server.url}/classify/{workflow.pk}/")
@@ -68,9 +83,8 @@ def test_volunteer_classifies_three_cutouts(browser, live_server):
     assert not console_errors, console_errors
 
 
-def test_required_question_is_enforced_in_the_page(browser, live_server):
+def test_required_question_is_enforced_in_the_page(page, live_server):
     workflow, _ = make_workflow_with_subjects(n=1, retirement=5, name="Browser required")
-    page = browser.new_page()
     page.goto(f"{live_server.url}/classify/{workflow.pk}/")
     page.wait_for_function("() => !document.getElementById('submit').disabled", timeout=15000)
     page.click("#submit")

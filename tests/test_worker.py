@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import connection
 
 from annotations.job_dispatch import job_start
-from annotations.models import Cutout, Job
+from annotations.models import Cutout
 from rgzplatform.celery import app as celery_app
 from tests.factories import blob_array, fits_bytes
 
@@ -36,10 +36,30 @@ def worker_environment() -> dict:
 @pytest.fixture
 def worker():
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "rgzplatform", "worker", "--pool", "solo", "--concurrency", "1",
-         "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--loglevel", "INFO", "--without-heartbeat", "--without-gossip",
-         "--without-mingle"],
-        cwd=ROOT, env=worker_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "rgzplatform",
+            "worker",
+            "--pool",
+            "solo",
+            "--concurrency",
+            "1",
+            "-Q",
+            settings.CELERY_TASK_DEFAULT_QUEUE,
+            "--loglevel",
+            "INFO",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=worker_environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     celery_app.conf.task_always_eager = False
     try:
