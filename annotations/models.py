@@ -148,6 +148,7 @@ class SubjectWorkflowStatus(models.Model):
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="subject_statuses")
     subject = models.ForeignKey(Cutout, on_delete=models.CASCADE, related_name="workflow_statuses")
     classification_count = models.PositiveIntegerField(default=0)
+    leased_count = models.PositiveIntegerField(default=0)  # live queue leases, kept with the row lock
     retired_at = models.DateTimeField(null=True, blank=True)
     retirement_reason = models.CharField(max_length=32, choices=RetirementReason.choices, blank=True)
     # A copy of the subject's priority (UNRANKED when it has none) and a random rank, so the
@@ -176,6 +177,7 @@ class QueueLease(models.Model):
         indexes = [
             models.Index(fields=["status", "expires_at"], name="lease_by_status"),
             models.Index(fields=["volunteer_key", "expires_at"], name="lease_by_volunteer"),
+            models.Index(fields=["expires_at"], name="lease_by_expiry"),
         ]
 
 
@@ -207,7 +209,10 @@ class Classification(models.Model):
                 fields=["workflow", "subject", "volunteer_key"], name="one_classification_per_volunteer"
             )
         ]
-        indexes = [models.Index(fields=["workflow", "subject"], name="classification_by_subject")]
+        indexes = [
+            models.Index(fields=["workflow", "subject"], name="classification_by_subject"),
+            models.Index(fields=["volunteer_key", "workflow"], name="classification_by_volunteer"),
+        ]
 
     def __str__(self):
         return f"classification {self.pk} of {self.subject_id}"

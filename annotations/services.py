@@ -12,7 +12,6 @@ from .models import (
     UNRANKED,
     Classification,
     Cutout,
-    QueueLease,
     RetirementReason,
     SubjectSet,
     SubjectWorkflowStatus,
@@ -20,6 +19,7 @@ from .models import (
     Workflow,
     WorkflowVersion,
 )
+from .queue import lease_release
 from .roles import Volunteer
 from .workflow_tasks import validate_annotations, validate_task_definitions
 
@@ -234,7 +234,7 @@ def _classification_insert(
         status.retirement_reason = RetirementReason.CLASSIFICATION_COUNT
         fields += ["retired_at", "retirement_reason"]
     status.save(update_fields=fields)
-    QueueLease.objects.filter(status=status, volunteer_key=volunteer.key).delete()
+    lease_release(status=status, volunteer_key=volunteer.key)
     return classification, True
 
 

@@ -1,11 +1,13 @@
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import close_old_connections, connection
+from django.utils import timezone
 
 from annotations.errors import Conflict, NotFound
 from annotations.models import Classification, QueueLease, RetirementReason, SubjectWorkflowStatus
-from annotations.queue import queue_next_subject
+from annotations.queue import leases_expire, queue_next_subject
 from annotations.services import classification_create, cutout_set_priority
 from tests.factories import make_workflow_with_subjects
 
@@ -65,9 +67,25 @@ def test_leases_hold_slots_so_volunteers_spread_out(volunteer_factory):
 
 def test_expired_leases_free_their_slot(volunteer_factory, settings):
     workflow, cutouts = make_workflow_with_subjects(n=1, retirement=1)
-    settings.RGZ_QUEUE_LEASE_SECONDS = -1  # every lease is born expired
+    first = queue_next_subject(workflow_id=workflow.pk, volunteer=volunteer_factory())
+    assert first is not None
+    assert queue_next_subject(workflow_id=workflow.pk, volunteer=volunteer_factory()) is None  # slot held
+    settings.RGZ_QUEUE_LEASE_SECONDS = -1  # leases taken from now on are born expired
+    QueueLease.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert leases_expire() == 1
+    assert SubjectWorkflowStatus.objects.get(pk=first.pk).leased_count == 0
     assert queue_next_subject(workflow_id=workflow.pk, volunteer=volunteer_factory()) is not None
-    assert queue_next_subject(workflow_id=workflow.pk, volunteer=volunteer_factory()) is not None
+
+
+def test_submit_releases_the_lease(volunteer_factory):
+    workflow, _ = make_workflow_with_subjects(n=1, retirement=5)
+    me = volunteer_factory()
+    status = queue_next_subject(workflow_id=workflow.pk, volunteer=me)
+    assert SubjectWorkflowStatus.objects.get(pk=status.pk).leased_count == 1
+    classify(workflow, status.subject_id, me)
+    status.refresh_from_db()
+    assert (status.leased_count, status.classification_count) == (0, 1)
+    assert not QueueLease.objects.exists()
 
 
 def test_highest_priority_first_then_random(volunteer_factory):
