@@ -262,7 +262,13 @@ def ingest_demo(*, limit: int | None = None, progress: Progress = _no_progress) 
         if item.name in existing:
             report.skipped += 1
         else:
-            image = ml.read_cutout_image(item.png)
+            try:
+                image = ml.read_cutout_image(item.png)
+            except ml.ImageReadError as exc:
+                report.failed += 1
+                report.errors.append(f"firstgalaxydata {item.split}/{item.label}/{item.name}.png: {exc}")
+                progress(done, len(images), item.name)
+                continue
             cutout = cutout_create(
                 survey=survey,
                 name=item.name,

@@ -152,3 +152,30 @@ def test_ingest_demo_loads_first_images_with_expert_labels():
     # Literature labels do not count towards retirement: volunteers still see every subject.
     assert set(SubjectWorkflowStatus.objects.values_list("classification_count", flat=True)) == {0}
     assert ingest_demo(limit=12).skipped == 12
+
+
+def test_ingest_demo_reports_a_blank_image_and_loads_the_rest(monkeypatch):
+    """firstgalaxydata holds one blank image (valid/Bent/22.446_0.776_3_Proctor_Tab1)."""
+    import io
+
+    from PIL import Image
+
+    from annotations import ml
+    from mlcore.datasets import LabelledImage
+
+    def png(value):
+        buffer = io.BytesIO()
+        Image.fromarray((blob_array(32) * 1e4 if value is None else np.full((32, 32), value)).astype(np.uint8)).save(
+            buffer, format="PNG"
+        )
+        return buffer.getvalue()
+
+    items = [
+        LabelledImage("good", 1.0, 2.0, "FRII", "train", "Gendre", png(None)),
+        LabelledImage("blank", 3.0, 4.0, "Bent", "valid", "Proctor_Tab1", png(0)),
+    ]
+    monkeypatch.setattr(ml, "demo_images", lambda limit=None: iter(items))
+    report = ingest_demo()
+    assert (report.created, report.failed) == (1, 1)
+    assert "valid/Bent/blank.png: image is blank" in report.errors[0]
+    assert list(Cutout.objects.values_list("name", flat=True)) == ["good"]
