@@ -16,7 +16,7 @@ def home(request):
     workflow = Workflow.objects.filter(active=True).order_by("id").first()
     if workflow is None:
         return render(request, "annotations/empty.html", status=200)
-    return redirect("classify", workflow_id=workflow.pk)
+    return redirect("classify-workflow", workflow_id=workflow.pk)
 
 
 @ensure_csrf_cookie
