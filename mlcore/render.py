@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from astropy.visualization import (
     AsinhStretch,
+    AsymmetricPercentileInterval,
     LinearStretch,
     LogStretch,
     MinMaxInterval,
@@ -18,14 +19,20 @@ from astropy.visualization import (
 from PIL import Image
 
 STRETCHES = ("linear", "sqrt", "log", "asinh")
-INTERVALS = ("percentile", "zscale", "minmax")
+INTERVALS = ("peak", "percentile", "zscale", "minmax")
 
 
 @dataclass(frozen=True)
 class RenderConfig:
-    """How a cutout is drawn: an interval picks the data range, a stretch maps it to grey."""
+    """How a cutout is drawn: an interval picks the data range, a stretch maps it to grey.
 
-    interval: str = "percentile"
+    The default, "peak", runs from a low percentile of the pixels to the brightest one, so a
+    compact source is not clipped flat; the asinh stretch then lifts the faint emission. It is
+    the same range the browser starts from (see :func:`pixels_u16`).
+    """
+
+    interval: str = "peak"
+    lower_percentile: float = 0.5
     percentile: float = 99.5
     stretch: str = "asinh"
     asinh_a: float = 0.1
@@ -50,6 +57,8 @@ def _interval(config: RenderConfig):
         return ZScaleInterval()
     if config.interval == "minmax":
         return MinMaxInterval()
+    if config.interval == "peak":
+        return AsymmetricPercentileInterval(config.lower_percentile, 100.0)
     return PercentileInterval(config.percentile)
 
 

@@ -116,6 +116,14 @@ def test_asinh_lifts_faint_emission_above_linear():
     assert asinh[0, 10] > 2 * linear[0, 10]
 
 
+def test_default_render_keeps_a_compact_source_unclipped():
+    data = np.random.default_rng(1).normal(0, 1, (100, 100)).astype(np.float32)
+    data[50, 50], data[50, 51] = 1000.0, 500.0  # a compact source: two pixels of 10,000
+    grey = np.asarray(Image.open(io.BytesIO(render_png(data))))
+    assert grey.max() == 255 and (grey == 255).sum() == 1  # only the peak is white
+    assert 150 < grey[49, 51] < 255  # the half-peak pixel (row flipped for display) stays grey
+
+
 def test_render_config_rejects_unknown_names():
     with pytest.raises(ValueError, match="stretch"):
         RenderConfig(stretch="cubic")

@@ -110,6 +110,24 @@
     state.panY = Math.max(-limitY, Math.min(limitY, state.panY));
   }
 
+  function frameSource() {
+    // Start zoomed on the catalogued source: cutouts are centred on it, so frame the
+    // lowest-level contours that reach the central third. Reset (0) shows the whole cutout.
+    const [w, h] = [state.width, state.height];
+    const central = (p) => p[0] > w / 3 && p[0] < (2 * w) / 3 && p[1] > h / 3 && p[1] < (2 * h) / 3;
+    const paths = (state.contours[0] || { paths: [] }).paths.filter((path) => path.some(central));
+    const points = paths.flat();
+    if (!points.length) return;
+    const xs = points.map((p) => p[0]);
+    const ys = points.map((p) => p[1]);
+    const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+    const span = Math.max(x1 - x0, y1 - y0, Math.min(w, h) / 16) * 2.5;
+    state.zoom = Math.min(4, Math.max(1, Math.min(w, h) / span));
+    state.panX = (x0 + x1) / 2 - w / 2;
+    state.panY = (y0 + y1) / 2 - h / 2;
+    clampPan();
+  }
+
   function resetView() {
     $("stretch").value = "asinh";
     $("brightness").value = "0";
@@ -164,6 +182,7 @@
       state.contours = contours.levels || [];
       canvas.hidden = false;
       $("fallback").hidden = true;
+      frameSource();
       buildRaster();
     } catch (error) {
       // Without the raw pixels the rendered PNG still lets the volunteer classify.
