@@ -29,6 +29,8 @@ from .models import Classification, QueueLease, SubjectWorkflowStatus, Workflow
 from .roles import Volunteer
 
 CANDIDATES = 8
+# Large cutout columns that serving a subject never reads (contours have their own endpoint).
+HEAVY_CUTOUT_FIELDS = ("contours", "wcs_header", "ingest_notes", "model_scores")
 SWEEP_EVERY_SECONDS = 5.0
 _last_sweep = 0.0
 
@@ -53,6 +55,7 @@ def _lease_next(*, workflow_id: int, volunteer: Volunteer) -> SubjectWorkflowSta
         raise NotFound(f"no active workflow {workflow_id}", field="workflow")
     held = _lease_held(workflow, volunteer)
     if held is not None:
+        held.workflow = workflow
         return held
     limit = workflow.retirement_limit
     candidates = _candidates(workflow, volunteer, limit, skip_locked=True)
@@ -66,6 +69,7 @@ def _lease_next(*, workflow_id: int, volunteer: Volunteer) -> SubjectWorkflowSta
     chosen = random.choice([s for s in candidates if s.priority == top])
     QueueLease.objects.create(status=chosen, volunteer_key=volunteer.key, expires_at=_lease_expiry())
     SubjectWorkflowStatus.objects.filter(pk=chosen.pk).update(leased_count=F("leased_count") + 1)
+    chosen.workflow = workflow
     return chosen
 
 
@@ -78,7 +82,8 @@ def _lease_held(workflow, volunteer) -> SubjectWorkflowStatus | None:
             expires_at__gt=timezone.now(),
             status__retired_at__isnull=True,
         )
-        .select_related("status")
+        .select_related("status__subject__survey")
+        .defer(*(f"status__subject__{name}" for name in HEAVY_CUTOUT_FIELDS))
         .order_by("expires_at")
         .first()
     )
@@ -92,7 +97,11 @@ def _candidates(workflow, volunteer, limit, *, skip_locked: bool) -> list[Subjec
     already = Classification.objects.filter(workflow=workflow, subject=OuterRef("subject"), volunteer_key=volunteer.key)
     # Any lease of mine on a subject, live or expired and not yet swept, rules it out.
     mine = QueueLease.objects.filter(status=OuterRef("pk"), volunteer_key=volunteer.key)
-    rows = SubjectWorkflowStatus.objects.filter(workflow=workflow, retired_at__isnull=True)
+    rows = (
+        SubjectWorkflowStatus.objects.select_related("subject__survey")
+        .defer(*(f"subject__{name}" for name in HEAVY_CUTOUT_FIELDS))
+        .filter(workflow=workflow, retired_at__isnull=True)
+    )
     if limit is not None:
         rows = rows.filter(classification_count__lt=limit - F("leased_count"))
     rows = rows.filter(~Exists(already), ~Exists(mine))
@@ -103,11 +112,11 @@ def _candidates(workflow, volunteer, limit, *, skip_locked: bool) -> list[Subjec
     return list(rows[:CANDIDATES])
 
 
-def lease_release(*, status: SubjectWorkflowStatus, volunteer_key: str) -> None:
-    """Drop a volunteer's lease once they classified; call with the status row locked."""
+def lease_release(*, status: SubjectWorkflowStatus, volunteer_key: str) -> int:
+    """Drop a volunteer's lease once they classified; returns how many leases the caller must
+    take off the status row's ``leased_count`` (call with the row locked)."""
     deleted, _ = QueueLease.objects.filter(status=status, volunteer_key=volunteer_key).delete()
-    if deleted:
-        SubjectWorkflowStatus.objects.filter(pk=status.pk).update(leased_count=F("leased_count") - deleted)
+    return deleted
 
 
 @transaction.atomic

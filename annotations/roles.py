@@ -1,5 +1,6 @@
 """Roles: volunteer (anyone, anonymous too), astronomer (a group), admin (staff)."""
 
+import uuid
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser, Group
@@ -26,7 +27,7 @@ def astronomer_group() -> Group:
 
 @dataclass(frozen=True)
 class Volunteer:
-    """Who is classifying: a signed-in user, or an anonymous browser session."""
+    """Who is classifying: a signed-in user, or an anonymous browser (its signed cookie id)."""
 
     user_id: int | None
     session_key: str
@@ -36,11 +37,20 @@ class Volunteer:
         return f"user:{self.user_id}" if self.user_id else f"session:{self.session_key}"
 
 
+VOLUNTEER_COOKIE = "rgz_volunteer"
+VOLUNTEER_SALT = "rgzplatform.volunteer"
+
+
 def volunteer_from_request(request) -> Volunteer:
+    """Signed-in users by id; anonymous volunteers by the signed id in their cookie (made on first use)."""
     user = getattr(request, "user", AnonymousUser())
     if user.is_authenticated:
-        return Volunteer(user_id=user.pk, session_key=request.session.session_key or "")
-    if not request.session.session_key:
-        request.session["volunteer"] = True  # a session is what identifies an anonymous volunteer
-        request.session.save()
-    return Volunteer(user_id=None, session_key=request.session.session_key)
+        return Volunteer(user_id=user.pk, session_key="")
+    http_request = getattr(request, "_request", request)  # under DRF's Request, Django's own
+    anonymous_id = getattr(http_request, "_rgz_new_volunteer", None) or http_request.get_signed_cookie(
+        VOLUNTEER_COOKIE, default=None, salt=VOLUNTEER_SALT
+    )
+    if not anonymous_id:
+        anonymous_id = uuid.uuid4().hex
+        http_request._rgz_new_volunteer = anonymous_id  # VolunteerCookieMiddleware sends it back
+    return Volunteer(user_id=None, session_key=anonymous_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .errors import Conflict, InvalidInput, NotFound
@@ -142,14 +143,10 @@ def classification_create(
 ) -> tuple[Classification, bool]:
     """Store one classification exactly once; returns it and whether it is new.
 
-    A retried request with the same idempotency key returns the stored row. The subject's
-    status row is locked while counting, so no subject takes more classifications than its
-    workflow's retirement limit, whatever the concurrency.
+    A retried request with the same idempotency key returns the stored row, even after the
+    subject retired. The subject's status row is locked while counting, so no subject takes
+    more classifications than its workflow's retirement limit, whatever the concurrency.
     """
-    if idempotency_key:
-        stored = Classification.objects.filter(idempotency_key=idempotency_key).first()
-        if stored is not None:
-            return _same_request(stored, volunteer, subject_id), False
     try:
         return _classification_insert(
             workflow_id=workflow_id,
@@ -164,17 +161,36 @@ def classification_create(
             idempotency_key=idempotency_key,
         )
     except IntegrityError:
-        # A concurrent retry of the same request won the race: hand back its row.
+        # The key is taken by another classification (or a concurrent twin won the race).
         stored = Classification.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None
         if stored is None:
             raise Conflict("this volunteer has already classified this subject")
-        return _same_request(stored, volunteer, subject_id), False
+        if stored.volunteer_key != volunteer.key or stored.subject_id != subject_id:
+            raise Conflict("this idempotency key was already used for a different classification")
+        return stored, False
 
 
-def _same_request(stored: Classification, volunteer: Volunteer, subject_id: int) -> Classification:
-    if stored.volunteer_key != volunteer.key or stored.subject_id != subject_id:
-        raise Conflict("this idempotency key was already used for a different classification")
-    return stored
+def _workflow_and_version(workflow_id: int, label: str | None) -> tuple[Workflow, WorkflowVersion]:
+    """One query when the version is given (the usual case), two otherwise."""
+    if label:
+        try:
+            major_text, minor_text = str(label).split(".")
+            major, minor = int(major_text), int(minor_text)
+        except ValueError:
+            raise InvalidInput(
+                f"workflow_version must look like 'major.minor', not {label!r}", field="workflow_version"
+            )
+        version = (
+            WorkflowVersion.objects.select_related("workflow")
+            .filter(workflow_id=workflow_id, major=major, minor=minor)
+            .first()
+        )
+        if version is not None:
+            return version.workflow, version
+    workflow = Workflow.objects.filter(pk=workflow_id).first()
+    if workflow is None:
+        raise NotFound(f"workflow {workflow_id} does not exist", field="workflow")
+    return workflow, resolve_version(workflow, label)
 
 
 @transaction.atomic
@@ -191,27 +207,24 @@ def _classification_insert(
     metadata,
     idempotency_key,
 ) -> tuple[Classification, bool]:
-    workflow = Workflow.objects.filter(pk=workflow_id).first()
-    if workflow is None:
-        raise NotFound(f"workflow {workflow_id} does not exist", field="workflow")
-    version = resolve_version(workflow, workflow_version)
+    workflow, version = _workflow_and_version(workflow_id, workflow_version)
     cleaned = validate_annotations(annotations, version.tasks)
     status = SubjectWorkflowStatus.objects.select_for_update().filter(workflow=workflow, subject_id=subject_id).first()
     if status is None:
         if Cutout.objects.filter(pk=subject_id).exists():
             raise InvalidInput(f"subject {subject_id} is not in workflow {workflow_id}", field="subject")
         raise NotFound(f"subject {subject_id} does not exist", field="subject")
-    if status.retired_at is not None:
-        raise Conflict(
-            f"subject {subject_id} is retired ({status.retirement_reason}); its classification was not stored"
-        )
     previous = Classification.objects.filter(
         workflow=workflow, subject_id=subject_id, volunteer_key=volunteer.key
     ).first()
     if previous is not None:
         if idempotency_key and previous.idempotency_key == idempotency_key:
-            return previous, False
+            return previous, False  # a retry of a request that was stored
         raise Conflict("this volunteer has already classified this subject")
+    if status.retired_at is not None:
+        raise Conflict(
+            f"subject {subject_id} is retired ({status.retirement_reason}); its classification was not stored"
+        )
     classification = Classification.objects.create(
         workflow=workflow,
         workflow_version=version,
@@ -226,15 +239,13 @@ def _classification_insert(
         user_agent=(user_agent or "")[:512],
         idempotency_key=idempotency_key or None,
     )
-    status.classification_count += 1
-    fields = ["classification_count"]
+    released = lease_release(status=status, volunteer_key=volunteer.key)
+    count = status.classification_count + 1
+    updates = {"classification_count": count, "leased_count": F("leased_count") - released}
     limit = workflow.retirement_limit
-    if limit is not None and status.classification_count >= limit:
-        status.retired_at = timezone.now()
-        status.retirement_reason = RetirementReason.CLASSIFICATION_COUNT
-        fields += ["retired_at", "retirement_reason"]
-    status.save(update_fields=fields)
-    lease_release(status=status, volunteer_key=volunteer.key)
+    if limit is not None and count >= limit:
+        updates.update(retired_at=timezone.now(), retirement_reason=RetirementReason.CLASSIFICATION_COUNT)
+    SubjectWorkflowStatus.objects.filter(pk=status.pk).update(**updates)
     return classification, True
 
 

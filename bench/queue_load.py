@@ -66,8 +66,17 @@ def seed(subjects: int, retirement: int) -> int:
     survey = Survey.objects.create(name="bench")
     subject_set = SubjectSet.objects.create(survey=survey, display_name="bench")
     rows = [
-        Cutout(survey=survey, name=f"b{i}", width=64, height=64, source_format="fits", source_file=paths[0],
-               image=paths[1], pixels=paths[2], contours=prepared.contours)
+        Cutout(
+            survey=survey,
+            name=f"b{i}",
+            width=64,
+            height=64,
+            source_format="fits",
+            source_file=paths[0],
+            image=paths[1],
+            pixels=paths[2],
+            contours=prepared.contours,
+        )
         for i in range(subjects)
     ]
     Cutout.objects.bulk_create(rows, batch_size=1000)
@@ -147,9 +156,22 @@ def main() -> None:
     workflow = seed(args.subjects, args.retirement)
     base = f"http://127.0.0.1:{args.port}"
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "rgzplatform.wsgi", "--workers", str(args.gunicorn_workers),
-         "--bind", f"127.0.0.1:{args.port}", "--log-level", "warning", "--backlog", "2048"],
-        cwd=_setup.ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "rgzplatform.wsgi",
+            "--workers",
+            str(args.gunicorn_workers),
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--log-level",
+            "warning",
+            "--backlog",
+            "2048",
+        ],
+        cwd=_setup.ROOT,
+        env=env,
     )
     try:
         wait_for_server(base, server)

@@ -282,3 +282,28 @@ def test_openapi_schema_lists_the_endpoints(client):
     ]:
         assert path in paths, path
     assert client.get(reverse("api-docs")).status_code == 200
+
+
+def test_retry_after_the_subject_retired_still_returns_the_stored_row(workflow_and_cutouts):
+    workflow, cutouts = workflow_and_cutouts
+    first = APIClient()
+    assert submit(first, workflow, cutouts[0].pk, key="early").status_code == 201
+    assert submit(APIClient(), workflow, cutouts[0].pk).status_code == 201  # retires it (limit 2)
+    retry = submit(first, workflow, cutouts[0].pk, key="early")
+    assert retry.status_code == 200
+    assert Classification.objects.filter(subject=cutouts[0]).count() == 2
+
+
+def test_anonymous_volunteer_id_is_a_signed_cookie(workflow_and_cutouts):
+    workflow, cutouts = workflow_and_cutouts
+    client = APIClient()
+    assert submit(client, workflow, cutouts[0].pk).status_code == 201
+    cookie = client.cookies["rgz_volunteer"]
+    assert cookie["httponly"] and "sessionid" not in client.cookies
+    stored = Classification.objects.get()
+    assert stored.volunteer_key == f"session:{stored.session_key}" and stored.session_key in cookie.value
+    # A forged cookie is not accepted as that volunteer: it becomes a new volunteer.
+    forged = APIClient()
+    forged.cookies["rgz_volunteer"] = stored.session_key
+    assert submit(forged, workflow, cutouts[0].pk).status_code == 201
+    assert Classification.objects.filter(subject=cutouts[0]).values("volunteer_key").distinct().count() == 2

@@ -67,8 +67,9 @@ class QueueNextView(APIView):
         summary="The next subject for this volunteer (leased to them until classified or expired)",
     )
     def get(self, request):
-        workflow = selectors.workflow_get(workflow_id=_int_param(request, "workflow", required=True))
-        status_row = queue_next_subject(workflow_id=workflow.pk, volunteer=volunteer_from_request(request))
+        workflow_id = _int_param(request, "workflow", required=True)
+        status_row = queue_next_subject(workflow_id=workflow_id, volunteer=volunteer_from_request(request))
+        workflow = status_row.workflow if status_row else selectors.workflow_get(workflow_id=workflow_id)
         body = {"workflow": workflow.pk, "workflow_version": workflow.version_label}
         if status_row is None:
             body.update(subject=None, classification_count=None, detail="No subjects left for you in this workflow.")
