@@ -51,3 +51,25 @@ def machine() -> str:
 
     cores = os.cpu_count()
     return f"{platform.machine()} {cores} cores, Python {platform.python_version()}"
+
+
+def machine_cpu_seconds() -> float:
+    """CPU seconds spent by the whole machine (all processes, user + system) so far."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system = (int(v) for v in fields[:3])
+    return (user + nice + system) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree_cpu_seconds(root_pid: int) -> float:
+    """CPU seconds of a process and its live children (read from /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parts = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(parts[1])
+        if pid == root_pid or ppid == root_pid:
+            total += (int(parts[11]) + int(parts[12])) / tick
+    return total

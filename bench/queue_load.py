@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -139,6 +140,10 @@ def wait_for_server(base: str, process, timeout: float = 60) -> None:
     raise SystemExit("gunicorn did not start in time")
 
 
+def cpu_of(process) -> float:
+    return _setup.process_tree_cpu_seconds(process.pid)
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -175,7 +180,10 @@ def main() -> None:
     )
     try:
         wait_for_server(base, server)
+        machine0, client0, server0 = _setup.machine_cpu_seconds(), time.process_time(), cpu_of(server)
         stats, elapsed = asyncio.run(drive(base, workflow, args.volunteers, args.seconds))
+        machine_cpu = _setup.machine_cpu_seconds() - machine0
+        client_cpu, server_cpu = time.process_time() - client0, cpu_of(server) - server0
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -205,6 +213,12 @@ def main() -> None:
         "conflicts_409": stats["conflicts"],
         "errors": stats["errors"],
         "ratio_vs_goal_800_per_s": round(rate / GOAL_PER_S, 3),
+        # Where the two cores went: the load generator, gunicorn, and the rest (PostgreSQL mostly).
+        "cpu_busy_fraction": round(machine_cpu / (elapsed * (os.cpu_count() or 1)), 2),
+        "cpu_s_load_generator": round(client_cpu, 1),
+        "cpu_s_gunicorn": round(server_cpu, 1),
+        "cpu_s_other": round(machine_cpu - client_cpu - server_cpu, 1),
+        "gunicorn_cpu_ms_per_classification": round(1000 * server_cpu / max(1, len(stats["acked"])), 1),
         "volunteers": args.volunteers,
         "seconds": round(elapsed, 1),
         "gunicorn_workers": args.gunicorn_workers,
