@@ -23,12 +23,7 @@ install: $(VENV)/.installed
 run: install
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py ensure_admin
-	@trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
-	$(VENV)/bin/celery -A rgzplatform worker --loglevel WARNING --concurrency 2 -Q default & \
-	$(PY) manage.py runserver $(HOST):$(PORT) --noreload & \
-	$(PY) manage.py ingest_demo; \
-	echo "rgzplatform is running at http://$(HOST):$(PORT)/ (admin account above; Ctrl-C stops it)"; \
-	wait
+	$(PY) manage.py run_embedded --host $(HOST) --port $(PORT)
 
 worker: install
 	$(VENV)/bin/celery -A rgzplatform worker --loglevel INFO -Q default

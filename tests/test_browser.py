@@ -90,3 +90,31 @@ def test_required_question_is_enforced_in_the_page(page, live_server):
     page.click("#submit")
     assert "Please answer" in page.locator("#form-error").inner_text()
     assert Classification.objects.count() == 0
+
+
+def test_astronomer_signs_in_and_uploads_a_cutout_at_the_desk(page, live_server, tmp_path):
+    from annotations.models import Cutout
+    from tests.factories import astronomer, blob_array, fits_bytes
+
+    astronomer("desk-user")
+    good = tmp_path / "lobes.fits"
+    good.write_bytes(fits_bytes(blob_array(48), ra=120.5, dec=-30.25))
+    bad = tmp_path / "notes.fits"
+    bad.write_text("not a FITS file at all")
+    page.goto(f"{live_server.url}/desk/")
+    page.fill("#id_username", "desk-user")
+    page.fill("#id_password", "pw-for-tests")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/desk/")
+    page.fill("#up-survey", "EMU pilot")
+    page.set_input_files("#up-file", str(good))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_function("() => document.getElementById('upload-result').textContent.startsWith('Stored')")
+    page.set_input_files("#up-file", str(bad))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_function("() => document.getElementById('upload-result').textContent.startsWith('Not stored')")
+    assert "not a FITS, PNG or JPEG" in page.locator("#upload-result").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "desk.png"), full_page=True)
+    cutout = Cutout.objects.get()
+    assert cutout.name == "lobes" and cutout.survey.name == "EMU pilot"
+    assert abs(cutout.ra_deg - 120.5) < 0.01
