@@ -34,6 +34,7 @@ class Command(BaseCommand):
             while True:
                 for name, child in children.items():
                     if child.poll() is not None:
+                        time.sleep(1.0)  # a Ctrl-C reaches the children too: let ours arrive first
                         raise CommandError(f"the {name} process exited (code {child.returncode}); stopping")
                 time.sleep(0.5)
         except KeyboardInterrupt:
