@@ -5,7 +5,7 @@ from pathlib import Path
 
 _var = Path(os.environ.get("RGZ_VAR_DIR", Path(__file__).resolve().parent.parent.parent / "var"))
 
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://localhost/")
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = Path(os.environ.get("RGZ_BROKER_DIR", _var / "broker"))
