@@ -37,9 +37,13 @@ def parse_args():
     parser.add_argument("--subjects", type=int, default=5000)
     parser.add_argument("--retirement", type=int, default=15)
     parser.add_argument("--gunicorn-workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (gthread; keeps connections alive)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="gunicorn threads per worker (gthread; keeps connections alive)"
+    )
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of load before measuring (every worker warm)")
+    parser.add_argument(
+        "--warmup", type=float, default=3.0, help="seconds of load before measuring (every worker warm)"
+    )
     parser.add_argument("--database", default="rgz_bench_queue")
     parser.add_argument("--quick", action="store_true", help="20 volunteers, 10 s, 1,000 subjects")
     args = parser.parse_args()
