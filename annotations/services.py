@@ -110,18 +110,20 @@ def queue_priority(priority: float | None) -> float:
     return UNRANKED if priority is None else float(priority)
 
 
+def parse_version_label(label: str) -> tuple[int, int]:
+    try:
+        major_text, minor_text = str(label).split(".")
+        return int(major_text), int(minor_text)
+    except ValueError:
+        raise InvalidInput(f"workflow_version must look like 'major.minor', not {label!r}", field="workflow_version")
+
+
 def resolve_version(workflow: Workflow, label: str | None) -> WorkflowVersion:
     """The version a classification was made with ("major.minor"); the current one when omitted."""
     if not label:
         major, minor = workflow.version_major, workflow.version_minor
     else:
-        try:
-            major_text, minor_text = str(label).split(".")
-            major, minor = int(major_text), int(minor_text)
-        except ValueError:
-            raise InvalidInput(
-                f"workflow_version must look like 'major.minor', not {label!r}", field="workflow_version"
-            )
+        major, minor = parse_version_label(label)
     version = WorkflowVersion.objects.filter(workflow=workflow, major=major, minor=minor).first()
     if version is None:
         raise InvalidInput(f"workflow {workflow.pk} has no version {major}.{minor}", field="workflow_version")
@@ -173,13 +175,7 @@ def classification_create(
 def _workflow_and_version(workflow_id: int, label: str | None) -> tuple[Workflow, WorkflowVersion]:
     """One query when the version is given (the usual case), two otherwise."""
     if label:
-        try:
-            major_text, minor_text = str(label).split(".")
-            major, minor = int(major_text), int(minor_text)
-        except ValueError:
-            raise InvalidInput(
-                f"workflow_version must look like 'major.minor', not {label!r}", field="workflow_version"
-            )
+        major, minor = parse_version_label(label)
         version = (
             WorkflowVersion.objects.select_related("workflow")
             .filter(workflow_id=workflow_id, major=major, minor=minor)

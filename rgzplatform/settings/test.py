@@ -26,11 +26,4 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # Tests keep their own broker folder and queue, apart from a `make run` worker on this machine.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("RGZ_TEST_QUEUE", "rgz-test")
 if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
-    _test_broker = VAR_DIR / "test-broker"
-    _test_broker.mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_test_broker),
-        "data_folder_out": str(_test_broker),
-        "processed_folder": str(_test_broker / "processed"),
-        "store_processed": False,
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "test-broker")  # noqa: F405

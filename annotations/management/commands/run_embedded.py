@@ -22,8 +22,20 @@ class Command(BaseCommand):
         base = [sys.executable]
         children = {
             "worker": subprocess.Popen(
-                base + ["-m", "celery", "-A", "rgzplatform", "worker", "--loglevel", "WARNING", "--concurrency", "2",
-                        "-Q", settings.CELERY_TASK_DEFAULT_QUEUE],
+                base
+                + [
+                    "-m",
+                    "celery",
+                    "-A",
+                    "rgzplatform",
+                    "worker",
+                    "--loglevel",
+                    "WARNING",
+                    "--concurrency",
+                    "2",
+                    "-Q",
+                    settings.CELERY_TASK_DEFAULT_QUEUE,
+                ],
             ),
             "web": subprocess.Popen(base + ["manage.py", "runserver", f"{host}:{port}", "--noreload"]),
         }
