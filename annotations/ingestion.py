@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.files.base import ContentFile
@@ -19,8 +18,10 @@ from django.utils.text import slugify
 
 from . import ml
 from .catalogues import CatalogueRow, read_catalogue
+from .complexity import complexity_percentiles_update
 from .errors import Conflict, InvalidInput
 from .models import Cutout, Survey, Workflow
+from .reports import IngestReport
 from .services import (
     expert_classification_create,
     subject_set_get_or_create,
@@ -33,26 +34,6 @@ from .workflow_tasks import DEMO_MORPHOLOGY_ANSWERS, demo_workflow_definition
 Progress = Callable[[int, int, str], None]
 DEMO_SURVEY = "FIRST demo (firstgalaxydata)"
 DEMO_WORKFLOW = "Radio morphology"
-
-
-@dataclass
-class IngestReport:
-    created: int = 0
-    skipped: int = 0
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    cutout_ids: list[int] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return {
-            "created": self.created,
-            "skipped": self.skipped,
-            "failed": self.failed,
-            "errors": self.errors[:200],
-            "notes": self.notes[:200],
-            "cutout_ids": self.cutout_ids[:1000],
-        }
 
 
 def _no_progress(done: int, total: int, message: str) -> None:
@@ -121,6 +102,7 @@ def cutout_create(
                 metadata=metadata or {},
                 ingest_notes=list(image.notes),
                 contours=prepared.contours,
+                complexity=ml.cutout_complexity(image, survey.pixel_scale_arcsec),
                 synthetic=synthetic,
             )
             if subject_set is not None:
@@ -156,6 +138,7 @@ def ingest_image_files(
             report.notes.append(f"{path}: not in the catalogue; position taken from its WCS if any")
         _ingest_one(report, survey, subject_set, path, row)
         progress(done, len(files), f"{path.name}")
+    complexity_percentiles_update(survey=survey)
     return report
 
 
@@ -235,6 +218,7 @@ def ingest_mosaic(
                 report.skipped += 1
                 report.notes.append(str(exc))
         progress(done, len(rows), row.name)
+    complexity_percentiles_update(survey=survey)
     return report
 
 
@@ -286,6 +270,7 @@ def ingest_demo(*, limit: int | None = None, progress: Progress = _no_progress) 
             )
             report.created += 1
         progress(done, len(images), item.name)
+    complexity_percentiles_update(survey=survey)
     return report
 
 
@@ -329,10 +314,3 @@ def _expand_paths(paths: list[str]) -> list[Path]:
 
 def _catalogue_by_file(rows: list[CatalogueRow]) -> dict[str, CatalogueRow]:
     return {(row.file or row.name): row for row in rows}
-
-
-INGESTORS: dict[str, Callable[..., IngestReport]] = {
-    "ingest_images": ingest_image_files,
-    "ingest_fits": ingest_mosaic,
-    "ingest_demo": ingest_demo,
-}

@@ -5,14 +5,14 @@ from __future__ import annotations
 from django.db import transaction
 
 from .errors import NotFound
-from .ingestion import INGESTORS
+from .jobs import JOB_RUNNERS
 from .models import Job
 from .tasks import run_job
 
 
 @transaction.atomic
 def job_start(*, kind: str, parameters: dict, user=None) -> Job:
-    if kind not in INGESTORS:
+    if kind not in JOB_RUNNERS:
         raise NotFound(f"unknown job kind {kind!r}")
     job = Job.objects.create(kind=kind, parameters=parameters, created_by=user if user and user.pk else None)
 

@@ -8,11 +8,19 @@ from collections.abc import Callable
 
 from django.utils import timezone
 
+from .complexity import score_survey_complexity
 from .errors import DomainError, NotFound
-from .ingestion import INGESTORS
+from .ingestion import ingest_demo, ingest_image_files, ingest_mosaic
 from .models import Job
 
 logger = logging.getLogger(__name__)
+
+JOB_RUNNERS = {
+    "ingest_images": ingest_image_files,
+    "ingest_fits": ingest_mosaic,
+    "ingest_demo": ingest_demo,
+    "score_complexity": score_survey_complexity,
+}
 
 
 class JobReporter:
@@ -46,7 +54,7 @@ def job_run(*, job_id, on_progress: Callable[[int, int, str], None] | None = Non
         return job.result
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, started_at=timezone.now())
     try:
-        report = INGESTORS[job.kind](**job.parameters, progress=JobReporter(job, also=on_progress))
+        report = JOB_RUNNERS[job.kind](**job.parameters, progress=JobReporter(job, also=on_progress))
     except DomainError as exc:
         _finish(job, status=Job.Status.FAILED, message=exc.message, result={}, errors=[exc.message])
         return {}

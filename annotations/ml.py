@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from mlcore.complexity import ComplexityConfig, complexity, percentile_ranks
 from mlcore.contours import contour_levels, contour_paths
 from mlcore.cutouts import SourcePosition, cut_sources, open_mosaic, to_fits_bytes
 from mlcore.datasets import LabelledImage, iter_firstgalaxydata
@@ -14,6 +15,8 @@ from mlcore.render import pixels_u16, render_png
 
 __all__ = [
     "ImageReadError",
+    "cutout_complexity",
+    "ranks",
     "LabelledImage",
     "PreparedCutout",
     "SkyImage",
@@ -57,6 +60,25 @@ def prepare_cutout(image: SkyImage, source_bytes: bytes | None = None) -> Prepar
         pixels=pixels_u16(image.data),
         contours=contour_paths(image.data, levels),
     )
+
+
+def complexity_config(pixel_scale_arcsec: float | None) -> ComplexityConfig:
+    """The measure's settings for a cutout of this pixel scale (aperture fixed on the sky)."""
+    if not pixel_scale_arcsec:
+        return ComplexityConfig()
+    return ComplexityConfig(aperture_px=max(2, round(settings.RGZ_COMPLEXITY_APERTURE_ARCSEC / pixel_scale_arcsec)))
+
+
+def cutout_complexity(image: SkyImage, survey_pixel_scale: float | None = None) -> float:
+    """Coarse-grained complexity (bits per pixel) of a cutout's central aperture."""
+    scale = image.pixel_scale_arcsec() or survey_pixel_scale
+    return float(complexity(image.data, complexity_config(scale)))
+
+
+def ranks(scores: list[float]) -> list[float]:
+    import numpy as np
+
+    return percentile_ranks(np.asarray(scores, dtype=float)).tolist()
 
 
 def mosaic_cutouts(path: str, sources: list[SourcePosition], size_arcsec: float):

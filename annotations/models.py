@@ -64,7 +64,8 @@ class Cutout(models.Model):
     ingest_notes = models.JSONField(default=list, blank=True)
     contours = models.JSONField(default=list, blank=True)
     # Hidden metadata, used for ranking and never shown to volunteers.
-    complexity = models.FloatField(null=True, blank=True)
+    complexity = models.FloatField(null=True, blank=True)  # bits per pixel, mlcore.complexity
+    complexity_percentile = models.FloatField(null=True, blank=True)  # within its survey
     model_scores = models.JSONField(default=dict, blank=True)
     priority = models.FloatField(null=True, blank=True)
     synthetic = models.BooleanField(default=False)

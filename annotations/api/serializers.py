@@ -54,6 +54,7 @@ class CutoutAstronomerSerializer(CutoutSerializer):
     full_metadata = serializers.JSONField(source="metadata")
     ingest_notes = serializers.JSONField()
     complexity = serializers.FloatField(allow_null=True)
+    complexity_percentile = serializers.FloatField(allow_null=True)
     model_scores = serializers.JSONField()
     priority = serializers.FloatField(allow_null=True)
     synthetic = serializers.BooleanField()
@@ -178,5 +179,5 @@ class JobSerializer(serializers.ModelSerializer):
 
 
 class JobCreateSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["ingest_images", "ingest_fits", "ingest_demo"])
+    kind = serializers.ChoiceField(choices=["ingest_images", "ingest_fits", "ingest_demo", "score_complexity"])
     parameters = serializers.DictField(default=dict)

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations import ingestion, ml, selectors, services
+from annotations.complexity import complexity_percentiles_update
 from annotations.errors import InvalidInput, TooLarge
 from annotations.job_dispatch import job_start
 from annotations.models import Classification, SubjectWorkflowStatus, Survey, Workflow
@@ -233,6 +234,8 @@ class CutoutUploadView(APIView):
                 metadata={"file": upload.name, **({"label": data["label"]} if data.get("label") else {})},
                 subject_set=subject_set,
             )
+            complexity_percentiles_update(survey=survey)
+            cutout.refresh_from_db()
         return Response(CutoutAstronomerSerializer(cutout, context={"request": request}).data, status=201)
 
 
