@@ -26,7 +26,7 @@ class ComplexityConfig:
     stretch: str = "asinh"
     asinh_a: float = 0.1
     log_a: float = 1000.0
-    scales: tuple[int, ...] = (1, 2)  # block sizes g for coarse-graining
+    scales: tuple[int, ...] = (1, 2, 4)  # block sizes g for coarse-graining
     levels: int = 16  # quantisation levels after the stretch
     compression_level: int = 6  # zlib level
     aperture_px: int | None = None  # central square scored; None = the whole frame

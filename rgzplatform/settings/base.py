@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_results",
     "annotations",
+    "anomalies",
 ]
 
 MIDDLEWARE = [
@@ -141,10 +142,10 @@ RGZ_DEFAULT_RETIREMENT_COUNT = 15
 RGZ_QUEUE_LEASE_SECONDS = int(os.environ.get("RGZ_QUEUE_LEASE_SECONDS", 15 * 60))
 RGZ_DESCRIPTION_MAX_CHARS = 2000
 
-# Coarse-grained complexity of each cutout: the central square scored, in arcseconds (80 pixels
-# of FIRST; chosen on firstgalaxydata, see bench/RESULTS.md). Without a pixel scale the whole
-# cutout is scored.
-RGZ_COMPLEXITY_APERTURE_ARCSEC = float(os.environ.get("RGZ_COMPLEXITY_APERTURE_ARCSEC", 144))
+# Coarse-grained complexity of each cutout: the central square scored, in arcseconds (64 pixels
+# of FIRST, chosen on firstgalaxydata's training split, see bench/RESULTS.md). Without a pixel
+# scale the whole cutout is scored.
+RGZ_COMPLEXITY_APERTURE_ARCSEC = float(os.environ.get("RGZ_COMPLEXITY_APERTURE_ARCSEC", 115.2))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

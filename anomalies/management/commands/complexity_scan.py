@@ -1,0 +1,89 @@
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from annotations.errors import DomainError
+from annotations.management.jobcli import ProgressBar
+from anomalies import services
+from anomalies.dispatch import scan_dispatch
+from anomalies.models import Scan
+
+
+class Command(BaseCommand):
+    help = (
+        "Blind coarse-grained complexity scan of a FITS mosaic: a square aperture slid in tiles (Celery "
+        "subtasks, resumable), merged into anomaly catalogues (top 5 %, 1 %, 0.5 %) written as CSV and VOTable."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--mosaic", help="FITS mosaic with a celestial WCS (memory-mapped, read in tiles)")
+        parser.add_argument("--aperture", type=float, help="aperture side in arcseconds")
+        parser.add_argument("--stride", type=float, help="step between apertures in arcseconds")
+        parser.add_argument("--out", help="catalogue CSV to write (a VOTable is written beside it)")
+        parser.add_argument(
+            "--top",
+            type=float,
+            nargs="+",
+            default=list(services.DEFAULT_TOP_PERCENTS),
+            help="catalogue levels in percent (default 5 1 0.5)",
+        )
+        parser.add_argument("--tile-frames", type=int, default=32, help="apertures per tile side")
+        parser.add_argument("--resume", metavar="SCAN_ID", help="carry on a scan that stopped (done tiles are kept)")
+        parser.add_argument("--inline", action="store_true", help="run every tile in this process")
+        parser.add_argument("--no-wait", action="store_true", help="queue the tiles and return")
+
+    def handle(self, *args, **options):
+        try:
+            scan = self._scan(options)
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
+        if options["inline"]:
+            bar = ProgressBar(self.stdout)
+            for tile in scan.tiles.filter(done=False).order_by("index"):
+                services.scan_tile_run(scan_id=scan.pk, index=tile.index)
+                bar.update(*services.scan_progress(scan), f"tile {tile.index}")
+            services.scan_finalize(scan_id=scan.pk)
+        else:
+            queued = scan_dispatch(scan)
+            self.stdout.write(f"scan {scan.pk}: {queued} tile(s) queued; page /scans/{scan.pk}/")
+            if options["no_wait"]:
+                return
+            self._follow(scan)
+        scan.refresh_from_db()
+        if scan.status != Scan.Status.SUCCEEDED:
+            raise CommandError(f"scan {scan.pk} {scan.status}: {scan.message}")
+        self.stdout.write(self.style.SUCCESS(scan.message))
+        if scan.out_path:
+            self.stdout.write(f"catalogue: {scan.out_path} (and {scan.out_path.rsplit('.', 1)[0]}.vot)")
+
+    def _scan(self, options) -> Scan:
+        if options["resume"]:
+            scan = Scan.objects.filter(pk=options["resume"]).first()
+            if scan is None:
+                raise CommandError(f"no scan {options['resume']}")
+            Scan.objects.filter(pk=scan.pk).exclude(status=Scan.Status.SUCCEEDED).update(
+                status=Scan.Status.RUNNING, finished_at=None, message=""
+            )
+            scan.refresh_from_db()
+            return scan
+        missing = [f"--{name}" for name in ("mosaic", "aperture", "stride", "out") if options[name] is None]
+        if missing:
+            raise CommandError(f"missing {', '.join(missing)} (or --resume SCAN_ID)")
+        return services.scan_create(
+            mosaic=options["mosaic"],
+            aperture_arcsec=options["aperture"],
+            stride_arcsec=options["stride"],
+            out=options["out"],
+            top_percents=options["top"],
+            tile_frames=options["tile_frames"],
+        )
+
+    def _follow(self, scan: Scan) -> None:
+        bar = ProgressBar(self.stdout)
+        while True:
+            scan.refresh_from_db()
+            done, total = services.scan_progress(scan)
+            bar.update(done, total, scan.status)
+            if scan.status != Scan.Status.RUNNING or (done == total and scan.finished_at and scan.frames):
+                return
+            time.sleep(0.5)
