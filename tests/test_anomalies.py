@@ -5,9 +5,9 @@ import pytest
 from astropy.io.votable import parse_single_table
 from django.core.management import CommandError, call_command
 
+from annotations.models import Classification, SubjectWorkflowStatus
 from anomalies import services
 from anomalies.models import AnomalyEntry, Scan, ScanTile
-from annotations.models import Classification, SubjectWorkflowStatus
 from tests.factories import blob_array, fits_bytes, make_workflow_with_subjects
 
 pytestmark = pytest.mark.django_db
@@ -32,8 +32,9 @@ def build_mosaic(tmp_path, shared_data, size=600):
 def test_scan_inline_writes_catalogues_and_entries(tmp_path, shared_data):
     mosaic = build_mosaic(tmp_path, shared_data)
     out = tmp_path / "cat.csv"
-    call_command("complexity_scan", mosaic=str(mosaic), aperture=108, stride=54, out=str(out), tile_frames=4,
-                 inline=True)
+    call_command(
+        "complexity_scan", mosaic=str(mosaic), aperture=108, stride=54, out=str(out), tile_frames=4, inline=True
+    )
     scan = Scan.objects.get()
     assert scan.status == "succeeded" and scan.aperture_px == 60 and scan.frames > 0
     assert ScanTile.objects.filter(scan=scan, done=False).count() == 0
@@ -97,8 +98,9 @@ def test_scan_bad_files(tmp_path):
 
 def test_entry_goes_to_the_labelling_queue_once(tmp_path, shared_data):
     mosaic = build_mosaic(tmp_path, shared_data, size=400)
-    call_command("complexity_scan", mosaic=str(mosaic), aperture=108, stride=54, out=str(tmp_path / "c.csv"),
-                 inline=True)
+    call_command(
+        "complexity_scan", mosaic=str(mosaic), aperture=108, stride=54, out=str(tmp_path / "c.csv"), inline=True
+    )
     workflow, _ = make_workflow_with_subjects(n=1)
     entry = AnomalyEntry.objects.order_by("rank").first()
     cutout = services.entry_to_queue(entry_id=entry.pk, workflow_id=workflow.pk)
@@ -109,3 +111,39 @@ def test_entry_goes_to_the_labelling_queue_once(tmp_path, shared_data):
     with pytest.raises(Conflict, match="already in the queue"):
         services.entry_to_queue(entry_id=entry.pk, workflow_id=workflow.pk)
     assert Classification.objects.count() == 0
+
+
+def test_scan_api_and_page(tmp_path, shared_data, django_capture_on_commit_callbacks):
+    from rest_framework.test import APIClient
+
+    from tests.factories import astronomer
+
+    mosaic = build_mosaic(tmp_path, shared_data, size=400)
+    client = APIClient()
+    body = {"mosaic": str(mosaic), "aperture_arcsec": 108, "stride_arcsec": 54}
+    assert client.post("/api/scans/", body, format="json").status_code == 403
+    client.force_login(astronomer())
+    bad = client.post("/api/scans/", {**body, "aperture_arcsec": -3}, format="json")
+    assert bad.status_code == 400 and "positive" in bad.json()["detail"]
+    with django_capture_on_commit_callbacks(execute=True):  # tiles run eagerly in unit tests
+        started = client.post("/api/scans/", body, format="json")
+    assert started.status_code == 202
+    scan_id = started.json()["id"]
+    detail = client.get(f"/api/scans/{scan_id}/").json()
+    assert detail["status"] == "succeeded" and detail["tiles_done"] == detail["tile_count"]
+    assert set(detail["thresholds"]) == {"5.0", "1.0", "0.5"}
+    entries = client.get(f"/api/scans/{scan_id}/entries/", {"top": 5}).json()
+    assert entries["count"] >= 1
+    csv_text = client.get(f"/api/scans/{scan_id}/catalogue.csv", {"top": 5}).content.decode()
+    assert csv_text.splitlines()[0].startswith("rank,ra_deg,dec_deg") and len(csv_text.splitlines()) == entries["count"] + 1
+    assert client.get(f"/api/scans/{scan_id}/catalogue.vot").content.startswith(b"<?xml")
+    assert client.get(f"/api/scans/{scan_id}/entries/", {"top": "lots"}).status_code == 400
+    page = client.get(f"/scans/{scan_id}/").content.decode()
+    assert "Send to queue" in page and "top 5 %" in page and "VOTable" in page
+    workflow, _ = make_workflow_with_subjects(n=1)
+    entry_id = entries["results"][0]["id"]
+    sent = client.post(f"/api/anomalies/{entry_id}/to-queue/", {"workflow": workflow.pk}, format="json")
+    assert sent.status_code == 201
+    again = client.post(f"/api/anomalies/{entry_id}/to-queue/", {"workflow": workflow.pk}, format="json")
+    assert again.status_code == 409
+    assert client.post("/api/anomalies/999999/to-queue/", {"workflow": workflow.pk}, format="json").status_code == 404

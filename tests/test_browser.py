@@ -118,3 +118,41 @@ def test_astronomer_signs_in_and_uploads_a_cutout_at_the_desk(page, live_server,
     cutout = Cutout.objects.get()
     assert cutout.name == "lobes" and cutout.survey.name == "EMU pilot"
     assert abs(cutout.ra_deg - 120.5) < 0.01
+
+
+def test_astronomer_browses_anomalies_and_sends_one_to_the_queue(page, live_server, tmp_path):
+    import numpy as np
+
+    from anomalies import services
+    from annotations.models import SubjectWorkflowStatus
+    from tests.factories import astronomer, blob_array, fits_bytes
+
+    field = np.random.default_rng(0).normal(0, 1e-4, (320, 320)).astype(np.float32)
+    for k, (y, x) in enumerate([(40, 40), (200, 60), (120, 220)]):
+        field[y : y + 64, x : x + 64] += blob_array(64, seed=k, lobes=k + 1) * 5
+    mosaic = tmp_path / "m.fits"
+    mosaic.write_bytes(fits_bytes(field, scale_arcsec=2.0))
+    scan = services.scan_create(mosaic=str(mosaic), aperture_arcsec=60, stride_arcsec=30, top_percents=[10, 5])
+    for tile in range(scan.tile_count):
+        services.scan_tile_run(scan_id=scan.pk, index=tile)
+    services.scan_finalize(scan_id=scan.pk)
+    workflow, _ = make_workflow_with_subjects(n=1, name="Anomaly follow-up")
+    page.context.add_cookies([{"name": "sessionid", "value": _session_for(astronomer("scanner")), "url": live_server.url}])
+    page.goto(f"{live_server.url}/scans/{scan.pk}/")
+    assert page.locator(".gallery li").count() >= 2
+    page.select_option("#workflow", str(workflow.pk))
+    page.locator("button.to-queue").first.click()
+    page.wait_for_function("() => document.getElementById('queue-result').textContent.startsWith('Added')")
+    page.screenshot(path=str(ARTIFACTS / "anomalies.png"), full_page=True)
+    assert SubjectWorkflowStatus.objects.filter(workflow=workflow).count() == 2
+
+
+def _session_for(user) -> str:
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY], session[BACKEND_SESSION_KEY] = str(user.pk), "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return session.session_key

@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -96,3 +97,28 @@ def test_ingestion_runs_on_a_real_worker(worker, tmp_path):
     assert sorted(Cutout.objects.values_list("name", flat=True)) == ["w0", "w1", "w2"]
     broker = settings.CELERY_BROKER_URL.split(":", 1)[0]
     print(f"job ran on a worker over the {broker} broker")
+
+
+def test_scan_tiles_run_as_subtasks_on_a_real_worker(worker, tmp_path):
+    from anomalies import services
+    from anomalies.dispatch import scan_dispatch
+    from anomalies.models import Scan
+
+    field = np.random.default_rng(0).normal(0, 1e-4, (240, 240)).astype(np.float32)
+    field[100:164, 60:124] += blob_array(64, seed=2, lobes=3) * 5
+    mosaic = tmp_path / "m.fits"
+    mosaic.write_bytes(fits_bytes(field, scale_arcsec=2.0))
+    out = tmp_path / "cat.csv"
+    scan = services.scan_create(mosaic=str(mosaic), aperture_arcsec=40, stride_arcsec=20, out=str(out), tile_frames=8)
+    assert scan.tile_count == 9
+    assert scan_dispatch(scan) == 9
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        scan.refresh_from_db()
+        if scan.status != Scan.Status.RUNNING:
+            break
+        if worker.poll() is not None:
+            pytest.fail(f"worker exited early:\n{worker.stdout.read()}")
+        time.sleep(0.5)
+    assert scan.status == "succeeded", scan.message
+    assert scan.tiles.filter(done=True).count() == 9 and out.is_file() and out.with_suffix(".vot").is_file()

@@ -1,0 +1,74 @@
+from rest_framework import serializers
+
+from anomalies.models import AnomalyEntry, Scan
+
+
+class ScanSerializer(serializers.ModelSerializer):
+    tiles_done = serializers.SerializerMethodField()
+    histogram_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Scan
+        fields = [
+            "id",
+            "mosaic_path",
+            "out_path",
+            "aperture_arcsec",
+            "stride_arcsec",
+            "aperture_px",
+            "stride_px",
+            "height",
+            "width",
+            "tile_count",
+            "tiles_done",
+            "top_percents",
+            "status",
+            "message",
+            "frames",
+            "thresholds",
+            "histogram_url",
+            "created_at",
+            "finished_at",
+        ]
+
+    def get_tiles_done(self, scan) -> int:
+        return scan.tiles.filter(done=True).count()
+
+    def get_histogram_url(self, scan) -> str | None:
+        return scan.histogram.url if scan.histogram else None
+
+
+class ScanCreateSerializer(serializers.Serializer):
+    mosaic = serializers.CharField(help_text="path of a FITS mosaic readable by the workers")
+    aperture_arcsec = serializers.FloatField()
+    stride_arcsec = serializers.FloatField()
+    top_percents = serializers.ListField(child=serializers.FloatField(), required=False, default=[5.0, 1.0, 0.5])
+    out = serializers.CharField(required=False, allow_blank=True, default="")
+    tile_frames = serializers.IntegerField(required=False, default=32, min_value=1, max_value=256)
+
+
+class AnomalyEntrySerializer(serializers.ModelSerializer):
+    thumbnail_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AnomalyEntry
+        fields = [
+            "id",
+            "rank",
+            "ra_deg",
+            "dec_deg",
+            "x",
+            "y",
+            "score",
+            "percentile",
+            "top_percent",
+            "thumbnail_url",
+            "cutout",
+        ]
+
+    def get_thumbnail_url(self, entry) -> str | None:
+        return entry.thumbnail.url if entry.thumbnail else None
+
+
+class ToQueueSerializer(serializers.Serializer):
+    workflow = serializers.IntegerField()

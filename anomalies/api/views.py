@@ -1,0 +1,121 @@
+"""Scans and anomaly catalogues for astronomers (API)."""
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotations.api.permissions import IsAstronomer
+from annotations.api.serializers import CutoutAstronomerSerializer
+from annotations.errors import InvalidInput, NotFound
+from anomalies import services
+from anomalies.dispatch import scan_dispatch
+from anomalies.models import AnomalyEntry, Scan
+
+from .serializers import AnomalyEntrySerializer, ScanCreateSerializer, ScanSerializer, ToQueueSerializer
+
+TOP = OpenApiParameter("top", float, description="only entries in this catalogue level (for example 1 for the top 1 %)")
+
+
+def scan_get(pk) -> Scan:
+    scan = Scan.objects.filter(pk=pk).first()
+    if scan is None:
+        raise NotFound(f"scan {pk} does not exist")
+    return scan
+
+
+def top_param(request) -> float | None:
+    value = request.query_params.get("top")
+    if value in (None, ""):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise InvalidInput(f"top must be a number of percent, not {value!r}", field="top")
+
+
+class ScanListCreateView(generics.ListAPIView):
+    permission_classes = [IsAstronomer]
+    serializer_class = ScanSerializer
+    queryset = Scan.objects.all()
+
+    @extend_schema(
+        request=ScanCreateSerializer,
+        responses={202: ScanSerializer},
+        summary="Start a blind complexity scan of a mosaic (tiles run on the workers)",
+    )
+    def post(self, request):
+        payload = ScanCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        scan = services.scan_create(
+            mosaic=data["mosaic"],
+            aperture_arcsec=data["aperture_arcsec"],
+            stride_arcsec=data["stride_arcsec"],
+            out=data["out"],
+            top_percents=data["top_percents"],
+            tile_frames=data["tile_frames"],
+        )
+        scan_dispatch(scan)
+        return Response(ScanSerializer(scan).data, status=202)
+
+
+class ScanDetailView(APIView):
+    permission_classes = [IsAstronomer]
+
+    @extend_schema(responses=ScanSerializer, summary="A scan's progress and thresholds")
+    def get(self, request, pk):
+        return Response(ScanSerializer(scan_get(pk)).data)
+
+
+class ScanEntriesView(generics.ListAPIView):
+    permission_classes = [IsAstronomer]
+    serializer_class = AnomalyEntrySerializer
+
+    @extend_schema(parameters=[TOP])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return services._entries(scan_get(self.kwargs["pk"]), top_param(self.request))
+
+
+class ScanCatalogueView(APIView):
+    permission_classes = [IsAstronomer]
+
+    @extend_schema(
+        parameters=[TOP],
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        summary="The anomaly catalogue as CSV (.csv) or VOTable (.vot)",
+    )
+    def get(self, request, pk, fmt):
+        scan = scan_get(pk)
+        top = top_param(request)
+        if fmt == "csv":
+            response = HttpResponse(services.catalogue_csv(scan=scan, top=top), content_type="text/csv")
+        else:
+            response = HttpResponse(
+                services.catalogue_votable(scan=scan, top=top), content_type="application/x-votable+xml"
+            )
+        suffix = f"-top{top:g}" if top else ""
+        response["Content-Disposition"] = f'attachment; filename="anomalies-{scan.pk}{suffix}.{fmt}"'
+        return response
+
+
+class EntryToQueueView(APIView):
+    permission_classes = [IsAstronomer]
+
+    @extend_schema(
+        request=ToQueueSerializer,
+        responses={201: CutoutAstronomerSerializer},
+        summary="Send an anomaly into a workflow's labelling queue as a new subject",
+    )
+    def post(self, request, pk):
+        payload = ToQueueSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        if not AnomalyEntry.objects.filter(pk=pk).exists():
+            raise NotFound(f"anomaly {pk} does not exist")
+        cutout = services.entry_to_queue(entry_id=pk, workflow_id=payload.validated_data["workflow"])
+        return Response(CutoutAstronomerSerializer(cutout, context={"request": request}).data, status=201)
