@@ -135,7 +135,10 @@ def test_scan_api_and_page(tmp_path, shared_data, django_capture_on_commit_callb
     entries = client.get(f"/api/scans/{scan_id}/entries/", {"top": 5}).json()
     assert entries["count"] >= 1
     csv_text = client.get(f"/api/scans/{scan_id}/catalogue.csv", {"top": 5}).content.decode()
-    assert csv_text.splitlines()[0].startswith("rank,ra_deg,dec_deg") and len(csv_text.splitlines()) == entries["count"] + 1
+    assert (
+        csv_text.splitlines()[0].startswith("rank,ra_deg,dec_deg")
+        and len(csv_text.splitlines()) == entries["count"] + 1
+    )
     assert client.get(f"/api/scans/{scan_id}/catalogue.vot").content.startswith(b"<?xml")
     assert client.get(f"/api/scans/{scan_id}/entries/", {"top": "lots"}).status_code == 400
     page = client.get(f"/scans/{scan_id}/").content.decode()

@@ -123,8 +123,8 @@ def test_astronomer_signs_in_and_uploads_a_cutout_at_the_desk(page, live_server,
 def test_astronomer_browses_anomalies_and_sends_one_to_the_queue(page, live_server, tmp_path):
     import numpy as np
 
-    from anomalies import services
     from annotations.models import SubjectWorkflowStatus
+    from anomalies import services
     from tests.factories import astronomer, blob_array, fits_bytes
 
     field = np.random.default_rng(0).normal(0, 1e-4, (320, 320)).astype(np.float32)
@@ -137,7 +137,9 @@ def test_astronomer_browses_anomalies_and_sends_one_to_the_queue(page, live_serv
         services.scan_tile_run(scan_id=scan.pk, index=tile)
     services.scan_finalize(scan_id=scan.pk)
     workflow, _ = make_workflow_with_subjects(n=1, name="Anomaly follow-up")
-    page.context.add_cookies([{"name": "sessionid", "value": _session_for(astronomer("scanner")), "url": live_server.url}])
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": _session_for(astronomer("scanner")), "url": live_server.url}]
+    )
     page.goto(f"{live_server.url}/scans/{scan.pk}/")
     assert page.locator(".gallery li").count() >= 2
     page.select_option("#workflow", str(workflow.pk))
