@@ -233,7 +233,10 @@ def entry_to_queue(*, entry_id: int, workflow_id: int):
     if workflow is None:
         raise NotFound(f"workflow {workflow_id} does not exist", field="workflow")
     scan = entry.scan
-    data, wcs, _, _ = scan_grid(scan)
+    try:
+        data, wcs, _ = ml.open_mosaic(scan.mosaic_path)  # a memory map, as Cutout2D needs
+    except ml.ImageReadError as exc:
+        raise InvalidInput(str(exc)) from exc
     source = ml.SourcePosition(f"{Path(scan.mosaic_path).stem} anomaly {entry.rank}", entry.ra_deg, entry.dec_deg)
     result = next(ml.cut_sources(data, wcs, [source], size_arcsec=scan.aperture_arcsec * 1.5))
     if result.image is None:

@@ -31,11 +31,34 @@ class CutoutResult:
     error: str = ""
 
 
-def open_mosaic(path: str | Path) -> tuple[np.ndarray, WCS, list[str]]:
-    """Memory-map a FITS mosaic: its first image plane and celestial WCS (never read whole)."""
+class PlaneSection:
+    """Read-only 2-D view of a FITS image's first plane that reads only the rows asked for.
+
+    Slicing it (``plane[y0:y1, x0:x1]``) returns a numpy array read from the file with seeks,
+    so memory stays bounded by the window, not the mosaic (a memory map would keep every page
+    it touched resident).
+    """
+
+    def __init__(self, hdu):
+        self._section = hdu.section
+        self._lead = (0,) * (hdu.header["NAXIS"] - 2)
+        self.shape = (hdu.header["NAXIS2"], hdu.header["NAXIS1"])
+        self.ndim = 2
+
+    def __getitem__(self, key):
+        key = key if isinstance(key, tuple) else (key,)
+        return np.asarray(self._section[self._lead + key])
+
+
+def open_mosaic(path: str | Path, *, sections: bool = False) -> tuple[np.ndarray, WCS, list[str]]:
+    """Open a FITS mosaic lazily: its first image plane and celestial WCS (never read whole).
+
+    ``sections=False`` gives a memory map (what astropy's Cutout2D needs); ``sections=True`` a
+    :class:`PlaneSection` whose windows are read on demand, for scans of very large mosaics.
+    """
     notes: list[str] = []
     try:
-        hdul = fits.open(path, memmap=True)
+        hdul = fits.open(path, memmap=not sections)
     except FileNotFoundError as exc:
         raise ImageReadError(f"no such file: {path}") from exc
     except Exception as exc:
@@ -43,10 +66,14 @@ def open_mosaic(path: str | Path) -> tuple[np.ndarray, WCS, list[str]]:
     hdu = next((h for h in hdul if h.is_image and h.header.get("NAXIS", 0) >= 2), None)
     if hdu is None:
         raise ImageReadError(f"{path}: no image HDU with at least two axes")
-    data = hdu.data
-    if data.ndim > 2:
-        notes.append(f"{data.ndim}-D cube: took the first plane")
-        data = data[(0,) * (data.ndim - 2)]
+    naxis = hdu.header["NAXIS"]
+    if naxis > 2:
+        notes.append(f"{naxis}-D cube: took the first plane")
+    if sections:
+        data = PlaneSection(hdu)
+    else:
+        data = hdu.data
+        data = data[(0,) * (data.ndim - 2)] if data.ndim > 2 else data
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FITSFixedWarning)
         wcs = WCS(hdu.header).celestial

@@ -102,13 +102,13 @@ def scan_tile(
 
 
 def open_scan(path: str | Path, aperture_arcsec: float, stride_arcsec: float, tile_frames: int = 32):
-    """Open a mosaic for scanning: (memory-mapped data, WCS, ScanGrid, notes). Raises ImageReadError
+    """Open a mosaic for scanning: (plane read by sections, WCS, ScanGrid, notes). Raises ImageReadError
     or ValueError with a clear message for bad files and settings; reads no pixel data."""
     if aperture_arcsec is None or aperture_arcsec <= 0:
         raise ValueError(f"the aperture must be a positive size in arcseconds, not {aperture_arcsec}")
     if stride_arcsec is None or stride_arcsec <= 0:
         raise ValueError(f"the stride must be a positive size in arcseconds, not {stride_arcsec}")
-    data, wcs, notes = open_mosaic(path)
+    data, wcs, notes = open_mosaic(path, sections=True)
     from astropy.wcs.utils import proj_plane_pixel_scales
 
     scale = float(np.mean(proj_plane_pixel_scales(wcs)) * 3600.0)
