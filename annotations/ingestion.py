@@ -116,6 +116,38 @@ def cutout_create(
     return cutout
 
 
+@transaction.atomic
+def cutout_upload(
+    *,
+    survey_name: str,
+    filename: str,
+    raw: bytes,
+    name: str | None = None,
+    ra_deg: float | None = None,
+    dec_deg: float | None = None,
+    label: str | None = None,
+    workflow_id: int | None = None,
+) -> Cutout:
+    """One file sent through the browser or the API; a bad file raises InvalidInput naming it."""
+    try:
+        prepared = ml.prepare_cutout(ml.read_cutout_image(raw), source_bytes=raw)
+    except ml.ImageReadError as exc:
+        raise InvalidInput(f"{filename}: {exc}", field="file") from exc
+    survey = survey_get_or_create(name=survey_name)
+    cutout = cutout_create(
+        survey=survey,
+        name=name or filename.rsplit(".", 1)[0],
+        prepared=prepared,
+        ra_deg=ra_deg,
+        dec_deg=dec_deg,
+        metadata={"file": filename, **({"label": label} if label else {})},
+        subject_set=target_subject_set(survey, None, workflow_id),
+    )
+    complexity_percentiles_update(survey=survey)
+    cutout.refresh_from_db()
+    return cutout
+
+
 def ingest_image_files(
     *,
     survey_name: str,
@@ -129,7 +161,7 @@ def ingest_image_files(
     files = _expand_paths(paths)
     rows = _catalogue_by_file(read_catalogue(catalogue)) if catalogue else {}
     survey = survey_get_or_create(name=survey_name)
-    subject_set = _target_subject_set(survey, subject_set_name, workflow_id)
+    subject_set = target_subject_set(survey, subject_set_name, workflow_id)
     report = IngestReport()
     progress(0, len(files), f"ingesting {len(files)} file(s) into {survey.name}")
     for done, path in enumerate(files, start=1):
@@ -192,7 +224,7 @@ def ingest_mosaic(
     except ml.ImageReadError as exc:
         raise InvalidInput(str(exc)) from exc
     survey = survey_get_or_create(name=survey_name)
-    subject_set = _target_subject_set(survey, subject_set_name, workflow_id)
+    subject_set = target_subject_set(survey, subject_set_name, workflow_id)
     by_name = {r.name: r for r in rows}
     report = IngestReport()
     progress(0, len(rows), f"cutting {len(rows)} source(s) from {Path(mosaic).name}")
@@ -287,7 +319,7 @@ def demo_workflow() -> Workflow:
     return workflow
 
 
-def _target_subject_set(survey: Survey, name: str | None, workflow_id: int | None):
+def target_subject_set(survey: Survey, name: str | None, workflow_id: int | None):
     subject_set = subject_set_get_or_create(survey=survey, display_name=name or f"{survey.name} cutouts")
     if workflow_id is not None:
         workflow = Workflow.objects.filter(pk=workflow_id).first()

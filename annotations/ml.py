@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from django.conf import settings
 
 from mlcore.complexity import ComplexityConfig, complexity, percentile_ranks
@@ -76,8 +77,6 @@ def cutout_complexity(image: SkyImage, survey_pixel_scale: float | None = None) 
 
 
 def ranks(scores: list[float]) -> list[float]:
-    import numpy as np
-
     return percentile_ranks(np.asarray(scores, dtype=float)).tolist()
 
 

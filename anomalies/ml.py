@@ -7,7 +7,7 @@ import io
 import numpy as np
 
 from mlcore.complexity import ComplexityConfig, percentile_ranks
-from mlcore.cutouts import SourcePosition, cut_sources
+from mlcore.cutouts import SourcePosition, cut_sources, open_mosaic
 from mlcore.io import ImageReadError
 from mlcore.render import render_png
 from mlcore.scan import ROW_FIELDS, ScanGrid, anomaly_levels, merge_overlapping, open_scan, scan_tile
@@ -21,12 +21,19 @@ __all__ = [
     "anomaly_levels",
     "cut_sources",
     "histogram_png",
+    "mosaic_memory_map",
     "merge_overlapping",
     "open_scan",
     "percentile_ranks",
     "scan_tile",
     "thumbnail_png",
 ]
+
+
+def mosaic_memory_map(path: str):
+    """(memory-mapped plane, WCS) of a mosaic, the form astropy's Cutout2D needs."""
+    data, wcs, _ = open_mosaic(path)
+    return data, wcs
 
 
 def thumbnail_png(data: np.ndarray, x: float, y: float, aperture_px: int) -> bytes:

@@ -177,7 +177,8 @@ def _write_atomically(path: Path, payload: bytes) -> None:
 CATALOGUE_COLUMNS = ("rank", "ra_deg", "dec_deg", "x", "y", "score", "percentile", "top_percent", "thumbnail")
 
 
-def _entries(scan: Scan, top: float | None):
+def catalogue_entries(scan: Scan, top: float | None = None):
+    """Entries of a scan's catalogue, best first; with ``top``, only those in that level."""
     rows = AnomalyEntry.objects.filter(scan=scan).order_by("rank")
     if top is not None:
         rows = rows.filter(top_percent__lte=top)
@@ -188,7 +189,7 @@ def catalogue_csv(*, scan: Scan, top: float | None = None) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CATALOGUE_COLUMNS)
-    for e in _entries(scan, top):
+    for e in catalogue_entries(scan, top):
         writer.writerow(
             [
                 e.rank,
@@ -208,7 +209,7 @@ def catalogue_csv(*, scan: Scan, top: float | None = None) -> str:
 def catalogue_votable(*, scan: Scan, top: float | None = None) -> bytes:
     from astropy.table import Table
 
-    entries = list(_entries(scan, top))
+    entries = list(catalogue_entries(scan, top))
     table = Table(
         rows=[(e.rank, e.ra_deg, e.dec_deg, e.x, e.y, e.score, e.percentile, e.top_percent) for e in entries] or None,
         names=CATALOGUE_COLUMNS[:-1],
@@ -234,7 +235,7 @@ def entry_to_queue(*, entry_id: int, workflow_id: int):
         raise NotFound(f"workflow {workflow_id} does not exist", field="workflow")
     scan = entry.scan
     try:
-        data, wcs, _ = ml.open_mosaic(scan.mosaic_path)  # a memory map, as Cutout2D needs
+        data, wcs = ml.mosaic_memory_map(scan.mosaic_path)
     except ml.ImageReadError as exc:
         raise InvalidInput(str(exc)) from exc
     source = ml.SourcePosition(f"{Path(scan.mosaic_path).stem} anomaly {entry.rank}", entry.ra_deg, entry.dec_deg)

@@ -1,5 +1,6 @@
 """REST API views: thin, input serializer -> one service or selector -> output serializer."""
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -10,8 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations import ingestion, ml, selectors, services
-from annotations.complexity import complexity_percentiles_update
+from annotations import ingestion, selectors, services
 from annotations.errors import InvalidInput, TooLarge
 from annotations.job_dispatch import job_start
 from annotations.models import Classification, SubjectWorkflowStatus, Survey, Workflow
@@ -209,33 +209,23 @@ class CutoutUploadView(APIView):
         summary="Upload one FITS, PNG or JPEG cutout (astronomers)",
     )
     def post(self, request):
-        from django.conf import settings
-
         payload = CutoutUploadSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         upload = data["file"]
-        if upload.size > settings.RGZ_MAX_UPLOAD_BYTES:
-            raise TooLarge(f"{upload.name}: {upload.size} bytes is over the {settings.RGZ_MAX_UPLOAD_BYTES}-byte limit")
-        raw = upload.read()
-        try:
-            prepared = ml.prepare_cutout(ml.read_cutout_image(raw), source_bytes=raw)
-        except ml.ImageReadError as exc:
-            raise InvalidInput(f"{upload.name}: {exc}", field="file")
-        with transaction.atomic():
-            survey = ingestion.survey_get_or_create(name=data["survey"])
-            subject_set = ingestion._target_subject_set(survey, None, data.get("workflow"))
-            cutout = ingestion.cutout_create(
-                survey=survey,
-                name=data.get("name") or upload.name.rsplit(".", 1)[0],
-                prepared=prepared,
-                ra_deg=data.get("ra_deg"),
-                dec_deg=data.get("dec_deg"),
-                metadata={"file": upload.name, **({"label": data["label"]} if data.get("label") else {})},
-                subject_set=subject_set,
-            )
-            complexity_percentiles_update(survey=survey)
-            cutout.refresh_from_db()
+        limit = settings.RGZ_MAX_UPLOAD_BYTES
+        if upload.size > limit:
+            raise TooLarge(f"{upload.name}: {upload.size} bytes is over the {limit}-byte limit")
+        cutout = ingestion.cutout_upload(
+            survey_name=data["survey"],
+            filename=upload.name,
+            raw=upload.read(),
+            name=data.get("name"),
+            ra_deg=data.get("ra_deg"),
+            dec_deg=data.get("dec_deg"),
+            label=data.get("label"),
+            workflow_id=data.get("workflow"),
+        )
         return Response(CutoutAstronomerSerializer(cutout, context={"request": request}).data, status=201)
 
 

@@ -79,7 +79,7 @@ class ScanEntriesView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return services._entries(scan_get(self.kwargs["pk"]), top_param(self.request))
+        return services.catalogue_entries(scan_get(self.kwargs["pk"]), top_param(self.request))
 
 
 class ScanCatalogueView(APIView):
