@@ -27,6 +27,7 @@ class Scan(models.Model):
     top_percents = models.JSONField(default=list)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     message = models.TextField(blank=True)
+    notes = models.JSONField(default=list, blank=True)  # about the mosaic, e.g. "4-D cube: took the first plane"
     frames = models.PositiveIntegerField(default=0)
     thresholds = models.JSONField(default=dict, blank=True)  # top percent -> score threshold
     histogram = models.FileField(upload_to="scans/", blank=True, max_length=255)

@@ -46,7 +46,7 @@ def scan_create(
 ) -> Scan:
     """Check the mosaic and settings (reading no pixels) and plan the tiles; nothing is written on error."""
     path = Path(mosaic).resolve()
-    _, _, grid, _ = _open(path, aperture_arcsec, stride_arcsec, tile_frames)
+    _, _, grid, notes = _open(path, aperture_arcsec, stride_arcsec, tile_frames)
     tops = sorted({float(t) for t in top_percents}, reverse=True)
     try:
         list(ml.anomaly_levels(np.zeros(1), tuple(tops)))
@@ -66,6 +66,7 @@ def scan_create(
         tile_frames=tile_frames,
         tile_count=grid.tile_count,
         top_percents=tops,
+        notes=notes,
     )
     ScanTile.objects.bulk_create([ScanTile(scan=scan, index=i) for i in range(grid.tile_count)], batch_size=1000)
     return scan

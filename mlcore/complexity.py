@@ -23,6 +23,7 @@ class ComplexityConfig:
     (bench/complexity_eval.py) and checked on its test split; see bench/RESULTS.md."""
 
     noise_sigma: float = 3.0  # clip below median + noise_sigma x robust rms (MAD)
+    noise_sample_step: int = 7  # noise statistics from every n-th pixel: the same estimate, n x less sorting
     stretch: str = "asinh"
     asinh_a: float = 0.1
     log_a: float = 1000.0
@@ -40,6 +41,8 @@ class ComplexityConfig:
             raise ValueError("levels must lie in 2..256")
         if not 0 <= self.compression_level <= 9:
             raise ValueError("compression_level must lie in 0..9")
+        if self.noise_sample_step < 1:
+            raise ValueError("noise_sample_step must be at least 1")
         if self.aperture_px is not None and self.aperture_px < 2:
             raise ValueError("aperture_px must be at least 2 pixels (or None for the whole frame)")
 
@@ -54,9 +57,6 @@ def central_aperture(frames: np.ndarray, aperture_px: int | None) -> np.ndarray:
     return frames[:, y0 : y0 + a, x0 : x0 + a]
 
 
-NOISE_SAMPLE_STEP = 7  # noise statistics from every 7th pixel: the same estimate, 7x less sorting
-
-
 def normalise(frames: np.ndarray, config: ComplexityConfig) -> np.ndarray:
     """(B, H, W) raw data -> (B, H, W) float32 in [0, 1]: noise clipped, stretched.
 
@@ -66,7 +66,7 @@ def normalise(frames: np.ndarray, config: ComplexityConfig) -> np.ndarray:
     x = frames.astype(np.float32, copy=False)
     b = x.shape[0]
     flat = x.reshape(b, -1)
-    sample = flat[:, ::NOISE_SAMPLE_STEP]
+    sample = flat[:, :: config.noise_sample_step]
     all_finite = bool(np.isfinite(sample).all()) and bool(np.isfinite(flat).all())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN frames: handled below

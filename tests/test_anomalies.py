@@ -150,3 +150,14 @@ def test_scan_api_and_page(tmp_path, shared_data, django_capture_on_commit_callb
     again = client.post(f"/api/anomalies/{entry_id}/to-queue/", {"workflow": workflow.pk}, format="json")
     assert again.status_code == 409
     assert client.post("/api/anomalies/999999/to-queue/", {"workflow": workflow.pk}, format="json").status_code == 404
+
+
+def test_cube_mosaic_is_scanned_on_its_first_plane_with_a_warning(tmp_path, capsys):
+    plane = np.random.default_rng(1).normal(0, 1e-4, (200, 200)).astype(np.float32)
+    plane[80:144, 80:144] += blob_array(64, seed=3, lobes=2) * 5
+    cube = tmp_path / "cube.fits"
+    cube.write_bytes(fits_bytes(np.stack([plane, plane * 0])[None], scale_arcsec=2.0))
+    call_command("complexity_scan", mosaic=str(cube), aperture=40, stride=20, out=str(tmp_path / "c.csv"), inline=True)
+    scan = Scan.objects.get()
+    assert "warning: 4-D cube: took the first plane" in capsys.readouterr().err
+    assert scan.status == "succeeded" and scan.notes == ["4-D cube: took the first plane"]

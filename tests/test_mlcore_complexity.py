@@ -82,6 +82,7 @@ def test_percentile_ranks():
         ({"scales": (0,)}, "scales"),
         ({"levels": 1}, "levels"),
         ({"aperture_px": 1}, "aperture_px"),
+        ({"noise_sample_step": 0}, "noise_sample_step"),
         ({"compression_level": 12}, "compression_level"),
     ],
 )

@@ -37,6 +37,8 @@ class Command(BaseCommand):
             scan = self._scan(options)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
+        for note in scan.notes:
+            self.stderr.write(f"warning: {note}")
         if options["inline"]:
             bar = ProgressBar(self.stdout)
             for tile in scan.tiles.filter(done=False).order_by("index"):
