@@ -202,12 +202,17 @@ class Classification(models.Model):
     gold_standard = models.BooleanField(default=False)
     expert = models.BooleanField(default=False)
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # Where it was made: on this platform, or imported (Zooniverse allows a volunteer to classify a
+    # subject twice, so the one-per-volunteer rule holds for the platform's own rows only).
+    source = models.CharField(max_length=16, default="platform")
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["workflow", "subject", "volunteer_key"], name="one_classification_per_volunteer"
+                fields=["workflow", "subject", "volunteer_key"],
+                condition=models.Q(source="platform"),
+                name="one_classification_per_volunteer",
             )
         ]
         indexes = [

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ZooniverseConfig(AppConfig):
+    name = "zooniverse"
+    verbose_name = "Zooniverse interoperability"

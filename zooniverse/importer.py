@@ -1,0 +1,247 @@
+"""Importing Zooniverse exports: idempotent, streaming, row-level error reports.
+
+Each classification keeps Zooniverse's id as its idempotency key ("zooniverse:<id>"), so the
+same file imported twice adds nothing and an overlapping export adds only its new rows. Rows
+are read and written in batches: memory stays flat whatever the export's length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils.dateparse import parse_datetime
+
+from annotations.errors import InvalidInput
+from annotations.models import Classification, SubjectWorkflowStatus, Workflow, WorkflowVersion
+
+from . import exports
+from .models import ZooniverseSubject, ZooniverseWorkflow
+from .subjects import subject_resolve
+
+BATCH = 2000
+MAX_REPORTED = 1000
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    already_there: int = 0
+    bad_rows: list[str] = field(default_factory=list)
+    bad_count: int = 0
+    placeholders: list[int] = field(default_factory=list)
+    workflows: set[int] = field(default_factory=set)
+
+    def bad(self, item: exports.BadRow | str) -> None:
+        self.bad_count += 1
+        if len(self.bad_rows) < MAX_REPORTED:
+            self.bad_rows.append(str(item))
+
+    @property
+    def valid(self) -> int:
+        return self.imported + self.already_there
+
+
+class _Catalogue:
+    """Workflows, versions and subjects met so far (cached; created on first sight)."""
+
+    def __init__(self, known_versions: dict[int, set[tuple[int, int]]], subject_metadata: dict[int, dict]):
+        self.known_versions = known_versions  # from a workflow export, when one was given
+        self.subject_metadata = subject_metadata
+        self.workflows: dict[int, Workflow] = {}
+        self.versions: dict[tuple[int, int, int], WorkflowVersion] = {}
+        self.subjects: dict[int, ZooniverseSubject] = {}
+
+    def workflow(self, zooniverse_id: int, name: str) -> Workflow:
+        if zooniverse_id not in self.workflows:
+            self.workflows[zooniverse_id] = workflow_for(zooniverse_id, name)
+        return self.workflows[zooniverse_id]
+
+    def version(self, workflow: Workflow, zooniverse_id: int, version: tuple[int, int] | None) -> WorkflowVersion:
+        major, minor = version or (1, 0)
+        key = (zooniverse_id, major, minor)
+        if key not in self.versions:
+            self.versions[key], _ = WorkflowVersion.objects.get_or_create(
+                workflow=workflow, major=major, minor=minor, defaults={"tasks": {}, "strings": {}}
+            )
+        return self.versions[key]
+
+    def subject(self, zooniverse_id: int, subject_data: dict) -> ZooniverseSubject:
+        if zooniverse_id not in self.subjects:
+            metadata = {**self.subject_metadata.get(zooniverse_id, {}), **subject_data.get(str(zooniverse_id), {})}
+            metadata.pop("retired", None)
+            self.subjects[zooniverse_id] = subject_resolve(zooniverse_id, metadata)
+        return self.subjects[zooniverse_id]
+
+
+def workflow_for(zooniverse_id: int, name: str) -> Workflow:
+    """The platform workflow standing for a Zooniverse one (inactive: volunteers classify on Zooniverse)."""
+    link = ZooniverseWorkflow.objects.select_related("workflow").filter(zooniverse_id=zooniverse_id).first()
+    if link:
+        return link.workflow
+    with transaction.atomic():
+        workflow = Workflow.objects.create(
+            display_name=f"{name or 'workflow'} (Zooniverse {zooniverse_id})",
+            active=False,
+            retirement={"criteria": "classification_count", "options": {"count": 15}},
+        )
+        ZooniverseWorkflow.objects.create(zooniverse_id=zooniverse_id, display_name=name, workflow=workflow)
+    return workflow
+
+
+def import_workflows(path: str | Path) -> dict[int, set[tuple[int, int]]]:
+    """Workflow definitions, every version, from a workflow export; returns the versions per workflow."""
+    versions: dict[int, set[tuple[int, int]]] = {}
+    try:
+        rows = list(exports.read_workflows(path))
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(str(exc)) from exc
+    for row in rows:
+        workflow = workflow_for(row["workflow_id"], row["display_name"])
+        WorkflowVersion.objects.update_or_create(
+            workflow=workflow,
+            major=row["major"],
+            minor=row["minor"],
+            defaults={"tasks": row["tasks"], "strings": row["strings"], "first_task": row["first_task"]},
+        )
+        if row["retirement"]:
+            Workflow.objects.filter(pk=workflow.pk).update(retirement=row["retirement"])
+            ZooniverseWorkflow.objects.filter(workflow=workflow).update(retirement=row["retirement"])
+        versions.setdefault(row["workflow_id"], set()).add((row["major"], row["minor"]))
+    return versions
+
+
+def import_classifications(
+    *,
+    classifications: str | Path,
+    workflows: str | Path | None = None,
+    subjects: str | Path | None = None,
+    progress: Callable[[int, int, str], None] = lambda *a: None,
+) -> ImportReport:
+    path = Path(classifications)
+    if not path.is_file():
+        raise InvalidInput(f"{path}: no such file")
+    known_versions = import_workflows(workflows) if workflows else {}
+    subject_metadata: dict[int, dict] = {}
+    if subjects:
+        try:
+            subject_metadata = dict(exports.read_subjects(subjects))
+        except (OSError, ValueError) as exc:
+            raise InvalidInput(str(exc)) from exc
+    catalogue = _Catalogue(known_versions, subject_metadata)
+    report = ImportReport()
+    size = path.stat().st_size or 1
+    batch: list[exports.ExportClassification] = []
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            for record in exports.read_classification_stream(handle, name=str(path)):
+                if isinstance(record, exports.BadRow):
+                    report.bad(record)
+                    continue
+                batch.append(record)
+                if len(batch) >= BATCH:
+                    _store(batch, catalogue, report)
+                    batch = []
+                    progress(min(size, handle.buffer.tell()), size, f"{report.imported} imported")
+            _store(batch, catalogue, report)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{path}: not UTF-8 text ({exc})") from exc
+    _recount(report)
+    progress(size, size, f"{report.imported} imported")
+    return report
+
+
+def _store(batch: list[exports.ExportClassification], catalogue: _Catalogue, report: ImportReport) -> None:
+    if not batch:
+        return
+    keys = {f"zooniverse:{r.classification_id}": r for r in batch}
+    stored = set(Classification.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
+    rows = []
+    for key, record in keys.items():
+        if key in stored:
+            report.already_there += 1
+            continue
+        known = catalogue.known_versions.get(record.workflow_id)
+        if known is not None and record.version is not None and record.version not in known:
+            report.bad(
+                exports.BadRow(
+                    record.row,
+                    f"unknown workflow version {record.version[0]}.{record.version[1]} "
+                    f"of workflow {record.workflow_id}",
+                )
+            )
+            continue
+        workflow = catalogue.workflow(record.workflow_id, record.workflow_name)
+        version = catalogue.version(workflow, record.workflow_id, record.version)
+        subject = catalogue.subject(record.subject_ids[0], record.subject_data)
+        if subject.placeholder and subject.zooniverse_id not in report.placeholders:
+            report.placeholders.append(subject.zooniverse_id)
+        report.workflows.add(workflow.pk)
+        rows.append(_classification(record, workflow, version, subject))
+    Classification.objects.bulk_create(rows, batch_size=500)
+    report.imported += len(rows)
+
+
+def _classification(record, workflow, version, subject) -> Classification:
+    finished = _timestamp(record.metadata.get("finished_at")) or _timestamp(record.created_at)
+    return Classification(
+        workflow=workflow,
+        workflow_version=version,
+        subject_id=subject.cutout_id,
+        volunteer_key=record.volunteer_key,
+        annotations=record.annotations,
+        gold_standard=record.gold_standard,
+        expert=record.expert,
+        started_at=_timestamp(record.metadata.get("started_at")),
+        finished_at=finished,
+        user_agent=str(record.metadata.get("user_agent", ""))[:512],
+        idempotency_key=f"zooniverse:{record.classification_id}",
+        source="zooniverse",
+        metadata={
+            **record.metadata,
+            "zooniverse": {
+                "classification_id": record.classification_id,
+                "workflow_id": record.workflow_id,
+                "subject_ids": record.subject_ids,
+                "created_at": record.created_at,
+                "row": record.row,
+                "annotation_format": "export",  # question answers as label text, as Zooniverse exports them
+                "subject_data": record.subject_data,
+            },
+        },
+    )
+
+
+def _timestamp(text) -> datetime | None:
+    if not text:
+        return None
+    parsed = parse_datetime(str(text).replace(" UTC", "+00:00"))
+    return parsed
+
+
+@transaction.atomic
+def _recount(report: ImportReport) -> None:
+    """Classification counts per subject for the imported workflows (Zooniverse's retirement input)."""
+    for workflow_id in report.workflows:
+        counts = Classification.objects.filter(workflow_id=workflow_id).values("subject_id").annotate(n=Count("id"))
+        existing = {s.subject_id: s for s in SubjectWorkflowStatus.objects.filter(workflow_id=workflow_id)}
+        new, changed = [], []
+        for row in counts:
+            status = existing.get(row["subject_id"])
+            if status is None:
+                new.append(
+                    SubjectWorkflowStatus(
+                        workflow_id=workflow_id, subject_id=row["subject_id"], classification_count=row["n"]
+                    )
+                )
+            elif status.classification_count != row["n"]:
+                status.classification_count = row["n"]
+                changed.append(status)
+        SubjectWorkflowStatus.objects.bulk_create(new, batch_size=1000)
+        SubjectWorkflowStatus.objects.bulk_update(changed, ["classification_count"], batch_size=1000)

@@ -1,0 +1,44 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from annotations.errors import DomainError
+from annotations.management.jobcli import ProgressBar
+from zooniverse.importer import import_classifications
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a Zooniverse classification export (with its workflow and subject exports if given). "
+        "Idempotent: rows already imported are skipped; bad rows are reported with their row number."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--classifications", required=True, metavar="FILE.csv")
+        parser.add_argument("--workflows", metavar="FILE.csv", help="workflow export: task definitions and versions")
+        parser.add_argument("--subjects", metavar="FILE.csv", help="subject export: metadata used to match cutouts")
+
+    def handle(self, *args, classifications, workflows, subjects, **options):
+        bar = ProgressBar(self.stdout)
+        try:
+            report = import_classifications(
+                classifications=classifications,
+                workflows=workflows,
+                subjects=subjects,
+                progress=lambda done, total, message: bar.update(done, total, message),
+            )
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write("")
+        for line in report.bad_rows[:50]:
+            self.stderr.write(f"{classifications} {line}")
+        if report.bad_count > 50:
+            self.stderr.write(f"... and {report.bad_count - 50} more bad rows")
+        if report.placeholders:
+            shown = ", ".join(map(str, report.placeholders[:20]))
+            more = " ..." if len(report.placeholders) > 20 else ""
+            self.stdout.write(
+                f"{len(report.placeholders)} subject(s) matched no cutout; placeholders made: {shown}{more}"
+            )
+        summary = f"{report.imported} imported, {report.already_there} already there, {report.bad_count} bad rows"
+        if report.valid == 0:
+            raise CommandError(f"nothing valid in {classifications}: {summary}")
+        self.stdout.write(self.style.SUCCESS(summary))
