@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run worker web test lint bench-quick clean
+.PHONY: install aggregation-env run worker web test lint bench-quick clean
 
 $(VENV)/.installed: requirements.txt requirements-nodeps.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,16 @@ $(VENV)/.installed: requirements.txt requirements-nodeps.txt
 	touch $@
 
 install: $(VENV)/.installed
+
+# panoptes_aggregation (Zooniverse's own aggregation tool) pins numpy < 2.3 and scikit-learn < 1.7,
+# so it lives in a virtualenv of its own; the tests run its command line on the platform's exports.
+AGG_VENV ?= .venv-aggregation
+$(AGG_VENV)/.installed:
+	$(PYTHON) -m venv $(AGG_VENV)
+	$(AGG_VENV)/bin/python -m pip install -q "panoptes_aggregation==5.3.1"
+	touch $@
+
+aggregation-env: $(AGG_VENV)/.installed
 
 # Embedded defaults: SQLite and a file-based Celery broker under var/; nothing to install by hand.
 # Starts a Celery worker and the web app, loads the demo survey with a progress bar, and
@@ -28,7 +38,7 @@ run: install
 worker: install
 	$(VENV)/bin/celery -A rgzplatform worker --loglevel INFO -Q default
 
-test: install
+test: install aggregation-env
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
