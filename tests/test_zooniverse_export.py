@@ -107,11 +107,11 @@ def test_panoptes_aggregation_reads_the_export_and_its_counts_equal_the_platform
         assert result.returncode == 0, result.stderr[-2000:]
 
     run("config", "c_workflows.csv", str(workflow.pk), "-v", "1.1", "-d", str(tmp_path))
-    run("extract", "c.csv", "Extractor_config_workflow_%d_V1.1.yaml" % workflow.pk, "-d", str(tmp_path), "-o", "t")
+    run("extract", "c.csv", f"Extractor_config_workflow_{workflow.pk}_V1.1.yaml", "-d", str(tmp_path), "-o", "t")
     run(
         "reduce",
         "question_extractor_t.csv",
-        "Reducer_config_workflow_%d_V1.1_question_extractor.yaml" % workflow.pk,
+        f"Reducer_config_workflow_{workflow.pk}_V1.1_question_extractor.yaml",
         "-d",
         str(tmp_path),
         "-o",
