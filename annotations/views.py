@@ -1,5 +1,6 @@
 """Server-rendered pages: the volunteer's classify page, job progress, the astronomers' desk."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required, user_passes_test
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -46,7 +47,7 @@ def classify(request, workflow_id: int):
         "count": selectors.volunteer_classification_count(volunteer_key=volunteer.key, workflow=workflow),
         "field_guide": selectors.field_guide(workflow=workflow),
         "progress": selectors.workflow_progress(workflow=workflow),
-        "max_description": 2000,
+        "max_description": settings.RGZ_DESCRIPTION_MAX_CHARS,
     }
     return render(request, "annotations/classify.html", context)
 

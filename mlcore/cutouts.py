@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -113,8 +114,6 @@ def cut_sources(
 
 def to_fits_bytes(image: SkyImage) -> bytes:
     """A SkyImage as a FITS file with its WCS (what the platform stores for each cutout)."""
-    import io
-
     header = fits.Header.fromstring(image.wcs_header) if image.wcs_header else fits.Header()
     buffer = io.BytesIO()
     fits.PrimaryHDU(data=image.data, header=header).writeto(buffer)

@@ -1,4 +1,5 @@
 import csv
+import os
 
 import numpy as np
 import pytest
@@ -62,11 +63,11 @@ def test_scan_resumes_without_redoing_finished_tiles(tmp_path, shared_data):
     scan = services.scan_create(mosaic=str(mosaic), aperture_arcsec=108, stride_arcsec=54, tile_frames=2)
     services.scan_tile_run(scan_id=scan.pk, index=0)  # then the worker "dies"
     first = ScanTile.objects.get(scan=scan, index=0)
-    stamp = (first.result_path, __import__("os").stat(first.result_path).st_mtime_ns)
+    stamp = (first.result_path, os.stat(first.result_path).st_mtime_ns)
     call_command("complexity_scan", resume=str(scan.pk), inline=True)
     scan.refresh_from_db()
     assert scan.status == "succeeded"
-    assert (first.result_path, __import__("os").stat(first.result_path).st_mtime_ns) == stamp  # not redone
+    assert (first.result_path, os.stat(first.result_path).st_mtime_ns) == stamp  # not redone
 
 
 @pytest.mark.parametrize(

@@ -307,3 +307,21 @@ def test_anonymous_volunteer_id_is_a_signed_cookie(workflow_and_cutouts):
     forged.cookies["rgz_volunteer"] = stored.session_key
     assert submit(forged, workflow, cutouts[0].pk).status_code == 201
     assert Classification.objects.filter(subject=cutouts[0]).values("volunteer_key").distinct().count() == 2
+
+
+def test_workflow_versions_bump_major_on_tasks_and_minor_on_wording(workflow_and_cutouts):
+    from annotations.services import workflow_update_tasks
+
+    workflow, cutouts = workflow_and_cutouts
+    current = workflow.versions.get()
+    reworded = workflow_update_tasks(
+        workflow=workflow, tasks=current.tasks, strings={**current.strings, "T1.instruction": "Describe it"}
+    )
+    assert reworded.label == "1.2"
+    assert workflow_update_tasks(workflow=workflow, tasks=reworded.tasks, strings=reworded.strings).pk == reworded.pk
+    fewer = {k: v for k, v in reworded.tasks.items() if k != "T2"}
+    fewer["T1"] = {**fewer["T1"], "next": None}
+    assert workflow_update_tasks(workflow=workflow, tasks=fewer, strings=reworded.strings).label == "2.1"
+    # Classifications made with an older version are still accepted under that version.
+    assert submit(APIClient(), workflow, cutouts[0].pk, version="1.1").status_code == 201
+    assert submit(APIClient(), workflow, cutouts[1].pk, version="2.1").status_code == 201

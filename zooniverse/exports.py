@@ -58,7 +58,7 @@ def parse_version(text: str) -> tuple[int, int] | None:
     return int(major), int(minor or 0)
 
 
-def _json_cell(name: str, text: str, default):
+def _json_cell(text: str, default):
     text = (text or "").strip()
     if not text:
         return default
@@ -78,14 +78,9 @@ def _annotations(text: str) -> list:
     return [{"task": "T0", "value": stripped}]
 
 
-def read_classifications(path: str | Path) -> Iterator[ExportClassification | BadRow]:
-    """Yield each record of a classification export in file order; never holds the file in memory."""
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        yield from read_classification_stream(handle, name=str(path))
-
-
 def read_classification_stream(handle, name: str = "export") -> Iterator[ExportClassification | BadRow]:
-    """The same from an open text file (so a caller can follow ``handle.buffer.tell()`` for progress)."""
+    """Yield each record of an open classification export in file order, never holding the file in
+    memory (the caller owns the handle, so it can follow ``handle.buffer.tell()`` for progress)."""
     reader = csv.reader(handle)
     try:
         header = [h.strip() for h in next(reader)]
@@ -119,16 +114,15 @@ def _record(number: int, cells: dict) -> ExportClassification | BadRow:
         version = parse_version(cells.get("workflow_version", ""))
     except ValueError:
         return BadRow(number, f"workflow_version {cells.get('workflow_version')!r} is not major.minor")
-    for column in ("annotations", "metadata", "subject_data"):
-        try:
-            if column == "annotations":
-                annotations = _annotations(cells["annotations"])
-            elif column == "metadata":
-                metadata = _json_cell(column, cells.get("metadata", ""), {})
-            else:
-                subject_data = _json_cell(column, cells.get("subject_data", ""), {})
-        except (json.JSONDecodeError, ValueError) as exc:
-            return BadRow(number, f"broken JSON in {column}: {exc}")
+    column = "annotations"
+    try:
+        annotations = _annotations(cells["annotations"])
+        column = "metadata"
+        metadata = _json_cell(cells.get("metadata", ""), {})
+        column = "subject_data"
+        subject_data = _json_cell(cells.get("subject_data", ""), {})
+    except (json.JSONDecodeError, ValueError) as exc:
+        return BadRow(number, f"broken JSON in {column}: {exc}")
     user_name, user_id = cells.get("user_name", ""), cells.get("user_id", "")
     logged_in = bool(user_id) and not user_name.startswith("not-logged-in")
     volunteer = pseudonym("user", user_id) if logged_in else pseudonym("anon", user_name, cells.get("user_ip", ""))
@@ -161,9 +155,9 @@ def read_workflows(path: str | Path) -> Iterator[dict]:
                     "major": int(row["version"]),
                     "minor": int(row.get("minor_version") or 0),
                     "first_task": row.get("first_task") or "T0",
-                    "tasks": _json_cell("tasks", row.get("tasks", ""), {}),
-                    "strings": _json_cell("strings", row.get("strings", ""), {}),
-                    "retirement": _json_cell("retirement", row.get("retirement", ""), {}),
+                    "tasks": _json_cell(row.get("tasks", ""), {}),
+                    "strings": _json_cell(row.get("strings", ""), {}),
+                    "retirement": _json_cell(row.get("retirement", ""), {}),
                 }
             except (KeyError, ValueError) as exc:
                 raise ValueError(f"{path} row {number}: not a workflow export row ({exc})") from exc
@@ -174,6 +168,6 @@ def read_subjects(path: str | Path) -> Iterator[tuple[int, dict]]:
     with open(path, newline="", encoding="utf-8-sig") as handle:
         for number, row in enumerate(csv.DictReader(handle), start=2):
             try:
-                yield int(row["subject_id"]), _json_cell("metadata", row.get("metadata", ""), {})
+                yield int(row["subject_id"]), _json_cell(row.get("metadata", ""), {})
             except (KeyError, ValueError) as exc:
                 raise ValueError(f"{path} row {number}: not a subject export row ({exc})") from exc
