@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from .errors import NotFound
-from .jobs import JOB_RUNNERS
+from .jobs import JOB_QUEUES, JOB_RUNNERS
 from .models import Job
 from .tasks import run_job
 
@@ -17,7 +17,8 @@ def job_start(*, kind: str, parameters: dict, user=None) -> Job:
     job = Job.objects.create(kind=kind, parameters=parameters, created_by=user if user and user.pk else None)
 
     def send():
-        result = run_job.delay(str(job.pk))
+        queue = JOB_QUEUES.get(kind)
+        result = run_job.apply_async(args=[str(job.pk)], queue=queue) if queue else run_job.delay(str(job.pk))
         Job.objects.filter(pk=job.pk).update(celery_task_id=result.id or "")
 
     transaction.on_commit(send)

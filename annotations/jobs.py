@@ -21,6 +21,20 @@ JOB_RUNNERS = {
     "ingest_demo": ingest_demo,
     "score_complexity": score_survey_complexity,
 }
+# Celery queue per job kind; kinds not listed go to the default queue.
+JOB_QUEUES: dict[str, str] = {}
+
+
+def register_job_runner(kind: str, runner: Callable[..., object], *, queue: str | None = None) -> None:
+    """Let another app run its long work as a job (call from its AppConfig.ready()).
+
+    A runner takes the job's parameters as keyword arguments plus ``progress(done, total, message)``
+    and returns an object with ``as_dict()`` and ``created``/``skipped``/``failed``/``errors``
+    (see ``reports.IngestReport``).
+    """
+    JOB_RUNNERS[kind] = runner
+    if queue:
+        JOB_QUEUES[kind] = queue
 
 
 class JobReporter:

@@ -15,6 +15,8 @@ def filesystem_broker_options(folder: Path) -> dict:
         "data_folder_in": str(folder),
         "data_folder_out": str(folder),
         "processed_folder": str(folder / "processed"),
+        # Exchange tables; kombu's default is a `control` folder in the working directory.
+        "control_folder": str(folder / "control"),
         "store_processed": False,
     }
 
