@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Exists, OuterRef, QuerySet
 
@@ -99,3 +102,64 @@ def job_get(*, job_id) -> Job:
     if job is None:
         raise NotFound(f"job {job_id} does not exist")
     return job
+
+
+@dataclass(frozen=True)
+class FreeTextAnswer:
+    """One volunteer's description of one subject (a text task's answer)."""
+
+    classification_id: int
+    subject_id: int
+    workflow_id: int
+    task: str
+    text: str
+    volunteer_key: str
+    user_id: int | None
+    source: str
+    created_at: datetime
+
+
+def free_text_answers(
+    *, workflow: Workflow | None = None, subject_ids: list[int] | None = None, since_id: int = 0, chunk: int = 2000
+) -> Iterator[FreeTextAnswer]:
+    """Every non-empty answer to a text task, oldest first, streamed in chunks of classifications.
+
+    ``since_id`` gives only answers of classifications with a larger id (for incremental work).
+    """
+    rows = Classification.objects.filter(pk__gt=since_id)
+    if workflow is not None:
+        rows = rows.filter(workflow=workflow)
+    if subject_ids is not None:
+        rows = rows.filter(subject_id__in=subject_ids)
+    # Task keys of text tasks per version; None where the version's tasks are unknown (an import
+    # without its workflow export), and then every string answer counts as a description.
+    text_tasks: dict[int, set[str] | None] = {}
+    fields = ("pk", "subject_id", "workflow_id", "workflow_version_id", "annotations", "volunteer_key", "user_id")
+    for row in rows.order_by("pk").only(*fields, "source", "created_at").iterator(chunk_size=chunk):
+        if row.workflow_version_id not in text_tasks:
+            version_tasks = WorkflowVersion.objects.values_list("tasks", flat=True).get(pk=row.workflow_version_id)
+            text_tasks[row.workflow_version_id] = (
+                {key for key, task in version_tasks.items() if task.get("type") == "text"} if version_tasks else None
+            )
+        tasks = text_tasks[row.workflow_version_id]
+        for annotation in row.annotations or []:
+            if not isinstance(annotation, dict) or (tasks is not None and annotation.get("task") not in tasks):
+                continue
+            text = annotation.get("value")
+            if isinstance(text, str) and text.strip():
+                yield FreeTextAnswer(
+                    classification_id=row.pk,
+                    subject_id=row.subject_id,
+                    workflow_id=row.workflow_id,
+                    task=annotation["task"],
+                    text=text.strip(),
+                    volunteer_key=row.volunteer_key,
+                    user_id=row.user_id,
+                    source=row.source,
+                    created_at=row.created_at,
+                )
+
+
+def subject_descriptions(*, subject_id: int, workflow: Workflow | None = None) -> list[FreeTextAnswer]:
+    """All descriptions of one subject with their (pseudonymous) authors, oldest first."""
+    return list(free_text_answers(workflow=workflow, subject_ids=[subject_id]))
