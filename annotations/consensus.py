@@ -1,6 +1,9 @@
 """Consensus on question tasks: vote counts per subject and answer, fractions, most likely answer,
 agreement (the most likely answer's share). Answers are counted by label text, so platform
-classifications (answer indices) and imported ones (label text) count together."""
+classifications (answer indices) and imported ones (label text) count together.
+
+Votes may be weighted per volunteer (by the skill that ``skill.py`` measures on gold-standard
+subjects); then counts are sums of weights and ``num_votes`` stays the number of classifications."""
 
 from __future__ import annotations
 
@@ -16,11 +19,12 @@ QUESTION_TYPES = {"single", "multiple", "tags"}
 class QuestionConsensus:
     subject_id: int
     task: str
-    counts: Counter
+    counts: Counter  # answer label -> votes (or summed weights when weighted)
+    classifications: int = 0  # how many classifications answered the task
 
     @property
     def num_votes(self) -> int:
-        return sum(self.counts.values())
+        return self.classifications or int(round(sum(self.counts.values())))
 
     @property
     def most_likely(self) -> str | None:
@@ -28,14 +32,27 @@ class QuestionConsensus:
 
     @property
     def agreement(self) -> float:
-        return self.counts.most_common(1)[0][1] / self.num_votes if self.counts else 0.0
+        total = sum(self.counts.values())
+        return self.counts.most_common(1)[0][1] / total if total > 0 else 0.0
 
     def fractions(self) -> dict[str, float]:
-        total = self.num_votes or 1
+        total = sum(self.counts.values()) or 1
         return {label: n / total for label, n in self.counts.items()}
 
+    def as_dict(self) -> dict:
+        return {
+            "subject": self.subject_id,
+            "task": self.task,
+            "num_votes": self.num_votes,
+            "counts": dict(self.counts),
+            "fractions": self.fractions(),
+            "most_likely": self.most_likely,
+            "agreement": self.agreement,
+        }
 
-def _labels(task: dict, strings: dict, value) -> list[str]:
+
+def chosen_labels(task: dict, strings: dict, value) -> list[str]:
+    """An answer (indices as the API stores them, or label text as exports do) as label texts."""
     answers = [strings.get(a["label"], a["label"]) for a in task.get("answers", [])]
     values = value if isinstance(value, list) else [value]
     out = []
@@ -49,21 +66,41 @@ def _labels(task: dict, strings: dict, value) -> list[str]:
     return out
 
 
-def question_consensus(*, workflow: Workflow) -> dict[tuple[int, str], QuestionConsensus]:
-    """(subject id, task) -> consensus, over every classification of the workflow."""
+def question_consensus(
+    *,
+    workflow: Workflow,
+    subject_ids: list[int] | None = None,
+    weights: dict[str, float] | None = None,
+    default_weight: float = 1.0,
+    include_expert: bool = True,
+) -> dict[tuple[int, str], QuestionConsensus]:
+    """(subject id, task) -> consensus, over the workflow's classifications.
+
+    ``weights`` maps volunteer keys to vote weights (volunteers not in it weigh ``default_weight``);
+    without it every vote counts 1. ``include_expert=False`` leaves expert labels out (they are
+    the truth that skill is measured against, not votes).
+    """
     versions = {v.pk: v for v in WorkflowVersion.objects.filter(workflow=workflow)}
-    result: dict[tuple[int, str], QuestionConsensus] = {}
     tallies: dict[tuple[int, str], Counter] = defaultdict(Counter)
-    rows = Classification.objects.filter(workflow=workflow).values_list(
-        "subject_id", "workflow_version_id", "annotations"
-    )
-    for subject_id, version_id, answers in rows.iterator(chunk_size=5000):
+    answered: Counter = Counter()
+    rows = Classification.objects.filter(workflow=workflow)
+    if subject_ids is not None:
+        rows = rows.filter(subject_id__in=subject_ids)
+    if not include_expert:
+        rows = rows.filter(expert=False)
+    rows = rows.values_list("subject_id", "workflow_version_id", "annotations", "volunteer_key")
+    for subject_id, version_id, answers, volunteer_key in rows.iterator(chunk_size=5000):
         version = versions[version_id]
+        weight = 1 if weights is None else weights.get(volunteer_key, default_weight)
         for item in answers or []:
             task = version.tasks.get(item.get("task"), {})
             if task.get("type") not in QUESTION_TYPES:
                 continue
-            tallies[(subject_id, item["task"])].update(_labels(task, version.strings, item.get("value")))
-    for key, counts in tallies.items():
-        result[key] = QuestionConsensus(subject_id=key[0], task=key[1], counts=counts)
-    return result
+            key = (subject_id, item["task"])
+            answered[key] += 1
+            for label in chosen_labels(task, version.strings, item.get("value")):
+                tallies[key][label] += weight
+    return {
+        key: QuestionConsensus(subject_id=key[0], task=key[1], counts=tallies[key], classifications=answered[key])
+        for key in answered
+    }

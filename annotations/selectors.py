@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.db.models import Exists, OuterRef, QuerySet
 
+from .consensus import QUESTION_TYPES, question_consensus
 from .errors import InvalidInput, NotFound
 from .models import Classification, Cutout, Job, SubjectWorkflowStatus, Workflow, WorkflowVersion
 
@@ -163,3 +164,28 @@ def free_text_answers(
 def subject_descriptions(*, subject_id: int, workflow: Workflow | None = None) -> list[FreeTextAnswer]:
     """All descriptions of one subject with their (pseudonymous) authors, oldest first."""
     return list(free_text_answers(workflow=workflow, subject_ids=[subject_id]))
+
+
+def open_subjects_with_consensus(*, workflow: Workflow, limit: int = 25) -> list[dict]:
+    """The open subjects with the most classifications, each with its consensus on the first question."""
+    statuses = list(
+        SubjectWorkflowStatus.objects.filter(workflow=workflow, retired_at__isnull=True)
+        .select_related("subject")
+        .order_by("-classification_count", "subject_id")[:limit]
+    )
+    version = workflow_current_version(workflow=workflow)
+    first_question = next((key for key, task in version.tasks.items() if task.get("type") in QUESTION_TYPES), None)
+    consensus = question_consensus(workflow=workflow, subject_ids=[s.subject_id for s in statuses])
+    rows = []
+    for status in statuses:
+        result = consensus.get((status.subject_id, first_question))
+        rows.append(
+            {
+                "subject": status.subject,
+                "classifications": status.classification_count,
+                "task": first_question,
+                "most_likely": result.most_likely if result else None,
+                "agreement": result.agreement if result else None,
+            }
+        )
+    return rows

@@ -21,6 +21,7 @@ from .models import (
     WorkflowVersion,
 )
 from .queue import lease_release
+from .retirement import retirement_apply
 from .roles import Volunteer
 from .workflow_tasks import validate_annotations, validate_task_definitions
 
@@ -242,6 +243,8 @@ def _classification_insert(
     if limit is not None and count >= limit:
         updates.update(retired_at=timezone.now(), retirement_reason=RetirementReason.CLASSIFICATION_COUNT)
     SubjectWorkflowStatus.objects.filter(pk=status.pk).update(**updates)
+    if "retired_at" not in updates and (workflow.retirement or {}).get("rules"):
+        retirement_apply(workflow=workflow, subject_ids=[subject_id])
     return classification, True
 
 

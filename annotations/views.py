@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from . import selectors
+from .consensus import QUESTION_TYPES
 from .errors import DomainError
 from .models import Job, Survey, Workflow
 from .roles import is_astronomer, volunteer_from_request
@@ -69,3 +70,27 @@ def astronomer_desk(request):
         "jobs": Job.objects.order_by("-created_at")[:20],
     }
     return render(request, "annotations/desk.html", context)
+
+
+@login_required
+@user_passes_test(is_astronomer)
+def workflow_retirement(request, workflow_id: int):
+    """Edit a workflow's retirement rules with a live preview; retire subjects by hand."""
+    try:
+        workflow = selectors.workflow_get(workflow_id=workflow_id)
+    except DomainError:
+        raise Http404("no such workflow")
+    version = selectors.workflow_current_version(workflow=workflow)
+    questions = [
+        {"key": key, "text": task_text(task, version.strings), "answers": answer_labels(task, version.strings)}
+        for key, task in version.tasks.items()
+        if task.get("type") in QUESTION_TYPES
+    ]
+    context = {
+        "workflow": workflow,
+        "questions": questions,
+        "retirement": workflow.retirement or {},
+        "progress": selectors.workflow_progress(workflow=workflow),
+        "open_subjects": selectors.open_subjects_with_consensus(workflow=workflow, limit=25),
+    }
+    return render(request, "annotations/retirement.html", context)

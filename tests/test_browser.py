@@ -158,3 +158,49 @@ def _session_for(user) -> str:
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.save()
     return session.session_key
+
+
+def test_astronomer_edits_retirement_rules_with_a_preview(page, live_server):
+    from annotations.models import SubjectWorkflowStatus
+    from annotations.roles import Volunteer
+    from annotations.services import classification_create
+    from tests.factories import astronomer
+
+    workflow, cutouts = make_workflow_with_subjects(n=4, retirement=20, name="Rules in the browser")
+    for subject, answers in [(cutouts[0], [2, 2, 2]), (cutouts[1], [2, 1, 2]), (cutouts[2], [0, 1, 3])]:
+        for who, answer in zip("abc", answers, strict=True):
+            classification_create(
+                workflow_id=workflow.pk,
+                subject_id=subject.pk,
+                volunteer=Volunteer(user_id=None, session_key=who),
+                annotations=[{"task": "T0", "value": answer}],
+            )
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": _session_for(astronomer("rules")), "url": live_server.url}]
+    )
+    page.goto(f"{live_server.url}/workflows/{workflow.pk}/retirement/")
+    page.click("#add-consensus")
+    page.locator("li.rule input[data-name=min_votes]").fill("3")
+    page.locator("li.rule input[data-name=agreement]").fill("0.6")
+    page.wait_for_function("() => document.getElementById('preview').textContent.includes('2 of 4 open subjects')")
+    page.locator("li.rule input[data-name=agreement]").fill("0.9")
+    page.wait_for_function("() => document.getElementById('preview').textContent.includes('1 of 4 open subjects')")
+    assert SubjectWorkflowStatus.objects.filter(workflow=workflow, retired_at__isnull=False).count() == 0
+    page.check("#apply-now")
+    page.click("#retirement-form button[type=submit]")
+    page.wait_for_function("() => document.getElementById('save-result').textContent.includes('1 subjects retired')")
+    assert page.locator(f"tr[data-subject='{cutouts[0].pk}']").count() == 0  # retired rows leave the table
+    page.locator(f"button.retire-one[data-subject='{cutouts[2].pk}']").click()
+    page.wait_for_function(f"() => !document.querySelector(\"tr[data-subject='{cutouts[2].pk}']\")")
+    page.wait_for_function("() => document.getElementById('preview').textContent.includes('0 of 2 open subjects')")
+    page.screenshot(path=str(ARTIFACTS / "retirement.png"), full_page=True)
+    reasons = dict(
+        SubjectWorkflowStatus.objects.filter(workflow=workflow, retired_at__isnull=False).values_list(
+            "subject_id", "retirement_reason"
+        )
+    )
+    assert reasons == {cutouts[0].pk: "consensus", cutouts[2].pk: "human"}
+    workflow.refresh_from_db()
+    assert workflow.retirement["rules"] == [
+        {"kind": "consensus", "task": "T0", "min_votes": 3, "weighted": False, "agreement": 0.9}
+    ]

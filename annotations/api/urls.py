@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
 
-from . import views
+from . import consensus_views, views
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
@@ -16,6 +16,25 @@ urlpatterns = [
     path("workflows/", views.WorkflowListCreateView.as_view(), name="api-workflows"),
     path("workflows/<int:pk>/", views.WorkflowDetailView.as_view(), name="api-workflow"),
     path("workflows/<int:pk>/retire/", views.WorkflowRetireView.as_view(), name="api-workflow-retire"),
+    path(
+        "workflows/<int:pk>/consensus/", consensus_views.WorkflowConsensusView.as_view(), name="api-workflow-consensus"
+    ),
+    path("workflows/<int:pk>/skill/", consensus_views.WorkflowSkillView.as_view(), name="api-workflow-skill"),
+    path(
+        "workflows/<int:pk>/retirement/",
+        consensus_views.WorkflowRetirementView.as_view(),
+        name="api-workflow-retirement",
+    ),
+    path(
+        "workflows/<int:pk>/retirement/preview/",
+        consensus_views.WorkflowRetirementPreviewView.as_view(),
+        name="api-workflow-retirement-preview",
+    ),
+    path(
+        "cutouts/<int:pk>/descriptions/",
+        consensus_views.SubjectDescriptionsView.as_view(),
+        name="api-cutout-descriptions",
+    ),
     path("subject-status/", views.SubjectStatusListView.as_view(), name="api-subject-status"),
     path("jobs/", views.JobCreateView.as_view(), name="api-jobs"),
     path("jobs/<uuid:pk>/", views.JobDetailView.as_view(), name="api-job"),

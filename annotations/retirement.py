@@ -1,0 +1,218 @@
+"""Retirement rules beyond the classification count, kept in a workflow's ``retirement`` JSON.
+
+Zooniverse's own part (``criteria`` and ``options.count``) stays as it is, so exports keep their
+meaning; the platform's early-retirement rules sit beside it under ``rules``::
+
+    {"criteria": "classification_count", "options": {"count": 15},
+     "rules": [{"kind": "consensus", "task": "T0", "min_votes": 5, "agreement": 0.8},
+               {"kind": "nothing_here", "task": "T0", "answer": "Nothing here", "min_votes": 3,
+                "fraction": 0.5}]}
+
+A consensus rule may set ``"weighted": true`` to count votes by volunteer skill. Rules only ever
+retire subjects; no classification is touched when a rule changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from .consensus import QUESTION_TYPES, QuestionConsensus, question_consensus
+from .errors import InvalidInput
+from .models import RetirementReason, SubjectWorkflowStatus, Workflow
+from .skill import skill_weights, skill_weights_cached
+from .workflow_tasks import answer_labels
+
+RULE_KINDS = {"consensus": RetirementReason.CONSENSUS, "nothing_here": RetirementReason.NOTHING_HERE}
+
+
+@dataclass(frozen=True)
+class RetirementRule:
+    kind: str
+    task: str
+    min_votes: int
+    agreement: float = 0.8  # consensus: the most likely answer's share
+    answer: str = ""  # nothing_here: the answer label that means "nothing here"
+    fraction: float = 0.5  # nothing_here: the share of votes for that answer
+    weighted: bool = False
+
+    @property
+    def reason(self) -> str:
+        return RULE_KINDS[self.kind]
+
+    def describe(self) -> str:
+        votes = "skill-weighted votes" if self.weighted else "votes"
+        if self.kind == "consensus":
+            return f"{self.task}: agreement >= {self.agreement:g} after at least {self.min_votes} {votes}"
+        return f"{self.task}: '{self.answer}' in >= {self.fraction:g} of {votes}, at least {self.min_votes} votes"
+
+    def decides(self, consensus: QuestionConsensus) -> bool:
+        if consensus.num_votes < self.min_votes:
+            return False
+        if self.kind == "consensus":
+            return consensus.agreement >= self.agreement - 1e-12
+        return consensus.fractions().get(self.answer, 0.0) >= self.fraction - 1e-12
+
+    def as_dict(self) -> dict:
+        data = {"kind": self.kind, "task": self.task, "min_votes": self.min_votes, "weighted": self.weighted}
+        if self.kind == "consensus":
+            data["agreement"] = self.agreement
+        else:
+            data.update(answer=self.answer, fraction=self.fraction)
+        return data
+
+
+def retirement_validate(*, workflow: Workflow, retirement: dict) -> dict:
+    """Check a retirement definition against the workflow's current tasks; return it normalised."""
+    if not isinstance(retirement, dict):
+        raise InvalidInput("retirement must be an object", field="retirement")
+    criteria = retirement.get("criteria", "classification_count")
+    if criteria not in ("classification_count", "never_retire"):
+        raise InvalidInput(f"unknown retirement criteria {criteria!r}", field="retirement.criteria")
+    normalised: dict = {"criteria": criteria}
+    if criteria == "classification_count":
+        count = (retirement.get("options") or {}).get("count", 15)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise InvalidInput("options.count must be a whole number of at least 1", field="retirement.options.count")
+        normalised["options"] = {"count": count}
+    raw_rules = retirement.get("rules", [])
+    if not isinstance(raw_rules, list):
+        raise InvalidInput("rules must be a list", field="retirement.rules")
+    version = workflow.versions.order_by("-major", "-minor").first()
+    tasks = version.tasks if version else {}
+    strings = version.strings if version else {}
+    rules = [_rule(index, raw, tasks, strings) for index, raw in enumerate(raw_rules)]
+    normalised["rules"] = [rule.as_dict() for rule in rules]
+    return normalised
+
+
+def _rule(index: int, raw, tasks: dict, strings: dict) -> RetirementRule:
+    where = f"rules[{index}]"
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"{where} must be an object", field="retirement.rules")
+    kind = raw.get("kind")
+    if kind not in RULE_KINDS:
+        raise InvalidInput(f"{where}: kind must be one of {sorted(RULE_KINDS)}", field="retirement.rules")
+    task = raw.get("task")
+    if task not in tasks or tasks[task].get("type") not in QUESTION_TYPES:
+        questions = sorted(key for key, value in tasks.items() if value.get("type") in QUESTION_TYPES)
+        raise InvalidInput(f"{where}: task must be a question task of the workflow ({questions})")
+    min_votes = raw.get("min_votes", 5)
+    if isinstance(min_votes, bool) or not isinstance(min_votes, int) or min_votes < 1:
+        raise InvalidInput(f"{where}: min_votes must be a whole number of at least 1")
+    weighted = raw.get("weighted", False)
+    if not isinstance(weighted, bool):
+        raise InvalidInput(f"{where}: weighted must be true or false")
+    if kind == "consensus":
+        agreement = _share(raw.get("agreement", 0.8), f"{where}: agreement")
+        return RetirementRule(kind=kind, task=task, min_votes=min_votes, agreement=agreement, weighted=weighted)
+    labels = answer_labels(tasks[task], strings)
+    answer = raw.get("answer")
+    if isinstance(answer, int) and not isinstance(answer, bool) and 0 <= answer < len(labels):
+        answer = labels[answer]
+    if answer not in labels:
+        raise InvalidInput(f"{where}: answer must be one of the task's answers {labels}")
+    fraction = _share(raw.get("fraction", 0.5), f"{where}: fraction")
+    return RetirementRule(
+        kind=kind, task=task, min_votes=min_votes, answer=answer, fraction=fraction, weighted=weighted
+    )
+
+
+def _share(value, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise InvalidInput(f"{what} must be a number above 0 and at most 1")
+    return float(value)
+
+
+def workflow_rules(workflow: Workflow) -> list[RetirementRule]:
+    return [RetirementRule(**rule) for rule in (workflow.retirement or {}).get("rules", [])]
+
+
+def _consensus_for(workflow: Workflow, rule: RetirementRule, subject_ids, cache: dict) -> dict:
+    key = (rule.task, rule.weighted)
+    if key not in cache:
+        weights, default = None, 1.0
+        if rule.weighted:
+            # One subject (a submission) takes the cached skill; a whole-workflow pass measures it afresh.
+            measure = skill_weights_cached if subject_ids is not None else skill_weights
+            weights, default = measure(workflow=workflow, task=rule.task)
+        cache[key] = question_consensus(
+            workflow=workflow, subject_ids=subject_ids, weights=weights, default_weight=default, include_expert=False
+        )
+    return cache[key]
+
+
+def rules_matches(*, workflow: Workflow, rules: list[RetirementRule], subject_ids=None) -> list[dict[int, str]]:
+    """Per rule: the open subjects (id -> reason) that it would retire now."""
+    open_ids = SubjectWorkflowStatus.objects.filter(workflow=workflow, retired_at__isnull=True)
+    if subject_ids is not None:
+        open_ids = open_ids.filter(subject_id__in=subject_ids)
+    open_set = set(open_ids.values_list("subject_id", flat=True))
+    cache: dict = {}
+    matches = []
+    for rule in rules:
+        consensus = _consensus_for(workflow, rule, subject_ids, cache)
+        matches.append(
+            {
+                subject_id: rule.reason
+                for (subject_id, task), result in consensus.items()
+                if task == rule.task and subject_id in open_set and rule.decides(result)
+            }
+        )
+    return matches
+
+
+def retirement_preview(*, workflow: Workflow, retirement: dict) -> dict:
+    """How many open subjects each rule (and the count limit) would retire now, without retiring any."""
+    normalised = retirement_validate(workflow=workflow, retirement=retirement)
+    rules = [RetirementRule(**rule) for rule in normalised["rules"]]
+    statuses = SubjectWorkflowStatus.objects.filter(workflow=workflow, retired_at__isnull=True)
+    by_count: set[int] = set()
+    if normalised["criteria"] == "classification_count":
+        limit = normalised["options"]["count"]
+        by_count = set(statuses.filter(classification_count__gte=limit).values_list("subject_id", flat=True))
+    matches = rules_matches(workflow=workflow, rules=rules)
+    retired = set(by_count).union(*[set(m) for m in matches]) if matches else set(by_count)
+    return {
+        "retirement": normalised,
+        "open_subjects": statuses.count(),
+        "by_count": len(by_count),
+        "rules": [
+            {"rule": rule.as_dict(), "description": rule.describe(), "would_retire": len(match)}
+            for rule, match in zip(rules, matches, strict=True)
+        ],
+        "would_retire": len(retired),
+    }
+
+
+@transaction.atomic
+def workflow_retirement_update(*, workflow: Workflow, retirement: dict, apply_now: bool = False) -> dict:
+    """Save new retirement settings; with ``apply_now`` retire the open subjects they decide now."""
+    normalised = retirement_validate(workflow=workflow, retirement=retirement)
+    Workflow.objects.filter(pk=workflow.pk).update(retirement=normalised)
+    workflow.retirement = normalised
+    retired = retirement_apply(workflow=workflow) if apply_now else []
+    return {"retirement": normalised, "retired_now": len(retired), "retired_subjects": retired[:1000]}
+
+
+def retirement_apply(*, workflow: Workflow, subject_ids: list[int] | None = None) -> list[int]:
+    """Retire the open subjects (all, or the given ones) that the workflow's settings decide now; their ids."""
+    rules = workflow_rules(workflow)
+    decided: dict[int, str] = {}
+    limit = workflow.retirement_limit
+    statuses = SubjectWorkflowStatus.objects.filter(workflow=workflow, retired_at__isnull=True)
+    if subject_ids is not None:
+        statuses = statuses.filter(subject_id__in=subject_ids)
+    if limit is not None:
+        for subject_id in statuses.filter(classification_count__gte=limit).values_list("subject_id", flat=True):
+            decided[subject_id] = RetirementReason.CLASSIFICATION_COUNT
+    for match in rules_matches(workflow=workflow, rules=rules, subject_ids=subject_ids):
+        for subject_id, reason in match.items():
+            decided.setdefault(subject_id, reason)
+    now = timezone.now()
+    for reason in set(decided.values()):
+        ids = [subject_id for subject_id, why in decided.items() if why == reason]
+        statuses.filter(subject_id__in=ids).update(retired_at=now, retirement_reason=reason)
+    return sorted(decided)
