@@ -1,0 +1,82 @@
+"""Settings of the classifier and its training; defaults are the published FixMatch settings for
+MiraBest (public implementation ``inigoval/fixmatch``), see docs SCIENCE.md section 2."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+METHODS = ("fixmatch", "supervised")
+ARCHITECTURES = ("tang",)
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    architecture: str = "tang"
+    in_channels: int = 1
+    image_size: int = 150  # inputs are resampled to image_size x image_size pixels
+    n_classes: int = 2
+    dropout: float = 0.5
+
+    def __post_init__(self):
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(f"architecture must be one of {ARCHITECTURES}, not {self.architecture!r}")
+        if self.n_classes < 2:
+            raise ValueError("a classifier needs at least two classes")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError("dropout must lie in [0, 1)")
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    flip_p: float = 0.5  # horizontal flip probability
+    max_rotation_deg: float = 180.0  # rotation uniform in +-max_rotation_deg
+    mask_radius: float = 0.71  # circular mask radius as a fraction of the half width
+    randaugment_n: int = 2  # strong: number of random grey-scale operations
+    randaugment_max_magnitude: int = 10  # magnitude drawn uniformly from 1..max
+
+
+@dataclass(frozen=True)
+class FixMatchConfig:
+    """One training run. ``method='supervised'`` trains the baseline (labelled loss only)."""
+
+    method: str = "fixmatch"
+    tau: float = 0.95  # confidence threshold for pseudo-labels
+    lambda_u: float = 1.0  # weight of the unlabelled loss
+    mu: int = 7  # unlabelled : labelled batch ratio
+    batch_size: int = 20  # labelled batch
+    lr: float = 5e-4  # Adam
+    weight_decay: float = 0.0
+    epochs: int = 800  # passes over the labelled set
+    max_steps: int | None = None  # stop after this many optimiser steps (smoke runs)
+    seed: int = 0
+    network: NetworkConfig = NetworkConfig()
+    augment: AugmentConfig = AugmentConfig()
+    ece_bins: int = 15  # equal-width confidence bins for the expected calibration error
+    mc_samples: int = 20  # MC-dropout forward passes for BALD
+
+    def __post_init__(self):
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, not {self.method!r}")
+        if not 0.0 < self.tau <= 1.0:
+            raise ValueError("tau must lie in (0, 1]")
+        if self.mu < 1 or self.batch_size < 1 or self.epochs < 1:
+            raise ValueError("mu, batch_size and epochs must be positive")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ValueError("max_steps must be positive")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FixMatchConfig:
+        """Inverse of ``as_dict``; unknown keys are an error so that typos do not pass silently."""
+        data = dict(data)
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown training settings: {', '.join(unknown)}")
+        if isinstance(data.get("network"), dict):
+            data["network"] = NetworkConfig(**data["network"])
+        if isinstance(data.get("augment"), dict):
+            data["augment"] = AugmentConfig(**data["augment"])
+        return cls(**data)

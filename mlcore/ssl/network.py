@@ -1,0 +1,65 @@
+"""The "Tang" CNN of the FixMatch radio-galaxy study (Tang et al. 2019 layout), 1x150x150 input."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .config import NetworkConfig
+
+DEFAULT_NETWORK = NetworkConfig()
+
+
+class TangCNN(nn.Module):
+    """conv 6@11x11 -> ReLU -> maxpool 2; conv 16@5x5/2 -> BN -> ReLU -> maxpool 3/2;
+    3 x (conv 3x3 -> BN -> ReLU) with 24, 24, 16 channels -> maxpool 5/4; flatten (256 for
+    150x150 input) -> 3 x [Linear 256, ReLU, Dropout] -> Linear n_classes."""
+
+    def __init__(self, config: NetworkConfig = DEFAULT_NETWORK):
+        super().__init__()
+        self.config = config
+        c = config.in_channels
+        self.features = nn.Sequential(
+            nn.Conv2d(c, 6, 11, padding=5),  # (B, 6, 150, 150)
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),  # (B, 6, 75, 75)
+            nn.Conv2d(6, 16, 5, stride=2, padding=2),  # (B, 16, 38, 38)
+            nn.BatchNorm2d(16),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, stride=2),  # (B, 16, 18, 18)
+            nn.Conv2d(16, 24, 3, padding=1),
+            nn.BatchNorm2d(24),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(24, 24, 3, padding=1),
+            nn.BatchNorm2d(24),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(24, 16, 3, padding=1),  # (B, 16, 18, 18)
+            nn.BatchNorm2d(16),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(5, stride=4),  # (B, 16, 4, 4)
+            nn.Flatten(),  # (B, 256)
+        )
+        with torch.no_grad():
+            n_flat = self.features(torch.zeros(1, c, config.image_size, config.image_size)).shape[1]
+        self.n_features = n_flat
+        layers: list[nn.Module] = []
+        width = n_flat
+        for _ in range(3):
+            layers += [nn.Linear(width, 256), nn.ReLU(inplace=True), nn.Dropout(config.dropout)]
+            width = 256
+        layers.append(nn.Linear(width, config.n_classes))
+        self.head = nn.Sequential(*layers)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) -> (B, 256) flattened convolutional features (Frechet-distance space)."""
+        return self.features(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) -> (B, n_classes) logits."""
+        return self.head(self.features(x))
+
+
+def build_network(config: NetworkConfig) -> nn.Module:
+    if config.architecture == "tang":
+        return TangCNN(config)
+    raise ValueError(f"unknown architecture {config.architecture!r}")

@@ -1,0 +1,217 @@
+"""mlcore.ssl: network, augmentations, losses, metrics, uncertainty, training smoke runs, checkpoints."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from mlcore.ssl.augment import circular_mask, strong_augment, weak_augment
+from mlcore.ssl.config import AugmentConfig, FixMatchConfig, NetworkConfig
+from mlcore.ssl.data import BadImageError, clip_and_scale, prepare_images
+from mlcore.ssl.losses import fixmatch_loss, pseudo_labels
+from mlcore.ssl.metrics import classification_metrics, expected_calibration_error, frechet_distance
+from mlcore.ssl.network import TangCNN
+from mlcore.ssl.train import SSLClassifier, TrainingDataError, WeightsError
+from mlcore.ssl.uncertainty import bald, margin, predictive_entropy
+
+SIZE = 48  # tiny images keep the smoke runs to a fraction of a second
+
+
+def tiny_config(**overrides) -> FixMatchConfig:
+    base = {"batch_size": 8, "mu": 2, "epochs": 3, "mc_samples": 4, "network": NetworkConfig(image_size=SIZE)}
+    base.update(overrides)
+    return FixMatchConfig(**base)
+
+
+def toy_set(n: int, seed: int = 0):
+    """Class 0: one compact blob; class 1: two blobs far apart (an FRI/FRII caricature)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:SIZE, :SIZE] - SIZE / 2
+    images, labels = [], []
+    for i in range(n):
+        label = i % 2
+        angle = rng.uniform(0, np.pi)
+        if label == 0:
+            img = np.exp(-(xx**2 + yy**2) / 12.0)
+        else:
+            dx, dy = 11 * np.cos(angle), 11 * np.sin(angle)
+            img = np.exp(-((xx - dx) ** 2 + (yy - dy) ** 2) / 6.0) + np.exp(-((xx + dx) ** 2 + (yy + dy) ** 2) / 6.0)
+        images.append(img + rng.normal(0, 0.02, img.shape))
+        labels.append(label)
+    x, bad = prepare_images(images, size=SIZE)
+    assert bad == []
+    return x, np.array(labels)
+
+
+def test_tang_network_has_the_published_shape():
+    net = TangCNN()
+    assert net.n_features == 256
+    x = torch.zeros(2, 1, 150, 150)
+    assert net(x).shape == (2, 2)
+    assert net.embed(x).shape == (2, 256)
+
+
+def test_augmentations_keep_shape_range_and_mask():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(6, 1, SIZE, SIZE, generator=g)
+    config = AugmentConfig()
+    weak = weak_augment(x, config, torch.Generator().manual_seed(1))
+    strong = strong_augment(x, config, torch.Generator().manual_seed(1))
+    outside = circular_mask(SIZE, config.mask_radius) == 0
+    for out in (weak, strong):
+        assert out.shape == x.shape
+        assert out.min() >= 0 and out.max() <= 1
+    assert torch.all(weak[..., outside] == 0)  # strong ops (contrast, translate) may move the edge
+    again = weak_augment(x, config, torch.Generator().manual_seed(1))
+    assert torch.equal(weak, again)  # seeded
+    assert not torch.allclose(weak, strong)
+
+
+def test_fixmatch_loss_masks_unconfident_pseudo_labels():
+    logits_x = torch.tensor([[2.0, 0.0], [0.0, 2.0]])
+    y = torch.tensor([0, 1])
+    weak = torch.tensor([[10.0, 0.0], [0.0, 0.1]])  # first confident (class 0), second not
+    strong = torch.tensor([[0.0, 0.0], [5.0, 0.0]])
+    labels, mask = pseudo_labels(weak, tau=0.95)
+    assert labels.tolist() == [0, 1] and mask.tolist() == [1.0, 0.0]
+    loss, parts = fixmatch_loss(logits_x, y, weak, strong, tau=0.95, lambda_u=2.0)
+    expected_u = math.log(2) / 2  # CE of uniform logits on the one masked-in image, averaged over 2
+    assert parts["loss_u"] == pytest.approx(expected_u, rel=1e-5)
+    assert parts["mask_rate"] == 0.5
+    assert float(loss) == pytest.approx(parts["loss_x"] + 2.0 * expected_u, rel=1e-5)
+    supervised, parts = fixmatch_loss(logits_x, y, None, None, tau=0.95, lambda_u=1.0)
+    assert parts["loss_u"] == 0.0 and float(supervised) == pytest.approx(parts["loss_x"])
+
+
+def test_calibration_error_known_answers():
+    y = np.array([0] * 8 + [1] * 2)
+    calibrated = np.tile([0.8, 0.2], (10, 1))  # 80 % confident, 80 % right
+    assert expected_calibration_error(calibrated, y, n_bins=10) == pytest.approx(0.0, abs=1e-12)
+    overconfident = np.tile([1.0, 0.0], (10, 1))
+    assert expected_calibration_error(overconfident, y, n_bins=10) == pytest.approx(0.2)
+    metrics = classification_metrics(overconfident, y, n_bins=10, class_names=["FRI", "FRII"])
+    assert metrics["accuracy"] == 0.8
+    assert metrics["confusion"] == [[8, 0], [2, 0]]
+    assert metrics["recall"] == [1.0, 0.0] and metrics["f1"][1] == 0.0
+    assert sum(row["count"] for row in metrics["reliability"]) == 10 and metrics["ece_bins"] == 10
+
+
+def test_frechet_distance_known_answers():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(4000, 3))
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    shifted = a + np.array([2.0, 0.0, 0.0])
+    assert frechet_distance(a, shifted) == pytest.approx(4.0, rel=1e-6)
+    with pytest.raises(ValueError):
+        frechet_distance(a, rng.normal(size=(10, 4)))
+
+
+def test_uncertainty_scores():
+    proba = np.array([[0.5, 0.5], [1.0, 0.0], [0.9, 0.1]])
+    assert predictive_entropy(proba) == pytest.approx([math.log(2), 0.0, 0.3250829733914482], abs=1e-9)
+    assert margin(proba) == pytest.approx([0.0, 1.0, 0.8])
+    agree = np.stack([proba, proba])
+    disagree = np.stack([np.array([[1.0, 0.0]] * 3), np.array([[0.0, 1.0]] * 3)])
+    assert bald(agree) == pytest.approx([0.0, 0.0, 0.0], abs=1e-9)
+    assert bald(disagree) == pytest.approx([math.log(2)] * 3, rel=1e-6)
+
+
+def test_preprocessing_rejects_bad_images_and_keeps_good_ones():
+    good = np.zeros((60, 80), np.float32)
+    good[30, 40] = 5.0
+    out = clip_and_scale(good)
+    assert out.max() == 1.0 and out.min() == 0.0
+    with pytest.raises(BadImageError):
+        clip_and_scale(np.full((10, 10), np.nan))
+    x, bad = prepare_images([good, np.zeros((10, 10)), np.full((5, 5), np.nan), good], size=SIZE)
+    assert x.shape == (2, 1, SIZE, SIZE) and bad == [1, 2]
+
+
+def test_training_rejects_no_labels_and_a_single_class():
+    x, y = toy_set(8)
+    with pytest.raises(TrainingDataError, match="no labelled"):
+        SSLClassifier(tiny_config(), device="cpu").fit(x[:0], y[:0])
+    with pytest.raises(TrainingDataError, match="single class"):
+        SSLClassifier(tiny_config(), device="cpu").fit(x[y == 0], y[y == 0])
+
+
+def test_supervised_smoke_run_learns_a_toy_task():
+    torch.set_num_threads(1)
+    x, y = toy_set(32)
+    config = tiny_config(method="supervised", epochs=12, lr=2e-3, network=NetworkConfig(image_size=SIZE, dropout=0.1))
+    clf = SSLClassifier(config, device="cpu").fit(x, y)
+    losses = [h["loss_x"] for h in clf.history_]
+    assert all(np.isfinite(losses)) and losses[-1] < losses[0]
+    x_test, y_test = toy_set(20, seed=1)
+    proba = clf.predict_proba(x_test)
+    assert proba.shape == (20, 2) and np.allclose(proba.sum(1), 1, atol=1e-5)
+    assert (proba.argmax(1) == y_test).mean() >= 0.8
+
+
+def test_fixmatch_smoke_run_uses_the_unlabelled_pool():
+    torch.set_num_threads(1)
+    x, y = toy_set(8)
+    pool, _ = toy_set(16, seed=2)
+    seen = []
+    config = tiny_config(epochs=2, tau=0.5)  # two classes: every pseudo-label has max prob >= 0.5
+    clf = SSLClassifier(config, device="cpu", progress=lambda e, n, row: seen.append((e, n, row))).fit(x, y, pool)
+    assert [e for e, _, _ in seen] == [1, 2] and seen[-1][1] == 2
+    assert clf.history_[-1]["mask_rate"] == 1.0 and clf.history_[-1]["loss_u"] > 0
+    mc = clf.mc_dropout_proba(x, samples=3)
+    assert mc.shape == (3, 8, 2) and np.isfinite(bald(mc)).all()
+    assert clf.features(x).shape == (8, 16)
+
+
+class Crash(Exception):
+    pass
+
+
+def test_training_resumes_from_its_checkpoint(tmp_path):
+    torch.set_num_threads(1)
+    x, y = toy_set(16)
+    pool, _ = toy_set(8, seed=3)
+    config = tiny_config(epochs=4)
+    straight = SSLClassifier(config, device="cpu").fit(x, y, pool)
+
+    def crash_after_two(epoch, total, row):
+        if epoch == 2:
+            raise Crash
+
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(Crash):
+        SSLClassifier(config, device="cpu", checkpoint_path=path, progress=crash_after_two).fit(x, y, pool)
+    assert path.is_file()
+    resumed = SSLClassifier(config, device="cpu", checkpoint_path=path).fit(x, y, pool)
+    assert resumed.resumed_from_epoch_ == 2
+    assert [h["epoch"] for h in resumed.history_] == [1, 2, 3, 4]
+    assert np.allclose(resumed.predict_proba(x), straight.predict_proba(x), atol=1e-5)
+
+
+def test_weights_round_trip_and_mismatch(tmp_path):
+    x, y = toy_set(8)
+    clf = SSLClassifier(tiny_config(max_steps=1), device="cpu").fit(x, y)
+    path = tmp_path / "weights.pt"
+    clf.save(path)
+    loaded = SSLClassifier.load(path, device="cpu")
+    assert np.allclose(loaded.predict_proba(x), clf.predict_proba(x), atol=1e-6)
+    wrong = tiny_config(network=NetworkConfig(image_size=SIZE, n_classes=3))
+    with pytest.raises(WeightsError, match="does not match"):
+        SSLClassifier.load(path, device="cpu", config=wrong)
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"not a weights file")
+    with pytest.raises(WeightsError, match="cannot read"):
+        SSLClassifier.load(garbage, device="cpu")
+
+
+def test_lime_explanation_covers_the_cutout():
+    from mlcore.ssl.explain import explanation_png, lime_explanation
+
+    x, y = toy_set(8)
+    clf = SSLClassifier(tiny_config(max_steps=1), device="cpu").fit(x, y)
+    result = lime_explanation(lambda batch: clf.predict_proba(batch[:, None]), x[1, 0], num_samples=40, n_segments=12)
+    assert result["segments"].shape == (SIZE, SIZE)
+    assert set(result["weights"]) <= set(np.unique(result["segments"]).tolist()) and result["weights"]
+    assert result["label"] in (0, 1)
+    png = explanation_png(x[1, 0], result["segments"], result["weights"])
+    assert png.startswith(b"\x89PNG")
