@@ -17,5 +17,6 @@ urlpatterns = [
     # Cutout files; a reverse proxy in front of gunicorn may serve MEDIA_ROOT directly instead.
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
     path("", include("anomalies.urls")),
+    path("", include("zooniverse.page_urls")),
     path("", include("annotations.urls")),
 ]

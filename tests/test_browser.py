@@ -204,3 +204,51 @@ def test_astronomer_edits_retirement_rules_with_a_preview(page, live_server):
     assert workflow.retirement["rules"] == [
         {"kind": "consensus", "task": "T0", "min_votes": 3, "weighted": False, "agreement": 0.9}
     ]
+
+
+def test_astronomer_pushes_and_pulls_with_progress_on_the_sync_page(page, live_server, settings):
+    from annotations.workflow_tasks import demo_workflow_definition
+    from tests.factories import astronomer
+    from zooniverse.models import ZooniverseSubject
+    from zooniverse.panoptes_standin import StandinServer, StandinState
+
+    workflow, cutouts = make_workflow_with_subjects(n=3, name="Synced in the browser")
+    state = StandinState(username="sync-bot", password="pw")
+    with StandinServer(state) as server:
+        settings.ZOONIVERSE_ENDPOINT, settings.ZOONIVERSE_USERNAME, settings.ZOONIVERSE_PASSWORD = (
+            server.url,
+            "sync-bot",
+            "pw",
+        )
+        project = state.add_project("Browser project", "rgz/browser")
+        tasks, strings = demo_workflow_definition()
+        zworkflow = state.add_workflow(project, "Morphology", tasks=tasks, strings=strings)
+        page.context.add_cookies(
+            [{"name": "sessionid", "value": _session_for(astronomer("syncer")), "url": live_server.url}]
+        )
+        page.goto(f"{live_server.url}/zooniverse/")
+        page.select_option("#link-workflow", str(workflow.pk))
+        page.fill("#link-project", project)
+        page.fill("#link-zworkflow", zworkflow)
+        page.fill("#link-every", "0")
+        page.click("#link-form button[type=submit]")
+        page.wait_for_selector("tr[data-link] button[data-action=push]")
+        page.click("tr[data-link] button[data-action=push]")
+        page.wait_for_function(
+            "() => document.querySelector('tr[data-link] .job-state').textContent.includes('push: succeeded')"
+        )
+        assert page.locator("tr[data-link] .pushed").inner_text() == "3"
+        assert page.locator("tr[data-link] .last-push").inner_text() != "never"
+        subject = ZooniverseSubject.objects.get(cutout=cutouts[0])
+        state.add_classification(
+            workflow_id=zworkflow, subject_id=str(subject.zooniverse_id), user_name="v1",
+            annotations=[{"task": "T0", "value": "FR I: brightest near the centre, fading jets"}],
+        )  # fmt: skip
+        page.click("tr[data-link] button[data-action=pull]")
+        page.wait_for_function(
+            "() => document.querySelector('tr[data-link] .job-state').textContent.includes('pull: succeeded')"
+        )
+        assert "1 created, 0 already there" in page.locator("tr[data-link] .job-state").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "zooniverse-sync.png"), full_page=True)
+    assert len(state.resources["subjects"]) == 3
+    assert Classification.objects.filter(workflow=workflow, source="zooniverse").count() == 1

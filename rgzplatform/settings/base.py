@@ -180,3 +180,8 @@ SPECTACULAR_SETTINGS = {
 
 from .celery import *  # noqa: E402,F403  one module per integration
 from .logging import *  # noqa: E402,F403
+from .zooniverse import *  # noqa: E402,F403
+
+CELERY_BEAT_SCHEDULE = {
+    "zooniverse-sync-due": {"task": "zooniverse.sync_due", "schedule": ZOONIVERSE_SYNC_CHECK_SECONDS},  # noqa: F405
+}

@@ -27,3 +27,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("RGZ_TEST_QUEUE", "rgz-test")
 if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "test-broker")  # noqa: F405
+
+# The Zooniverse sync runs against the loopback Panoptes stand-in: short pauses, quick polls.
+ZOONIVERSE_RETRY_ATTEMPTS = 2
+ZOONIVERSE_RETRY_BACKOFF_SECONDS = 1  # the least the client's retry helper accepts
+ZOONIVERSE_EXPORT_POLL_SECONDS = 0.05
+ZOONIVERSE_EXPORT_TIMEOUT_SECONDS = 30

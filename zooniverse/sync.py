@@ -1,0 +1,393 @@
+"""Sync with a live Zooniverse project through panoptes-client.
+
+Push: make the subject set, upload each open subject with hidden metadata (``#rgz_cutout_id``,
+``#priority``), add them to the set, link the set to the Zooniverse workflow, keep ``#priority``
+in step with the platform's ranking and retire on Zooniverse what the platform retired.
+Pull: ask for a classification export, wait for it, download it and import it through the same
+code path as ``import_zooniverse``.
+
+Every step records its result at once (a subject row right after its creation, the upload and
+set membership as flags), so a failure half-way keeps what was done and the next run goes on
+from there without making anything twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from annotations.errors import Conflict, InvalidInput, NotFound
+from annotations.models import Job, SubjectWorkflowStatus, Workflow, WorkflowVersion
+from annotations.retirement import retirement_apply
+
+from .client import ZooniverseUnavailable, export_download, panoptes_session, upload_media
+from .importer import import_classifications
+from .models import ZooniverseLink, ZooniverseSubject, ZooniverseWorkflow
+
+PUSH_JOB = "zooniverse_push"
+PULL_JOB = "zooniverse_pull"
+LINK_BATCH = 100
+
+
+@dataclass
+class SyncReport:
+    created: int = 0
+    skipped: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "created": self.created,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "errors": self.errors[:200],
+            "notes": self.notes[:200],
+            **self.counts,
+        }
+
+
+def _noop(done: int, total: int, message: str = "") -> None:
+    pass
+
+
+@transaction.atomic
+def link_create(
+    *,
+    workflow: Workflow,
+    project_id: int,
+    zooniverse_workflow_id: int,
+    endpoint: str | None = None,
+    pull_every_minutes: int = 60,
+) -> ZooniverseLink:
+    """Tie a platform workflow to a Zooniverse project's workflow; imports then land on the platform one."""
+    if project_id < 1 or zooniverse_workflow_id < 1:
+        raise InvalidInput("project and workflow ids are positive numbers")
+    if ZooniverseLink.objects.filter(workflow=workflow).exists():
+        raise Conflict(f"workflow {workflow.pk} is already linked to a Zooniverse project")
+    mapped = ZooniverseWorkflow.objects.filter(zooniverse_id=zooniverse_workflow_id).first()
+    if mapped and mapped.workflow_id != workflow.pk:
+        raise Conflict(
+            f"Zooniverse workflow {zooniverse_workflow_id} already feeds platform workflow {mapped.workflow_id}"
+        )
+    own = ZooniverseWorkflow.objects.filter(workflow=workflow).first()
+    if own and own.zooniverse_id != zooniverse_workflow_id:
+        raise Conflict(f"workflow {workflow.pk} already stands for Zooniverse workflow {own.zooniverse_id}")
+    if not mapped:
+        ZooniverseWorkflow.objects.create(
+            zooniverse_id=zooniverse_workflow_id, display_name=workflow.display_name, workflow=workflow
+        )
+    return ZooniverseLink.objects.create(
+        workflow=workflow,
+        endpoint=(endpoint or settings.ZOONIVERSE_ENDPOINT).rstrip("/"),
+        project_id=project_id,
+        zooniverse_workflow_id=zooniverse_workflow_id,
+        pull_every_minutes=pull_every_minutes,
+    )
+
+
+def link_get(*, link_id) -> ZooniverseLink:
+    link = ZooniverseLink.objects.select_related("workflow").filter(pk=link_id).first()
+    if link is None:
+        raise NotFound(f"Zooniverse link {link_id} does not exist")
+    return link
+
+
+# -- push ------------------------------------------------------------------------------------
+
+
+def sync_push(*, link_id: int, progress=_noop) -> SyncReport:
+    """Push the workflow's open subjects and their ranking; resumable after any failure."""
+    link = link_get(link_id=link_id)
+    report = SyncReport()
+    with panoptes_session(link.endpoint):
+        _ensure_subject_set(link, report)
+        pending = _subjects_to_create(link)
+        total = len(pending) + 3
+        for done, status in enumerate(pending, start=1):
+            _create_subject(link, status, report)
+            progress(done, total, f"uploaded {done} of {len(pending)} subjects")
+        _finish_uploads(link, report)
+        _add_to_subject_set(link, report)
+        progress(total - 2, total, "subjects in the subject set")
+        _link_subject_set(link, report)
+        _push_ranks(link, report)
+        progress(total - 1, total, "priorities pushed")
+        _push_retirements(link, report)
+    ZooniverseLink.objects.filter(pk=link.pk).update(last_push_at=timezone.now())
+    progress(total, total, f"{report.created} subjects created, {report.counts.get('ranks_updated', 0)} ranks updated")
+    return report
+
+
+def _ensure_subject_set(link: ZooniverseLink, report: SyncReport) -> None:
+    from panoptes_client import SubjectSet
+
+    if link.subject_set_id:
+        return
+    subject_set = SubjectSet()
+    subject_set.links.project = str(link.project_id)
+    subject_set.display_name = f"{link.workflow.display_name} (rgzplatform {timezone.now():%Y-%m-%d %H:%M})"
+    subject_set.metadata = {"#rgz_workflow_id": link.workflow_id}
+    subject_set.save()
+    link.subject_set_id = int(subject_set.id)
+    ZooniverseLink.objects.filter(pk=link.pk).update(subject_set_id=link.subject_set_id)
+    report.notes.append(f"made subject set {subject_set.id}")
+
+
+def _subjects_to_create(link: ZooniverseLink) -> list[SubjectWorkflowStatus]:
+    pushed = ZooniverseSubject.objects.filter(link=link).values_list("cutout_id", flat=True)
+    return list(
+        SubjectWorkflowStatus.objects.filter(workflow=link.workflow, retired_at__isnull=True)
+        .exclude(subject_id__in=pushed)
+        .select_related("subject")
+        .order_by("-priority", "subject_id")
+    )
+
+
+def _create_subject(link: ZooniverseLink, status: SubjectWorkflowStatus, report: SyncReport) -> None:
+    from panoptes_client import Subject
+
+    cutout = status.subject
+    subject = Subject()
+    subject.links.project = str(link.project_id)
+    # The media type alone: the stand-in or Zooniverse answers with an upload URL, which we PUT to
+    # ourselves so that a failed upload is seen (the client's own upload runs in the background).
+    subject.locations = ["image/png"]
+    subject.metadata = _subject_metadata(cutout)
+    subject.save()
+    upload_url = next(iter(subject.locations[0].values()))
+    row = ZooniverseSubject.objects.create(
+        zooniverse_id=int(subject.id),
+        cutout=cutout,
+        link=link,
+        metadata=subject.metadata,
+        matched_by="pushed",
+        upload_url=upload_url,
+        uploaded=False,
+    )
+    report.created += 1
+    _upload(row, report)
+
+
+def _subject_metadata(cutout) -> dict:
+    metadata = {"#rgz_cutout_id": cutout.pk, "Filename": f"{cutout.name}.png", "#name": cutout.name}
+    if cutout.ra_deg is not None and cutout.dec_deg is not None:
+        metadata.update({"#ra": round(cutout.ra_deg, 6), "#dec": round(cutout.dec_deg, 6)})
+    return metadata
+
+
+def _upload(row: ZooniverseSubject, report: SyncReport) -> None:
+    import requests
+
+    try:
+        with row.cutout.image.open("rb") as handle:
+            upload_media(row.upload_url, handle.read(), "image/png")
+    except requests.RequestException as exc:
+        raise ZooniverseUnavailable(f"upload of subject {row.zooniverse_id} failed: {exc}") from exc
+    ZooniverseSubject.objects.filter(pk=row.pk).update(uploaded=True, upload_url="")
+
+
+def _finish_uploads(link: ZooniverseLink, report: SyncReport) -> None:
+    """Uploads a failed run left behind: their subjects exist, only the image is missing."""
+    for row in ZooniverseSubject.objects.filter(link=link, uploaded=False).select_related("cutout"):
+        _upload(row, report)
+        report.counts["uploads_resumed"] = report.counts.get("uploads_resumed", 0) + 1
+
+
+def _add_to_subject_set(link: ZooniverseLink, report: SyncReport) -> None:
+    from panoptes_client import SubjectSet
+
+    waiting = list(
+        ZooniverseSubject.objects.filter(link=link, uploaded=True, in_subject_set=False).values_list(
+            "zooniverse_id", flat=True
+        )
+    )
+    if not waiting:
+        return
+    subject_set = SubjectSet.find(link.subject_set_id)
+    for start in range(0, len(waiting), LINK_BATCH):
+        batch = waiting[start : start + LINK_BATCH]
+        subject_set.links.subjects.add([str(i) for i in batch])
+        ZooniverseSubject.objects.filter(zooniverse_id__in=batch).update(in_subject_set=True)
+    report.counts["added_to_set"] = len(waiting)
+
+
+def _link_subject_set(link: ZooniverseLink, report: SyncReport) -> None:
+    from panoptes_client import Workflow as PanoptesWorkflow
+
+    if link.subject_set_linked:
+        return
+    workflow = PanoptesWorkflow.find(link.zooniverse_workflow_id)
+    workflow.links.subject_sets.add([str(link.subject_set_id)])
+    ZooniverseLink.objects.filter(pk=link.pk).update(subject_set_linked=True)
+    link.subject_set_linked = True
+    report.notes.append(f"linked subject set {link.subject_set_id} to workflow {link.zooniverse_workflow_id}")
+
+
+def platform_ranks(link: ZooniverseLink) -> dict[int, int]:
+    """Zooniverse subject id -> its ``#priority``: 1 for the subject the platform would serve first.
+
+    Zooniverse serves a prioritized workflow's subjects in ascending ``#priority``; the platform
+    serves the highest priority first, so ranks turn one order into the other.
+    """
+    rows = ZooniverseSubject.objects.filter(link=link).values_list("zooniverse_id", "cutout_id")
+    statuses = dict(SubjectWorkflowStatus.objects.filter(workflow=link.workflow).values_list("subject_id", "priority"))
+    ordered = sorted(rows, key=lambda row: (-statuses.get(row[1], float("-inf")), row[1]))
+    return {zooniverse_id: rank for rank, (zooniverse_id, _) in enumerate(ordered, start=1)}
+
+
+def _push_ranks(link: ZooniverseLink, report: SyncReport) -> None:
+    """Update ``#priority`` on Zooniverse where the platform's ranking moved (a GET and a PUT each)."""
+    from panoptes_client import Subject
+
+    ranks = platform_ranks(link)
+    held = dict(ZooniverseSubject.objects.filter(link=link).values_list("zooniverse_id", "pushed_rank"))
+    changed = [zid for zid, rank in ranks.items() if held.get(zid) != rank]
+    for zid in changed:
+        subject = Subject.find(zid)
+        metadata = dict(subject.metadata or {})
+        subject._original_metadata = dict(metadata)  # the client sets it only for new subjects
+        metadata["#priority"] = ranks[zid]
+        subject.metadata = metadata
+        subject.save()
+        ZooniverseSubject.objects.filter(zooniverse_id=zid).update(pushed_rank=ranks[zid])
+    report.counts["ranks_updated"] = len(changed)
+
+
+def _push_retirements(link: ZooniverseLink, report: SyncReport) -> None:
+    """Retire on Zooniverse the pushed subjects that the platform has retired."""
+    from panoptes_client import Workflow as PanoptesWorkflow
+
+    retired = set(
+        SubjectWorkflowStatus.objects.filter(workflow=link.workflow, retired_at__isnull=False).values_list(
+            "subject_id", flat=True
+        )
+    )
+    rows = [
+        row
+        for row in ZooniverseSubject.objects.filter(link=link, retired_on_zooniverse=False, uploaded=True)
+        if row.cutout_id in retired
+    ]
+    if not rows:
+        return
+    workflow = PanoptesWorkflow(str(link.zooniverse_workflow_id))
+    for start in range(0, len(rows), LINK_BATCH):
+        batch = [row.zooniverse_id for row in rows[start : start + LINK_BATCH]]
+        workflow.retire_subjects([str(i) for i in batch], reason="consensus")
+        ZooniverseSubject.objects.filter(zooniverse_id__in=batch).update(retired_on_zooniverse=True)
+    report.counts["retired_on_zooniverse"] = len(rows)
+
+
+# -- pull ------------------------------------------------------------------------------------
+
+
+def sync_pull(*, link_id: int, progress=_noop) -> SyncReport:
+    """Download a fresh classification export and import it (only new rows are added)."""
+    from panoptes_client import Workflow as PanoptesWorkflow
+
+    link = link_get(link_id=link_id)
+    ZooniverseLink.objects.filter(pk=link.pk).update(last_pull_requested_at=timezone.now())
+    folder = Path(settings.MEDIA_ROOT) / "zooniverse" / "pulls"
+    destination = folder / f"link-{link.pk}-{timezone.now():%Y%m%dT%H%M%S%f}-classifications.csv"
+    with panoptes_session(link.endpoint):
+        workflow = PanoptesWorkflow.find(link.zooniverse_workflow_id)
+        _ensure_version(link, workflow)
+        progress(0, 100, "asked Zooniverse for a classification export")
+        export_download(
+            workflow,
+            "classifications",
+            destination,
+            on_wait=lambda polls: progress(0, 100, f"waiting for Zooniverse to build the export ({polls} checks)"),
+        )
+    progress(10, 100, "export downloaded; importing")
+    imported = import_classifications(
+        classifications=destination,
+        progress=lambda done, total, message: progress(10 + int(85 * done / max(total, 1)), 100, message),
+    )
+    retired = retirement_apply(workflow=link.workflow)
+    ZooniverseLink.objects.filter(pk=link.pk).update(last_pull_at=timezone.now())
+    report = SyncReport(
+        created=imported.imported,
+        skipped=imported.already_there,
+        failed=imported.bad_count,
+        errors=imported.bad_rows,
+        notes=[f"export kept at {destination}"]
+        + [f"{len(imported.placeholders)} subjects had no platform cutout (placeholders)"]
+        * bool(imported.placeholders),
+        counts={"retired_by_rules": len(retired)},
+    )
+    progress(100, 100, f"{report.created} new classifications, {report.skipped} already there")
+    return report
+
+
+def _ensure_version(link: ZooniverseLink, workflow) -> None:
+    """The Zooniverse workflow's current version exists on the platform, with its tasks and strings,
+    so that its answers count in consensus; the platform's own versions are never overwritten."""
+    try:
+        major, minor = (int(part) for part in str(workflow.raw.get("version", "")).split(".")[:2])
+    except ValueError:
+        return
+    WorkflowVersion.objects.get_or_create(
+        workflow=link.workflow,
+        major=major,
+        minor=minor,
+        defaults={
+            "tasks": workflow.raw.get("tasks") or {},
+            "strings": workflow.raw.get("strings") or {},
+            "first_task": workflow.raw.get("first_task") or "T0",
+        },
+    )
+
+
+# -- scheduling ------------------------------------------------------------------------------
+
+
+def links_due(*, now=None) -> list[ZooniverseLink]:
+    """Links whose scheduled pull is due and that have no pull queued or running."""
+    now = now or timezone.now()
+    busy = {
+        job.parameters.get("link_id")
+        for job in Job.objects.filter(kind=PULL_JOB, status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
+    }
+    due = []
+    for link in ZooniverseLink.objects.filter(pull_every_minutes__gt=0):
+        last = link.last_pull_requested_at
+        if link.pk not in busy and (last is None or now - last >= timedelta(minutes=link.pull_every_minutes)):
+            due.append(link)
+    return due
+
+
+def links_with_new_ranking() -> list[ZooniverseLink]:
+    """Pushed links where the platform's ranking moved or open subjects wait to be pushed."""
+    changed = []
+    for link in ZooniverseLink.objects.filter(last_push_at__isnull=False).select_related("workflow"):
+        held = dict(ZooniverseSubject.objects.filter(link=link).values_list("zooniverse_id", "pushed_rank"))
+        if platform_ranks(link) != held or _subjects_to_create(link):
+            changed.append(link)
+    return changed
+
+
+def sync_schedule(*, now=None) -> list[Job]:
+    """Start the pulls that are due and the pushes that a ranking change calls for (the beat task's work)."""
+    from annotations.job_dispatch import job_start
+
+    now = now or timezone.now()
+    busy_push = {
+        job.parameters.get("link_id")
+        for job in Job.objects.filter(kind=PUSH_JOB, status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
+    }
+    started = []
+    for link in links_due(now=now):
+        ZooniverseLink.objects.filter(pk=link.pk).update(last_pull_requested_at=now)
+        started.append(job_start(kind=PULL_JOB, parameters={"link_id": link.pk}))
+    for link in links_with_new_ranking():
+        if link.pk not in busy_push:
+            started.append(job_start(kind=PUSH_JOB, parameters={"link_id": link.pk}))
+    return started
