@@ -33,6 +33,10 @@ class Command(BaseCommand):
                     "WARNING",
                     "--concurrency",
                     "2",
+                    # Celery beat inside the worker: scheduled Zooniverse pulls (one process is enough here).
+                    "--beat",
+                    "--schedule",
+                    str(settings.VAR_DIR / "celerybeat-schedule"),
                     "-Q",
                     settings.CELERY_TASK_DEFAULT_QUEUE,
                 ],
