@@ -122,3 +122,57 @@ def test_scan_tiles_run_as_subtasks_on_a_real_worker(worker, tmp_path):
         time.sleep(0.5)
     assert scan.status == "succeeded", scan.message
     assert scan.tiles.filter(done=True).count() == 9 and out.is_file() and out.with_suffix(".vot").is_file()
+
+
+@pytest.fixture
+def panoptes_standin(monkeypatch, settings):
+    """The Panoptes stand-in, with its address and credentials in the environment the worker inherits."""
+    from zooniverse.panoptes_standin import StandinServer, StandinState
+
+    with StandinServer(StandinState(username="worker-bot", password="worker-pw")) as server:
+        for name, value in [
+            ("PANOPTES_ENDPOINT", server.url),
+            ("PANOPTES_USERNAME", "worker-bot"),
+            ("PANOPTES_PASSWORD", "worker-pw"),
+        ]:
+            monkeypatch.setenv(name, value)
+        settings.ZOONIVERSE_ENDPOINT = server.url
+        yield server
+
+
+def _wait_for(job, worker, seconds=120):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.finished:
+            return job
+        if worker.poll() is not None:
+            pytest.fail(f"worker exited early:\n{worker.stdout.read()}")
+        time.sleep(0.5)
+    worker.terminate()
+    pytest.fail(f"the worker did not finish the job in time:\n{worker.communicate(timeout=20)[0][-4000:]}")
+
+
+def test_zooniverse_push_and_pull_run_on_a_real_worker(panoptes_standin, worker):
+    from annotations.workflow_tasks import demo_workflow_definition
+    from tests.factories import make_workflow_with_subjects
+    from zooniverse import sync
+    from zooniverse.models import ZooniverseSubject
+
+    workflow, cutouts = make_workflow_with_subjects(n=2, name="Worker sync")
+    state = panoptes_standin.state
+    project = state.add_project("Worker project", "rgz/worker")
+    tasks, strings = demo_workflow_definition()
+    zworkflow = state.add_workflow(project, "Morphology", tasks=tasks, strings=strings)
+    link = sync.link_create(workflow=workflow, project_id=int(project), zooniverse_workflow_id=int(zworkflow))
+    push = _wait_for(job_start(kind=sync.PUSH_JOB, parameters={"link_id": link.pk}), worker)
+    assert push.status == "succeeded", push.message
+    assert len(state.resources["subjects"]) == 2 and len(state.media) == 2
+    subject = ZooniverseSubject.objects.get(cutout=cutouts[0])
+    state.add_classification(
+        workflow_id=zworkflow, subject_id=str(subject.zooniverse_id), user_name="w",
+        annotations=[{"task": "T0", "value": "FR I: brightest near the centre, fading jets"}],
+    )  # fmt: skip
+    pull = _wait_for(job_start(kind=sync.PULL_JOB, parameters={"link_id": link.pk}), worker)
+    assert pull.status == "succeeded", pull.message
+    assert pull.result["created"] == 1
