@@ -53,8 +53,11 @@ def lime_explanation(
     return {"label": label, "segments": segments, "weights": weights, "score": float(explanation.score)}
 
 
-def explanation_png(image: np.ndarray, segments: np.ndarray, weights: dict[int, float], *, title: str = "") -> bytes:
-    """The image with superpixels coloured by weight (red: for the class, blue: against)."""
+def explanation_png(
+    image: np.ndarray, segments: np.ndarray, weights: dict[int, float], *, title: str = "", origin: str = "upper"
+) -> bytes:
+    """The image with superpixels coloured by weight (red: for the class, blue: against);
+    ``origin="lower"`` for arrays in FITS orientation (first row at the bottom)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -66,9 +69,9 @@ def explanation_png(image: np.ndarray, segments: np.ndarray, weights: dict[int, 
         heat[segments == seg] = weight
     limit = float(np.abs(heat).max()) or 1.0
     fig, ax = plt.subplots(figsize=(4, 4))
-    ax.imshow(image, cmap="gray", origin="upper")
-    ax.imshow(heat, cmap="bwr", vmin=-limit, vmax=limit, alpha=0.45, origin="upper")
-    ax.contour(find_boundaries(segments), levels=[0.5], colors="yellow", linewidths=0.4)
+    ax.imshow(image, cmap="gray", origin=origin)
+    ax.imshow(heat, cmap="bwr", vmin=-limit, vmax=limit, alpha=0.45, origin=origin)
+    ax.contour(find_boundaries(segments), levels=[0.5], colors="yellow", linewidths=0.4, origin=origin)
     ax.set_axis_off()
     if title:
         ax.set_title(title)

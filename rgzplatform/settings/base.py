@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "annotations",
     "anomalies",
     "zooniverse",
+    "classifiers",
 ]
 
 MIDDLEWARE = [
@@ -179,6 +180,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 from .celery import *  # noqa: E402,F403  one module per integration
+from .classifiers import *  # noqa: E402,F403
 from .logging import *  # noqa: E402,F403
 from .zooniverse import *  # noqa: E402,F403
 

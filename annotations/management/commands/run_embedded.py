@@ -38,7 +38,9 @@ class Command(BaseCommand):
                     "--schedule",
                     str(settings.VAR_DIR / "celerybeat-schedule"),
                     "-Q",
-                    settings.CELERY_TASK_DEFAULT_QUEUE,
+                    # the default queue and `training` (classifier training and scoring; GPU workers
+                    # elsewhere may take `training` alone)
+                    f"{settings.CELERY_TASK_DEFAULT_QUEUE},training",
                 ],
             ),
             "web": subprocess.Popen(base + ["manage.py", "runserver", f"{host}:{port}", "--noreload"]),

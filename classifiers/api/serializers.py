@@ -1,0 +1,140 @@
+"""Input and output shapes of the classifiers API."""
+
+from rest_framework import serializers
+
+from classifiers.models import ClassifierTask, ModelVersion
+
+
+def _url(request, field) -> str | None:
+    if not field:
+        return None
+    return request.build_absolute_uri(field.url) if request else field.url
+
+
+class ModelVersionSerializer(serializers.ModelSerializer):
+    task = serializers.CharField(source="task.name")
+    accuracy = serializers.SerializerMethodField()
+    ece = serializers.SerializerMethodField()
+    plots = serializers.SerializerMethodField()
+    weights_url = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField()
+    training_data_counts = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "id",
+            "task",
+            "number",
+            "status",
+            "architecture",
+            "method",
+            "label_source",
+            "config",
+            "accuracy",
+            "ece",
+            "metrics",
+            "history",
+            "plots",
+            "weights_url",
+            "training_data_counts",
+            "error",
+            "job",
+            "progress",
+            "created_at",
+            "trained_at",
+            "promoted_at",
+        ]
+
+    def get_accuracy(self, version) -> float | None:
+        return version.metrics.get("accuracy")
+
+    def get_ece(self, version) -> float | None:
+        return version.metrics.get("ece")
+
+    def get_plots(self, version) -> dict:
+        request = self.context.get("request")
+        return {
+            "reliability": _url(request, version.reliability_plot),
+            "curves": _url(request, version.curves_plot),
+            "confusion": _url(request, version.confusion_plot),
+        }
+
+    def get_weights_url(self, version) -> str | None:
+        return _url(self.context.get("request"), version.weights)
+
+    def get_training_data_counts(self, version) -> dict:
+        return {k: len(v) for k, v in version.training_data.items() if k in {"train", "val", "test", "unlabelled"}}
+
+    def get_progress(self, version) -> dict | None:
+        job = version.job
+        if job is None:
+            return None
+        return {"status": job.status, "done": job.done, "total": job.total, "message": job.message}
+
+
+class ModelVersionListSerializer(ModelVersionSerializer):
+    class Meta(ModelVersionSerializer.Meta):
+        fields = [f for f in ModelVersionSerializer.Meta.fields if f not in {"history", "metrics", "config"}]
+
+
+class ClassifierTaskSerializer(serializers.ModelSerializer):
+    survey = serializers.CharField(source="survey.name")
+    active_version = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ClassifierTask
+        fields = [
+            "id",
+            "name",
+            "survey",
+            "workflow",
+            "question",
+            "classes",
+            "min_agreement",
+            "min_votes",
+            "retrain_after_new_labels",
+            "active_version",
+        ]
+
+    def get_active_version(self, task) -> int | None:
+        active = task.versions.filter(status=ModelVersion.Status.ACTIVE).first()
+        return active.pk if active else None
+
+
+class ClassifierTaskCreateSerializer(serializers.Serializer):
+    name = serializers.SlugField(max_length=100)
+    survey = serializers.CharField(help_text="survey name")
+    workflow = serializers.IntegerField()
+    question = serializers.CharField(default="T0")
+    classes = serializers.ListField(child=serializers.CharField(), min_length=2)
+    min_agreement = serializers.FloatField(default=0.8)
+    min_votes = serializers.IntegerField(default=3, min_value=1)
+    retrain_after_new_labels = serializers.IntegerField(default=0, min_value=0)
+
+
+class RetrainSerializer(serializers.Serializer):
+    epochs = serializers.IntegerField(required=False, min_value=1, max_value=100000)
+    labels = serializers.ChoiceField(choices=["expert", "consensus", "both"], default="both")
+    method = serializers.ChoiceField(choices=["fixmatch", "supervised"], default="fixmatch")
+    config = serializers.DictField(
+        required=False, help_text="overrides of the published settings (FixMatchConfig fields)"
+    )
+
+
+class CompareSerializer(serializers.Serializer):
+    a = ModelVersionSerializer()
+    b = ModelVersionSerializer()
+    differences = serializers.DictField(child=serializers.FloatField(allow_null=True))
+
+
+class ExplanationSerializer(serializers.Serializer):
+    cutout = serializers.IntegerField()
+    task = serializers.CharField()
+    version = serializers.IntegerField()
+    label = serializers.CharField()
+    probabilities = serializers.DictField(child=serializers.FloatField())
+    segments = serializers.IntegerField()
+    top_segments = serializers.ListField(child=serializers.DictField())
+    image_url = serializers.CharField()
+    explanation_url = serializers.CharField()

@@ -1,0 +1,167 @@
+"""Classifier tasks, model versions, retraining, promotion and explanations (API)."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotations.api.permissions import IsAdmin, IsAstronomer
+from annotations.errors import InvalidInput, NotFound
+from annotations.models import Survey, Workflow
+from classifiers import selectors, services
+from classifiers.models import ClassifierTask, ModelVersion
+
+from .serializers import (
+    ClassifierTaskCreateSerializer,
+    ClassifierTaskSerializer,
+    CompareSerializer,
+    ExplanationSerializer,
+    ModelVersionListSerializer,
+    ModelVersionSerializer,
+    RetrainSerializer,
+)
+
+COMPARED = ("accuracy", "macro_f1", "ece", "frechet_distance")
+
+
+class TaskListCreateView(generics.ListAPIView):
+    permission_classes = [IsAstronomer]
+    serializer_class = ClassifierTaskSerializer
+    queryset = ClassifierTask.objects.select_related("survey").all()
+
+    @extend_schema(request=ClassifierTaskCreateSerializer, responses={201: ClassifierTaskSerializer})
+    def post(self, request):
+        if not IsAdmin().has_permission(request, self):
+            self.permission_denied(request, message=IsAdmin.message)
+        payload = ClassifierTaskCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        survey = Survey.objects.filter(name=data["survey"]).first()
+        if survey is None:
+            raise NotFound(f"survey {data['survey']!r} does not exist", field="survey")
+        workflow = Workflow.objects.filter(pk=data["workflow"]).first()
+        if workflow is None:
+            raise NotFound(f"workflow {data['workflow']} does not exist", field="workflow")
+        task = services.classifier_task_create(
+            name=data["name"],
+            survey=survey,
+            workflow=workflow,
+            question=data["question"],
+            classes=data["classes"],
+            min_agreement=data["min_agreement"],
+            min_votes=data["min_votes"],
+            retrain_after_new_labels=data["retrain_after_new_labels"],
+        )
+        return Response(ClassifierTaskSerializer(task).data, status=status.HTTP_201_CREATED)
+
+
+class TaskVersionsView(generics.ListAPIView):
+    permission_classes = [IsAstronomer]
+    serializer_class = ModelVersionListSerializer
+
+    def get_queryset(self):
+        task = selectors.task_get(name=self.kwargs["name"])
+        return task.versions.select_related("task", "job").all()
+
+
+class RetrainView(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        request=RetrainSerializer,
+        responses={202: ModelVersionSerializer},
+        summary="Start training a new version on the training queue (progress on the version and its job)",
+    )
+    def post(self, request, name):
+        payload = RetrainSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        task = services.classifier_task_for_name(name=name)
+        version = services.training_start(
+            task=task,
+            epochs=data.get("epochs"),
+            labels=data["labels"],
+            method=data["method"],
+            overrides=data.get("config"),
+            user=request.user,
+        )
+        version = ModelVersion.objects.select_related("task", "job").get(pk=version.pk)
+        body = ModelVersionSerializer(version, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class RollbackView(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=None, responses={200: ModelVersionSerializer}, summary="Re-activate the previous version")
+    def post(self, request, name):
+        version = services.version_rollback(task=selectors.task_get(name=name), user=request.user)
+        return Response(ModelVersionSerializer(version, context={"request": request}).data)
+
+
+class VersionDetailView(APIView):
+    permission_classes = [IsAstronomer]
+
+    @extend_schema(responses={200: ModelVersionSerializer})
+    def get(self, request, pk):
+        version = selectors.version_get(version_id=pk)
+        return Response(ModelVersionSerializer(version, context={"request": request}).data)
+
+
+class PromoteView(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        request=None,
+        responses={200: ModelVersionSerializer},
+        summary="Make this evaluated version the active one (atomic), then score every cutout",
+    )
+    def post(self, request, pk):
+        version = services.version_promote(version=selectors.version_get(version_id=pk), user=request.user)
+        return Response(ModelVersionSerializer(version, context={"request": request}).data)
+
+
+def compare(a: ModelVersion, b: ModelVersion) -> dict:
+    diffs = {}
+    for key in COMPARED:
+        va, vb = a.metrics.get(key), b.metrics.get(key)
+        diffs[key] = None if va is None or vb is None else vb - va
+    return diffs
+
+
+class CompareView(APIView):
+    permission_classes = [IsAstronomer]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("a", int, required=True), OpenApiParameter("b", int, required=True)],
+        responses={200: CompareSerializer},
+        summary="Two versions side by side; differences are b minus a",
+    )
+    def get(self, request):
+        ids = [request.query_params.get(k) for k in ("a", "b")]
+        if not all(ids):
+            raise InvalidInput("give two version ids as ?a=...&b=...")
+        a, b = (selectors.version_get(version_id=v) for v in ids)
+        if a.task_id != b.task_id:
+            raise InvalidInput(f"versions {a.pk} and {b.pk} belong to different tasks")
+        context = {"request": request}
+        return Response(
+            {
+                "a": ModelVersionSerializer(a, context=context).data,
+                "b": ModelVersionSerializer(b, context=context).data,
+                "differences": compare(a, b),
+            }
+        )
+
+
+class ExplanationView(APIView):
+    permission_classes = [IsAstronomer]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("task", str, description="classifier task name (default: the default task)")],
+        responses={200: ExplanationSerializer},
+        summary="LIME explanation (superpixels) of the active version's prediction for a cutout",
+    )
+    def get(self, request, pk):
+        task = services.classifier_task_for_name(name=request.query_params.get("task"))
+        return Response(services.explanation_create(task=task, cutout_id=pk))

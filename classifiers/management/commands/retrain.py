@@ -1,0 +1,84 @@
+"""python manage.py retrain [--task NAME] [--epochs N] [--labels expert|consensus|both]"""
+
+from django.core.management.base import CommandError
+
+from annotations.errors import DomainError
+from annotations.jobs import job_run
+from annotations.management.jobcli import JobCommand, ProgressBar
+from annotations.models import Job
+from classifiers import selectors, services
+from classifiers.models import ModelVersion
+
+
+class Command(JobCommand):
+    help = (
+        "Train a new version of a classifier (FixMatch on the Tang CNN, published settings) on the training "
+        "queue and follow it with a progress bar; the new version is evaluated but not promoted unless --promote."
+    )
+    job_kind = "train_classifier"
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument("--task", default=None, help="classifier task name (default: the FRI/FRII demo task)")
+        parser.add_argument("--epochs", type=int, default=None, help="passes over the labelled set (default: 800)")
+        parser.add_argument("--labels", choices=["expert", "consensus", "both"], default="both")
+        parser.add_argument("--method", choices=["fixmatch", "supervised"], default="fixmatch")
+        parser.add_argument("--max-steps", type=int, default=None, help="stop after this many optimiser steps")
+        parser.add_argument("--promote", action="store_true", help="promote the version if its training succeeds")
+        parser.add_argument(
+            "--if-due",
+            action="store_true",
+            help="retrain only once the task's new consensus labels reach its threshold",
+        )
+
+    def handle(self, *args, **options):
+        try:
+            task = services.classifier_task_for_name(name=options["task"])
+            if options["if_due"]:
+                version = services.auto_retrain_if_due(task=task)
+                if version is None:
+                    self.stdout.write(f"{task.name}: not enough new consensus labels for a retraining")
+                    return
+                job = version.job
+            else:
+                overrides = {"max_steps": options["max_steps"]} if options["max_steps"] else None
+                kwargs = dict(
+                    task=task,
+                    epochs=options["epochs"],
+                    labels=options["labels"],
+                    method=options["method"],
+                    overrides=overrides,
+                )
+                if options["inline"]:
+                    version = services.version_create(**kwargs)
+                    job = Job.objects.create(kind=self.job_kind, parameters={"version_id": version.pk})
+                    ModelVersion.objects.filter(pk=version.pk).update(job=job)
+                else:
+                    version = services.training_start(**kwargs)
+                    job = version.job
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(f"training {task.name} v{version.number} (version id {version.pk})")
+        if options["inline"]:
+            job_run(job_id=job.pk, on_progress=ProgressBar(self.stdout).update)
+        elif options["no_wait"]:
+            self.stdout.write(
+                f"queued job {job.pk}; follow it at /jobs/{job.pk}/ or /classifiers/versions/{version.pk}/"
+            )
+            return
+        else:
+            self.follow(job)
+        self.report(Job.objects.get(pk=job.pk))
+        version = selectors.version_get(version_id=version.pk)
+        if version.status == ModelVersion.Status.READY:
+            m = version.metrics
+            self.stdout.write(
+                f"v{version.number}: {m['split']} accuracy {m['accuracy']:.4f}, macro F1 {m['macro_f1']:.4f}, "
+                f"ECE {m['ece']:.4f} ({m['ece_bins']} bins) on {m['n']} cutouts"
+            )
+            if options["promote"]:
+                try:
+                    services.version_promote(version=version)
+                except DomainError as exc:
+                    raise CommandError(exc.message) from exc
+                self.stdout.write(self.style.SUCCESS(f"v{version.number} is now active; every cutout is being scored"))

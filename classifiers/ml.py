@@ -1,0 +1,154 @@
+"""The bridge from the classifiers app to mlcore.ssl: cutout rows in, arrays, metrics and files out.
+
+torch is imported inside the functions, so the web process starts without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from annotations.ml import ImageReadError, read_cutout_image
+from annotations.models import Cutout
+
+
+@dataclass
+class CutoutArrays:
+    x: np.ndarray  # (N, 1, S, S) float32 in [0, 1]
+    ids: list[int]  # cutout ids of the rows of x
+    errors: list[str] = field(default_factory=list)  # cutouts that could not be used, with the reason
+
+
+def cutout_arrays(
+    cutouts: list[Cutout], *, size: int, progress: Callable[[int, int], None] | None = None
+) -> CutoutArrays:
+    """Read each cutout's source image and prepare it for the network; unreadable, blank or
+    corrupt images are skipped and reported by name."""
+    from mlcore.ssl.data import BadImageError, clip_and_scale, resample
+
+    rows, ids, errors = [], [], []
+    for done, cutout in enumerate(cutouts, start=1):
+        try:
+            image = read_cutout_image(cutout.source_file.path)
+            rows.append(resample(clip_and_scale(image.data)[None], size)[0])
+            ids.append(cutout.pk)
+        except (ImageReadError, BadImageError, OSError, ValueError) as exc:
+            errors.append(f"cutout {cutout.pk} ({cutout.name}): {exc}")
+        if progress is not None and (done % 50 == 0 or done == len(cutouts)):
+            progress(done, len(cutouts))
+    x = np.stack(rows)[:, None] if rows else np.zeros((0, 1, size, size), np.float32)
+    return CutoutArrays(x=x.astype(np.float32), ids=ids, errors=errors)
+
+
+def config_for(*, method: str, epochs: int, seed: int = 0, n_classes: int = 2, overrides: dict | None = None):
+    """The published FixMatch settings with this run's method, epochs and class count."""
+    from mlcore.ssl.config import FixMatchConfig, NetworkConfig
+
+    overrides = dict(overrides or {})
+    network = {"n_classes": n_classes, **(overrides.pop("network", None) or {})}
+    data = {"method": method, "epochs": epochs, "seed": seed, "network": NetworkConfig(**network)}
+    data.update(overrides)
+    return FixMatchConfig.from_dict(data)
+
+
+def config_from_dict(data: dict):
+    from mlcore.ssl.config import FixMatchConfig
+
+    return FixMatchConfig.from_dict(data)
+
+
+def train(config, *, x, y, x_unlabelled, x_val, y_val, checkpoint_path: Path, progress):
+    """Fit (resuming from ``checkpoint_path`` when a checkpoint of the same settings is there)."""
+    from mlcore.ssl.train import SSLClassifier
+
+    clf = SSLClassifier(config, device="auto", checkpoint_path=checkpoint_path, progress=progress)
+    return clf.fit(x, y, x_unlabelled if len(x_unlabelled) else None, x_val if len(x_val) else None, y_val)
+
+
+def evaluate(clf, *, x, y, classes: list[str], x_labelled, x_unlabelled) -> tuple[dict, dict[str, bytes]]:
+    """Test metrics (ECE over ``config.ece_bins`` equal-width bins) and the plots as PNG bytes."""
+    from mlcore.ssl.metrics import classification_metrics, frechet_distance
+    from mlcore.ssl.plots import confusion_png, reliability_diagram_png, training_curves_png
+
+    metrics = classification_metrics(clf.predict_proba(x), y, n_bins=clf.config.ece_bins, class_names=classes)
+    fd = None
+    if len(x_labelled) >= 2 and len(x_unlabelled) >= 2:
+        fd = frechet_distance(clf.features(x_labelled), clf.features(x_unlabelled))
+    metrics["frechet_distance"] = fd
+    plots = {
+        "reliability": reliability_diagram_png(metrics["reliability"], title=f"ECE {metrics['ece']:.3f}"),
+        "curves": training_curves_png(clf.history_),
+        "confusion": confusion_png(metrics["confusion"], classes),
+    }
+    return metrics, plots
+
+
+def save_weights(clf, path: Path) -> None:
+    clf.save(path)
+
+
+def load_classifier(path: str, config_dict: dict):
+    """Weights of a stored version; ``mlcore.ssl.train.WeightsError`` when they do not fit."""
+    from mlcore.ssl.config import FixMatchConfig
+    from mlcore.ssl.train import SSLClassifier
+
+    return SSLClassifier.load(path, device="auto", config=FixMatchConfig.from_dict(config_dict))
+
+
+def weights_error_type():
+    from mlcore.ssl.train import WeightsError
+
+    return WeightsError
+
+
+def training_data_error_type():
+    from mlcore.ssl.train import TrainingDataError
+
+    return TrainingDataError
+
+
+def scores(clf, x: np.ndarray, classes: list[str]) -> list[dict]:
+    """Per image: class probabilities, prediction, entropy, margin and MC-dropout BALD (nats)."""
+    from mlcore.ssl.uncertainty import bald, margin, predictive_entropy
+
+    proba = clf.predict_proba(x)
+    mc = clf.mc_dropout_proba(x)
+    entropy, gap, mutual = predictive_entropy(proba), margin(proba), bald(mc)
+    out = []
+    for i in range(len(x)):
+        out.append(
+            {
+                "probabilities": {name: round(float(p), 5) for name, p in zip(classes, proba[i], strict=True)},
+                "prediction": classes[int(proba[i].argmax())],
+                "entropy": round(float(entropy[i]), 5),
+                "margin": round(float(gap[i]), 5),
+                "bald": round(float(mutual[i]), 5),
+            }
+        )
+    return out
+
+
+def explain(clf, image: np.ndarray, classes: list[str], *, num_samples: int, seed: int = 0) -> dict:
+    """LIME over superpixels of one prepared (1, S, S) image: the explained class, its
+    probability, the segment weights and the overlay as PNG bytes."""
+    from mlcore.ssl.explain import explanation_png, lime_explanation
+
+    proba = clf.predict_proba(image[None])[0]
+    result = lime_explanation(
+        lambda batch: clf.predict_proba(batch[:, None]), image[0], num_samples=num_samples, seed=seed
+    )
+    label = classes[result["label"]]
+    png = explanation_png(
+        image[0], result["segments"], result["weights"], title=f"{label} ({proba[result['label']]:.2f})", origin="lower"
+    )
+    top = sorted(result["weights"].items(), key=lambda kv: -abs(kv[1]))[:10]
+    return {
+        "label": label,
+        "probabilities": {name: float(p) for name, p in zip(classes, proba, strict=True)},
+        "segments": int(result["segments"].max()) + 1,
+        "top_segments": [{"segment": s, "weight": w} for s, w in top],
+        "png": png,
+    }

@@ -1,0 +1,79 @@
+"""Classification tasks and their model versions (the model registry)."""
+
+from django.conf import settings
+from django.db import models
+
+from annotations.models import Job, Survey, Workflow
+
+
+class ClassifierTask(models.Model):
+    """What a classifier predicts: one question of a workflow over one survey's cutouts.
+
+    Labels come from expert classifications and from volunteer consensus on ``question``;
+    answers whose value is not in ``classes`` are ignored. Exactly one version is active.
+    """
+
+    name = models.SlugField(max_length=100, unique=True)
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="classifier_tasks")
+    workflow = models.ForeignKey(Workflow, on_delete=models.PROTECT, related_name="classifier_tasks")
+    question = models.CharField(max_length=20, default="T0")
+    classes = models.JSONField(help_text='answer values, in class-index order, e.g. ["FRI", "FRII"]')
+    min_agreement = models.FloatField(default=0.8, help_text="share of votes a consensus label needs")
+    min_votes = models.PositiveIntegerField(default=3, help_text="votes a consensus label needs")
+    # Automatic retraining once this many new consensus labels have arrived (0: never).
+    retrain_after_new_labels = models.PositiveIntegerField(default=0)
+    consensus_labels_at_last_training = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ModelVersion(models.Model):
+    class Status(models.TextChoices):
+        TRAINING = "training"
+        READY = "ready"
+        FAILED = "failed"
+        ACTIVE = "active"
+
+    class LabelSource(models.TextChoices):
+        EXPERT = "expert"
+        CONSENSUS = "consensus"
+        BOTH = "both"
+
+    task = models.ForeignKey(ClassifierTask, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.TRAINING)
+    architecture = models.CharField(max_length=50, default="tang")
+    method = models.CharField(max_length=20, default="fixmatch")
+    config = models.JSONField(default=dict)  # mlcore.ssl.config.FixMatchConfig.as_dict()
+    label_source = models.CharField(max_length=10, choices=LabelSource.choices, default=LabelSource.BOTH)
+    # Cutout ids: {"train": [...], "val": [...], "test": [...], "unlabelled": [...]} and labels per id.
+    training_data = models.JSONField(default=dict, blank=True)
+    history = models.JSONField(default=list, blank=True)  # one row per epoch: losses, accuracies
+    metrics = models.JSONField(default=dict, blank=True)
+    weights = models.FileField(upload_to="classifiers/weights/", max_length=255, blank=True)
+    reliability_plot = models.FileField(upload_to="classifiers/plots/", max_length=255, blank=True)
+    curves_plot = models.FileField(upload_to="classifiers/plots/", max_length=255, blank=True)
+    confusion_plot = models.FileField(upload_to="classifiers/plots/", max_length=255, blank=True)
+    error = models.TextField(blank=True)
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    trained_at = models.DateTimeField(null=True, blank=True)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["task", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "number"], name="unique_version_number_per_task"),
+            models.UniqueConstraint(
+                fields=["task"], condition=models.Q(status="active"), name="one_active_version_per_task"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.task.name} v{self.number} ({self.status})"

@@ -1,0 +1,137 @@
+"""Reads: tasks, versions, and the labels and splits a training run uses."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from annotations.consensus import question_consensus
+from annotations.errors import InvalidInput, NotFound
+from annotations.models import Classification, Cutout, WorkflowVersion
+
+from .models import ClassifierTask, ModelVersion
+
+TEST_PERCENT = 15  # of each survey's cutouts, by a hash of the name: the same cutouts for every version
+VAL_PERCENT = 15
+
+
+def task_get(*, name: str) -> ClassifierTask:
+    task = ClassifierTask.objects.filter(name=name).select_related("survey", "workflow").first()
+    if task is None:
+        raise NotFound(f"no classifier task named {name!r}")
+    return task
+
+
+def version_get(*, version_id) -> ModelVersion:
+    try:
+        version = ModelVersion.objects.select_related("task").filter(pk=int(version_id)).first()
+    except (TypeError, ValueError):
+        raise InvalidInput(f"a model version id is an integer, not {version_id!r}")
+    if version is None:
+        raise NotFound(f"model version {version_id} does not exist")
+    return version
+
+
+def active_version(*, task: ClassifierTask) -> ModelVersion | None:
+    return task.versions.filter(status=ModelVersion.Status.ACTIVE).first()
+
+
+def cutout_split(*, survey_id: int, name: str) -> str:
+    """'test', 'val' or 'train': fixed per survey by a hash of the cutout's name."""
+    bucket = int(hashlib.sha256(f"{survey_id}:{name}".encode()).hexdigest()[:8], 16) % 100
+    if bucket < TEST_PERCENT:
+        return "test"
+    if bucket < TEST_PERCENT + VAL_PERCENT:
+        return "val"
+    return "train"
+
+
+def _answer_values(task: ClassifierTask) -> dict[int, tuple[dict[int, str], dict[str, str]]]:
+    """Per workflow version: answer index -> value, and label text or value -> value."""
+    out = {}
+    for version in WorkflowVersion.objects.filter(workflow=task.workflow):
+        answers = version.tasks.get(task.question, {}).get("answers", [])
+        by_index, by_text = {}, {}
+        for i, answer in enumerate(answers):
+            value = str(answer.get("value", answer.get("label")))
+            by_index[i] = value
+            by_text[value] = value
+            by_text[version.strings.get(answer.get("label"), answer.get("label"))] = value
+        out[version.pk] = (by_index, by_text)
+    return out
+
+
+def expert_labels(*, task: ClassifierTask) -> dict[int, int]:
+    """Cutout id -> class index from expert classifications (the latest one wins)."""
+    classes = {value: i for i, value in enumerate(task.classes)}
+    values = _answer_values(task)
+    labels: dict[int, int] = {}
+    rows = Classification.objects.filter(workflow=task.workflow, expert=True, subject__survey=task.survey)
+    for subject_id, version_id, answers in rows.values_list("subject_id", "workflow_version_id", "annotations"):
+        by_index, by_text = values.get(version_id, ({}, {}))
+        for item in answers or []:
+            if item.get("task") != task.question:
+                continue
+            raw = item.get("value")
+            value = by_index.get(raw) if isinstance(raw, int) and not isinstance(raw, bool) else by_text.get(raw)
+            if value in classes:
+                labels[subject_id] = classes[value]
+    return labels
+
+
+def consensus_labels(*, task: ClassifierTask) -> dict[int, int]:
+    """Cutout id -> class index where volunteers agree: at least ``min_votes`` votes and the most
+    likely answer's share at least ``min_agreement``."""
+    classes = {value: i for i, value in enumerate(task.classes)}
+    text_to_value: dict[str, str] = {}
+    for _, by_text in _answer_values(task).values():
+        text_to_value.update(by_text)
+    survey_cutouts = set(Cutout.objects.filter(survey=task.survey).values_list("pk", flat=True))
+    labels: dict[int, int] = {}
+    for (subject_id, question), consensus in question_consensus(workflow=task.workflow).items():
+        if question != task.question or subject_id not in survey_cutouts:
+            continue
+        if consensus.num_votes < task.min_votes or consensus.agreement < task.min_agreement:
+            continue
+        value = text_to_value.get(consensus.most_likely, consensus.most_likely)
+        if value in classes:
+            labels[subject_id] = classes[value]
+    return labels
+
+
+@dataclass
+class TrainingSet:
+    labels: dict[int, int]  # cutout id -> class index, every labelled cutout
+    train: list[int] = field(default_factory=list)
+    val: list[int] = field(default_factory=list)
+    test: list[int] = field(default_factory=list)
+    unlabelled: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "train": self.train,
+            "val": self.val,
+            "test": self.test,
+            "unlabelled": self.unlabelled,
+            "labels": {str(k): v for k, v in self.labels.items()},
+        }
+
+
+def training_set(*, task: ClassifierTask, source: str) -> TrainingSet:
+    """Labels from ``source`` (expert, consensus or both: experts win), split by the fixed per-survey
+    hash; the unlabelled pool is every other training-split cutout of the survey."""
+    if source not in {"expert", "consensus", "both"}:
+        raise InvalidInput(f"labels must be expert, consensus or both, not {source!r}", field="labels")
+    labels: dict[int, int] = {}
+    if source in {"consensus", "both"}:
+        labels.update(consensus_labels(task=task))
+    if source in {"expert", "both"}:
+        labels.update(expert_labels(task=task))
+    result = TrainingSet(labels=labels)
+    for pk, name in Cutout.objects.filter(survey=task.survey).order_by("pk").values_list("pk", "name"):
+        split = cutout_split(survey_id=task.survey_id, name=name)
+        if pk in labels:
+            getattr(result, split).append(pk)
+        elif split == "train":
+            result.unlabelled.append(pk)
+    return result

@@ -1,0 +1,309 @@
+"""Writes: classifier tasks, training runs, promotion and roll-back (the model registry)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from annotations.errors import Conflict, InvalidInput, NotFound
+from annotations.job_dispatch import job_start
+from annotations.models import Survey, Workflow
+
+from . import selectors
+from .models import ClassifierTask, ModelVersion
+
+LABEL_SOURCES = ("expert", "consensus", "both")
+METHODS = ("fixmatch", "supervised")
+DEMO_TASK_CLASSES = ["FRI", "FRII"]  # FRI = 0, FRII = 1 as in MiraBest
+
+
+@transaction.atomic
+def classifier_task_create(
+    *,
+    name: str,
+    survey: Survey,
+    workflow: Workflow,
+    classes: list[str],
+    question: str = "T0",
+    min_agreement: float = 0.8,
+    min_votes: int = 3,
+    retrain_after_new_labels: int = 0,
+) -> ClassifierTask:
+    if ClassifierTask.objects.filter(name=name).exists():
+        raise Conflict(f"a classifier task named {name!r} exists already")
+    if len(classes) < 2 or len(set(classes)) != len(classes):
+        raise InvalidInput("a classifier task needs at least two distinct classes", field="classes")
+    if not 0.0 < min_agreement <= 1.0:
+        raise InvalidInput("min_agreement must lie in (0, 1]", field="min_agreement")
+    version = workflow.versions.order_by("-major", "-minor").first()
+    task_def = (version.tasks if version else {}).get(question)
+    if task_def is None:
+        raise InvalidInput(f"workflow {workflow.pk} has no task {question!r}", field="question")
+    values = {str(a.get("value", a.get("label"))) for a in task_def.get("answers", [])}
+    missing = [c for c in classes if c not in values]
+    if missing:
+        raise InvalidInput(f"classes not among the answers of {question}: {', '.join(missing)}", field="classes")
+    return ClassifierTask.objects.create(
+        name=name,
+        survey=survey,
+        workflow=workflow,
+        question=question,
+        classes=list(classes),
+        min_agreement=min_agreement,
+        min_votes=min_votes,
+        retrain_after_new_labels=retrain_after_new_labels,
+    )
+
+
+def classifier_task_for_name(*, name: str | None) -> ClassifierTask:
+    """The named task; the default name also creates the FRI / FRII task on the demo survey."""
+    name = name or settings.RGZ_CLASSIFIER_DEFAULT_TASK
+    task = ClassifierTask.objects.filter(name=name).first()
+    if task is not None:
+        return task
+    if name == settings.RGZ_CLASSIFIER_DEFAULT_TASK:
+        from annotations.ingestion import DEMO_SURVEY, DEMO_WORKFLOW
+
+        survey = Survey.objects.filter(name=DEMO_SURVEY).first()
+        workflow = Workflow.objects.filter(display_name=DEMO_WORKFLOW).first()
+        if survey is not None and workflow is not None:
+            return classifier_task_create(name=name, survey=survey, workflow=workflow, classes=DEMO_TASK_CLASSES)
+    raise NotFound(f"no classifier task named {name!r} (create one in the admin or through the API)")
+
+
+def _check_labels(task: ClassifierTask, labels: str) -> selectors.TrainingSet:
+    data = selectors.training_set(task=task, source=labels)
+    if not data.train:
+        raise InvalidInput(
+            f"no {labels} labels for task {task.name} in the training split "
+            f"({len(data.labels)} labelled cutouts in all; classes {', '.join(task.classes)})",
+            field="labels",
+        )
+    present = {data.labels[pk] for pk in data.train}
+    if len(present) < 2:
+        only = task.classes[present.pop()]
+        raise InvalidInput(
+            f"the {labels} labels of task {task.name} hold a single class ({only}); at least two are needed",
+            field="labels",
+        )
+    return data
+
+
+@transaction.atomic
+def version_create(
+    *,
+    task: ClassifierTask,
+    epochs: int | None = None,
+    labels: str = "both",
+    method: str = "fixmatch",
+    overrides: dict | None = None,
+    user=None,
+) -> ModelVersion:
+    """A new version in status ``training`` (its training data checked, not yet trained)."""
+    from . import ml
+
+    if labels not in LABEL_SOURCES:
+        raise InvalidInput(f"labels must be one of {', '.join(LABEL_SOURCES)}, not {labels!r}", field="labels")
+    if method not in METHODS:
+        raise InvalidInput(f"method must be one of {', '.join(METHODS)}, not {method!r}", field="method")
+    epochs = epochs or settings.RGZ_CLASSIFIER_EPOCHS
+    if epochs < 1:
+        raise InvalidInput("epochs must be a positive number", field="epochs")
+    ClassifierTask.objects.select_for_update().filter(pk=task.pk).first()  # one start at a time per task
+    if task.versions.filter(status=ModelVersion.Status.TRAINING).exists():
+        raise Conflict(f"a version of {task.name} is training already; wait for it or let it fail")
+    _check_labels(task, labels)
+    try:
+        config = ml.config_for(method=method, epochs=epochs, n_classes=len(task.classes), overrides=overrides)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"bad training settings: {exc}", field="config")
+    number = (task.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    return ModelVersion.objects.create(
+        task=task,
+        number=number,
+        architecture=config.network.architecture,
+        method=method,
+        config=config.as_dict(),
+        label_source=labels,
+        created_by=user if user is not None and user.pk else None,
+    )
+
+
+@transaction.atomic
+def training_start(
+    *,
+    task: ClassifierTask,
+    epochs: int | None = None,
+    labels: str = "both",
+    method: str = "fixmatch",
+    overrides: dict | None = None,
+    user=None,
+) -> ModelVersion:
+    """Create a version and queue its training on the ``training`` queue."""
+    version = version_create(task=task, epochs=epochs, labels=labels, method=method, overrides=overrides, user=user)
+    job = job_start(kind="train_classifier", parameters={"version_id": version.pk}, user=user)
+    ModelVersion.objects.filter(pk=version.pk).update(job=job)
+    version.job = job
+    return version
+
+
+def version_record_epoch(*, version: ModelVersion, history: list[dict]) -> None:
+    ModelVersion.objects.filter(pk=version.pk, status=ModelVersion.Status.TRAINING).update(history=history)
+
+
+@transaction.atomic
+def version_set_training_data(*, version: ModelVersion, training_data: dict) -> None:
+    ModelVersion.objects.filter(pk=version.pk).update(training_data=training_data)
+
+
+@transaction.atomic
+def version_finish(
+    *, version: ModelVersion, metrics: dict, history: list[dict], weights: bytes, plots: dict[str, bytes]
+) -> ModelVersion:
+    """Store a finished training's evaluation, weights and plots; the version becomes ``ready``
+    (promotion is a separate step)."""
+    version = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status != ModelVersion.Status.TRAINING:
+        raise Conflict(f"version {version.pk} is {version.status}, not training")
+    stem = f"{version.task.name}-v{version.number}"
+    version.weights.save(f"{stem}.pt", ContentFile(weights), save=False)
+    for name, png in plots.items():
+        getattr(version, f"{name}_plot").save(f"{stem}-{name}.png", ContentFile(png), save=False)
+    version.metrics = metrics
+    version.history = history
+    version.status = ModelVersion.Status.READY
+    version.trained_at = timezone.now()
+    version.save()
+    return version
+
+
+def version_fail(*, version_id: int, message: str) -> None:
+    """Mark a training version failed (the active version is never touched)."""
+    ModelVersion.objects.filter(pk=version_id, status=ModelVersion.Status.TRAINING).update(
+        status=ModelVersion.Status.FAILED, error=message[:4000], trained_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def version_promote(*, version: ModelVersion, user=None) -> ModelVersion:
+    """Make ``version`` the task's one active version, atomically, then queue the scoring of
+    every cutout. Only an evaluated (``ready``) version whose weights load can be promoted."""
+    from . import ml
+
+    ClassifierTask.objects.select_for_update().filter(pk=version.task_id).first()
+    version = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status == ModelVersion.Status.ACTIVE:
+        raise Conflict(f"{version.task.name} v{version.number} is the active version already")
+    if version.status == ModelVersion.Status.FAILED:
+        raise Conflict(f"{version.task.name} v{version.number} failed ({version.error[:200]}); it cannot be promoted")
+    if version.status != ModelVersion.Status.READY or not version.metrics:
+        raise Conflict(f"{version.task.name} v{version.number} is {version.status}: only an evaluated version")
+    if not version.weights:
+        raise InvalidInput(f"{version.task.name} v{version.number} has no weights file")
+    try:
+        ml.load_classifier(version.weights.path, version.config)
+    except ml.weights_error_type() as exc:
+        raise InvalidInput(f"cannot promote {version.task.name} v{version.number}: {exc}", field="weights")
+    version.task.versions.filter(status=ModelVersion.Status.ACTIVE).update(status=ModelVersion.Status.READY)
+    version.status = ModelVersion.Status.ACTIVE
+    version.promoted_at = timezone.now()
+    version.save(update_fields=["status", "promoted_at"])
+    job_start(kind="score_cutouts", parameters={"version_id": version.pk}, user=user)
+    return version
+
+
+@transaction.atomic
+def version_rollback(*, task: ClassifierTask, user=None) -> ModelVersion:
+    """Promote the version that was active before the current one."""
+    current = selectors.active_version(task=task)
+    previous = task.versions.filter(status=ModelVersion.Status.READY, promoted_at__isnull=False)
+    if current is not None:
+        previous = previous.exclude(pk=current.pk)
+    previous = previous.order_by("-promoted_at").first()
+    if previous is None:
+        raise Conflict(f"{task.name} has no earlier promoted version to roll back to")
+    return version_promote(version=previous, user=user)
+
+
+def cutout_scores_store(*, task: ClassifierTask, version: ModelVersion, scores: dict[int, dict]) -> int:
+    """Write one task's scores into ``Cutout.model_scores[task.name]``, other keys kept; returns rows."""
+    from annotations.models import Cutout
+    from annotations.services import cutout_set_priority
+
+    cutouts = list(Cutout.objects.filter(pk__in=list(scores)).only("pk", "model_scores", "priority"))
+    for cutout in cutouts:
+        entry = dict(scores[cutout.pk])
+        entry.update({"version": version.number, "version_id": version.pk, "scored_at": timezone.now().isoformat()})
+        cutout.model_scores = {**(cutout.model_scores or {}), task.name: entry}
+    with transaction.atomic():
+        Cutout.objects.bulk_update(cutouts, ["model_scores"], batch_size=500)
+        if settings.RGZ_CLASSIFIER_RANK_QUEUE:
+            for cutout in cutouts:
+                entropy = scores[cutout.pk].get("entropy")
+                if entropy is not None:
+                    cutout_set_priority(cutout=cutout, priority=entropy)
+    return len(cutouts)
+
+
+@transaction.atomic
+def task_mark_trained(*, task: ClassifierTask, consensus_labels: int) -> None:
+    ClassifierTask.objects.filter(pk=task.pk).update(consensus_labels_at_last_training=consensus_labels)
+
+
+def auto_retrain_if_due(*, task: ClassifierTask) -> ModelVersion | None:
+    """Start a retraining when ``retrain_after_new_labels`` new consensus labels have arrived
+    since the last training (and none is training now)."""
+    if task.retrain_after_new_labels <= 0:
+        return None
+    count = len(selectors.consensus_labels(task=task))
+    if count - task.consensus_labels_at_last_training < task.retrain_after_new_labels:
+        return None
+    if task.versions.filter(status=ModelVersion.Status.TRAINING).exists():
+        return None
+    return training_start(task=task, labels="both")
+
+
+def explanation_create(*, task: ClassifierTask, cutout_id: int) -> dict:
+    """A LIME explanation of the active version's prediction for one cutout of the task's survey,
+    stored as a PNG beside the cutout's files (made once per version and cutout)."""
+    import json
+
+    from django.core.files.storage import default_storage
+
+    from annotations.models import Cutout
+
+    from . import ml
+
+    version = selectors.active_version(task=task)
+    if version is None:
+        raise Conflict(f"{task.name} has no active version yet: train and promote one first")
+    cutout = Cutout.objects.filter(pk=cutout_id).first()
+    if cutout is None:
+        raise NotFound(f"cutout {cutout_id} does not exist")
+    stem = f"classifiers/explanations/{task.name}-v{version.number}-{cutout.pk}"
+    if default_storage.exists(f"{stem}.json") and default_storage.exists(f"{stem}.png"):
+        with default_storage.open(f"{stem}.json") as handle:
+            result = json.load(handle)
+    else:
+        arrays = ml.cutout_arrays([cutout], size=version.config["network"]["image_size"])
+        if not arrays.ids:
+            raise InvalidInput(f"cannot explain cutout {cutout.pk}: {arrays.errors[0]}")
+        clf = ml.load_classifier(version.weights.path, version.config)
+        result = ml.explain(clf, arrays.x[0], list(task.classes), num_samples=settings.RGZ_CLASSIFIER_LIME_SAMPLES)
+        png = result.pop("png")
+        for name in (f"{stem}.png", f"{stem}.json"):
+            if default_storage.exists(name):
+                default_storage.delete(name)
+        default_storage.save(f"{stem}.png", ContentFile(png))
+        default_storage.save(f"{stem}.json", ContentFile(json.dumps(result).encode()))
+    return {
+        **result,
+        "cutout": cutout.pk,
+        "task": task.name,
+        "version": version.number,
+        "image_url": cutout.image.url,
+        "explanation_url": default_storage.url(f"{stem}.png"),
+    }

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("classifiers/", views.registry, name="classifiers"),
+    path("classifiers/versions/<int:version_id>/", views.version_detail, name="classifier-version"),
+    path("classifiers/compare/", views.compare, name="classifier-compare"),
+    path("classifiers/explain/<int:cutout_id>/", views.explanation_page, name="classifier-explain"),
+]

@@ -1,0 +1,13 @@
+"""Classifiers (the classifiers app): training defaults, scoring, explanations, automatic retraining."""
+
+import os
+
+# The task that `retrain` and the pages use when none is named (made on the demo survey when loaded).
+RGZ_CLASSIFIER_DEFAULT_TASK = os.environ.get("RGZ_CLASSIFIER_DEFAULT_TASK", "fr-morphology")
+# Passes over the labelled set: the published FixMatch setting; long on a CPU (see bench/RESULTS.md).
+RGZ_CLASSIFIER_EPOCHS = int(os.environ.get("RGZ_CLASSIFIER_EPOCHS", 800))
+RGZ_CLASSIFIER_SCORE_BATCH = int(os.environ.get("RGZ_CLASSIFIER_SCORE_BATCH", 256))
+RGZ_CLASSIFIER_LIME_SAMPLES = int(os.environ.get("RGZ_CLASSIFIER_LIME_SAMPLES", 300))
+# After a promotion, also set each cutout's queue priority to the model's predictive entropy
+# (most uncertain first). Off by default: other rankings (complexity, anomalies) may own the queue.
+RGZ_CLASSIFIER_RANK_QUEUE = os.environ.get("RGZ_CLASSIFIER_RANK_QUEUE", "false").lower() in {"1", "true", "yes"}

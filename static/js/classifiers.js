@@ -1,0 +1,106 @@
+// Classifier pages: start retraining, follow training live, promote, roll back, load an explanation.
+(function () {
+  const fmt = (v) => (v === null || v === undefined ? "–" : Number(v).toFixed(3));
+
+  function say(el, text, bad) {
+    if (!el) return;
+    el.textContent = text;
+    el.classList.toggle("error", !!bad);
+  }
+
+  document.querySelectorAll(".retrain-form").forEach((form) => {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const message = form.querySelector(".form-message");
+      const body = {
+        epochs: Number(form.elements.epochs.value),
+        labels: form.elements.labels.value,
+        method: form.elements.method.value,
+      };
+      form.querySelector("button").disabled = true;
+      try {
+        const version = await window.rgz.request(form.dataset.url, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(body),
+        });
+        say(message, `v${version.number} queued for training`);
+        window.location.reload();
+      } catch (error) {
+        say(message, error.message, true);
+        form.querySelector("button").disabled = false;
+      }
+    });
+  });
+
+  function actionButton(selector) {
+    document.querySelectorAll(selector).forEach((button) => {
+      button.addEventListener("click", async () => {
+        const message = button.closest("article, section").querySelector(".action-message");
+        button.disabled = true;
+        try {
+          const version = await window.rgz.request(button.dataset.url, { method: "POST" });
+          say(message, `v${version.number} is now active; scoring every cutout`);
+          setTimeout(() => window.location.reload(), 600);
+        } catch (error) {
+          say(message, error.message, true);
+          button.disabled = false;
+        }
+      });
+    });
+  }
+  actionButton(".promote");
+  actionButton(".rollback");
+
+  document.querySelectorAll(".live").forEach((box) => {
+    const rows = box.querySelector(".live-epochs tbody");
+    async function poll() {
+      let version;
+      try {
+        version = await window.rgz.request(box.dataset.url);
+      } catch (error) {
+        return setTimeout(poll, 2000);
+      }
+      box.querySelector(".live-status").textContent = version.status;
+      const progress = version.progress;
+      if (progress) {
+        const bar = box.querySelector(".live-progress");
+        bar.max = progress.total || 1;
+        bar.value = progress.done;
+        box.querySelector(".live-message").textContent = progress.message || "waiting for a training worker";
+      }
+      rows.replaceChildren(
+        ...version.history.slice(-10).map((h) => {
+          const tr = document.createElement("tr");
+          [h.epoch, fmt(h.loss_x), fmt(h.loss_u), fmt(h.mask_rate), fmt(h.train_accuracy), fmt(h.val_accuracy)].forEach((v) => {
+            tr.appendChild(Object.assign(document.createElement("td"), { textContent: v }));
+          });
+          return tr;
+        })
+      );
+      if (version.status === "training") return setTimeout(poll, 1000);
+      if (version.status === "failed") box.querySelector(".live-message").textContent = `failed: ${version.error}`;
+      else window.location.reload();
+    }
+    poll();
+  });
+
+  const explain = document.getElementById("explain");
+  if (explain) {
+    (async () => {
+      const caption = document.getElementById("explanation-caption");
+      try {
+        const result = await window.rgz.request(explain.dataset.url);
+        const image = document.getElementById("explanation-image");
+        image.src = result.explanation_url;
+        image.hidden = false;
+        caption.textContent = `LIME over ${result.segments} superpixels (${result.task} v${result.version})`;
+        const probs = Object.entries(result.probabilities).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ");
+        document.getElementById("explanation-prediction").textContent = `Prediction: ${result.label} (${probs})`;
+      } catch (error) {
+        caption.textContent = error.message;
+        caption.classList.add("error");
+      }
+    })();
+  }
+})();
