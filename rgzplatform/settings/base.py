@@ -186,4 +186,8 @@ from .zooniverse import *  # noqa: E402,F403
 
 CELERY_BEAT_SCHEDULE = {
     "zooniverse-sync-due": {"task": "zooniverse.sync_due", "schedule": ZOONIVERSE_SYNC_CHECK_SECONDS},  # noqa: F405
+    "classifiers-auto-retrain": {
+        "task": "classifiers.auto_retrain_due",
+        "schedule": RGZ_CLASSIFIER_AUTO_RETRAIN_CHECK_SECONDS,  # noqa: F405
+    },
 }
