@@ -232,6 +232,16 @@ def make_stop_words(nlp: Language, name: str, extra_stop_words: list[str], keep_
     return stop_words
 
 
+IRREGULAR = {"bend": ("bent",), "bent": ("bend", "bends", "bending"), "form": ("forming",)}
+
+
+def word_forms(word: str) -> list[str]:
+    """A pattern word and its usual inflections (plural, past, -ing, -ed), so that "bent tails"
+    and "x-shaped" match the terms "bent tail" and "x shape" whatever the lemma table says."""
+    stem = word[:-1] if word.endswith("e") else word
+    return sorted({word, word + "s", word + "es", stem + "ed", stem + "ing", word + "d", *IRREGULAR.get(word, ())})
+
+
 class TermMatcher:
     """Multi-word terms: a Matcher on lemmas (forms: "x shaped" -> x shape) and a PhraseMatcher on
     the lower-cased text (abbreviations); overlaps resolved to the longest span."""
@@ -242,7 +252,8 @@ class TermMatcher:
         for term in terms:
             words = term.split()
             if len(words) > 1:
-                self.matcher.add(term, [[{"LEMMA": w} for w in words], [{"LOWER": w} for w in words]])
+                forms = [{"LOWER": {"IN": word_forms(w)}} for w in words]
+                self.matcher.add(term, [[{"LEMMA": w} for w in words], forms])
             else:
                 self.phrases.add(term, [nlp.make_doc(term)])
 

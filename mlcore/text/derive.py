@@ -28,7 +28,8 @@ class DerivationConfig:
     char_ngrams: tuple[int, int] = (3, 5)
     context_dims: int = 48  # rank of the word co-occurrence embedding; 0 turns it off
     context_weight: float = 0.5  # share of the co-occurrence part in the phrase embedding
-    min_similarity: float = 0.0  # a phrase whose group is no closer than this to any entry is its own term
+    context_min_sources: int = 50  # fewer described sources: co-occurrence is noise, spelling only
+    min_similarity: float = 0.2  # a phrase whose group is no closer than this to any entry is its own term
     examples: int = 5  # example phrases and cutouts kept per term
     seed: int = 0
 
@@ -104,7 +105,8 @@ class PhraseEmbedder:
         self.chars_ = TfidfVectorizer(analyzer="char_wb", ngram_range=self.config.char_ngrams, sublinear_tf=True)
         self.chars_.fit([p.key for p in phrases])
         self.unit_vectors_ = {}
-        if self.config.context_dims > 0:
+        n_sources = len({str(p.source_id) for p in phrases})
+        if self.config.context_dims > 0 and n_sources >= self.config.context_min_sources:
             self.unit_vectors_ = self._context_vectors(phrases)
         return self
 

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "anomalies",
     "zooniverse",
     "classifiers",
+    "taxonomy",
 ]
 
 MIDDLEWARE = [
@@ -143,6 +144,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 RGZ_DEFAULT_RETIREMENT_COUNT = 15
 RGZ_QUEUE_LEASE_SECONDS = int(os.environ.get("RGZ_QUEUE_LEASE_SECONDS", 15 * 60))
 RGZ_DESCRIPTION_MAX_CHARS = 2000
+
+# Plain-English tags: the saved text pipeline (built on first use), the similarity threshold t of
+# term derivation (bench/taxonomy.py), and how many new descriptions start a new derivation.
+RGZ_TEXT_PIPELINE_DIR = Path(os.environ.get("RGZ_TEXT_PIPELINE_DIR", VAR_DIR / "text-pipeline"))
+RGZ_TAXONOMY_THRESHOLD = float(os.environ.get("RGZ_TAXONOMY_THRESHOLD", 0.8))
+RGZ_TAXONOMY_REDERIVE_AFTER = int(os.environ.get("RGZ_TAXONOMY_REDERIVE_AFTER", 200))
 
 # Coarse-grained complexity of each cutout: the central square scored, in arcseconds (64 pixels
 # of FIRST, chosen on firstgalaxydata's training split, see bench/RESULTS.md). Without a pixel

@@ -1,0 +1,10 @@
+"""Thin Celery tasks: a new description is indexed and tagged; enough new ones start a derivation."""
+
+from celery import shared_task
+
+
+@shared_task(name="taxonomy.description_added")
+def description_added_task(classification_id: int) -> None:
+    from . import dispatch
+
+    dispatch.description_added(classification_id=classification_id)
