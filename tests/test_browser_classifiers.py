@@ -67,7 +67,7 @@ def test_admin_retrains_follows_promotes_compares_and_rolls_back(page, live_serv
 
     v2 = ModelVersion.objects.get(task=task, number=2)
     assert v2.status == "training" and v2.config["epochs"] == 4
-    worker = threading.Thread(target=job_run, kwargs={"job_id": v2.job_id})
+    worker = threading.Thread(target=_work, args=(v2.job_id,))
     worker.start()
     page.wait_for_selector(".live-epochs tbody tr", timeout=60000)  # epochs arrive while it trains
     assert "epoch" in page.locator(".live-message").inner_text()
@@ -110,3 +110,13 @@ def test_admin_retrains_follows_promotes_compares_and_rolls_back(page, live_serv
 
 class _Sent:
     id = ""
+
+
+def _work(job_id):
+    """What a training worker does with the queued job (its own database connection, closed after)."""
+    from django.db import connection
+
+    try:
+        job_run(job_id=job_id)
+    finally:
+        connection.close()

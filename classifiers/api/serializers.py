@@ -13,6 +13,7 @@ def _url(request, field) -> str | None:
 
 class ModelVersionSerializer(serializers.ModelSerializer):
     task = serializers.CharField(source="task.name")
+    status = serializers.CharField(read_only=True, help_text="training, ready, failed or active")
     accuracy = serializers.SerializerMethodField()
     ece = serializers.SerializerMethodField()
     plots = serializers.SerializerMethodField()
