@@ -20,7 +20,7 @@ from tests.factories import UserFactory, astronomer, blob_array, fits_bytes, mak
 pytestmark = pytest.mark.django_db
 
 FRI, FRII = 1, 2  # answer indices of the demo morphology question
-TINY = {"batch_size": 8, "mu": 1, "mc_samples": 2, "network": {"image_size": 48}}
+TINY = {"batch_size": 8, "mu": 1, "mc_samples": 2, "network": {"image_size": 64}}
 
 
 @pytest.fixture(autouse=True)
@@ -236,7 +236,7 @@ def test_weights_that_do_not_fit_block_promotion(labelled_task, tmp_path):
     v1 = train_version(task)
     services.version_promote(version=v1)
     v2 = train_version(task)
-    three = FixMatchConfig(network=NetworkConfig(image_size=48, n_classes=3))
+    three = FixMatchConfig(network=NetworkConfig(image_size=64, n_classes=3))
     wrong = SSLClassifier(three, device="cpu")
     from mlcore.ssl.network import build_network
 

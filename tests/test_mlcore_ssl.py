@@ -15,7 +15,7 @@ from mlcore.ssl.network import TangCNN
 from mlcore.ssl.train import SSLClassifier, TrainingDataError, WeightsError
 from mlcore.ssl.uncertainty import bald, margin, predictive_entropy
 
-SIZE = 48  # tiny images keep the smoke runs to a fraction of a second
+SIZE = 64  # tiny images keep the smoke runs to a fraction of a second
 
 
 def tiny_config(**overrides) -> FixMatchConfig:

@@ -20,27 +20,31 @@ class TangCNN(nn.Module):
         self.config = config
         c = config.in_channels
         self.features = nn.Sequential(
-            nn.Conv2d(c, 6, 11, padding=5),  # (B, 6, 150, 150)
+            nn.Conv2d(c, 6, 11, padding=1),  # (B, 6, 142, 142); padding as in inigoval/fixmatch
             nn.ReLU(inplace=True),
-            nn.MaxPool2d(2),  # (B, 6, 75, 75)
-            nn.Conv2d(6, 16, 5, stride=2, padding=2),  # (B, 16, 38, 38)
+            nn.MaxPool2d(2),  # (B, 6, 71, 71)
+            nn.Conv2d(6, 16, 5, stride=2, padding=1),  # (B, 16, 35, 35)
             nn.BatchNorm2d(16),
             nn.ReLU(inplace=True),
-            nn.MaxPool2d(3, stride=2),  # (B, 16, 18, 18)
+            nn.MaxPool2d(3, stride=2),  # (B, 16, 17, 17)
             nn.Conv2d(16, 24, 3, padding=1),
             nn.BatchNorm2d(24),
             nn.ReLU(inplace=True),
             nn.Conv2d(24, 24, 3, padding=1),
             nn.BatchNorm2d(24),
             nn.ReLU(inplace=True),
-            nn.Conv2d(24, 16, 3, padding=1),  # (B, 16, 18, 18)
+            nn.Conv2d(24, 16, 3, padding=1),  # (B, 16, 17, 17)
             nn.BatchNorm2d(16),
             nn.ReLU(inplace=True),
             nn.MaxPool2d(5, stride=4),  # (B, 16, 4, 4)
             nn.Flatten(),  # (B, 256)
         )
-        with torch.no_grad():
-            n_flat = self.features(torch.zeros(1, c, config.image_size, config.image_size)).shape[1]
+        try:
+            with torch.no_grad():
+                n_flat = self.features(torch.zeros(1, c, config.image_size, config.image_size)).shape[1]
+        except RuntimeError as exc:
+            size = config.image_size
+            raise ValueError(f"images of {size} px are too small for the Tang CNN (64 px at least)") from exc
         self.n_features = n_flat
         layers: list[nn.Module] = []
         width = n_flat
