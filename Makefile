@@ -36,7 +36,7 @@ run: install
 	$(PY) manage.py run_embedded --host $(HOST) --port $(PORT)
 
 worker: install
-	$(VENV)/bin/celery -A rgzplatform worker --loglevel INFO -Q default
+	$(VENV)/bin/celery -A rgzplatform worker --loglevel INFO -Q default,training
 
 test: install aggregation-env
 	$(VENV)/bin/ruff check .
