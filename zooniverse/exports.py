@@ -78,18 +78,32 @@ def _annotations(text: str) -> list:
     return [{"task": "T0", "value": stripped}]
 
 
-def read_classification_stream(handle, name: str = "export") -> Iterator[ExportClassification | BadRow]:
-    """Yield each record of an open classification export in file order, never holding the file in
-    memory (the caller owns the handle, so it can follow ``handle.buffer.tell()`` for progress)."""
-    reader = csv.reader(handle)
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise ValueError(f"{name}: the file is empty") from None
+def read_header(line: str, name: str = "export") -> list[str]:
+    """The column names of a classification export's first line, checked for the required ones."""
+    header = [h.strip() for h in next(csv.reader([line]), [])]
+    if not any(header):
+        raise ValueError(f"{name}: the file is empty")
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise ValueError(f"{name}: not a Zooniverse classification export (missing {', '.join(missing)})")
-    for number, cells in enumerate(reader, start=2):
+    return header
+
+
+def read_classification_stream(
+    handle, name: str = "export", *, header: list[str] | None = None, first_row: int = 2
+) -> Iterator[ExportClassification | BadRow]:
+    """Yield each record of an open classification export in file order, never holding the file in
+    memory (the caller owns the handle, so it can follow ``handle.buffer.tell()`` for progress).
+
+    With ``header`` the handle starts after the header line, at record number ``first_row``.
+    """
+    reader = csv.reader(handle)
+    if header is None:
+        try:
+            header = read_header(next(handle), name)
+        except StopIteration:
+            raise ValueError(f"{name}: the file is empty") from None
+    for number, cells in enumerate(reader, start=first_row):
         if not cells or not any(c.strip() for c in cells):
             continue
         if len(cells) != len(header):

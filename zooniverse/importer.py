@@ -7,6 +7,7 @@ are read and written in batches: memory stays flat whatever the export's length.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from django.utils.dateparse import parse_datetime
 from annotations.errors import InvalidInput
 from annotations.models import Classification, SubjectWorkflowStatus, Workflow, WorkflowVersion
 
-from . import exports
+from . import exports, staged_import
 from .models import ZooniverseSubject, ZooniverseWorkflow
 from .subjects import subject_resolve
 
@@ -57,6 +58,10 @@ class _Catalogue:
         self.workflows: dict[int, Workflow] = {}
         self.versions: dict[tuple[int, int, int], WorkflowVersion] = {}
         self.subjects: dict[int, ZooniverseSubject] = {}
+
+    def forget(self) -> None:
+        """Drop what was cached (after a rollback the cached rows may no longer exist)."""
+        self.workflows, self.versions, self.subjects = {}, {}, {}
 
     def workflow(self, zooniverse_id: int, name: str) -> Workflow:
         if zooniverse_id not in self.workflows:
@@ -137,19 +142,29 @@ def import_classifications(
     catalogue = _Catalogue(known_versions, subject_metadata)
     report = ImportReport()
     size = path.stat().st_size or 1
-    batch: list[exports.ExportClassification] = []
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            for record in exports.read_classification_stream(handle, name=str(path)):
-                if isinstance(record, exports.BadRow):
-                    report.bad(record)
-                    continue
-                batch.append(record)
-                if len(batch) >= BATCH:
-                    _store(batch, catalogue, report)
-                    batch = []
-                    progress(min(size, handle.buffer.tell()), size, f"{report.imported} imported")
-            _store(batch, catalogue, report)
+        with path.open("rb") as raw:
+            first_line = raw.readline()
+        header = exports.read_header(first_line.decode("utf-8-sig"), str(path))
+        if connection.vendor == "postgresql" and staged_import.usable(header):
+
+            def careful(chunk: staged_import.Chunk) -> None:
+                text = io.StringIO(chunk.data.decode("utf-8"), newline="")
+                records = exports.read_classification_stream(text, str(path), header=header, first_row=chunk.first_row)
+                _store_stream(records, catalogue, report)
+
+            staged_import.staged_import(
+                path, header, len(first_line), catalogue, report, fallback=careful, progress=progress
+            )
+        else:
+            with path.open(newline="", encoding="utf-8-sig") as handle:
+                records = exports.read_classification_stream(handle, name=str(path))
+                _store_stream(
+                    records,
+                    catalogue,
+                    report,
+                    on_batch=lambda: progress(min(size, handle.buffer.tell()), size, f"{report.imported} imported"),
+                )
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc
     except UnicodeDecodeError as exc:
@@ -157,6 +172,21 @@ def import_classifications(
     _recount(report)
     progress(size, size, f"{report.imported} imported")
     return report
+
+
+def _store_stream(records, catalogue: _Catalogue, report: ImportReport, on_batch=lambda: None) -> None:
+    """The row-by-row path: parse each record in Python, store in batches."""
+    batch: list[exports.ExportClassification] = []
+    for record in records:
+        if isinstance(record, exports.BadRow):
+            report.bad(record)
+            continue
+        batch.append(record)
+        if len(batch) >= BATCH:
+            _store(batch, catalogue, report)
+            batch = []
+            on_batch()
+    _store(batch, catalogue, report)
 
 
 def _store(batch: list[exports.ExportClassification], catalogue: _Catalogue, report: ImportReport) -> None:
