@@ -84,6 +84,7 @@ class LinkSyncView(APIView):
     permission_classes = [IsAstronomer]
 
     @extend_schema(
+        operation_id="zooniverse_link_sync",
         request=None,
         responses={202: JobSerializer},
         summary="Start a push (subjects, priorities, retirements) or a pull (classification export) as a job",
