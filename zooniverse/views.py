@@ -27,6 +27,7 @@ def sync_page(request):
         "rows": rows,
         "workflows": Workflow.objects.exclude(zooniverse_link__isnull=False).order_by("id"),
         "endpoint": settings.ZOONIVERSE_ENDPOINT,
-        "signed_in_as": settings.ZOONIVERSE_USERNAME or ("client credentials" if settings.ZOONIVERSE_CLIENT_SECRET else ""),
+        "signed_in_as": settings.ZOONIVERSE_USERNAME
+        or ("client credentials" if settings.ZOONIVERSE_CLIENT_SECRET else ""),
     }
     return render(request, "zooniverse/sync.html", context)
