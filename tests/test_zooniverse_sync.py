@@ -1,5 +1,7 @@
 """Push and pull through the real panoptes-client against the project's Panoptes stand-in on loopback."""
 
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -121,7 +123,7 @@ def test_a_failed_upload_is_retried_by_the_next_push(standin, linked):
     assert len(standin.state.media) == 5 and len(standin.state.resources["subjects"]) == 5
 
 
-def test_pull_imports_a_fresh_export_once_and_then_only_new_rows(standin, linked):
+def test_pull_imports_a_fresh_export_once_and_then_only_new_rows(standin, linked, settings):
     link, cutouts = linked
     sync.sync_push(link_id=link.pk)
     state = standin.state
@@ -151,6 +153,10 @@ def test_pull_imports_a_fresh_export_once_and_then_only_new_rows(standin, linked
     )
     again = sync.sync_pull(link_id=link.pk)
     assert again.created == 1 and again.skipped == 3
+    for _ in range(sync.KEEP_PULLS):
+        assert sync.sync_pull(link_id=link.pk).created == 0
+    kept = list((Path(settings.MEDIA_ROOT) / "zooniverse" / "pulls").glob(f"link-{link.pk}-*.csv"))
+    assert len(kept) == sync.KEEP_PULLS
     link.refresh_from_db()
     assert link.last_pull_at is not None
 
@@ -291,3 +297,48 @@ def test_placeholders_are_not_made_for_pushed_subjects(standin, linked):
     before = Cutout.objects.count()
     sync.sync_pull(link_id=link.pk)
     assert Cutout.objects.count() == before
+
+
+def test_the_standin_speaks_panoptes(standin):
+    """The protocol details the client relies on, checked at the HTTP level."""
+    import requests
+
+    state = standin.state
+    project = state.add_project("Protocol", "rgz/protocol")
+    api = f"{standin.url}/api"
+    headers = {"Accept": "application/vnd.api+json; version=1", "Content-Type": "application/json"}
+    reply = requests.get(f"{api}/projects/{project}", headers=headers, timeout=5)
+    assert reply.status_code == 200 and reply.headers["ETag"]
+    assert reply.json()["projects"][0]["id"] == project  # string ids in a JSON:API envelope
+    assert (
+        requests.get(f"{api}/projects", params={"slug": "rgz/protocol"}, timeout=5).json()["meta"]["projects"][
+            "page_count"
+        ]
+        == 1
+    )
+    body = {"subject_sets": {"display_name": "x", "links": {"project": project}}}
+    assert requests.post(f"{api}/subject_sets", json=body, headers=headers, timeout=5).status_code == 401
+    session = requests.Session()
+    csrf = session.get(f"{standin.url}/users/sign_in", timeout=5).headers["x-csrf-token"]
+    login = {"authenticity_token": csrf, "user": {"login": "sync-bot", "password": "a-test-password"}}
+    assert session.post(f"{standin.url}/users/sign_in", json=login, timeout=5).json()["users"][0]["id"] == "42"
+    token = session.post(f"{standin.url}/oauth/token", data={"grant_type": "password"}, timeout=5).json()
+    auth = {**headers, "Authorization": f"Bearer {token['access_token']}"}
+    created = requests.post(f"{api}/subject_sets", json=body, headers=auth, timeout=5)
+    set_id = created.json()["subject_sets"][0]["id"]
+    etag = requests.get(f"{api}/subject_sets/{set_id}", headers=auth, timeout=5).headers["ETag"]
+    change = {"subject_sets": {"display_name": "renamed"}}
+    stale = requests.put(f"{api}/subject_sets/{set_id}", json=change, headers={**auth, "If-Match": '"old"'}, timeout=5)
+    assert stale.status_code == 412 and "If-Match" in stale.json()["errors"][0]["message"]
+    fresh = requests.put(f"{api}/subject_sets/{set_id}", json=change, headers={**auth, "If-Match": etag}, timeout=5)
+    assert fresh.status_code == 200 and fresh.json()["subject_sets"][0]["display_name"] == "renamed"
+    assert requests.get(f"{api}/nonsense/1", timeout=5).status_code == 404
+
+
+def test_client_credentials_sign_in(standin, linked, settings):
+    link, _ = linked
+    standin.state.client_id, standin.state.client_secret = "rgz-app", "app-secret"
+    settings.ZOONIVERSE_USERNAME = settings.ZOONIVERSE_PASSWORD = ""
+    settings.ZOONIVERSE_CLIENT_ID, settings.ZOONIVERSE_CLIENT_SECRET = "rgz-app", "app-secret"
+    assert sync.sync_push(link_id=link.pk).created == 5
+    assert not standin.state.requests("POST", r"^/users/sign_in$")  # no user sign-in with client credentials

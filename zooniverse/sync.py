@@ -32,6 +32,7 @@ from .models import ZooniverseLink, ZooniverseSubject, ZooniverseWorkflow
 PUSH_JOB = "zooniverse_push"
 PULL_JOB = "zooniverse_pull"
 LINK_BATCH = 100
+KEEP_PULLS = 3  # downloaded exports kept per link (the newest), for audit
 
 
 @dataclass
@@ -313,6 +314,7 @@ def sync_pull(*, link_id: int, progress=_noop) -> SyncReport:
     )
     retired = retirement_apply(workflow=link.workflow)
     ZooniverseLink.objects.filter(pk=link.pk).update(last_pull_at=timezone.now())
+    _prune_pulls(folder, link, keep=KEEP_PULLS)
     report = SyncReport(
         created=imported.imported,
         skipped=imported.already_there,
@@ -325,6 +327,13 @@ def sync_pull(*, link_id: int, progress=_noop) -> SyncReport:
     )
     progress(100, 100, f"{report.created} new classifications, {report.skipped} already there")
     return report
+
+
+def _prune_pulls(folder: Path, link: ZooniverseLink, *, keep: int) -> None:
+    """Each export holds every classification so far: the older downloads are redundant."""
+    files = sorted(folder.glob(f"link-{link.pk}-*-classifications.csv"))
+    for old in files[:-keep]:
+        old.unlink(missing_ok=True)
 
 
 def _ensure_version(link: ZooniverseLink, workflow) -> None:
