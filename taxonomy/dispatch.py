@@ -1,4 +1,4 @@
-"""What happens when a classification with a description or tag picks arrives."""
+"""What happens when descriptions arrive: index and auto-tag them; enough new ones start a derivation."""
 
 from __future__ import annotations
 
@@ -10,16 +10,26 @@ from .models import Description
 
 
 def description_added(*, classification_id: int) -> None:
+    """A classification made on the platform: its tag picks and its description."""
     classification = Classification.objects.filter(pk=classification_id).first()
     if classification is None:
         return
     services.picks_store(classification=classification)
-    services.descriptions_index()
+    refresh()
+
+
+def refresh() -> dict:
+    """Index descriptions not read yet (imported ones too), tag them with the published taxonomy,
+    and queue a derivation when RGZ_TAXONOMY_REDERIVE_AFTER new ones arrived since the last."""
+    indexed = services.descriptions_index()
+    tagged = 0
     version = services.current_version()
-    if version is not None:
+    if version is not None and indexed:
         index = services.version_index(version)
-        for description in Description.objects.filter(classification=classification):
-            services.description_autotag(description=description, version=version, index=index)
+        for description in Description.objects.filter(tagged_version__isnull=True).order_by("pk"):
+            tagged += services.description_autotag(description=description, version=version, index=index)
     busy = Job.objects.filter(kind="derive_taxonomy", status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).exists()
+    started = None
     if not busy and services.rederive_due():
-        job_start(kind="derive_taxonomy", parameters={})
+        started = str(job_start(kind="derive_taxonomy", parameters={}).pk)
+    return {"indexed": indexed, "links": tagged, "derive_job": started}

@@ -11,10 +11,11 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from annotations.errors import Conflict, InvalidInput
 from annotations.models import Job
 from annotations.roles import Volunteer
 from annotations.services import classification_create
-from taxonomy import services
+from taxonomy import curation, services
 from taxonomy.models import CurationEvent, Description, Tag, TagLink, TagSynonym
 from tests.factories import astronomer, make_workflow_with_subjects
 
@@ -55,7 +56,7 @@ def tag(name) -> Tag:
 def derive_and_publish(names=("bent tail", "compact", "jet", "lobes")):
     services.candidates_derive(threshold=0.8)
     for name in names:
-        services.tag_set_status(tag_id=tag(name).pk, status=Tag.Status.APPROVED)
+        curation.tag_set_status(tag_id=tag(name).pk, status=Tag.Status.APPROVED)
     version = services.taxonomy_publish(note="first")
     services.descriptions_autotag(version=version)
     return version
@@ -121,21 +122,21 @@ def test_curation_actions_are_audited_and_undone(described):
     services.candidates_derive(threshold=0.8)
     user = astronomer()
     lobe, jet = tag("lobes"), tag("jet")
-    services.tag_set_status(tag_id=lobe.pk, status=Tag.Status.APPROVED, revision=lobe.revision, user=user)
-    services.tag_rename(tag_id=lobe.pk, name="Radio  LOBE", user=user)
+    curation.tag_set_status(tag_id=lobe.pk, status=Tag.Status.APPROVED, revision=lobe.revision, user=user)
+    curation.tag_rename(tag_id=lobe.pk, name="Radio  LOBE", user=user)
     assert tag("radio lobe").pk == lobe.pk and TagSynonym.objects.filter(tag=lobe, phrase="lobes").exists()
     support = tag("radio lobe").support + jet.support
-    services.tag_merge(tag_id=jet.pk, into_id=lobe.pk, user=user)
+    curation.tag_merge(tag_id=jet.pk, into_id=lobe.pk, user=user)
     assert tag("radio lobe").support == support and tag("jet").status == Tag.Status.RETIRED
     events = list(CurationEvent.objects.order_by("id"))
     assert [e.action for e in events] == ["approve", "rename", "merge"]
     assert all(e.user == user and e.created_at for e in events)
     # Undo in reverse order brings back every state.
-    services.event_undo(event_id=events[2].pk, user=user)
+    curation.event_undo(event_id=events[2].pk, user=user)
     assert tag("jet").status == Tag.Status.CANDIDATE and tag("radio lobe").support == support - jet.support
-    services.event_undo(event_id=events[1].pk, user=user)
+    curation.event_undo(event_id=events[1].pk, user=user)
     assert tag("lobes").pk == lobe.pk and not TagSynonym.objects.filter(phrase="lobes").exists()
-    services.event_undo(event_id=events[0].pk, user=user)
+    curation.event_undo(event_id=events[0].pk, user=user)
     assert tag("lobes").status == Tag.Status.CANDIDATE
     assert CurationEvent.objects.filter(action="undo").count() == 3
 
@@ -143,25 +144,25 @@ def test_curation_actions_are_audited_and_undone(described):
 def test_undo_refused_when_a_later_change_touched_the_tag(described):
     services.candidates_derive(threshold=0.8)
     lobe = tag("lobes")
-    services.tag_set_status(tag_id=lobe.pk, status=Tag.Status.APPROVED)
-    services.tag_rename(tag_id=lobe.pk, name="radio lobes")
+    curation.tag_set_status(tag_id=lobe.pk, status=Tag.Status.APPROVED)
+    curation.tag_rename(tag_id=lobe.pk, name="radio lobes")
     first = CurationEvent.objects.get(action="approve")
-    with pytest.raises(services.Conflict, match="changed after this"):
-        services.event_undo(event_id=first.pk)
+    with pytest.raises(Conflict, match="changed after this"):
+        curation.event_undo(event_id=first.pk)
 
 
 def test_split_and_synonym(described):
     services.candidates_derive(threshold=0.5)
     bent = tag("bent tail")
     keys = [k for k in bent.derived_keys if k != "bent tail"] or ["bent tail"]
-    new = services.tag_split(tag_id=bent.pk, name="curved tail", keys=keys[:1])
+    new = curation.tag_split(tag_id=bent.pk, name="curved tail", keys=keys[:1])
     assert new.status == Tag.Status.CANDIDATE and new.derived_keys == sorted(keys[:1])
     assert keys[0] not in tag("bent tail").derived_keys
-    services.tag_merge(tag_id=tag("compact").pk, into_id=tag("bent tail").pk, as_synonym=True)
+    curation.tag_merge(tag_id=tag("compact").pk, into_id=tag("bent tail").pk, as_synonym=True)
     assert TagSynonym.objects.get(phrase="compact").tag == tag("bent tail")
     undo = CurationEvent.objects.get(action="split")
-    with pytest.raises(services.Conflict):  # the merge touched "bent tail" since
-        services.event_undo(event_id=undo.pk)
+    with pytest.raises(Conflict):  # the merge touched "bent tail" since
+        curation.event_undo(event_id=undo.pk)
 
 
 def test_two_astronomers_editing_one_tag_no_lost_update(described, astro_client):
@@ -217,7 +218,7 @@ def test_volunteers_cannot_curate(described):
 
 def test_publish_autotags_descriptions_with_evidence(described):
     workflow, cutouts = described
-    with pytest.raises(services.InvalidInput, match="approve at least one"):
+    with pytest.raises(InvalidInput, match="approve at least one"):
         services.taxonomy_publish()
     version = derive_and_publish()
     assert version.number == 1 and {t["name"] for t in version.tags} == {"bent tail", "compact", "jet", "lobes"}
@@ -247,7 +248,7 @@ def test_new_description_is_tagged_when_it_arrives(described, django_capture_on_
 
 def test_suggestions_offer_approved_tags_only(described):
     derive_and_publish(names=("bent tail", "jet"))
-    services.tag_add_synonym(tag_id=tag("bent tail").pk, phrase="curved tail")
+    curation.tag_add_synonym(tag_id=tag("bent tail").pk, phrase="curved tail")
     client = APIClient()
     names = lambda q: [s["name"] for s in client.get(reverse("api-tag-suggest"), {"q": q}).json()]  # noqa: E731
     assert names("be") == ["bent tail"] and names("cur") == ["bent tail"] and names("je") == ["jet"]
@@ -313,3 +314,40 @@ def test_schema_lists_the_taxonomy_endpoints(client):
     for path in ["/api/tags/", "/api/tags/{id}/merge/", "/api/tags/search/", "/api/tags/suggest/",
                  "/api/tags/events/{id}/undo/", "/api/taxonomy/derive/", "/api/taxonomy/versions/"]:  # fmt: skip
         assert path in paths, path
+
+
+def test_enough_new_descriptions_start_a_derivation(described, settings, django_capture_on_commit_callbacks):
+    workflow, cutouts = described
+    settings.RGZ_TAXONOMY_REDERIVE_AFTER = 2
+    services.candidates_derive(threshold=0.8)
+    assert not services.rederive_due()
+    for v in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            classification_create(
+                workflow_id=workflow.pk,
+                subject_id=cutouts[2].pk,
+                volunteer=Volunteer(user_id=None, session_key=f"new-{v}"),
+                annotations=[{"task": "T0", "value": 1}, {"task": "T1", "value": "ring, diffuse ring"}],
+            )
+    job = Job.objects.get(kind="derive_taxonomy")
+    assert job.status == Job.Status.SUCCEEDED and job.result["descriptions"] == 14
+    assert tag("ring").support == 2
+
+
+def test_periodic_refresh_indexes_and_tags_imported_descriptions(described, tmp_path):
+    from zooniverse.importer import import_classifications
+
+    derive_and_publish()
+    export = tmp_path / "english.csv"
+    export.write_text(
+        "classification_id,user_id,workflow_id,annotations,subject_ids\n"
+        '9001,77,20494,"Bent tail, faint",555\n9002,78,20494,compact,555\n'
+    )
+    assert import_classifications(classifications=export).imported == 2
+    from taxonomy.tasks import refresh_task
+
+    result = refresh_task.delay().get()
+    assert result["indexed"] == 2 and result["links"] == 2
+    names = set(TagLink.objects.filter(classification__metadata__zooniverse__classification_id=9001).values_list(
+        "tag__name", flat=True))  # fmt: skip
+    assert names == {"bent tail"}

@@ -150,6 +150,7 @@ RGZ_DESCRIPTION_MAX_CHARS = 2000
 RGZ_TEXT_PIPELINE_DIR = Path(os.environ.get("RGZ_TEXT_PIPELINE_DIR", VAR_DIR / "text-pipeline"))
 RGZ_TAXONOMY_THRESHOLD = float(os.environ.get("RGZ_TAXONOMY_THRESHOLD", 0.8))
 RGZ_TAXONOMY_REDERIVE_AFTER = int(os.environ.get("RGZ_TAXONOMY_REDERIVE_AFTER", 200))
+RGZ_TAXONOMY_CHECK_SECONDS = float(os.environ.get("RGZ_TAXONOMY_CHECK_SECONDS", 600))
 
 # Coarse-grained complexity of each cutout: the central square scored, in arcseconds (64 pixels
 # of FIRST, chosen on firstgalaxydata's training split, see bench/RESULTS.md). Without a pixel
@@ -197,4 +198,5 @@ CELERY_BEAT_SCHEDULE = {
         "task": "classifiers.auto_retrain_due",
         "schedule": RGZ_CLASSIFIER_AUTO_RETRAIN_CHECK_SECONDS,  # noqa: F405
     },
+    "taxonomy-refresh": {"task": "taxonomy.refresh", "schedule": RGZ_TAXONOMY_CHECK_SECONDS},
 }

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from annotations.api.permissions import IsAstronomer
 from annotations.api.serializers import JobSerializer
 from annotations.job_dispatch import job_start
-from taxonomy import selectors, services
+from taxonomy import curation, selectors, services
 from taxonomy.models import Tag, TaxonomyVersion
 
 from .serializers import (
@@ -61,7 +61,7 @@ class TagListCreateView(generics.ListAPIView):
     @extend_schema(request=TagCreateSerializer, responses={201: TagSerializer}, summary="Add a tag by hand")
     def post(self, request):
         data = _valid(TagCreateSerializer, request.data)
-        return _tag_response(services.tag_create(**data, user=request.user), status=201)
+        return _tag_response(curation.tag_create(**data, user=request.user), status=201)
 
 
 class TagDetailView(APIView):
@@ -82,7 +82,7 @@ class TagApproveView(TagActionView):
     @extend_schema(request=RevisionSerializer, responses=TagSerializer, summary="Approve a tag")
     def post(self, request, pk):
         data = _valid(RevisionSerializer, request.data)
-        tag = services.tag_set_status(
+        tag = curation.tag_set_status(
             tag_id=pk, status=Tag.Status.APPROVED, revision=data.get("revision"), user=request.user
         )
         return _tag_response(tag)
@@ -92,7 +92,7 @@ class TagRetireView(TagActionView):
     @extend_schema(request=RevisionSerializer, responses=TagSerializer, summary="Retire a tag")
     def post(self, request, pk):
         data = _valid(RevisionSerializer, request.data)
-        tag = services.tag_set_status(
+        tag = curation.tag_set_status(
             tag_id=pk, status=Tag.Status.RETIRED, revision=data.get("revision"), user=request.user
         )
         return _tag_response(tag)
@@ -102,7 +102,7 @@ class TagRenameView(TagActionView):
     @extend_schema(request=RenameSerializer, responses=TagSerializer, summary="Rename a tag (and edit its description)")
     def post(self, request, pk):
         data = _valid(RenameSerializer, request.data)
-        tag = services.tag_rename(
+        tag = curation.tag_rename(
             tag_id=pk,
             name=data["name"],
             description=data.get("description"),
@@ -118,7 +118,7 @@ class TagMergeView(TagActionView):
     @extend_schema(request=MergeSerializer, responses=TagSerializer, summary="Merge this tag into another")
     def post(self, request, pk):
         data = _valid(MergeSerializer, request.data)
-        tag = services.tag_merge(
+        tag = curation.tag_merge(
             tag_id=pk,
             into_id=data["into"],
             revision=data.get("revision"),
@@ -141,7 +141,7 @@ class TagSplitView(TagActionView):
     @extend_schema(request=SplitSerializer, responses={201: TagSerializer}, summary="Split wordings into a new tag")
     def post(self, request, pk):
         data = _valid(SplitSerializer, request.data)
-        tag = services.tag_split(
+        tag = curation.tag_split(
             tag_id=pk, name=data["name"], keys=data["keys"], revision=data.get("revision"), user=request.user
         )
         return _tag_response(tag, status=201)
@@ -151,7 +151,7 @@ class TagAddSynonymView(TagActionView):
     @extend_schema(request=SynonymSerializer, responses=TagSerializer, summary="Add a synonym (another wording)")
     def post(self, request, pk):
         data = _valid(SynonymSerializer, request.data)
-        tag = services.tag_add_synonym(
+        tag = curation.tag_add_synonym(
             tag_id=pk, phrase=data["phrase"], revision=data.get("revision"), user=request.user
         )
         return _tag_response(tag)
@@ -174,7 +174,7 @@ class EventUndoView(APIView):
 
     @extend_schema(request=None, responses=EventSerializer, summary="Undo a change (409 if a tag changed since)")
     def post(self, request, pk):
-        return Response(EventSerializer(services.event_undo(event_id=pk, user=request.user)).data)
+        return Response(EventSerializer(curation.event_undo(event_id=pk, user=request.user)).data)
 
 
 class DeriveView(APIView):
