@@ -10,53 +10,7 @@ from collections.abc import Iterator
 
 from annotations.models import Classification, SubjectWorkflowStatus, Workflow, WorkflowVersion
 
-CLASSIFICATION_COLUMNS = (
-    "classification_id",
-    "user_name",
-    "user_id",
-    "user_ip",
-    "workflow_id",
-    "workflow_name",
-    "workflow_version",
-    "created_at",
-    "gold_standard",
-    "expert",
-    "metadata",
-    "annotations",
-    "subject_data",
-    "subject_ids",
-)
-SUBJECT_COLUMNS = (
-    "subject_id",
-    "project_id",
-    "workflow_id",
-    "subject_set_id",
-    "metadata",
-    "locations",
-    "classifications_count",
-    "retired_at",
-    "retirement_reason",
-    "created_at",
-    "updated_at",
-)
-WORKFLOW_COLUMNS = (
-    "workflow_id",
-    "display_name",
-    "version",
-    "active",
-    "classifications_count",
-    "pairwise",
-    "grouped",
-    "prioritized",
-    "primary_language",
-    "first_task",
-    "tutorial_subject_id",
-    "retired_set_member_subjects_count",
-    "tasks",
-    "retirement",
-    "strings",
-    "minor_version",
-)
+from .exports import CLASSIFICATION_COLUMNS, SUBJECT_COLUMNS, WORKFLOW_COLUMNS
 
 
 class _Echo:

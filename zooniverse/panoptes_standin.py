@@ -26,43 +26,10 @@ from socketserver import ThreadingMixIn
 from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from .exports import CLASSIFICATION_COLUMNS, WORKFLOW_COLUMNS  # plain Python: the format, no Django
+
 JSON_API = "application/vnd.api+json; version=1"
 PAGE_SIZE = 20
-CLASSIFICATION_COLUMNS = [
-    "classification_id",
-    "user_name",
-    "user_id",
-    "user_ip",
-    "workflow_id",
-    "workflow_name",
-    "workflow_version",
-    "created_at",
-    "gold_standard",
-    "expert",
-    "metadata",
-    "annotations",
-    "subject_data",
-    "subject_ids",
-]
-WORKFLOW_COLUMNS = [
-    "workflow_id",
-    "display_name",
-    "version",
-    "active",
-    "classifications_count",
-    "pairwise",
-    "grouped",
-    "prioritized",
-    "primary_language",
-    "first_task",
-    "tutorial_subject_id",
-    "retired_set_member_subjects_count",
-    "tasks",
-    "retirement",
-    "aggregation",
-    "strings",
-    "minor_version",
-]
 
 
 class ApiError(Exception):
@@ -548,7 +515,7 @@ class PanoptesStandin:
                 major, minor = w["version"].split(".")
                 writer.writerow(
                     [wid, w["display_name"], major, "true", 0, "false", "false", str(w["prioritized"]).lower(), "en",
-                     w["first_task"], "", 0, json.dumps(w["tasks"]), json.dumps(w["retirement"]), "{}",
+                     w["first_task"], "", 0, json.dumps(w["tasks"]), json.dumps(w["retirement"]),
                      json.dumps(w["strings"]), minor]
                 )  # fmt: skip
         else:

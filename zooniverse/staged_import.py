@@ -30,22 +30,7 @@ from .models import ZooniverseSubject
 CHUNK_ROWS = 20_000
 STAGE = "rgz_zooniverse_stage"
 # The columns the INSERT reads; exports of other projects may carry more, which are staged and ignored.
-USED = (
-    "classification_id",
-    "user_name",
-    "user_id",
-    "user_ip",
-    "workflow_id",
-    "workflow_name",
-    "workflow_version",
-    "created_at",
-    "gold_standard",
-    "expert",
-    "metadata",
-    "annotations",
-    "subject_data",
-    "subject_ids",
-)
+USED = exports.CLASSIFICATION_COLUMNS
 
 
 @dataclass
@@ -218,6 +203,7 @@ SELECT mv.workflow, mv.version, ms.cutout, '',
 FROM s
 JOIN rgz_map_version mv ON mv.zwf = s.workflow_id::bigint AND mv.v = s.v
 JOIN rgz_map_subject ms ON ms.zsid = s.sid
+ORDER BY s.n  -- ids in file order, as the row-by-row path gives them
 ON CONFLICT (idempotency_key) DO NOTHING
 """
 

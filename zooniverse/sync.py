@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from annotations.errors import Conflict, InvalidInput, NotFound
 from annotations.models import Job, SubjectWorkflowStatus, Workflow, WorkflowVersion
+from annotations.reports import IngestReport
 from annotations.retirement import retirement_apply
 
 from .client import ZooniverseUnavailable, export_download, panoptes_session, upload_media
@@ -36,23 +37,13 @@ KEEP_PULLS = 3  # downloaded exports kept per link (the newest), for audit
 
 
 @dataclass
-class SyncReport:
-    created: int = 0
-    skipped: int = 0
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+class SyncReport(IngestReport):
+    """An ingestion report with the sync's own counts (subjects added to the set, ranks updated...)."""
+
     counts: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        return {
-            "created": self.created,
-            "skipped": self.skipped,
-            "failed": self.failed,
-            "errors": self.errors[:200],
-            "notes": self.notes[:200],
-            **self.counts,
-        }
+        return {**super().as_dict(), **self.counts}
 
 
 def _noop(done: int, total: int, message: str = "") -> None:
