@@ -102,7 +102,8 @@ def _train(version: ModelVersion, progress, report: ClassifierReport) -> None:
     config = ml.config_from_dict(version.config)
 
     def on_epoch(epoch: int, total: int, row: dict) -> None:
-        history.append(row)
+        # after a resume, the rows recorded before the crash up to the checkpoint are kept
+        history[:] = [h for h in history if h["epoch"] < row["epoch"]] + [row]
         services.version_record_epoch(version=version, history=history)
         val_text = f", val acc {row['val_accuracy']:.3f}" if row.get("val_accuracy") is not None else ""
         progress(
@@ -112,7 +113,7 @@ def _train(version: ModelVersion, progress, report: ClassifierReport) -> None:
             f"train acc {row['train_accuracy']:.3f}{val_text}",
         )
 
-    history: list[dict] = []
+    history: list[dict] = list(version.history or [])
     try:
         clf = ml.train(
             config,

@@ -142,11 +142,26 @@ def training_start(
     overrides: dict | None = None,
     user=None,
 ) -> ModelVersion:
-    """Create a version and queue its training on the ``training`` queue."""
+    """Create a version and queue its training on the ``training`` queue (a job row for progress,
+    run by ``classifiers.train_version``, which a dying worker hands back to the queue)."""
+    from annotations.models import Job
+
+    from .tasks import TRAINING_QUEUE, train_version_task
+
     version = version_create(task=task, epochs=epochs, labels=labels, method=method, overrides=overrides, user=user)
-    job = job_start(kind="train_classifier", parameters={"version_id": version.pk}, user=user)
+    job = Job.objects.create(
+        kind="train_classifier",
+        parameters={"version_id": version.pk},
+        created_by=user if user is not None and user.pk else None,
+    )
     ModelVersion.objects.filter(pk=version.pk).update(job=job)
     version.job = job
+
+    def send():
+        result = train_version_task.apply_async(args=[str(job.pk)], queue=TRAINING_QUEUE)
+        Job.objects.filter(pk=job.pk).update(celery_task_id=result.id or "")
+
+    transaction.on_commit(send)
     return version
 
 

@@ -44,7 +44,8 @@ def test_admin_retrains_follows_promotes_compares_and_rolls_back(page, live_serv
     # No worker in this test: the queued job waits until the test runs it, as a worker would.
     sent = []
     monkeypatch.setattr(
-        "annotations.job_dispatch.run_job.apply_async", lambda args, queue=None: sent.append((args, queue)) or _Sent()
+        "classifiers.tasks.train_version_task.apply_async",
+        lambda args, queue=None: sent.append((args, queue)) or _Sent(),
     )
     UserFactory(username="boss", is_staff=True)
     console_errors = []

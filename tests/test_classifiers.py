@@ -116,6 +116,25 @@ def test_training_job_evaluates_and_waits_for_promotion(labelled_task):
     assert job.status == Job.Status.SUCCEEDED and job.done == job.total == 1
 
 
+def test_training_goes_to_the_training_queue_and_survives_a_dead_worker(
+    labelled_task, monkeypatch, django_capture_on_commit_callbacks
+):
+    from classifiers.tasks import train_version_task
+
+    assert train_version_task.acks_late and train_version_task.reject_on_worker_lost
+    sent = []
+    monkeypatch.setattr(
+        train_version_task, "apply_async", lambda args, queue=None: sent.append((args, queue)) or _Sent()
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        version = services.training_start(task=labelled_task, epochs=1, labels="expert", overrides=TINY)
+    assert sent == [([str(version.job_id)], "training")]
+
+
+class _Sent:
+    id = "celery-id"
+
+
 def test_training_progress_reports_epochs_and_losses(labelled_task):
     version = services.training_start(task=labelled_task, epochs=2, labels="expert", overrides=TINY)
     seen = []
@@ -190,8 +209,15 @@ def test_training_resumes_from_its_checkpoint_after_a_crash(labelled_task, monke
     version.refresh_from_db()
     assert version.status == ModelVersion.Status.TRAINING  # what a crashed worker leaves
     assert classifier_jobs.checkpoint_path(version).is_file()
-    monkeypatch.setattr(classifier_jobs.services, "version_record_epoch", real)
+    recorded = []
+
+    def record(*, version, history):
+        recorded.append([h["epoch"] for h in history])
+        real(version=version, history=history)
+
+    monkeypatch.setattr(classifier_jobs.services, "version_record_epoch", record)
     result = job_run(job_id=version.job.pk)  # the redelivered task (acks_late)
+    assert recorded[0] == [1, 2]  # live history stays whole after the resume
     version.refresh_from_db()
     assert version.status == ModelVersion.Status.READY
     assert "resumed from the checkpoint of epoch 1" in result["notes"]
