@@ -196,7 +196,7 @@ def main():
     started = time.perf_counter()
     data = mirabest_splits()
     if args.quick:
-        row = run_one(data, method="fixmatch", n_labels="all", seed=0, pool="uncertain", steps=6, mu=7)
+        row = run_one(data, method="fixmatch", n_labels="all", seed=0, pool="uncertain", steps=4, mu=7)
         result = {
             "bench": "ssl_eval",
             "quick": True,
