@@ -11,7 +11,8 @@ labelled and unlabelled sets in the network's 256-d feature space. Results are w
 run (``--out``); a plot of accuracy and ECE against labels is drawn at the end.
 
     python bench/ssl_eval.py --quick
-    nice python bench/ssl_eval.py --labels 50 200 all --seeds 0 1 --steps 250 --mu 2 --threads 1
+    nice python bench/ssl_eval.py --labels 50 200 all --seeds 0 1 --steps 200 --mu 2 --threads 1
+    python bench/ssl_eval.py --dataset firstgalaxydata --labels all --methods supervised --seeds 0
 
 The last line printed is one JSON object.
 """
@@ -53,6 +54,22 @@ def mirabest_splits():
         x, bad = prepare_images(images[rows])
         keep = np.delete(np.flatnonzero(rows), bad)
         out[key] = (x, y[keep])
+    return out
+
+
+def firstgalaxydata_splits():
+    """firstgalaxydata's FRI (0) and FRII (1) images, its own train and test split (central 150 x 150
+    pixels), with MiraBest Uncertain as the shifted pool."""
+    from mlcore.ssl.data import prepare_images
+
+    images, labels, splits = _data.firstgalaxydata_arrays()
+    out = {}
+    for key, split in (("train", "train"), ("test", "test")):
+        rows = np.isin(labels, ["FRI", "FRII"]) & (splits == split)
+        x, bad = prepare_images(images[rows][:, 75:225, 75:225])
+        y = np.delete((labels[rows] == "FRII").astype(int), bad)
+        out[key] = (x, y)
+    out["uncertain"] = mirabest_splits()["uncertain"]
     return out
 
 
@@ -186,6 +203,7 @@ def main():
     parser.add_argument("--steps", type=int, default=250, help="optimiser steps per run (both methods)")
     parser.add_argument("--mu", type=int, default=7, help="unlabelled : labelled batch ratio")
     parser.add_argument("--shift-labels", default="200", help="label count of the dataset-shift runs ('' = none)")
+    parser.add_argument("--dataset", choices=["mirabest", "firstgalaxydata"], default="mirabest", help="labelled set")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=OUT / "ssl_eval.json")
     args = parser.parse_args()
@@ -194,7 +212,7 @@ def main():
 
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
-    data = mirabest_splits()
+    data = firstgalaxydata_splits() if args.dataset == "firstgalaxydata" and not args.quick else mirabest_splits()
     if args.quick:
         row = run_one(data, method="fixmatch", n_labels="all", seed=0, pool="uncertain", steps=4, mu=7)
         result = {
@@ -221,7 +239,8 @@ def main():
     if args.shift_labels:
         for seed in args.seeds[:1]:
             plan.append(("fixmatch", args.shift_labels, seed, "uncertain"))
-            plan.append(("fixmatch", args.shift_labels, seed, "firstgalaxydata"))
+            if args.dataset == "mirabest":
+                plan.append(("fixmatch", args.shift_labels, seed, "firstgalaxydata"))
     fgd = firstgalaxydata_pool() if any(p[3] == "firstgalaxydata" for p in plan) else None
     sizes = {key: len(value[1]) for key, value in data.items()}
     print(f"images {sizes}, device {device}")
@@ -235,6 +254,7 @@ def main():
     plot(summary, args.out.with_suffix(".png"))
     result = {
         "bench": "ssl_eval",
+        "dataset": args.dataset,
         "device": device,
         "steps": args.steps,
         "mu": args.mu,
