@@ -351,3 +351,30 @@ def test_periodic_refresh_indexes_and_tags_imported_descriptions(described, tmp_
     names = set(TagLink.objects.filter(classification__metadata__zooniverse__classification_id=9001).values_list(
         "tag__name", flat=True))  # fmt: skip
     assert names == {"bent tail"}
+
+
+def test_odd_descriptions_are_indexed_safely(described, client):
+    workflow, cutouts = described
+    odd = ["🚀🌌✨", "<script>alert('x')</script><b>bent</b> tail", "这是一个射电星系", "lobe " * 399, "   "]
+    for v, text in enumerate(odd):
+        classification_create(
+            workflow_id=workflow.pk,
+            subject_id=cutouts[2].pk,
+            volunteer=Volunteer(user_id=None, session_key=f"odd-{v}"),
+            annotations=[{"task": "T0", "value": 1}, {"task": "T1", "value": text}],
+        )
+    services.candidates_derive(threshold=0.8)
+    assert Description.objects.count() == 12 + 4  # the blank one is no description
+    assert not Tag.objects.filter(name__contains="<").exists() and not Tag.objects.filter(name__contains="script")
+    script = Description.objects.get(text__startswith="<script>")
+    assert [p["key"] for p in script.phrases] == ["bent tail"]
+    client.force_login(astronomer())
+    page = client.get(reverse("taxonomy-curation"), {"status": "all"})
+    assert page.status_code == 200 and b"<script>alert" not in page.content
+    too_long = APIClient().post(
+        reverse("api-classifications"),
+        {"workflow": workflow.pk, "subject": cutouts[1].pk,
+         "annotations": [{"task": "T0", "value": 1}, {"task": "T1", "value": "x" * 5000}]},
+        format="json",
+    )  # fmt: skip
+    assert too_long.status_code == 400 and "longer than" in too_long.json()["detail"]
