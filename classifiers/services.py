@@ -30,8 +30,12 @@ def classifier_task_create(
     question: str = "T0",
     min_agreement: float = 0.8,
     min_votes: int = 3,
-    retrain_after_new_labels: int = 0,
+    retrain_after_new_labels: int | None = None,
 ) -> ClassifierTask:
+    """A new classification task; ``retrain_after_new_labels`` defaults to the setting
+    ``RGZ_CLASSIFIER_RETRAIN_AFTER_NEW_LABELS`` (0: no automatic retraining)."""
+    if retrain_after_new_labels is None:
+        retrain_after_new_labels = settings.RGZ_CLASSIFIER_RETRAIN_AFTER_NEW_LABELS
     if ClassifierTask.objects.filter(name=name).exists():
         raise Conflict(f"a classifier task named {name!r} exists already")
     if len(classes) < 2 or len(set(classes)) != len(classes):

@@ -299,9 +299,14 @@ def test_retrain_command_inline_and_promote(labelled_task, capsys):
         call_command("retrain", "--task", "missing", "--inline")
 
 
-def test_automatic_retraining_after_new_consensus_labels(labelled_task, volunteer_factory):
+def test_automatic_retraining_after_new_consensus_labels(labelled_task, volunteer_factory, settings):
     task = labelled_task
     assert services.auto_retrain_if_due(task=task) is None  # off by default
+    settings.RGZ_CLASSIFIER_RETRAIN_AFTER_NEW_LABELS = 50
+    other = services.classifier_task_create(
+        name="fr-2", survey=task.survey, workflow=task.workflow, classes=["FRII", "FRI"]
+    )
+    assert other.retrain_after_new_labels == 50
     task.retrain_after_new_labels = 1
     task.min_votes = 2  # an expert's classification counts as one vote: alone it makes no consensus
     task.save()
@@ -363,3 +368,19 @@ def test_schema_lists_the_classifier_endpoints(client):
         "/api/cutouts/{id}/explanation/",
     ):
         assert path in schema["paths"], path
+
+
+def test_task_creation_through_the_api(labelled_task):
+    client = admin_client()
+    url = reverse("api-classifier-tasks")
+    body = {"name": "fr-api", "survey": "fr-survey", "workflow": labelled_task.workflow_id, "classes": ["FRI", "Bent"]}
+    response = client.post(url, body, format="json")
+    assert response.status_code == 201 and response.json()["classes"] == ["FRI", "Bent"]
+    response = client.post(url, {**body, "name": "fr-bad", "classes": ["FRI", "Spiral"]}, format="json")
+    assert response.status_code == 400 and "Spiral" in response.json()["detail"]
+    assert client.post(url, body, format="json").status_code == 409  # the name is taken
+    response = client.post(url, {**body, "name": "fr-x", "survey": "nowhere"}, format="json")
+    assert response.status_code == 404
+    listed = client.get(url).json()
+    names = [t["name"] for t in (listed["results"] if isinstance(listed, dict) else listed)]
+    assert names == ["fr", "fr-api"]

@@ -111,7 +111,9 @@ class ClassifierTaskCreateSerializer(serializers.Serializer):
     classes = serializers.ListField(child=serializers.CharField(), min_length=2)
     min_agreement = serializers.FloatField(default=0.8)
     min_votes = serializers.IntegerField(default=3, min_value=1)
-    retrain_after_new_labels = serializers.IntegerField(default=0, min_value=0)
+    retrain_after_new_labels = serializers.IntegerField(
+        required=False, min_value=0, help_text="new consensus labels that start a retraining (0: never)"
+    )
 
 
 class RetrainSerializer(serializers.Serializer):

@@ -50,7 +50,7 @@ class TaskListCreateView(generics.ListAPIView):
             classes=data["classes"],
             min_agreement=data["min_agreement"],
             min_votes=data["min_votes"],
-            retrain_after_new_labels=data["retrain_after_new_labels"],
+            retrain_after_new_labels=data.get("retrain_after_new_labels"),
         )
         return Response(ClassifierTaskSerializer(task).data, status=status.HTTP_201_CREATED)
 

@@ -14,3 +14,5 @@ RGZ_CLASSIFIER_RANK_QUEUE = os.environ.get("RGZ_CLASSIFIER_RANK_QUEUE", "false")
 # How often Celery beat checks whether a task's new consensus labels call for a retraining
 # (ClassifierTask.retrain_after_new_labels; `python manage.py retrain --if-due` does the same once).
 RGZ_CLASSIFIER_AUTO_RETRAIN_CHECK_SECONDS = int(os.environ.get("RGZ_CLASSIFIER_AUTO_RETRAIN_CHECK_SECONDS", 600))
+# Default, for new tasks, of how many new consensus labels start an automatic retraining (0: never).
+RGZ_CLASSIFIER_RETRAIN_AFTER_NEW_LABELS = int(os.environ.get("RGZ_CLASSIFIER_RETRAIN_AFTER_NEW_LABELS", 0))
