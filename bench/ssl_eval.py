@@ -185,8 +185,13 @@ def plot(summary: list[dict], path: Path) -> None:
         axes[1].errorbar(
             xs, [r["ece_mean"] for r in rows], [r["ece_std"] for r in rows], marker="o", capsize=3, label=label
         )
-    axes[0].set(xscale="log", xlabel="labels", ylabel="test accuracy")
-    axes[1].set(xscale="log", xlabel="labels", ylabel="ECE (15 bins)")
+    ticks = sorted({s["labels"] for s in summary})
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.minorticks_off()
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+    axes[0].set(xlabel="labels", ylabel="test accuracy")
+    axes[1].set(xlabel="labels", ylabel="ECE (15 bins)")
     axes[0].legend(fontsize=7)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -206,7 +211,11 @@ def main():
     parser.add_argument("--dataset", choices=["mirabest", "firstgalaxydata"], default="mirabest", help="labelled set")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=OUT / "ssl_eval.json")
+    parser.add_argument("--replot", action="store_true", help="only redraw the plot of the --out results")
     args = parser.parse_args()
+    if args.replot:
+        plot(json.loads(args.out.read_text())["summary"], args.out.with_suffix(".png"))
+        return
 
     import torch
 
