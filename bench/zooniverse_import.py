@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -111,7 +112,7 @@ def main():
         theirs = run_child(EXTRACT_CHILD.format(command=command, cwd=str(folder)))
         if theirs["code"] != 0:
             raise SystemExit(f"panoptes_aggregation extract failed: {theirs['err']}")
-        print(f"panoptes_aggregation extract: {theirs}")
+        print(f"panoptes_aggregation extract: { {k: v for k, v in theirs.items() if k != 'err'} }")
     ours_rate, theirs_rate = rows / ours["seconds"], rows / theirs["seconds"]
     print(
         json.dumps(
@@ -125,6 +126,8 @@ def main():
                 "imported": ours["imported"],
                 "bad_rows": ours["bad"],
                 "machine": _setup.machine(),
+                # Other work on the machine slows both sides; the load says how quiet it was.
+                "load_average_1min": round(os.getloadavg()[0], 2),
             }
         )
     )
