@@ -36,9 +36,10 @@ def active_version(*, task: ClassifierTask) -> ModelVersion | None:
     return task.versions.filter(status=ModelVersion.Status.ACTIVE).first()
 
 
-def cutout_split(*, survey_id: int, name: str) -> str:
-    """'test', 'val' or 'train': fixed per survey by a hash of the cutout's name."""
-    bucket = int(hashlib.sha256(f"{survey_id}:{name}".encode()).hexdigest()[:8], 16) % 100
+def cutout_split(*, survey_name: str, name: str) -> str:
+    """'test', 'val' or 'train': fixed by a hash of the survey's and the cutout's names (so the same
+    on every database the survey is loaded into)."""
+    bucket = int(hashlib.sha256(f"{survey_name}:{name}".encode()).hexdigest()[:8], 16) % 100
     if bucket < TEST_PERCENT:
         return "test"
     if bucket < TEST_PERCENT + VAL_PERCENT:
@@ -129,7 +130,7 @@ def training_set(*, task: ClassifierTask, source: str) -> TrainingSet:
         labels.update(expert_labels(task=task))
     result = TrainingSet(labels=labels)
     for pk, name in Cutout.objects.filter(survey=task.survey).order_by("pk").values_list("pk", "name"):
-        split = cutout_split(survey_id=task.survey_id, name=name)
+        split = cutout_split(survey_name=task.survey.name, name=name)
         if pk in labels:
             getattr(result, split).append(pk)
         elif split == "train":
