@@ -6,5 +6,6 @@ urlpatterns = [
     path("classifiers/", views.registry, name="classifiers"),
     path("classifiers/versions/<int:version_id>/", views.version_detail, name="classifier-version"),
     path("classifiers/compare/", views.compare, name="classifier-compare"),
+    path("classifiers/explain/", views.explanation_lookup, name="classifier-explain-lookup"),
     path("classifiers/explain/<int:cutout_id>/", views.explanation_page, name="classifier-explain"),
 ]

@@ -1,9 +1,12 @@
 """Pages: the model registry (retrain, follow, compare, promote, roll back) and explanations."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, user_passes_test
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from annotations.errors import DomainError
@@ -81,3 +84,15 @@ def explanation_page(request, cutout_id: int):
     cutout = get_object_or_404(Cutout.objects.select_related("survey"), pk=cutout_id)
     task_name = request.GET.get("task") or settings.RGZ_CLASSIFIER_DEFAULT_TASK
     return render(request, "classifiers/explain.html", {"cutout": cutout, "task_name": task_name})
+
+
+@login_required
+@user_passes_test(is_astronomer)
+def explanation_lookup(request):
+    """The registry page's "explain a cutout" form: cutout id (and task) -> its explanation page."""
+    try:
+        cutout_id = int(request.GET.get("cutout", ""))
+    except ValueError:
+        raise Http404("give a cutout id")
+    task = request.GET.get("task") or settings.RGZ_CLASSIFIER_DEFAULT_TASK
+    return redirect(f"{reverse('classifier-explain', args=[cutout_id])}?{urlencode({'task': task})}")

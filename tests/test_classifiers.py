@@ -349,6 +349,9 @@ def test_explanation_of_a_cutout(labelled_task, client):
     client.force_login(astronomer())
     page = client.get(reverse("classifier-explain", args=[cutout.pk]) + "?task=fr")
     assert page.status_code == 200 and b"LIME" in page.content
+    lookup = client.get(reverse("classifier-explain-lookup"), {"cutout": cutout.pk, "task": "fr"})
+    assert lookup.status_code == 302 and lookup["Location"].endswith(f"/classifiers/explain/{cutout.pk}/?task=fr")
+    assert "Explain (LIME)" in client.get(reverse("classifiers")).content.decode()
 
 
 def test_pages_show_versions_metrics_and_comparison(labelled_task, client):
