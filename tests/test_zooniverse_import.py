@@ -204,3 +204,29 @@ def test_the_postgresql_path_stores_what_the_row_by_row_path_stores(shared_data,
 
 def _subject(record):
     return ZooniverseSubject.objects.get(zooniverse_id=record.subject_ids[0])
+
+
+def test_header_text_never_reaches_sql(tmp_path, shared_data, monkeypatch):
+    """Extra columns with hostile names (quotes, SQL, the staging table's own column) are carried, not run."""
+    from django.db import connection
+
+    from zooniverse import importer
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the staged path runs on PostgreSQL only")
+    rows = rows_of(shared_data / "zooniverse_exports" / "slsn_question_classifications.csv")
+    hostile = ['x"; DROP TABLE annotations_classification; --', "n", "c0"]
+    path = tmp_path / "hostile.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(rows[0] + hostile)
+        for row in rows[1:]:
+            writer.writerow(row + ["a", "b", "c"])
+
+    def no_fallback(*args, **kwargs):
+        raise AssertionError("the staged path gave up on a clean file")
+
+    monkeypatch.setattr(importer, "_store_stream", no_fallback)
+    report = import_classifications(classifications=path)
+    assert report.imported == len(rows) - 1
+    assert Classification.objects.count() == len(rows) - 1

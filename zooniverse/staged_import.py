@@ -28,7 +28,8 @@ from . import exports
 from .models import ZooniverseSubject
 
 CHUNK_ROWS = 20_000
-STAGE = "rgz_zooniverse_stage"
+STAGE = "rgz_zooniverse_stage"  # the export's columns by position (c0, c1, ...): no header text in SQL
+ROWS = "rgz_zooniverse_rows"  # a view naming the columns the INSERT reads
 # The columns the INSERT reads; exports of other projects may carry more, which are staged and ignored.
 USED = exports.CLASSIFICATION_COLUMNS
 
@@ -42,8 +43,8 @@ class Chunk:
 
 
 def usable(header: list[str]) -> bool:
-    """The fast path needs every column it reads and no duplicate names."""
-    return all(column in header for column in USED) and len(set(header)) == len(header)
+    """The fast path needs every column it reads, no duplicate names and a table-sized header."""
+    return all(column in header for column in USED) and len(set(header)) == len(header) and len(header) <= 1000
 
 
 def iter_chunks(handle, first_row: int, rows: int | None = None) -> Iterator[Chunk]:
@@ -65,15 +66,25 @@ def iter_chunks(handle, first_row: int, rows: int | None = None) -> Iterator[Chu
         yield Chunk(first_row=row, start=start, end=start + sum(len(part) for part in lines), data=b"".join(lines))
 
 
+def _positional(header: list[str]) -> str:
+    return ", ".join(f"c{i}" for i in range(len(header)))
+
+
 def create_stage(header: list[str]) -> None:
-    columns = ", ".join(f'"{name}" text' for name in header)
+    """The staging table takes every column of the file by position; the view names the ones used
+    (from the project's own list), so no text of the file's header ever reaches SQL."""
+    columns = ", ".join(f"c{i} text" for i in range(len(header)))
+    named = ", ".join(f"c{header.index(name)} AS {name}" for name in USED)
     with connection.cursor() as cursor:
+        cursor.execute(f"DROP VIEW IF EXISTS {ROWS}")
         cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
         cursor.execute(f"CREATE TEMP TABLE {STAGE} (n bigint GENERATED ALWAYS AS IDENTITY, {columns})")
+        cursor.execute(f"CREATE TEMP VIEW {ROWS} AS SELECT n, {named} FROM {STAGE}")
 
 
 def drop_stage() -> None:
     with connection.cursor() as cursor:
+        cursor.execute(f"DROP VIEW IF EXISTS {ROWS}")
         cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
 
 
@@ -93,7 +104,7 @@ def import_chunk(chunk: Chunk, header: list[str], catalogue, report) -> None:
 
 
 def _import_chunk(chunk: Chunk, header: list[str], catalogue, report) -> tuple[int, int]:
-    quoted = ", ".join(f'"{name}"' for name in header)
+    quoted = _positional(header)
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {STAGE}")
         # FORCE_NOT_NULL: an empty cell is '' as in Python's csv module, not NULL.
@@ -101,7 +112,7 @@ def _import_chunk(chunk: Chunk, header: list[str], catalogue, report) -> tuple[i
             f"COPY {STAGE} ({quoted}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({quoted}))"
         ) as copy:
             copy.write(chunk.data)
-        cursor.execute(f"SELECT count(*), min(n) FROM {STAGE}")
+        cursor.execute(f"SELECT count(*), min(n) FROM {ROWS}")
         staged, first_n = cursor.fetchone()
         if not staged:
             return 0, 0
@@ -126,7 +137,7 @@ def _import_chunk(chunk: Chunk, header: list[str], catalogue, report) -> tuple[i
 def _version_map(cursor, catalogue, report) -> list[tuple]:
     cursor.execute(
         f"SELECT workflow_id, min(workflow_name), coalesce(nullif(trim(workflow_version), ''), '1.0') "
-        f"FROM {STAGE} GROUP BY 1, 3"
+        f"FROM {ROWS} GROUP BY 1, 3"
     )
     rows = []
     for zooniverse_id, name, label in cursor.fetchall():
@@ -144,13 +155,13 @@ def _version_map(cursor, catalogue, report) -> list[tuple]:
 
 def _subject_map(cursor, catalogue, report) -> list[tuple]:
     first = "split_part(replace(subject_ids, ',', ';'), ';', 1)::bigint"
-    cursor.execute(f"SELECT DISTINCT {first} FROM {STAGE}")
+    cursor.execute(f"SELECT DISTINCT {first} FROM {ROWS}")
     wanted = [row[0] for row in cursor.fetchall()]
     known = dict(ZooniverseSubject.objects.filter(zooniverse_id__in=wanted).values_list("zooniverse_id", "cutout_id"))
     missing = [zid for zid in wanted if zid not in known]
     if missing:
         cursor.execute(
-            f"SELECT DISTINCT ON ({first}) {first}, subject_data FROM {STAGE} WHERE {first} = ANY(%s)", [missing]
+            f"SELECT DISTINCT ON ({first}) {first}, subject_data FROM {ROWS} WHERE {first} = ANY(%s)", [missing]
         )
         for zid, subject_data in cursor.fetchall():
             mapping = catalogue.subject(zid, json.loads(subject_data) if (subject_data or "").strip() else {})
@@ -168,7 +179,7 @@ WITH s AS (
            trim(st.annotations) AS a,
            split_part(replace(st.subject_ids, ',', ';'), ';', 1)::bigint AS sid,
            coalesce(nullif(trim(st.workflow_version), ''), '1.0') AS v
-    FROM {STAGE} st
+    FROM {ROWS} st
 )
 INSERT INTO {Classification._meta.db_table} (
     workflow_id, workflow_version_id, subject_id, session_key, volunteer_key, annotations, metadata,
