@@ -14,6 +14,7 @@ retire subjects; no classification is touched when a rule changes.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -25,6 +26,7 @@ from .models import RetirementReason, SubjectWorkflowStatus, Workflow
 from .skill import skill_weights, skill_weights_cached
 from .workflow_tasks import answer_labels
 
+logger = logging.getLogger(__name__)
 RULE_KINDS = {"consensus": RetirementReason.CONSENSUS, "nothing_here": RetirementReason.NOTHING_HERE}
 
 
@@ -80,7 +82,9 @@ def retirement_validate(*, workflow: Workflow, retirement: dict) -> dict:
     raw_rules = retirement.get("rules", [])
     if not isinstance(raw_rules, list):
         raise InvalidInput("rules must be a list", field="retirement.rules")
-    version = workflow.versions.order_by("-major", "-minor").first()
+    # The workflow's current version: what the retirement page shows (an imported Zooniverse
+    # version may number higher but is not the platform's).
+    version = workflow.versions.filter(major=workflow.version_major, minor=workflow.version_minor).first()
     tasks = version.tasks if version else {}
     strings = version.strings if version else {}
     rules = [_rule(index, raw, tasks, strings) for index, raw in enumerate(raw_rules)]
@@ -127,7 +131,15 @@ def _share(value, what: str) -> float:
 
 
 def workflow_rules(workflow: Workflow) -> list[RetirementRule]:
-    return [RetirementRule(**rule) for rule in (workflow.retirement or {}).get("rules", [])]
+    """The stored rules; one edited by hand into something unreadable is skipped (and logged), so
+    that it cannot break every submission to the workflow."""
+    rules = []
+    for rule in (workflow.retirement or {}).get("rules", []):
+        try:
+            rules.append(RetirementRule(**rule))
+        except TypeError:
+            logger.warning("workflow %s: unreadable retirement rule %r skipped", workflow.pk, rule)
+    return rules
 
 
 def _consensus_for(workflow: Workflow, rule: RetirementRule, subject_ids, cache: dict) -> dict:

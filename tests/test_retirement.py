@@ -243,3 +243,12 @@ def test_retirement_page_lists_rules_and_open_subjects(client, workflow_and_cuto
     assert b"Early retirement rules" in page.content and b"questions-data" in page.content
     assert f'data-subject="{cutouts[2].pk}"'.encode() in page.content
     assert client.get(reverse("workflow-retirement", args=[99999])).status_code == 404
+
+
+def test_an_unreadable_stored_rule_does_not_break_submissions(workflow_and_cutouts):
+    workflow, cutouts = workflow_and_cutouts
+    workflow.retirement = {"options": {"count": 20}, "rules": [{"kind": "consensus", "task": "T0", "bogus": 1}]}
+    workflow.save(update_fields=["retirement"])
+    vote(workflow, cutouts[0], "a", FRII)  # stored, not a 500
+    assert Classification.objects.filter(subject=cutouts[0]).count() == 1
+    assert retirement.workflow_rules(workflow) == []

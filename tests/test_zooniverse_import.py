@@ -230,3 +230,13 @@ def test_header_text_never_reaches_sql(tmp_path, shared_data, monkeypatch):
     report = import_classifications(classifications=path)
     assert report.imported == len(rows) - 1
     assert Classification.objects.count() == len(rows) - 1
+
+
+def test_a_copy_end_marker_line_loses_no_row(tmp_path, shared_data):
+    """A line holding only backslash-dot ends COPY's input early; that chunk must go the careful way."""
+    lines = (shared_data / "zooniverse_exports" / "slsn_question_classifications.csv").read_text().splitlines(True)
+    path = tmp_path / "marker.csv"
+    path.write_text("".join(lines[:3]) + "\\.\n" + "".join(lines[3:]))
+    report = import_classifications(classifications=path)
+    assert report.imported == len(lines) - 1
+    assert report.bad_count == 1 and "row 4" in report.bad_rows[0]

@@ -53,7 +53,7 @@ def test_push_creates_uploads_and_links_subjects_with_hidden_ids_and_ranks(stand
     link, cutouts = linked
     report = sync.sync_push(link_id=link.pk)
     state = standin.state
-    assert report.created == 5 and report.counts["ranks_updated"] == 5
+    assert report.created == 5 and report.counts["priorities_updated"] == 5
     link.refresh_from_db()
     subjects = state.resources["subjects"]
     assert len(subjects) == 5
@@ -64,9 +64,8 @@ def test_push_creates_uploads_and_links_subjects_with_hidden_ids_and_ranks(stand
     )
     by_cutout = {s["metadata"]["#rgz_cutout_id"]: s for s in subjects.values()}
     assert set(by_cutout) == {c.pk for c in cutouts}
-    # Highest platform priority first on the platform = #priority 1 on Zooniverse.
-    assert by_cutout[cutouts[-1].pk]["metadata"]["#priority"] == 1
-    assert by_cutout[cutouts[0].pk]["metadata"]["#priority"] == 5
+    # Served first on the platform (highest priority) = lowest #priority, served first by Zooniverse.
+    assert [by_cutout[c.pk]["metadata"]["#priority"] for c in cutouts] == [0, -1, -2, -3, -4]
     for cutout in cutouts:
         with cutout.image.open("rb") as handle:
             assert state.media[by_cutout[cutout.pk]["id"]] == handle.read()
@@ -77,7 +76,7 @@ def test_push_creates_uploads_and_links_subjects_with_hidden_ids_and_ranks(stand
     assert ZooniverseSubject.objects.filter(link=link, uploaded=True, in_subject_set=True).count() == 5
 
     again = sync.sync_push(link_id=link.pk)  # nothing new: nothing made twice
-    assert again.created == 0 and again.counts["ranks_updated"] == 0 and len(state.resources["subjects"]) == 5
+    assert again.created == 0 and again.counts["priorities_updated"] == 0 and len(state.resources["subjects"]) == 5
 
 
 def test_a_ranking_change_updates_only_the_moved_priorities(standin, linked):
@@ -88,12 +87,14 @@ def test_a_ranking_change_updates_only_the_moved_priorities(standin, linked):
     assert [moved.pk for moved in sync.links_with_new_ranking()] == [link.pk]
     before = len(standin.state.requests("PUT", r"^/api/subjects/"))
     report = sync.sync_push(link_id=link.pk)
-    assert report.counts["ranks_updated"] == 5  # every rank shifts by one when the last moves to the top
+    assert report.counts["priorities_updated"] == 1  # a subject's #priority depends on its own priority only
     metadata = {s["metadata"]["#rgz_cutout_id"]: s["metadata"] for s in standin.state.resources["subjects"].values()}
-    assert metadata[cutouts[0].pk]["#priority"] == 1 and metadata[cutouts[-1].pk]["#priority"] == 2
-    assert len(standin.state.requests("PUT", r"^/api/subjects/")) == before + 5
-    cutout_set_priority(cutout=cutouts[2], priority=3.5)  # overtakes cutouts[3], nothing else moves
-    assert sync.sync_push(link_id=link.pk).counts["ranks_updated"] == 2
+    assert metadata[cutouts[0].pk]["#priority"] == -100 and metadata[cutouts[-1].pk]["#priority"] == -4
+    assert len(standin.state.requests("PUT", r"^/api/subjects/")) == before + 1
+    cutout_set_priority(cutout=cutouts[2], priority=None)  # unranked: served last
+    assert sync.sync_push(link_id=link.pk).counts["priorities_updated"] == 1
+    metadata = {s["metadata"]["#rgz_cutout_id"]: s["metadata"] for s in standin.state.resources["subjects"].values()}
+    assert metadata[cutouts[2].pk]["#priority"] == sync.UNRANKED_ON_ZOONIVERSE
 
 
 def test_a_5xx_mid_push_keeps_what_was_done_and_the_next_push_resumes(standin, linked, settings):
@@ -224,6 +225,7 @@ def test_an_unreachable_zooniverse_is_reported(linked_offline):
 def linked_offline(settings):
     workflow, _ = make_workflow_with_subjects(n=1, name="Offline")
     settings.ZOONIVERSE_USERNAME, settings.ZOONIVERSE_PASSWORD = "x", "y"
+    settings.ZOONIVERSE_ALLOWED_ENDPOINTS = ["http://127.0.0.1:9"]
     return sync.link_create(workflow=workflow, project_id=1, zooniverse_workflow_id=2, endpoint="http://127.0.0.1:9")
 
 
@@ -257,7 +259,7 @@ def test_the_schedule_starts_due_pulls_once_and_pushes_after_a_ranking_change(
         standin.state.resources["subjects"][str(ZooniverseSubject.objects.get(cutout=cutouts[1]).zooniverse_id)][
             "metadata"
         ]["#priority"]
-        == 1
+        == -50
     )
 
 
@@ -342,3 +344,50 @@ def test_client_credentials_sign_in(standin, linked, settings):
     settings.ZOONIVERSE_CLIENT_ID, settings.ZOONIVERSE_CLIENT_SECRET = "rgz-app", "app-secret"
     assert sync.sync_push(link_id=link.pk).created == 5
     assert not standin.state.requests("POST", r"^/users/sign_in$")  # no user sign-in with client credentials
+
+
+def test_links_only_use_configured_endpoints(standin, settings):
+    """The platform signs in with its own credentials wherever a link points: no free addresses."""
+    workflow, _ = make_workflow_with_subjects(n=1, name="Elsewhere")
+    with pytest.raises(Exception, match="not a configured Panoptes endpoint"):
+        sync.link_create(workflow=workflow, project_id=1, zooniverse_workflow_id=3, endpoint="http://attacker.example")
+    api = APIClient()
+    api.force_authenticate(astronomer())
+    body = {"workflow": workflow.pk, "project_id": 1, "zooniverse_workflow_id": 3, "endpoint": "http://evil.example"}
+    refused = api.post(reverse("api-zooniverse-links"), body, format="json")
+    assert refused.status_code == 400 and "not a configured" in refused.json()["detail"]
+    assert not ZooniverseLink.objects.filter(workflow=workflow).exists()
+    link = sync.link_create(workflow=workflow, project_id=1, zooniverse_workflow_id=3)
+    ZooniverseLink.objects.filter(pk=link.pk).update(endpoint="http://evil.example")  # settings changed since
+    with pytest.raises(ZooniverseUnavailable, match="not a configured"):
+        sync.sync_push(link_id=link.pk)
+    assert not standin.state.requests()  # no credentials sent anywhere
+
+
+def test_one_push_or_pull_at_a_time_per_link(standin, linked, django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    from annotations.errors import Conflict
+
+    link, _ = linked
+    ZooniverseLink.objects.filter(pk=link.pk).update(busy_since=timezone.now(), busy_with="push")
+    with pytest.raises(Conflict, match="push of this link is running"):
+        sync.sync_push(link_id=link.pk)
+    with pytest.raises(Conflict):
+        sync.sync_pull(link_id=link.pk)
+    assert not standin.state.requests("POST")  # nothing was sent
+    # A claim left by a worker that died long ago does not block for ever.
+    ZooniverseLink.objects.filter(pk=link.pk).update(busy_since=timezone.now() - timezone.timedelta(days=2))
+    assert sync.sync_push(link_id=link.pk).created == 5
+    assert ZooniverseLink.objects.get(pk=link.pk).busy_since is None
+    Job.objects.create(kind=sync.PUSH_JOB, parameters={"link_id": link.pk})  # queued, not yet taken
+    api = APIClient()
+    api.force_authenticate(astronomer())
+    second = api.post(reverse("api-zooniverse-link-sync", args=[link.pk, "push"]))
+    assert second.status_code == 409 and "already queued or running" in second.json()["detail"]
+
+
+def test_subjects_zooniverse_already_has_are_not_pushed_again(standin, linked):
+    link, cutouts = linked
+    ZooniverseSubject.objects.create(zooniverse_id=777, cutout=cutouts[0], matched_by="file name")  # from an import
+    assert sync.sync_push(link_id=link.pk).created == 4

@@ -33,6 +33,12 @@ def _configure_retries() -> None:
     subject_module.RETRY_BACKOFF_INTERVAL = backoff
 
 
+def endpoint_allowed(endpoint: str) -> bool:
+    """Only the configured Panoptes endpoints: the platform's credentials go wherever a link points."""
+    allowed = {settings.ZOONIVERSE_ENDPOINT.rstrip("/"), *settings.ZOONIVERSE_ALLOWED_ENDPOINTS}
+    return endpoint.rstrip("/") in allowed
+
+
 @contextmanager
 def panoptes_session(endpoint: str | None = None):
     """A signed-in panoptes-client, current for this thread while the block runs.
@@ -45,6 +51,10 @@ def panoptes_session(endpoint: str | None = None):
 
     _configure_retries()
     endpoint = (endpoint or settings.ZOONIVERSE_ENDPOINT).rstrip("/")
+    if not endpoint_allowed(endpoint):
+        raise ZooniverseUnavailable(
+            f"{endpoint} is not a configured Panoptes endpoint (PANOPTES_ENDPOINT or RGZ_ZOONIVERSE_ALLOWED_ENDPOINTS)"
+        )
     if not settings.ZOONIVERSE_CLIENT_SECRET and not (settings.ZOONIVERSE_USERNAME and settings.ZOONIVERSE_PASSWORD):
         raise ZooniverseUnavailable(
             "no Zooniverse credentials: set PANOPTES_USERNAME and PANOPTES_PASSWORD (or PANOPTES_CLIENT_ID "

@@ -285,7 +285,7 @@ def _classification(record, workflow, version, subject) -> Classification:
         expert=record.expert,
         started_at=_timestamp(record.metadata.get("started_at")),
         finished_at=finished,
-        user_agent=str(record.metadata.get("user_agent", ""))[:512],
+        user_agent=str(record.metadata.get("user_agent") or "")[:512],
         idempotency_key=f"zooniverse:{record.classification_id}",
         source="zooniverse",
         metadata={

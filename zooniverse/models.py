@@ -28,8 +28,16 @@ class ZooniverseSubject(models.Model):
     upload_url = models.CharField(max_length=1000, blank=True)  # kept until the media upload succeeds
     uploaded = models.BooleanField(default=True)
     in_subject_set = models.BooleanField(default=False)
-    pushed_rank = models.PositiveIntegerField(null=True, blank=True)  # the #priority Zooniverse holds
+    pushed_priority = models.FloatField(null=True, blank=True)  # the #priority Zooniverse holds
     retired_on_zooniverse = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            # One Zooniverse subject per cutout and link, whatever two pushes racing each other do.
+            models.UniqueConstraint(
+                fields=["link", "cutout"], condition=models.Q(link__isnull=False), name="one_pushed_subject_per_cutout"
+            )
+        ]
 
     def __str__(self):
         return f"Zooniverse subject {self.zooniverse_id} -> cutout {self.cutout_id}"
@@ -48,6 +56,9 @@ class ZooniverseLink(models.Model):
     last_push_at = models.DateTimeField(null=True, blank=True)
     last_pull_at = models.DateTimeField(null=True, blank=True)
     last_pull_requested_at = models.DateTimeField(null=True, blank=True)
+    # Set while a push or pull runs, so that two never run at once for one link (stale after a while).
+    busy_since = models.DateTimeField(null=True, blank=True)
+    busy_with = models.CharField(max_length=10, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

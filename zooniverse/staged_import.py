@@ -28,6 +28,8 @@ from . import exports
 from .models import ZooniverseSubject
 
 CHUNK_ROWS = 20_000
+# What Python's str.strip() removes (its ASCII part and the no-break space): trim() alone takes spaces only.
+WS = r"E' \t\n\r\f\v\u00a0'"
 STAGE = "rgz_zooniverse_stage"  # the export's columns by position (c0, c1, ...): no header text in SQL
 ROWS = "rgz_zooniverse_rows"  # a view naming the columns the INSERT reads
 # The columns the INSERT reads; exports of other projects may carry more, which are staged and ignored.
@@ -40,6 +42,7 @@ class Chunk:
     start: int  # byte offsets in the file
     end: int
     data: bytes
+    records: int  # what COPY must stage; fewer means it stopped early (a line holding only \.)
 
 
 def usable(header: list[str]) -> bool:
@@ -60,10 +63,11 @@ def iter_chunks(handle, first_row: int, rows: int | None = None) -> Iterator[Chu
             records += 1
             if records >= rows:
                 end = start + sum(len(part) for part in lines)
-                yield Chunk(first_row=row, start=start, end=end, data=b"".join(lines))
+                yield Chunk(first_row=row, start=start, end=end, data=b"".join(lines), records=records)
                 row, start, lines, records = row + records, end, [], 0
     if lines:
-        yield Chunk(first_row=row, start=start, end=start + sum(len(part) for part in lines), data=b"".join(lines))
+        end = start + sum(len(part) for part in lines)
+        yield Chunk(first_row=row, start=start, end=end, data=b"".join(lines), records=records + (quotes % 2))
 
 
 def _positional(header: list[str]) -> str:
@@ -97,7 +101,7 @@ def import_chunk(chunk: Chunk, header: list[str], catalogue, report) -> None:
     try:
         with transaction.atomic():
             counts = _import_chunk(chunk, header, catalogue, report)
-    except (DatabaseError, psycopg.Error, ValueError, KeyError) as exc:
+    except (DatabaseError, psycopg.Error, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ChunkRejected(str(exc)) from exc
     report.imported += counts[0]
     report.already_there += counts[1]
@@ -114,6 +118,8 @@ def _import_chunk(chunk: Chunk, header: list[str], catalogue, report) -> tuple[i
             copy.write(chunk.data)
         cursor.execute(f"SELECT count(*), min(n) FROM {ROWS}")
         staged, first_n = cursor.fetchone()
+        if staged != chunk.records:
+            raise ValueError(f"COPY staged {staged} of {chunk.records} records")
         if not staged:
             return 0, 0
         versions = _version_map(cursor, catalogue, report)
@@ -136,7 +142,7 @@ def _import_chunk(chunk: Chunk, header: list[str], catalogue, report) -> tuple[i
 
 def _version_map(cursor, catalogue, report) -> list[tuple]:
     cursor.execute(
-        f"SELECT workflow_id, min(workflow_name), coalesce(nullif(trim(workflow_version), ''), '1.0') "
+        f"SELECT workflow_id, min(workflow_name), coalesce(nullif(btrim(workflow_version, {WS}), ''), '1.0') "
         f"FROM {ROWS} GROUP BY 1, 3"
     )
     rows = []
@@ -164,7 +170,8 @@ def _subject_map(cursor, catalogue, report) -> list[tuple]:
             f"SELECT DISTINCT ON ({first}) {first}, subject_data FROM {ROWS} WHERE {first} = ANY(%s)", [missing]
         )
         for zid, subject_data in cursor.fetchall():
-            mapping = catalogue.subject(zid, json.loads(subject_data) if (subject_data or "").strip() else {})
+            data = json.loads(subject_data) if (subject_data or "").strip() else {}
+            mapping = catalogue.subject(zid, data if isinstance(data, dict) else {})
             if mapping.placeholder and zid not in report.placeholders:
                 report.placeholders.append(zid)
             known[zid] = mapping.cutout_id
@@ -175,10 +182,11 @@ def _subject_map(cursor, catalogue, report) -> list[tuple]:
 _INSERT = f"""
 WITH s AS (
     SELECT st.*, st.n - %(first_n)s + %(first_row)s AS rownum,
-           coalesce(nullif(trim(st.metadata), ''), '{{}}')::jsonb AS m,
-           trim(st.annotations) AS a,
+           coalesce(nullif(btrim(st.metadata, {WS}), ''), '{{}}')::jsonb AS m,
+           btrim(st.annotations, {WS}) AS a,
+           coalesce(nullif(btrim(st.subject_data, {WS}), ''), '{{}}')::jsonb AS sd,
            split_part(replace(st.subject_ids, ',', ';'), ';', 1)::bigint AS sid,
-           coalesce(nullif(trim(st.workflow_version), ''), '1.0') AS v
+           coalesce(nullif(btrim(st.workflow_version, {WS}), ''), '1.0') AS v
     FROM {ROWS} st
 )
 INSERT INTO {Classification._meta.db_table} (
@@ -201,14 +209,14 @@ SELECT mv.workflow, mv.version, ms.cutout, '',
         'created_at', s.created_at,
         'row', s.rownum,
         'annotation_format', 'export',
-        'subject_data', coalesce(nullif(trim(s.subject_data), ''), '{{}}')::jsonb)),
+        'subject_data', CASE jsonb_typeof(s.sd) WHEN 'object' THEN s.sd ELSE '{{}}'::jsonb END)),
     nullif(s.m ->> 'started_at', '')::timestamptz,
     coalesce(nullif(s.m ->> 'finished_at', '')::timestamptz,
              nullif(replace(s.created_at, ' UTC', '+00:00'), '')::timestamptz),
     now(),
     left(coalesce(s.m ->> 'user_agent', ''), 512),
-    lower(trim(s.gold_standard)) = 'true',
-    trim(s.expert) <> '',
+    lower(btrim(s.gold_standard, {WS})) = 'true',
+    btrim(s.expert, {WS}) <> '',
     'zooniverse:' || s.classification_id::bigint,
     'zooniverse'
 FROM s

@@ -13,26 +13,29 @@ from there without making anything twice.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from annotations.errors import Conflict, InvalidInput, NotFound
-from annotations.models import Job, SubjectWorkflowStatus, Workflow, WorkflowVersion
+from annotations.models import UNRANKED, Job, SubjectWorkflowStatus, Workflow, WorkflowVersion
 from annotations.reports import IngestReport
 from annotations.retirement import retirement_apply
 
-from .client import ZooniverseUnavailable, export_download, panoptes_session, upload_media
+from .client import ZooniverseUnavailable, endpoint_allowed, export_download, panoptes_session, upload_media
 from .importer import import_classifications
 from .models import ZooniverseLink, ZooniverseSubject, ZooniverseWorkflow
 
 PUSH_JOB = "zooniverse_push"
 PULL_JOB = "zooniverse_pull"
 LINK_BATCH = 100
+UNRANKED_ON_ZOONIVERSE = 1e12  # the #priority of a subject the platform has not ranked: served last
 KEEP_PULLS = 3  # downloaded exports kept per link (the newest), for audit
 
 
@@ -62,6 +65,12 @@ def link_create(
     """Tie a platform workflow to a Zooniverse project's workflow; imports then land on the platform one."""
     if project_id < 1 or zooniverse_workflow_id < 1:
         raise InvalidInput("project and workflow ids are positive numbers")
+    endpoint = (endpoint or settings.ZOONIVERSE_ENDPOINT).rstrip("/")
+    if not endpoint_allowed(endpoint):
+        raise InvalidInput(
+            f"{endpoint} is not a configured Panoptes endpoint; an admin adds it to RGZ_ZOONIVERSE_ALLOWED_ENDPOINTS",
+            field="endpoint",
+        )
     if ZooniverseLink.objects.filter(workflow=workflow).exists():
         raise Conflict(f"workflow {workflow.pk} is already linked to a Zooniverse project")
     mapped = ZooniverseWorkflow.objects.filter(zooniverse_id=zooniverse_workflow_id).first()
@@ -78,7 +87,7 @@ def link_create(
         )
     return ZooniverseLink.objects.create(
         workflow=workflow,
-        endpoint=(endpoint or settings.ZOONIVERSE_ENDPOINT).rstrip("/"),
+        endpoint=endpoint,
         project_id=project_id,
         zooniverse_workflow_id=zooniverse_workflow_id,
         pull_every_minutes=pull_every_minutes,
@@ -95,9 +104,36 @@ def link_get(*, link_id) -> ZooniverseLink:
 # -- push ------------------------------------------------------------------------------------
 
 
+def _stale_before() -> datetime:
+    """A push or pull started before this has died without saying so (a killed worker)."""
+    return timezone.now() - timedelta(seconds=settings.ZOONIVERSE_EXPORT_TIMEOUT_SECONDS + 3600)
+
+
+@contextmanager
+def _link_busy(link: ZooniverseLink, what: str):
+    """Run one push or pull of a link at a time: a claim on its row, released at the end."""
+    claimed = (
+        ZooniverseLink.objects.filter(pk=link.pk)
+        .filter(Q(busy_since__isnull=True) | Q(busy_since__lt=_stale_before()))
+        .update(busy_since=timezone.now(), busy_with=what)
+    )
+    if not claimed:
+        current = ZooniverseLink.objects.values_list("busy_with", "busy_since").get(pk=link.pk)
+        raise Conflict(f"a {current[0]} of this link is running since {current[1]:%Y-%m-%d %H:%M}; wait for it")
+    try:
+        yield
+    finally:
+        ZooniverseLink.objects.filter(pk=link.pk).update(busy_since=None, busy_with="")
+
+
 def sync_push(*, link_id: int, progress=_noop) -> SyncReport:
     """Push the workflow's open subjects and their ranking; resumable after any failure."""
     link = link_get(link_id=link_id)
+    with _link_busy(link, "push"):
+        return _push(link, progress)
+
+
+def _push(link: ZooniverseLink, progress) -> SyncReport:
     report = SyncReport()
     with panoptes_session(link.endpoint):
         _ensure_subject_set(link, report)
@@ -110,11 +146,12 @@ def sync_push(*, link_id: int, progress=_noop) -> SyncReport:
         _add_to_subject_set(link, report)
         progress(total - 2, total, "subjects in the subject set")
         _link_subject_set(link, report)
-        _push_ranks(link, report)
+        _push_priorities(link, report)
         progress(total - 1, total, "priorities pushed")
         _push_retirements(link, report)
     ZooniverseLink.objects.filter(pk=link.pk).update(last_push_at=timezone.now())
-    progress(total, total, f"{report.created} subjects created, {report.counts.get('ranks_updated', 0)} ranks updated")
+    updated = report.counts.get("priorities_updated", 0)
+    progress(total, total, f"{report.created} subjects created, {updated} priorities updated")
     return report
 
 
@@ -134,10 +171,11 @@ def _ensure_subject_set(link: ZooniverseLink, report: SyncReport) -> None:
 
 
 def _subjects_to_create(link: ZooniverseLink) -> list[SubjectWorkflowStatus]:
-    pushed = ZooniverseSubject.objects.filter(link=link).values_list("cutout_id", flat=True)
+    """Open subjects Zooniverse does not have: neither pushed nor met in an imported export."""
+    known = ZooniverseSubject.objects.values_list("cutout_id", flat=True)
     return list(
         SubjectWorkflowStatus.objects.filter(workflow=link.workflow, retired_at__isnull=True)
-        .exclude(subject_id__in=pushed)
+        .exclude(subject_id__in=known)
         .select_related("subject")
         .order_by("-priority", "subject_id")
     )
@@ -223,43 +261,52 @@ def _link_subject_set(link: ZooniverseLink, report: SyncReport) -> None:
     report.notes.append(f"linked subject set {link.subject_set_id} to workflow {link.zooniverse_workflow_id}")
 
 
-def platform_ranks(link: ZooniverseLink) -> dict[int, int]:
-    """Zooniverse subject id -> its ``#priority``: 1 for the subject the platform would serve first.
+def zooniverse_priority(priority: float) -> float:
+    """The ``#priority`` for a platform queue priority (a workflow status row's copy).
 
-    Zooniverse serves a prioritized workflow's subjects in ascending ``#priority``; the platform
-    serves the highest priority first, so ranks turn one order into the other.
+    Zooniverse serves a prioritized workflow's subjects in ascending ``#priority`` and the platform
+    serves the highest priority first, so the sign flips; unranked subjects go last. A subject's
+    value depends on its own priority only, so a change moves no other subject.
     """
-    rows = ZooniverseSubject.objects.filter(link=link).values_list("zooniverse_id", "cutout_id")
-    statuses = dict(SubjectWorkflowStatus.objects.filter(workflow=link.workflow).values_list("subject_id", "priority"))
-    ordered = sorted(rows, key=lambda row: (-statuses.get(row[1], float("-inf")), row[1]))
-    return {zooniverse_id: rank for rank, (zooniverse_id, _) in enumerate(ordered, start=1)}
+    if priority <= UNRANKED / 2:
+        return UNRANKED_ON_ZOONIVERSE
+    return round(-priority, 9)
 
 
-def _push_ranks(link: ZooniverseLink, report: SyncReport) -> None:
-    """Update ``#priority`` on Zooniverse where the platform's ranking moved (a GET and a PUT each)."""
+def platform_priorities(link: ZooniverseLink) -> dict[int, float]:
+    """Zooniverse subject id -> the ``#priority`` it should hold, for the pushed subjects still open."""
+    rows = dict(ZooniverseSubject.objects.filter(link=link).values_list("cutout_id", "zooniverse_id"))
+    statuses = SubjectWorkflowStatus.objects.filter(
+        workflow=link.workflow, retired_at__isnull=True, subject_id__in=list(rows)
+    ).values_list("subject_id", "priority")
+    return {rows[subject_id]: zooniverse_priority(priority) for subject_id, priority in statuses}
+
+
+def _push_priorities(link: ZooniverseLink, report: SyncReport) -> None:
+    """Update ``#priority`` on Zooniverse where the platform's priority moved (a GET and a PUT each)."""
     from panoptes_client import Subject
 
-    ranks = platform_ranks(link)
-    held = dict(ZooniverseSubject.objects.filter(link=link).values_list("zooniverse_id", "pushed_rank"))
-    changed = [zid for zid, rank in ranks.items() if held.get(zid) != rank]
+    wanted = platform_priorities(link)
+    held = dict(ZooniverseSubject.objects.filter(link=link).values_list("zooniverse_id", "pushed_priority"))
+    changed = [zid for zid, value in wanted.items() if held.get(zid) != value]
     for zid in changed:
         subject = Subject.find(zid)
         metadata = dict(subject.metadata or {})
         subject._original_metadata = dict(metadata)  # the client sets it only for new subjects
-        metadata["#priority"] = ranks[zid]
+        metadata["#priority"] = wanted[zid]
         subject.metadata = metadata
         subject.save()
-        ZooniverseSubject.objects.filter(zooniverse_id=zid).update(pushed_rank=ranks[zid])
-    report.counts["ranks_updated"] = len(changed)
+        ZooniverseSubject.objects.filter(zooniverse_id=zid).update(pushed_priority=wanted[zid])
+    report.counts["priorities_updated"] = len(changed)
 
 
 def _push_retirements(link: ZooniverseLink, report: SyncReport) -> None:
     """Retire on Zooniverse the pushed subjects that the platform has retired."""
     from panoptes_client import Workflow as PanoptesWorkflow
 
-    retired = set(
+    retired = dict(
         SubjectWorkflowStatus.objects.filter(workflow=link.workflow, retired_at__isnull=False).values_list(
-            "subject_id", flat=True
+            "subject_id", "retirement_reason"
         )
     )
     rows = [
@@ -270,10 +317,13 @@ def _push_retirements(link: ZooniverseLink, report: SyncReport) -> None:
     if not rows:
         return
     workflow = PanoptesWorkflow(str(link.zooniverse_workflow_id))
-    for start in range(0, len(rows), LINK_BATCH):
-        batch = [row.zooniverse_id for row in rows[start : start + LINK_BATCH]]
-        workflow.retire_subjects([str(i) for i in batch], reason="consensus")
-        ZooniverseSubject.objects.filter(zooniverse_id__in=batch).update(retired_on_zooniverse=True)
+    for reason in sorted({retired[row.cutout_id] for row in rows}):
+        ids = [row.zooniverse_id for row in rows if retired[row.cutout_id] == reason]
+        for start in range(0, len(ids), LINK_BATCH):
+            batch = ids[start : start + LINK_BATCH]
+            # Panoptes knows the platform's reasons (classification_count, consensus, nothing_here, human...).
+            workflow.retire_subjects([str(i) for i in batch], reason=reason or "other")
+            ZooniverseSubject.objects.filter(zooniverse_id__in=batch).update(retired_on_zooniverse=True)
     report.counts["retired_on_zooniverse"] = len(rows)
 
 
@@ -282,9 +332,14 @@ def _push_retirements(link: ZooniverseLink, report: SyncReport) -> None:
 
 def sync_pull(*, link_id: int, progress=_noop) -> SyncReport:
     """Download a fresh classification export and import it (only new rows are added)."""
+    link = link_get(link_id=link_id)
+    with _link_busy(link, "pull"):
+        return _pull(link, progress)
+
+
+def _pull(link: ZooniverseLink, progress) -> SyncReport:
     from panoptes_client import Workflow as PanoptesWorkflow
 
-    link = link_get(link_id=link_id)
     ZooniverseLink.objects.filter(pk=link.pk).update(last_pull_requested_at=timezone.now())
     folder = Path(settings.MEDIA_ROOT) / "zooniverse" / "pulls"
     destination = folder / f"link-{link.pk}-{timezone.now():%Y%m%dT%H%M%S%f}-classifications.csv"
@@ -349,13 +404,27 @@ def _ensure_version(link: ZooniverseLink, workflow) -> None:
 # -- scheduling ------------------------------------------------------------------------------
 
 
+def _links_with_live_jobs(kind: str) -> set[int]:
+    """Links with a job of this kind queued or running, leaving out jobs too old to be alive."""
+    jobs = Job.objects.filter(
+        kind=kind, status__in=[Job.Status.QUEUED, Job.Status.RUNNING], created_at__gte=_stale_before()
+    )
+    return {job.parameters.get("link_id") for job in jobs}
+
+
+def link_sync_start(*, link: ZooniverseLink, kind: str, user=None) -> Job:
+    """Queue a push or a pull, unless one of the same kind is queued or running for the link."""
+    from annotations.job_dispatch import job_start
+
+    if link.pk in _links_with_live_jobs(kind):
+        raise Conflict(f"a {kind.removeprefix('zooniverse_')} of this link is already queued or running")
+    return job_start(kind=kind, parameters={"link_id": link.pk}, user=user)
+
+
 def links_due(*, now=None) -> list[ZooniverseLink]:
     """Links whose scheduled pull is due and that have no pull queued or running."""
     now = now or timezone.now()
-    busy = {
-        job.parameters.get("link_id")
-        for job in Job.objects.filter(kind=PULL_JOB, status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
-    }
+    busy = _links_with_live_jobs(PULL_JOB)
     due = []
     for link in ZooniverseLink.objects.filter(pull_every_minutes__gt=0):
         last = link.last_pull_requested_at
@@ -368,8 +437,8 @@ def links_with_new_ranking() -> list[ZooniverseLink]:
     """Pushed links where the platform's ranking moved or open subjects wait to be pushed."""
     changed = []
     for link in ZooniverseLink.objects.filter(last_push_at__isnull=False).select_related("workflow"):
-        held = dict(ZooniverseSubject.objects.filter(link=link).values_list("zooniverse_id", "pushed_rank"))
-        if platform_ranks(link) != held or _subjects_to_create(link):
+        held = dict(ZooniverseSubject.objects.filter(link=link).values_list("zooniverse_id", "pushed_priority"))
+        if any(held.get(zid) != value for zid, value in platform_priorities(link).items()) or _subjects_to_create(link):
             changed.append(link)
     return changed
 
@@ -379,10 +448,7 @@ def sync_schedule(*, now=None) -> list[Job]:
     from annotations.job_dispatch import job_start
 
     now = now or timezone.now()
-    busy_push = {
-        job.parameters.get("link_id")
-        for job in Job.objects.filter(kind=PUSH_JOB, status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
-    }
+    busy_push = _links_with_live_jobs(PUSH_JOB)
     started = []
     for link in links_due(now=now):
         ZooniverseLink.objects.filter(pk=link.pk).update(last_pull_requested_at=now)

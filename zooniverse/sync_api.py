@@ -8,7 +8,6 @@ from rest_framework.views import APIView
 from annotations.api.permissions import IsAstronomer
 from annotations.api.serializers import JobSerializer
 from annotations.errors import InvalidInput
-from annotations.job_dispatch import job_start
 from annotations.selectors import workflow_get
 
 from . import sync
@@ -93,5 +92,5 @@ class LinkSyncView(APIView):
         if action not in SYNC_KINDS:
             raise InvalidInput(f"choose push or pull, not {action!r}", field="action")
         link = sync.link_get(link_id=pk)
-        job = job_start(kind=SYNC_KINDS[action], parameters={"link_id": link.pk}, user=request.user)
+        job = sync.link_sync_start(link=link, kind=SYNC_KINDS[action], user=request.user)
         return Response(JobSerializer(job).data, status=202)

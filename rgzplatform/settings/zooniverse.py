@@ -20,3 +20,8 @@ ZOONIVERSE_EXPORT_POLL_SECONDS = float(os.environ.get("RGZ_ZOONIVERSE_EXPORT_POL
 ZOONIVERSE_EXPORT_TIMEOUT_SECONDS = float(os.environ.get("RGZ_ZOONIVERSE_EXPORT_TIMEOUT_SECONDS", 6 * 3600))
 # How often the scheduler looks for links whose pull is due (seconds).
 ZOONIVERSE_SYNC_CHECK_SECONDS = float(os.environ.get("RGZ_ZOONIVERSE_SYNC_CHECK_SECONDS", 60))
+# Endpoints a link may use besides PANOPTES_ENDPOINT (comma-separated). The platform signs in with
+# its own credentials wherever a link points, so astronomers cannot choose a free address.
+ZOONIVERSE_ALLOWED_ENDPOINTS = [
+    url.strip().rstrip("/") for url in os.environ.get("RGZ_ZOONIVERSE_ALLOWED_ENDPOINTS", "").split(",") if url.strip()
+]

@@ -95,10 +95,12 @@
   let timer = null;
   function schedulePreview() {
     clearTimeout(timer);
-    timer = setTimeout(runPreview, 250);
+    timer = setTimeout(runPreview, 400);
   }
 
+  let asked = 0;
   async function runPreview() {
+    const mine = ++asked;  // answers may come back out of order: show only the latest question's
     preview.className = "muted";
     preview.textContent = "Counting…";
     try {
@@ -107,6 +109,7 @@
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ retirement: collect() }),
       });
+      if (mine !== asked) return;
       const lines = [`${result.would_retire} of ${result.open_subjects} open subjects would retire now`];
       if (result.retirement.criteria === "classification_count") lines.push(`count: ${result.by_count}`);
       result.rules.forEach((r) => lines.push(`${r.description}: ${r.would_retire}`));
@@ -121,6 +124,7 @@
       });
       preview.append(ul);
     } catch (error) {
+      if (mine !== asked) return;
       preview.className = "error";
       preview.textContent = error.message;
     }
