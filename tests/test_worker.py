@@ -176,3 +176,59 @@ def test_zooniverse_push_and_pull_run_on_a_real_worker(panoptes_standin, worker)
     pull = _wait_for(job_start(kind=sync.PULL_JOB, parameters={"link_id": link.pk}), worker)
     assert pull.status == "succeeded", pull.message
     assert pull.result["created"] == 1
+
+
+def _children_of(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def test_run_embedded_stops_its_worker_and_web_app_on_sigterm(tmp_path):
+    import signal
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**worker_environment(), "RGZ_VAR_DIR": str(tmp_path)}
+    parent = subprocess.Popen(
+        [sys.executable, "manage.py", "run_embedded", "--no-demo", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    children: set[int] = set()
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/schema/", timeout=2)
+                break
+            except OSError:
+                if parent.poll() is not None:
+                    pytest.fail(f"run_embedded exited early:\n{parent.stdout.read()[-3000:]}")
+                time.sleep(0.5)
+        else:
+            pytest.fail("the web app never answered")
+        children = _children_of(parent.pid)
+        assert len(children) == 2  # the worker and the web app
+        parent.send_signal(signal.SIGTERM)  # to the parent alone, as a service manager or `kill` does
+        parent.wait(timeout=40)
+        time.sleep(0.5)
+        assert not [pid for pid in children if Path(f"/proc/{pid}").exists()], "children outlived run_embedded"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        for pid in children | _children_of(parent.pid):  # orphans, when the test fails
+            if Path(f"/proc/{pid}").exists():
+                os.kill(pid, signal.SIGKILL)

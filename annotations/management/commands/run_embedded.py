@@ -1,3 +1,4 @@
+import signal
 import subprocess
 import sys
 import time
@@ -19,6 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-demo", action="store_true", help="do not load the demo survey")
 
     def handle(self, *args, host, port, no_demo, **options):
+        # A SIGTERM (a service manager, `timeout`, `kill`) stops both children as Ctrl-C does;
+        # Python's default would end this process at once and leave the worker running.
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)
         base = [sys.executable]
         children = {
             "worker": subprocess.Popen(
@@ -66,3 +70,7 @@ class Command(BaseCommand):
                     child.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     child.kill()
+
+
+def _stop_on_sigterm(signum, frame):
+    raise KeyboardInterrupt
