@@ -11,6 +11,7 @@ class IngestReport:
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     cutout_ids: list[int] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)  # a job's own figures (subjects pushed, terms derived...)
 
     def as_dict(self) -> dict:
         return {
@@ -20,4 +21,5 @@ class IngestReport:
             "errors": self.errors[:200],
             "notes": self.notes[:200],
             "cutout_ids": self.cutout_ids[:1000],
+            **self.extra,
         }

@@ -4,7 +4,6 @@ version (resuming from its checkpoint after a worker crash) and scoring every cu
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +11,7 @@ from django.conf import settings
 
 from annotations.errors import DomainError, InvalidInput
 from annotations.models import Cutout
+from annotations.reports import IngestReport
 
 from . import ml, selectors, services
 from .models import ModelVersion
@@ -19,28 +19,15 @@ from .models import ModelVersion
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class ClassifierReport:
-    created: int = 0
-    skipped: int = 0
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    result: dict = field(default_factory=dict)
-
-    def as_dict(self) -> dict:
-        return {**self.result, "errors": self.errors[:200], "notes": self.notes[:200]}
-
-
 def checkpoint_path(version: ModelVersion) -> Path:
     return Path(settings.MEDIA_ROOT) / "classifiers" / "checkpoints" / f"version-{version.pk}.ckpt"
 
 
-def train_classifier(*, version_id: int, progress) -> ClassifierReport:
+def train_classifier(*, version_id: int, progress) -> IngestReport:
     """Train, evaluate on the fixed test split, store weights, metrics and plots; the version ends
     ``ready`` (or ``failed`` with the reason). The active version is never touched here."""
     version = selectors.version_get(version_id=version_id)
-    report = ClassifierReport()
+    report = IngestReport()
     if version.status != ModelVersion.Status.TRAINING:
         report.skipped = 1
         report.notes.append(f"version {version.pk} is {version.status}; nothing to do")
@@ -57,7 +44,7 @@ def train_classifier(*, version_id: int, progress) -> ClassifierReport:
     return report
 
 
-def _train(version: ModelVersion, progress, report: ClassifierReport) -> None:
+def _train(version: ModelVersion, progress, report: IngestReport) -> None:
     task = version.task
     classes = list(task.classes)
     data = selectors.training_set(task=task, source=version.label_source)
@@ -147,7 +134,7 @@ def _train(version: ModelVersion, progress, report: ClassifierReport) -> None:
     checkpoint_path(version).unlink(missing_ok=True)
     services.task_mark_trained(task=task, consensus_labels=len(selectors.consensus_labels(task=task)))
     report.created = 1
-    report.result = {
+    report.extra = {
         "version": version.pk,
         "number": version.number,
         "accuracy": metrics["accuracy"],
@@ -155,12 +142,12 @@ def _train(version: ModelVersion, progress, report: ClassifierReport) -> None:
     }
 
 
-def score_cutouts(*, version_id: int, progress, batch_size: int | None = None) -> ClassifierReport:
+def score_cutouts(*, version_id: int, progress, batch_size: int | None = None) -> IngestReport:
     """Score every cutout of the task's survey with the (active) version, in batches: class
     probabilities, entropy, margin and BALD into ``Cutout.model_scores[task name]``."""
     version = selectors.version_get(version_id=version_id)
     task = version.task
-    report = ClassifierReport()
+    report = IngestReport()
     try:
         clf = ml.load_classifier(version.weights.path, version.config)
     except ml.weights_error_type() as exc:
@@ -182,5 +169,5 @@ def score_cutouts(*, version_id: int, progress, batch_size: int | None = None) -
             report.created += services.cutout_scores_store(task=task, version=version, scores=scored)
         done = min(start + batch_size, len(ids))
         progress(done, len(ids), f"scored {done}/{len(ids)} cutouts")
-    report.result = {"version": version.pk, "scored": report.created, "failed": report.failed}
+    report.extra = {"version": version.pk, "scored": report.created, "failed": report.failed}
     return report

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from annotations.reports import IngestReport
 
 
-@dataclass
-class TaxonomyReport:
-    created: int = 0
-    skipped: int = 0
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)
-    result: dict = field(default_factory=dict)
-
-    def as_dict(self) -> dict:
-        return {"created": self.created, "skipped": self.skipped, "failed": self.failed, **self.result}
-
-
-def derive_runner(*, threshold: float | None = None, progress=None) -> TaxonomyReport:
+def derive_runner(*, threshold: float | None = None, progress=None) -> IngestReport:
     from . import services
 
     run = services.candidates_derive(threshold=threshold, progress=progress)
-    return TaxonomyReport(
+    return IngestReport(
         created=run.created_tags,
         skipped=run.updated_tags,
-        result={
+        extra={
             "run": run.pk,
             "terms": run.terms,
             "descriptions": run.descriptions,
@@ -35,7 +23,7 @@ def derive_runner(*, threshold: float | None = None, progress=None) -> TaxonomyR
     )
 
 
-def autotag_runner(*, version: int | None = None, progress=None) -> TaxonomyReport:
+def autotag_runner(*, version: int | None = None, progress=None) -> IngestReport:
     from annotations.errors import NotFound
 
     from . import services
@@ -47,4 +35,4 @@ def autotag_runner(*, version: int | None = None, progress=None) -> TaxonomyRepo
         if chosen is None:
             raise NotFound(f"taxonomy version {version} does not exist")
     described, links = services.descriptions_autotag(version=chosen, progress=progress)
-    return TaxonomyReport(created=links, skipped=described, result={"descriptions": described, "links": links})
+    return IngestReport(created=links, skipped=described, extra={"descriptions": described, "links": links})

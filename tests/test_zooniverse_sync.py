@@ -53,7 +53,7 @@ def test_push_creates_uploads_and_links_subjects_with_hidden_ids_and_ranks(stand
     link, cutouts = linked
     report = sync.sync_push(link_id=link.pk)
     state = standin.state
-    assert report.created == 5 and report.counts["priorities_updated"] == 5
+    assert report.created == 5 and report.extra["priorities_updated"] == 5
     link.refresh_from_db()
     subjects = state.resources["subjects"]
     assert len(subjects) == 5
@@ -76,7 +76,7 @@ def test_push_creates_uploads_and_links_subjects_with_hidden_ids_and_ranks(stand
     assert ZooniverseSubject.objects.filter(link=link, uploaded=True, in_subject_set=True).count() == 5
 
     again = sync.sync_push(link_id=link.pk)  # nothing new: nothing made twice
-    assert again.created == 0 and again.counts["priorities_updated"] == 0 and len(state.resources["subjects"]) == 5
+    assert again.created == 0 and again.extra["priorities_updated"] == 0 and len(state.resources["subjects"]) == 5
 
 
 def test_a_ranking_change_updates_only_the_moved_priorities(standin, linked):
@@ -87,12 +87,12 @@ def test_a_ranking_change_updates_only_the_moved_priorities(standin, linked):
     assert [moved.pk for moved in sync.links_with_new_ranking()] == [link.pk]
     before = len(standin.state.requests("PUT", r"^/api/subjects/"))
     report = sync.sync_push(link_id=link.pk)
-    assert report.counts["priorities_updated"] == 1  # a subject's #priority depends on its own priority only
+    assert report.extra["priorities_updated"] == 1  # a subject's #priority depends on its own priority only
     metadata = {s["metadata"]["#rgz_cutout_id"]: s["metadata"] for s in standin.state.resources["subjects"].values()}
     assert metadata[cutouts[0].pk]["#priority"] == -100 and metadata[cutouts[-1].pk]["#priority"] == -4
     assert len(standin.state.requests("PUT", r"^/api/subjects/")) == before + 1
     cutout_set_priority(cutout=cutouts[2], priority=None)  # unranked: served last
-    assert sync.sync_push(link_id=link.pk).counts["priorities_updated"] == 1
+    assert sync.sync_push(link_id=link.pk).extra["priorities_updated"] == 1
     metadata = {s["metadata"]["#rgz_cutout_id"]: s["metadata"] for s in standin.state.resources["subjects"].values()}
     assert metadata[cutouts[2].pk]["#priority"] == sync.UNRANKED_ON_ZOONIVERSE
 
@@ -120,7 +120,7 @@ def test_a_failed_upload_is_retried_by_the_next_push(standin, linked):
     stuck = ZooniverseSubject.objects.get(link=link, uploaded=False)
     assert stuck.upload_url
     report = sync.sync_push(link_id=link.pk)
-    assert report.counts["uploads_resumed"] == 1
+    assert report.extra["uploads_resumed"] == 1
     assert len(standin.state.media) == 5 and len(standin.state.resources["subjects"]) == 5
 
 
@@ -178,12 +178,12 @@ def test_pull_applies_retirement_rules_and_the_push_retires_on_zooniverse(standi
             annotations=[{"task": "T0", "value": FRII}],
         )  # fmt: skip
     report = sync.sync_pull(link_id=link.pk)
-    assert report.counts["retired_by_rules"] == 1
+    assert report.extra["retired_by_rules"] == 1
     assert SubjectWorkflowStatus.objects.get(workflow=link.workflow, subject=cutouts[0]).retirement_reason == (
         "consensus"
     )
     push = sync.sync_push(link_id=link.pk)
-    assert push.counts["retired_on_zooniverse"] == 1
+    assert push.extra["retired_on_zooniverse"] == 1
     assert standin.state.retired[str(link.zooniverse_workflow_id)] == {str(zid): "consensus"}
 
 

@@ -14,7 +14,6 @@ from there without making anything twice.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -37,16 +36,6 @@ PULL_JOB = "zooniverse_pull"
 LINK_BATCH = 100
 UNRANKED_ON_ZOONIVERSE = 1e12  # the #priority of a subject the platform has not ranked: served last
 KEEP_PULLS = 3  # downloaded exports kept per link (the newest), for audit
-
-
-@dataclass
-class SyncReport(IngestReport):
-    """An ingestion report with the sync's own counts (subjects added to the set, ranks updated...)."""
-
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def as_dict(self) -> dict:
-        return {**super().as_dict(), **self.counts}
 
 
 def _noop(done: int, total: int, message: str = "") -> None:
@@ -126,15 +115,15 @@ def _link_busy(link: ZooniverseLink, what: str):
         ZooniverseLink.objects.filter(pk=link.pk).update(busy_since=None, busy_with="")
 
 
-def sync_push(*, link_id: int, progress=_noop) -> SyncReport:
+def sync_push(*, link_id: int, progress=_noop) -> IngestReport:
     """Push the workflow's open subjects and their ranking; resumable after any failure."""
     link = link_get(link_id=link_id)
     with _link_busy(link, "push"):
         return _push(link, progress)
 
 
-def _push(link: ZooniverseLink, progress) -> SyncReport:
-    report = SyncReport()
+def _push(link: ZooniverseLink, progress) -> IngestReport:
+    report = IngestReport()
     with panoptes_session(link.endpoint):
         _ensure_subject_set(link, report)
         pending = _subjects_to_create(link)
@@ -150,12 +139,12 @@ def _push(link: ZooniverseLink, progress) -> SyncReport:
         progress(total - 1, total, "priorities pushed")
         _push_retirements(link, report)
     ZooniverseLink.objects.filter(pk=link.pk).update(last_push_at=timezone.now())
-    updated = report.counts.get("priorities_updated", 0)
+    updated = report.extra.get("priorities_updated", 0)
     progress(total, total, f"{report.created} subjects created, {updated} priorities updated")
     return report
 
 
-def _ensure_subject_set(link: ZooniverseLink, report: SyncReport) -> None:
+def _ensure_subject_set(link: ZooniverseLink, report: IngestReport) -> None:
     from panoptes_client import SubjectSet
 
     if link.subject_set_id:
@@ -181,7 +170,7 @@ def _subjects_to_create(link: ZooniverseLink) -> list[SubjectWorkflowStatus]:
     )
 
 
-def _create_subject(link: ZooniverseLink, status: SubjectWorkflowStatus, report: SyncReport) -> None:
+def _create_subject(link: ZooniverseLink, status: SubjectWorkflowStatus, report: IngestReport) -> None:
     from panoptes_client import Subject
 
     cutout = status.subject
@@ -213,7 +202,7 @@ def _subject_metadata(cutout) -> dict:
     return metadata
 
 
-def _upload(row: ZooniverseSubject, report: SyncReport) -> None:
+def _upload(row: ZooniverseSubject, report: IngestReport) -> None:
     import requests
 
     try:
@@ -224,14 +213,14 @@ def _upload(row: ZooniverseSubject, report: SyncReport) -> None:
     ZooniverseSubject.objects.filter(pk=row.pk).update(uploaded=True, upload_url="")
 
 
-def _finish_uploads(link: ZooniverseLink, report: SyncReport) -> None:
+def _finish_uploads(link: ZooniverseLink, report: IngestReport) -> None:
     """Uploads a failed run left behind: their subjects exist, only the image is missing."""
     for row in ZooniverseSubject.objects.filter(link=link, uploaded=False).select_related("cutout"):
         _upload(row, report)
-        report.counts["uploads_resumed"] = report.counts.get("uploads_resumed", 0) + 1
+        report.extra["uploads_resumed"] = report.extra.get("uploads_resumed", 0) + 1
 
 
-def _add_to_subject_set(link: ZooniverseLink, report: SyncReport) -> None:
+def _add_to_subject_set(link: ZooniverseLink, report: IngestReport) -> None:
     from panoptes_client import SubjectSet
 
     waiting = list(
@@ -246,10 +235,10 @@ def _add_to_subject_set(link: ZooniverseLink, report: SyncReport) -> None:
         batch = waiting[start : start + LINK_BATCH]
         subject_set.links.subjects.add([str(i) for i in batch])
         ZooniverseSubject.objects.filter(zooniverse_id__in=batch).update(in_subject_set=True)
-    report.counts["added_to_set"] = len(waiting)
+    report.extra["added_to_set"] = len(waiting)
 
 
-def _link_subject_set(link: ZooniverseLink, report: SyncReport) -> None:
+def _link_subject_set(link: ZooniverseLink, report: IngestReport) -> None:
     from panoptes_client import Workflow as PanoptesWorkflow
 
     if link.subject_set_linked:
@@ -282,7 +271,7 @@ def platform_priorities(link: ZooniverseLink) -> dict[int, float]:
     return {rows[subject_id]: zooniverse_priority(priority) for subject_id, priority in statuses}
 
 
-def _push_priorities(link: ZooniverseLink, report: SyncReport) -> None:
+def _push_priorities(link: ZooniverseLink, report: IngestReport) -> None:
     """Update ``#priority`` on Zooniverse where the platform's priority moved (a GET and a PUT each)."""
     from panoptes_client import Subject
 
@@ -297,10 +286,10 @@ def _push_priorities(link: ZooniverseLink, report: SyncReport) -> None:
         subject.metadata = metadata
         subject.save()
         ZooniverseSubject.objects.filter(zooniverse_id=zid).update(pushed_priority=wanted[zid])
-    report.counts["priorities_updated"] = len(changed)
+    report.extra["priorities_updated"] = len(changed)
 
 
-def _push_retirements(link: ZooniverseLink, report: SyncReport) -> None:
+def _push_retirements(link: ZooniverseLink, report: IngestReport) -> None:
     """Retire on Zooniverse the pushed subjects that the platform has retired."""
     from panoptes_client import Workflow as PanoptesWorkflow
 
@@ -324,20 +313,20 @@ def _push_retirements(link: ZooniverseLink, report: SyncReport) -> None:
             # Panoptes knows the platform's reasons (classification_count, consensus, nothing_here, human...).
             workflow.retire_subjects([str(i) for i in batch], reason=reason or "other")
             ZooniverseSubject.objects.filter(zooniverse_id__in=batch).update(retired_on_zooniverse=True)
-    report.counts["retired_on_zooniverse"] = len(rows)
+    report.extra["retired_on_zooniverse"] = len(rows)
 
 
 # -- pull ------------------------------------------------------------------------------------
 
 
-def sync_pull(*, link_id: int, progress=_noop) -> SyncReport:
+def sync_pull(*, link_id: int, progress=_noop) -> IngestReport:
     """Download a fresh classification export and import it (only new rows are added)."""
     link = link_get(link_id=link_id)
     with _link_busy(link, "pull"):
         return _pull(link, progress)
 
 
-def _pull(link: ZooniverseLink, progress) -> SyncReport:
+def _pull(link: ZooniverseLink, progress) -> IngestReport:
     from panoptes_client import Workflow as PanoptesWorkflow
 
     ZooniverseLink.objects.filter(pk=link.pk).update(last_pull_requested_at=timezone.now())
@@ -361,7 +350,7 @@ def _pull(link: ZooniverseLink, progress) -> SyncReport:
     retired = retirement_apply(workflow=link.workflow)
     ZooniverseLink.objects.filter(pk=link.pk).update(last_pull_at=timezone.now())
     _prune_pulls(folder, link, keep=KEEP_PULLS)
-    report = SyncReport(
+    report = IngestReport(
         created=imported.imported,
         skipped=imported.already_there,
         failed=imported.bad_count,
@@ -369,7 +358,7 @@ def _pull(link: ZooniverseLink, progress) -> SyncReport:
         notes=[f"export kept at {destination}"]
         + [f"{len(imported.placeholders)} subjects had no platform cutout (placeholders)"]
         * bool(imported.placeholders),
-        counts={"retired_by_rules": len(retired)},
+        extra={"retired_by_rules": len(retired)},
     )
     progress(100, 100, f"{report.created} new classifications, {report.skipped} already there")
     return report
