@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from django.db.models import F
 from django.utils import timezone
 
 from .complexity import score_survey_complexity
@@ -23,18 +24,35 @@ JOB_RUNNERS = {
 }
 # Celery queue per job kind; kinds not listed go to the default queue.
 JOB_QUEUES: dict[str, str] = {}
+# Kinds whose Celery task is redelivered when its worker dies: how many starts a job gets, and
+# what to undo when it gets no more (called with the job's parameters and the reason).
+JOB_MAX_ATTEMPTS: dict[str, Callable[[], int]] = {}
+JOB_ABANDONED: dict[str, Callable[..., None]] = {}
 
 
-def register_job_runner(kind: str, runner: Callable[..., object], *, queue: str | None = None) -> None:
+def register_job_runner(
+    kind: str,
+    runner: Callable[..., object],
+    *,
+    queue: str | None = None,
+    max_attempts: Callable[[], int] | None = None,
+    on_abandoned: Callable[..., None] | None = None,
+) -> None:
     """Let another app run its long work as a job (call from its AppConfig.ready()).
 
     A runner takes the job's parameters as keyword arguments plus ``progress(done, total, message)``
     and returns an object with ``as_dict()`` and ``created``/``skipped``/``failed``/``errors``
-    (see ``reports.IngestReport``).
+    (see ``reports.IngestReport``). ``max_attempts`` (read at each start, so settings apply) caps
+    how often a job is started again after its worker died; past it the job fails and
+    ``on_abandoned(**parameters, message=...)`` runs.
     """
     JOB_RUNNERS[kind] = runner
     if queue:
         JOB_QUEUES[kind] = queue
+    if max_attempts is not None:
+        JOB_MAX_ATTEMPTS[kind] = max_attempts
+    if on_abandoned is not None:
+        JOB_ABANDONED[kind] = on_abandoned
 
 
 class JobReporter:
@@ -66,7 +84,13 @@ def job_run(*, job_id, on_progress: Callable[[int, int, str], None] | None = Non
         raise NotFound(f"job {job_id} does not exist")
     if job.finished:
         return job.result
-    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, started_at=timezone.now())
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
+    )
+    attempt = job.attempts + 1
+    limit = JOB_MAX_ATTEMPTS[job.kind]() if job.kind in JOB_MAX_ATTEMPTS else None
+    if limit is not None and attempt > limit:
+        return _abandon(job, limit)
     try:
         report = JOB_RUNNERS[job.kind](**job.parameters, progress=JobReporter(job, also=on_progress))
     except DomainError as exc:
@@ -87,6 +111,20 @@ def job_run(*, job_id, on_progress: Callable[[int, int, str], None] | None = Non
         errors=report.errors,
     )
     return result
+
+
+def _abandon(job: Job, limit: int) -> dict:
+    """Fail a job whose worker died in each of its ``limit`` starts (a crash loop: out of memory,
+    a killed or restarted worker), instead of starting it for ever."""
+    message = (
+        f"stopped after {limit} attempts: the worker running this job died during each one "
+        "(out of memory, killed or restarted); see the worker's log"
+    )
+    hook = JOB_ABANDONED.get(job.kind)
+    if hook is not None:
+        hook(**job.parameters, message=message)
+    _finish(job, status=Job.Status.FAILED, message=message, result={}, errors=[message])
+    return {}
 
 
 def _finish(job: Job, *, status: str, message: str, result: dict, errors: list[str]) -> None:

@@ -44,6 +44,14 @@ def train_classifier(*, version_id: int, progress) -> IngestReport:
     return report
 
 
+def training_abandoned(*, version_id: int, message: str) -> None:
+    """A training whose worker died in every attempt: the version fails, its checkpoint goes."""
+    services.version_fail(version_id=version_id, message=message)
+    version = ModelVersion.objects.filter(pk=version_id).first()
+    if version is not None:
+        checkpoint_path(version).unlink(missing_ok=True)
+
+
 def _train(version: ModelVersion, progress, report: IngestReport) -> None:
     task = version.task
     classes = list(task.classes)

@@ -231,6 +231,37 @@ def test_training_resumes_from_its_checkpoint_after_a_crash(labelled_task, monke
     assert not classifier_jobs.checkpoint_path(version).exists()
 
 
+def test_a_training_that_kills_its_worker_every_time_stops_after_the_attempt_limit(
+    labelled_task, monkeypatch, settings
+):
+    settings.RGZ_CLASSIFIER_MAX_ATTEMPTS = 2
+    v1 = train_version(labelled_task)
+    services.version_promote(version=v1)
+    version = services.training_start(task=labelled_task, epochs=3, labels="expert", overrides=TINY)
+    real = services.version_record_epoch
+
+    def die_every_time(*, version, history):
+        real(version=version, history=history)
+        raise WorkerKilled
+
+    monkeypatch.setattr(classifier_jobs.services, "version_record_epoch", die_every_time)
+    for _ in range(2):  # the first start and one redelivery each die
+        with pytest.raises(WorkerKilled):
+            job_run(job_id=version.job.pk)
+    version.refresh_from_db()
+    assert version.status == ModelVersion.Status.TRAINING and classifier_jobs.checkpoint_path(version).is_file()
+    assert job_run(job_id=version.job.pk) == {}  # the third delivery gives up instead of training
+    version.refresh_from_db()
+    version.job.refresh_from_db()
+    assert version.status == ModelVersion.Status.FAILED and "stopped after 2 attempts" in version.error
+    assert version.job.status == "failed" and version.job.attempts == 3
+    assert not classifier_jobs.checkpoint_path(version).exists()
+    assert selectors.active_version(task=labelled_task).pk == v1.pk
+    assert job_run(job_id=version.job.pk) == {}  # a late duplicate delivery changes nothing
+    version.job.refresh_from_db()
+    assert version.job.attempts == 3
+
+
 def test_bad_training_requests_are_clear_4xx(labelled_task):
     client = admin_client()
     url = reverse("api-classifier-retrain", args=["fr"])

@@ -6,6 +6,9 @@ import os
 RGZ_CLASSIFIER_DEFAULT_TASK = os.environ.get("RGZ_CLASSIFIER_DEFAULT_TASK", "fr-morphology")
 # Passes over the labelled set: the published FixMatch setting; long on a CPU (see bench/RESULTS.md).
 RGZ_CLASSIFIER_EPOCHS = int(os.environ.get("RGZ_CLASSIFIER_EPOCHS", 800))
+# A training is redelivered when its worker dies (it resumes from its checkpoint); after this many
+# starts it fails instead, so that a run that kills its worker (out of memory) does not loop.
+RGZ_CLASSIFIER_MAX_ATTEMPTS = int(os.environ.get("RGZ_CLASSIFIER_MAX_ATTEMPTS", 3))
 RGZ_CLASSIFIER_SCORE_BATCH = int(os.environ.get("RGZ_CLASSIFIER_SCORE_BATCH", 256))
 RGZ_CLASSIFIER_LIME_SAMPLES = int(os.environ.get("RGZ_CLASSIFIER_LIME_SAMPLES", 300))
 # After a promotion, also set each cutout's queue priority to the model's predictive entropy
