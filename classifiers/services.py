@@ -62,19 +62,34 @@ def classifier_task_create(
     )
 
 
+def default_task_unsaved() -> ClassifierTask | None:
+    """The FRI / FRII task on the demo survey as it would be made, unsaved (None when it exists
+    already or the demo survey is not loaded): pages show it before its first training."""
+    from annotations.ingestion import DEMO_SURVEY, DEMO_WORKFLOW
+
+    name = settings.RGZ_CLASSIFIER_DEFAULT_TASK
+    if ClassifierTask.objects.filter(name=name).exists():
+        return None
+    survey = Survey.objects.filter(name=DEMO_SURVEY).first()
+    workflow = Workflow.objects.filter(display_name=DEMO_WORKFLOW).first()
+    if survey is None or workflow is None:
+        return None
+    return ClassifierTask(name=name, survey=survey, workflow=workflow, classes=DEMO_TASK_CLASSES)
+
+
 def classifier_task_for_name(*, name: str | None) -> ClassifierTask:
-    """The named task; the default name also creates the FRI / FRII task on the demo survey."""
+    """The named task; the default name also creates the FRI / FRII task on the demo survey
+    (only actions call this: retraining, explanations; pages use ``default_task_unsaved``)."""
     name = name or settings.RGZ_CLASSIFIER_DEFAULT_TASK
     task = ClassifierTask.objects.filter(name=name).first()
     if task is not None:
         return task
     if name == settings.RGZ_CLASSIFIER_DEFAULT_TASK:
-        from annotations.ingestion import DEMO_SURVEY, DEMO_WORKFLOW
-
-        survey = Survey.objects.filter(name=DEMO_SURVEY).first()
-        workflow = Workflow.objects.filter(display_name=DEMO_WORKFLOW).first()
-        if survey is not None and workflow is not None:
-            return classifier_task_create(name=name, survey=survey, workflow=workflow, classes=DEMO_TASK_CLASSES)
+        unsaved = default_task_unsaved()
+        if unsaved is not None:
+            return classifier_task_create(
+                name=name, survey=unsaved.survey, workflow=unsaved.workflow, classes=DEMO_TASK_CLASSES
+            )
     raise NotFound(f"no classifier task named {name!r} (create one in the admin or through the API)")
 
 

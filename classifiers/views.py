@@ -21,11 +21,12 @@ from .models import ClassifierTask, ModelVersion
 @login_required
 @user_passes_test(is_astronomer)
 def registry(request):
-    try:  # the default task appears by itself once the demo survey is loaded
-        services.classifier_task_for_name(name=None)
-    except DomainError:
-        pass
     tasks = []
+    # Before its first training the demo survey's default task is shown unsaved; starting a
+    # retraining creates it (a page view writes nothing).
+    unsaved = services.default_task_unsaved()
+    if unsaved is not None:
+        tasks.append({"task": unsaved, "versions": [], "active": None, "training": []})
     for task in ClassifierTask.objects.select_related("survey", "workflow"):
         versions = list(task.versions.select_related("job"))
         tasks.append(

@@ -426,3 +426,22 @@ def test_task_creation_through_the_api(labelled_task):
     listed = client.get(url).json()
     names = [t["name"] for t in (listed["results"] if isinstance(listed, dict) else listed)]
     assert names == ["fr", "fr-api"]
+
+
+def test_the_registry_page_shows_the_default_task_without_writing_it(client, settings):
+    from annotations.ingestion import DEMO_SURVEY, demo_workflow, survey_get_or_create
+    from classifiers.models import ClassifierTask
+
+    client.force_login(UserFactory(username="boss3", is_staff=True))
+    marker = f'data-task="{settings.RGZ_CLASSIFIER_DEFAULT_TASK}"'
+    assert marker not in client.get(reverse("classifiers")).content.decode()
+    survey_get_or_create(name=DEMO_SURVEY)
+    demo_workflow()
+    page = client.get(reverse("classifiers")).content.decode()
+    assert marker in page and "Start retraining" in page
+    assert "Roll back" not in page  # nothing to roll back to before a first version
+    assert not ClassifierTask.objects.exists()  # viewing the page wrote nothing
+    task = services.classifier_task_for_name(name=None)  # what starting a retraining does
+    assert task.pk and list(task.classes) == ["FRI", "FRII"] and task.survey.name == DEMO_SURVEY
+    page = client.get(reverse("classifiers")).content.decode()
+    assert page.count(marker) == 1
