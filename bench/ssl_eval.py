@@ -93,7 +93,12 @@ def balanced_draw(y: np.ndarray, n: int, seed: int) -> np.ndarray:
     return np.sort(np.concatenate(picks))
 
 
-def run_one(data, *, method, n_labels, seed, pool, steps, mu, fgd=None, base_config=None) -> dict:
+def run_one(
+    data, *, method, n_labels, seed, pool, steps, mu, epochs=None, curve=False, fgd=None, base_config=None
+) -> dict:
+    """One training run and its test metrics. ``epochs`` (passes over the labelled set, the
+    published schedule) replaces the fixed ``steps`` budget when given; ``curve`` also records the
+    test accuracy after every epoch (for the learning curve only: nothing is selected on it)."""
     from mlcore.ssl.config import FixMatchConfig
     from mlcore.ssl.metrics import classification_metrics, frechet_distance
     from mlcore.ssl.train import SSLClassifier
@@ -108,9 +113,16 @@ def run_one(data, *, method, n_labels, seed, pool, steps, mu, fgd=None, base_con
         x_pool = data["uncertain"][0]
     else:
         x_pool = fgd
-    config = replace(base_config or FixMatchConfig(), method=method, seed=seed, mu=mu, epochs=10**6, max_steps=steps)
+    if epochs:
+        schedule = {"epochs": epochs, "max_steps": None}
+    else:
+        schedule = {"epochs": 10**6, "max_steps": steps}
+    config = replace(base_config or FixMatchConfig(), method=method, seed=seed, mu=mu, **schedule)
     started = time.perf_counter()
-    clf = SSLClassifier(config, device="auto").fit(x_train[chosen], y_train[chosen], x_pool if len(x_pool) else None)
+    watch = (x_test, y_test) if curve else (None, None)
+    clf = SSLClassifier(config, device="auto").fit(
+        x_train[chosen], y_train[chosen], x_pool if len(x_pool) else None, *watch
+    )
     seconds = time.perf_counter() - started
     metrics = classification_metrics(clf.predict_proba(x_test), y_test, n_bins=config.ece_bins)
     fd = None
@@ -125,6 +137,7 @@ def run_one(data, *, method, n_labels, seed, pool, steps, mu, fgd=None, base_con
         "pool": pool if method == "fixmatch" else "-",
         "pool_size": int(len(x_pool)) if method == "fixmatch" else 0,
         "steps": int(last.get("step", 0)),
+        "epochs": int(last.get("epoch", 0)),
         "mu": mu,
         "test_accuracy": metrics["accuracy"],
         "macro_f1": metrics["macro_f1"],
@@ -132,6 +145,7 @@ def run_one(data, *, method, n_labels, seed, pool, steps, mu, fgd=None, base_con
         "frechet_distance": fd,
         "final_mask_rate": last.get("mask_rate"),
         "train_seconds": round(seconds, 1),
+        "test_curve": [[h["epoch"], h["val_accuracy"]] for h in clf.history_ if "val_accuracy" in h],
     }
 
 
@@ -160,7 +174,17 @@ def summarise(rows: list[dict]) -> list[dict]:
     return out
 
 
-def plot(summary: list[dict], path: Path) -> None:
+# Published accuracies on the MiraBest Confident test set (104 images), drawn as reference lines.
+# Scaife & Porter (2021, MNRAS 503, 2369): the average misclassifications per class plotted by
+# the authors' public code (as595/E2CNNRadGal, plots.py, plot_bar): FRI + FRII = 2.96 + 3.24
+# for the standard CNN and 1.71 + 1.87 for the D16-equivariant CNN, their best model.
+MIRABEST_REFERENCES = {
+    "D16 CNN, Scaife & Porter 2021": 1 - (1.71 + 1.87) / 104,
+    "standard CNN, Scaife & Porter 2021": 1 - (2.96 + 3.24) / 104,
+}
+
+
+def plot(summary: list[dict], path: Path, references: dict[str, float] | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -190,6 +214,8 @@ def plot(summary: list[dict], path: Path) -> None:
         ax.set_xscale("log")
         ax.minorticks_off()
         ax.set_xticks(ticks, [str(t) for t in ticks])
+    for (name, accuracy), style in zip((references or {}).items(), ("--", ":"), strict=False):
+        axes[0].axhline(accuracy, color="grey", linestyle=style, linewidth=1, label=f"{name}: {accuracy:.3f}")
     axes[0].set(xlabel="labels", ylabel="test accuracy")
     axes[1].set(xlabel="labels", ylabel="ECE (15 bins)")
     axes[0].legend(fontsize=7)
@@ -206,15 +232,22 @@ def main():
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--methods", nargs="+", default=["supervised", "fixmatch"])
     parser.add_argument("--steps", type=int, default=250, help="optimiser steps per run (both methods)")
+    parser.add_argument(
+        "--epochs", type=int, help="passes over the labelled set per run, as published (800); replaces --steps"
+    )
     parser.add_argument("--mu", type=int, default=7, help="unlabelled : labelled batch ratio")
     parser.add_argument("--shift-labels", default="200", help="label count of the dataset-shift runs ('' = none)")
     parser.add_argument("--dataset", choices=["mirabest", "firstgalaxydata"], default="mirabest", help="labelled set")
+    parser.add_argument(
+        "--curve", action="store_true", help="record the test accuracy after every epoch (learning curves)"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=OUT / "ssl_eval.json")
     parser.add_argument("--replot", action="store_true", help="only redraw the plot of the --out results")
     args = parser.parse_args()
     if args.replot:
-        plot(json.loads(args.out.read_text())["summary"], args.out.with_suffix(".png"))
+        refs = MIRABEST_REFERENCES if args.dataset == "mirabest" else None
+        plot(json.loads(args.out.read_text())["summary"], args.out.with_suffix(".png"), refs)
         return
 
     import torch
@@ -254,18 +287,30 @@ def main():
     sizes = {key: len(value[1]) for key, value in data.items()}
     print(f"images {sizes}, device {device}")
     for method, n, seed, pool in plan:
-        row = run_one(data, method=method, n_labels=n, seed=seed, pool=pool, steps=args.steps, mu=args.mu, fgd=fgd)
+        row = run_one(
+            data,
+            method=method,
+            n_labels=n,
+            seed=seed,
+            pool=pool,
+            steps=args.steps,
+            mu=args.mu,
+            epochs=args.epochs,
+            curve=args.curve,
+            fgd=fgd,
+        )
         rows.append(row)
         print(json.dumps(row), flush=True)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps({"rows": rows, "summary": summarise(rows)}, indent=1))
     summary = summarise(rows)
-    plot(summary, args.out.with_suffix(".png"))
+    plot(summary, args.out.with_suffix(".png"), MIRABEST_REFERENCES if args.dataset == "mirabest" else None)
     result = {
         "bench": "ssl_eval",
         "dataset": args.dataset,
         "device": device,
-        "steps": args.steps,
+        "steps": None if args.epochs else args.steps,
+        "epochs": args.epochs,
         "mu": args.mu,
         "summary": summary,
         "seconds": round(time.perf_counter() - started, 1),
