@@ -10,7 +10,7 @@ class ClassifiersConfig(AppConfig):
 
         from annotations.jobs import register_job_runner
 
-        from . import jobs
+        from . import jobs, services
 
         register_job_runner(
             "train_classifier",
@@ -20,3 +20,5 @@ class ClassifiersConfig(AppConfig):
             on_abandoned=jobs.training_abandoned,
         )
         register_job_runner("score_cutouts", jobs.score_cutouts, queue="training")
+        # explanations are short: the default queue, so that they never wait behind a training
+        register_job_runner(services.EXPLAIN_JOB, jobs.explain_cutout)

@@ -179,3 +179,21 @@ def score_cutouts(*, version_id: int, progress, batch_size: int | None = None) -
         progress(done, len(ids), f"scored {done}/{len(ids)} cutouts")
     report.extra = {"version": version.pk, "scored": report.created, "failed": report.failed}
     return report
+
+
+def explain_cutout(*, version_id: int, cutout_id: int, progress) -> IngestReport:
+    """Make one version's LIME explanation of a cutout (see ``services.explanation_request``)."""
+    version = selectors.version_get(version_id=version_id)
+    cutout = Cutout.objects.filter(pk=cutout_id).first()
+    if cutout is None:
+        raise InvalidInput(f"cutout {cutout_id} does not exist (any more)")
+    if not version.weights:
+        raise InvalidInput(f"{version.task.name} v{version.number} has no weights to explain with")
+
+    def step(done: int, total: int) -> None:
+        progress(done, total, f"LIME: classified {done}/{total} perturbed images of cutout {cutout.pk}")
+
+    result = services.explanation_make(version=version, cutout=cutout, progress=step)
+    report = IngestReport(created=1)
+    report.extra = {"cutout": cutout.pk, "version": version.number, "label": result["label"]}
+    return report

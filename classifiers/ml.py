@@ -131,14 +131,15 @@ def scores(clf, x: np.ndarray, classes: list[str]) -> list[dict]:
     return out
 
 
-def explain(clf, image: np.ndarray, classes: list[str], *, num_samples: int, seed: int = 0) -> dict:
+def explain(clf, image: np.ndarray, classes: list[str], *, num_samples: int, seed: int = 0, progress=None) -> dict:
     """LIME over superpixels of one prepared (1, S, S) image: the explained class, its
-    probability, the segment weights and the overlay as PNG bytes."""
+    probability, the segment weights and the overlay as PNG bytes; ``progress(done, total)``
+    follows the perturbed samples."""
     from mlcore.ssl.explain import explanation_png, lime_explanation
 
     proba = clf.predict_proba(image[None])[0]
     result = lime_explanation(
-        lambda batch: clf.predict_proba(batch[:, None]), image[0], num_samples=num_samples, seed=seed
+        lambda batch: clf.predict_proba(batch[:, None]), image[0], num_samples=num_samples, seed=seed, progress=progress
     )
     label = classes[result["label"]]
     png = explanation_png(

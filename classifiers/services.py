@@ -300,16 +300,15 @@ def auto_retrain_if_due(*, task: ClassifierTask) -> ModelVersion | None:
     return training_start(task=task, labels="both")
 
 
-def explanation_create(*, task: ClassifierTask, cutout_id: int) -> dict:
-    """A LIME explanation of the active version's prediction for one cutout of the task's survey,
-    stored as a PNG beside the cutout's files (made once per version and cutout)."""
-    import json
+EXPLAIN_JOB = "explain_cutout"
 
-    from django.core.files.storage import default_storage
 
+def _explanation_stem(version: ModelVersion, cutout_id: int) -> str:
+    return f"classifiers/explanations/{version.task.name}-v{version.number}-{cutout_id}"
+
+
+def _explanation_target(*, task: ClassifierTask, cutout_id: int):
     from annotations.models import Cutout
-
-    from . import ml
 
     version = selectors.active_version(task=task)
     if version is None:
@@ -317,27 +316,72 @@ def explanation_create(*, task: ClassifierTask, cutout_id: int) -> dict:
     cutout = Cutout.objects.filter(pk=cutout_id).first()
     if cutout is None:
         raise NotFound(f"cutout {cutout_id} does not exist")
-    stem = f"classifiers/explanations/{task.name}-v{version.number}-{cutout.pk}"
-    if default_storage.exists(f"{stem}.json") and default_storage.exists(f"{stem}.png"):
-        with default_storage.open(f"{stem}.json") as handle:
-            result = json.load(handle)
-    else:
-        arrays = ml.cutout_arrays([cutout], size=version.config["network"]["image_size"])
-        if not arrays.ids:
-            raise InvalidInput(f"cannot explain cutout {cutout.pk}: {arrays.errors[0]}")
-        clf = ml.load_classifier(version.weights.path, version.config)
-        result = ml.explain(clf, arrays.x[0], list(task.classes), num_samples=settings.RGZ_CLASSIFIER_LIME_SAMPLES)
-        png = result.pop("png")
-        for name in (f"{stem}.png", f"{stem}.json"):
-            if default_storage.exists(name):
-                default_storage.delete(name)
-        default_storage.save(f"{stem}.png", ContentFile(png))
-        default_storage.save(f"{stem}.json", ContentFile(json.dumps(result).encode()))
+    return version, cutout
+
+
+def _explanation_stored(version: ModelVersion, cutout) -> dict | None:
+    import json
+
+    from django.core.files.storage import default_storage
+
+    stem = _explanation_stem(version, cutout.pk)
+    if not (default_storage.exists(f"{stem}.json") and default_storage.exists(f"{stem}.png")):
+        return None
+    with default_storage.open(f"{stem}.json") as handle:
+        result = json.load(handle)
     return {
         **result,
         "cutout": cutout.pk,
-        "task": task.name,
+        "task": version.task.name,
         "version": version.number,
         "image_url": cutout.image.url,
         "explanation_url": default_storage.url(f"{stem}.png"),
     }
+
+
+def explanation_request(*, task: ClassifierTask, cutout_id: int, user=None) -> tuple[dict | None, object | None]:
+    """The LIME explanation of the active version's prediction for a cutout: ``(result, None)``
+    when it is made already, else ``(None, job)`` with the job that makes it on a worker (one job
+    per version and cutout at a time; a second request joins the running one)."""
+    from annotations.models import Job
+
+    version, cutout = _explanation_target(task=task, cutout_id=cutout_id)
+    result = _explanation_stored(version, cutout)
+    if result is not None:
+        return result, None
+    parameters = {"version_id": version.pk, "cutout_id": cutout.pk}
+    running = Job.objects.filter(kind=EXPLAIN_JOB, status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
+    for job in running.order_by("created_at"):
+        if job.parameters == parameters:
+            return None, job
+    return None, job_start(kind=EXPLAIN_JOB, parameters=parameters, user=user)
+
+
+def explanation_make(*, version: ModelVersion, cutout, progress=None) -> dict:
+    """Compute and store (PNG and JSON beside the cutout's files) one version's explanation of a
+    cutout; the stored files are replaced whole."""
+    import json
+
+    from django.core.files.storage import default_storage
+
+    from . import ml
+
+    arrays = ml.cutout_arrays([cutout], size=version.config["network"]["image_size"])
+    if not arrays.ids:
+        raise InvalidInput(f"cannot explain cutout {cutout.pk}: {arrays.errors[0]}")
+    clf = ml.load_classifier(version.weights.path, version.config)
+    result = ml.explain(
+        clf,
+        arrays.x[0],
+        list(version.task.classes),
+        num_samples=settings.RGZ_CLASSIFIER_LIME_SAMPLES,
+        progress=progress,
+    )
+    png = result.pop("png")
+    stem = _explanation_stem(version, cutout.pk)
+    for name in (f"{stem}.png", f"{stem}.json"):
+        if default_storage.exists(name):
+            default_storage.delete(name)
+    default_storage.save(f"{stem}.png", ContentFile(png))
+    default_storage.save(f"{stem}.json", ContentFile(json.dumps(result).encode()))
+    return _explanation_stored(version, cutout)

@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from annotations.jobs import job_run
-from annotations.models import Cutout
+from annotations.models import Cutout, Job
 from annotations.services import expert_classification_create
 from classifiers import services
 from classifiers.models import ModelVersion
@@ -105,6 +105,8 @@ def test_admin_retrains_follows_promotes_compares_and_rolls_back(page, live_serv
     page.wait_for_selector("#explanation-image:not([hidden])", timeout=60000)
     page.wait_for_function("() => document.getElementById('explanation-image').naturalWidth > 0")
     assert page.locator("#explanation-prediction").inner_text().startswith("Prediction: FR")
+    # made by a job (the page followed it), and only once
+    assert Job.objects.filter(kind="explain_cutout", status="succeeded").count() == 1
     page.screenshot(path=str(ARTIFACTS / "classifiers-explanation.png"), full_page=True)
     assert not console_errors, console_errors
 

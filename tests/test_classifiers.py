@@ -362,7 +362,7 @@ def test_automatic_retraining_after_new_consensus_labels(labelled_task, voluntee
     assert version is not None and version.label_source == "both" and version.status == "training"
 
 
-def test_explanation_of_a_cutout(labelled_task, client):
+def test_explanation_of_a_cutout(labelled_task, client, settings):
     task = labelled_task
     cutout = Cutout.objects.get(survey=task.survey, name="src-03")
     astro = APIClient()
@@ -371,6 +371,17 @@ def test_explanation_of_a_cutout(labelled_task, client):
     response = astro.get(url, {"task": "fr"})
     assert response.status_code == 409 and "no active version" in response.json()["detail"]
     services.version_promote(version=train_version(task))
+    response = astro.get(url, {"task": "fr"})  # not made yet: a job on a worker makes it
+    assert response.status_code == 202, response.json()
+    pending = response.json()
+    job = Job.objects.get(pk=pending["job"])
+    assert job.kind == "explain_cutout" and pending["job_url"].endswith(f"/jobs/{job.pk}/")
+    again = astro.post(f"{url}?task=fr")  # a second ask joins the job instead of starting another
+    assert again.status_code == 202 and again.json()["job"] == pending["job"]
+    assert Job.objects.filter(kind="explain_cutout").count() == 1
+    job_run(job_id=job.pk)  # what the worker does
+    job.refresh_from_db()
+    assert job.status == "succeeded" and job.done == job.total == settings.RGZ_CLASSIFIER_LIME_SAMPLES
     response = astro.get(url, {"task": "fr"})
     assert response.status_code == 200, response.json()
     body = response.json()
@@ -445,3 +456,15 @@ def test_the_registry_page_shows_the_default_task_without_writing_it(client, set
     assert task.pk and list(task.classes) == ["FRI", "FRII"] and task.survey.name == DEMO_SURVEY
     page = client.get(reverse("classifiers")).content.decode()
     assert page.count(marker) == 1
+
+
+def test_an_explanation_job_for_a_vanished_cutout_fails_with_the_reason(labelled_task):
+    services.version_promote(version=train_version(labelled_task))
+    cutout = Cutout.objects.get(survey=labelled_task.survey, name="src-04")
+    result, job = services.explanation_request(task=labelled_task, cutout_id=cutout.pk)
+    assert result is None and job.status == "queued"
+    cutout_id = cutout.pk
+    cutout.delete()
+    job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == "failed" and f"cutout {cutout_id} does not exist" in job.message

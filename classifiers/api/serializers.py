@@ -131,6 +131,13 @@ class CompareSerializer(serializers.Serializer):
     differences = serializers.DictField(child=serializers.FloatField(allow_null=True))
 
 
+class ExplanationPendingSerializer(serializers.Serializer):
+    status = serializers.CharField(help_text="the job's state: queued or running")
+    job = serializers.UUIDField()
+    job_url = serializers.CharField(help_text="GET it for progress; when it succeeds, ask for the explanation again")
+    detail = serializers.CharField()
+
+
 class ExplanationSerializer(serializers.Serializer):
     cutout = serializers.IntegerField()
     task = serializers.CharField()

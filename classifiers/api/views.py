@@ -1,5 +1,6 @@
 """Classifier tasks, model versions, retraining, promotion and explanations (API)."""
 
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
@@ -15,6 +16,7 @@ from .serializers import (
     ClassifierTaskCreateSerializer,
     ClassifierTaskSerializer,
     CompareSerializer,
+    ExplanationPendingSerializer,
     ExplanationSerializer,
     ModelVersionListSerializer,
     ModelVersionSerializer,
@@ -159,9 +161,32 @@ class ExplanationView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("task", str, description="classifier task name (default: the default task)")],
-        responses={200: ExplanationSerializer},
+        responses={200: ExplanationSerializer, 202: ExplanationPendingSerializer},
         summary="LIME explanation (superpixels) of the active version's prediction for a cutout",
+        description="200 with the explanation when it is made already; otherwise 202 with the job that makes "
+        "it on a worker (a few seconds): follow job_url, then ask again. POST does the same.",
     )
     def get(self, request, pk):
+        return self._answer(request, pk)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("task", str, description="classifier task name (default: the default task)")],
+        request=None,
+        responses={200: ExplanationSerializer, 202: ExplanationPendingSerializer},
+        summary="Ask for the LIME explanation of a cutout (made on a worker unless made already)",
+    )
+    def post(self, request, pk):
+        return self._answer(request, pk)
+
+    def _answer(self, request, pk):
         task = services.classifier_task_for_name(name=request.query_params.get("task"))
-        return Response(services.explanation_create(task=task, cutout_id=pk))
+        result, job = services.explanation_request(task=task, cutout_id=pk, user=request.user)
+        if result is not None:
+            return Response(result)
+        body = {
+            "status": job.status,
+            "job": job.pk,
+            "job_url": reverse("api-job", args=[job.pk]),
+            "detail": "the explanation is being made on a worker; follow job_url, then ask again",
+        }
+        return Response(body, status=status.HTTP_202_ACCEPTED)

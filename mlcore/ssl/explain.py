@@ -23,19 +23,28 @@ def lime_explanation(
     num_samples: int = 300,
     n_segments: int = 40,
     seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Explain the predicted class of one (H, W) image in [0, 1].
 
-    ``predict_proba`` takes (N, H, W) images and returns (N, K) probabilities. Returns
-    ``label`` (the explained class index), ``segments`` (H, W) ids and ``weights`` {segment: weight}.
+    ``predict_proba`` takes (N, H, W) images and returns (N, K) probabilities; ``progress(done,
+    total)`` hears how many perturbed images have been classified. Returns ``label`` (the
+    explained class index), ``segments`` (H, W) ids and ``weights`` {segment: weight}.
     """
     from lime import lime_image
 
     image = np.asarray(image, dtype=np.float64)
     segments = superpixels(image, n_segments)
 
+    done = 0
+
     def classifier_fn(batch: np.ndarray) -> np.ndarray:  # (N, H, W, 3) -> (N, K)
-        return predict_proba(batch[..., 0].astype(np.float32))
+        nonlocal done
+        proba = predict_proba(batch[..., 0].astype(np.float32))
+        done += len(batch)
+        if progress is not None:
+            progress(min(done, num_samples), num_samples)
+        return proba
 
     explainer = lime_image.LimeImageExplainer(random_state=seed)
     explanation = explainer.explain_instance(

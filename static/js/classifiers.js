@@ -87,17 +87,41 @@
 
   const explain = document.getElementById("explain");
   if (explain) {
+    const caption = document.getElementById("explanation-caption");
+    const bar = document.getElementById("explanation-progress");
+    const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+    // The explanation is made on a worker: a 202 names the job, which is followed to its end.
+    async function follow(jobUrl) {
+      for (;;) {
+        const job = await window.rgz.request(jobUrl);
+        bar.max = job.total || 1;
+        bar.value = job.done;
+        caption.textContent = job.message || `explanation ${job.status}…`;
+        if (job.status === "failed") throw new Error(`the explanation failed: ${job.message}`);
+        if (job.status === "succeeded") return;
+        await sleep(500);
+      }
+    }
+    function show(result) {
+      const image = document.getElementById("explanation-image");
+      image.src = result.explanation_url;
+      image.hidden = false;
+      bar.hidden = true;
+      caption.textContent = `LIME over ${result.segments} superpixels (${result.task} v${result.version})`;
+      const probs = Object.entries(result.probabilities).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ");
+      document.getElementById("explanation-prediction").textContent = `Prediction: ${result.label} (${probs})`;
+    }
     (async () => {
-      const caption = document.getElementById("explanation-caption");
       try {
-        const result = await window.rgz.request(explain.dataset.url);
-        const image = document.getElementById("explanation-image");
-        image.src = result.explanation_url;
-        image.hidden = false;
-        caption.textContent = `LIME over ${result.segments} superpixels (${result.task} v${result.version})`;
-        const probs = Object.entries(result.probabilities).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ");
-        document.getElementById("explanation-prediction").textContent = `Prediction: ${result.label} (${probs})`;
+        let result = await window.rgz.request(explain.dataset.url);
+        for (let tries = 0; result && result.job && tries < 3; tries += 1) {
+          await follow(result.job_url);
+          result = await window.rgz.request(explain.dataset.url);
+        }
+        if (!result || result.job) throw new Error("the explanation is still not ready: reload the page later");
+        show(result);
       } catch (error) {
+        bar.hidden = true;
         caption.textContent = error.message;
         caption.classList.add("error");
       }
