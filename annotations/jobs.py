@@ -84,10 +84,12 @@ def job_run(*, job_id, on_progress: Callable[[int, int, str], None] | None = Non
         raise NotFound(f"job {job_id} does not exist")
     if job.finished:
         return job.result
-    Job.objects.filter(pk=job.pk).update(
+    started = Job.objects.filter(pk=job.pk, finished_at__isnull=True).update(
         status=Job.Status.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
     )
-    attempt = job.attempts + 1
+    if not started:  # finished by another delivery meanwhile
+        return Job.objects.get(pk=job.pk).result
+    attempt = Job.objects.values_list("attempts", flat=True).get(pk=job.pk)  # counts every delivery
     limit = JOB_MAX_ATTEMPTS[job.kind]() if job.kind in JOB_MAX_ATTEMPTS else None
     if limit is not None and attempt > limit:
         return _abandon(job, limit)
@@ -111,6 +113,13 @@ def job_run(*, job_id, on_progress: Callable[[int, int, str], None] | None = Non
         errors=report.errors,
     )
     return result
+
+
+def job_fail(*, job_id, message: str) -> None:
+    """Fail a job that no worker will finish (its message was lost with a dead worker, say)."""
+    job = Job.objects.filter(pk=job_id, finished_at__isnull=True).first()
+    if job is not None:
+        _finish(job, status=Job.Status.FAILED, message=message, result={}, errors=[message])
 
 
 def _abandon(job: Job, limit: int) -> dict:

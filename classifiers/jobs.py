@@ -1,5 +1,6 @@
-"""Long work of the classifiers app, run as jobs on the ``training`` Celery queue: training a
-version (resuming from its checkpoint after a worker crash) and scoring every cutout."""
+"""Long work of the classifiers app, run as jobs: training a version (resuming from its checkpoint
+after a worker crash) and scoring every cutout on the ``training`` Celery queue, LIME explanations
+on the default queue."""
 
 from __future__ import annotations
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from annotations.errors import Conflict, InvalidInput, NotFound
 from annotations.job_dispatch import job_start
-from annotations.models import Survey, Workflow
+from annotations.jobs import job_fail
+from annotations.models import Cutout, Job, Survey, Workflow
 
 from . import selectors
 from .models import ClassifierTask, ModelVersion
@@ -87,9 +91,13 @@ def classifier_task_for_name(*, name: str | None) -> ClassifierTask:
     if name == settings.RGZ_CLASSIFIER_DEFAULT_TASK:
         unsaved = default_task_unsaved()
         if unsaved is not None:
-            return classifier_task_create(
-                name=name, survey=unsaved.survey, workflow=unsaved.workflow, classes=DEMO_TASK_CLASSES
-            )
+            try:
+                with transaction.atomic():
+                    return classifier_task_create(
+                        name=name, survey=unsaved.survey, workflow=unsaved.workflow, classes=DEMO_TASK_CLASSES
+                    )
+            except (Conflict, IntegrityError):  # made by a simultaneous first request
+                return selectors.task_get(name=name)
     raise NotFound(f"no classifier task named {name!r} (create one in the admin or through the API)")
 
 
@@ -163,8 +171,6 @@ def training_start(
 ) -> ModelVersion:
     """Create a version and queue its training on the ``training`` queue (a job row for progress,
     run by ``classifiers.train_version``, which a dying worker hands back to the queue)."""
-    from annotations.models import Job
-
     from .tasks import TRAINING_QUEUE, train_version_task
 
     version = version_create(task=task, epochs=epochs, labels=labels, method=method, overrides=overrides, user=user)
@@ -264,7 +270,6 @@ def version_rollback(*, task: ClassifierTask, user=None) -> ModelVersion:
 
 def cutout_scores_store(*, task: ClassifierTask, version: ModelVersion, scores: dict[int, dict]) -> int:
     """Write one task's scores into ``Cutout.model_scores[task.name]``, other keys kept; returns rows."""
-    from annotations.models import Cutout
     from annotations.services import cutout_set_priority
 
     cutouts = list(Cutout.objects.filter(pk__in=list(scores)).only("pk", "model_scores", "priority"))
@@ -307,9 +312,7 @@ def _explanation_stem(version: ModelVersion, cutout_id: int) -> str:
     return f"classifiers/explanations/{version.task.name}-v{version.number}-{cutout_id}"
 
 
-def _explanation_target(*, task: ClassifierTask, cutout_id: int):
-    from annotations.models import Cutout
-
+def _explanation_target(*, task: ClassifierTask, cutout_id: int) -> tuple[ModelVersion, Cutout]:
     version = selectors.active_version(task=task)
     if version is None:
         raise Conflict(f"{task.name} has no active version yet: train and promote one first")
@@ -319,53 +322,88 @@ def _explanation_target(*, task: ClassifierTask, cutout_id: int):
     return version, cutout
 
 
-def _explanation_stored(version: ModelVersion, cutout) -> dict | None:
-    import json
-
-    from django.core.files.storage import default_storage
-
-    stem = _explanation_stem(version, cutout.pk)
-    if not (default_storage.exists(f"{stem}.json") and default_storage.exists(f"{stem}.png")):
-        return None
-    with default_storage.open(f"{stem}.json") as handle:
-        result = json.load(handle)
+def _explanation_answer(version: ModelVersion, cutout: Cutout, result: dict) -> dict:
     return {
         **result,
         "cutout": cutout.pk,
         "task": version.task.name,
         "version": version.number,
         "image_url": cutout.image.url,
-        "explanation_url": default_storage.url(f"{stem}.png"),
+        "explanation_url": default_storage.url(f"{_explanation_stem(version, cutout.pk)}.png"),
     }
 
 
-def explanation_request(*, task: ClassifierTask, cutout_id: int, user=None) -> tuple[dict | None, object | None]:
-    """The LIME explanation of the active version's prediction for a cutout: ``(result, None)``
-    when it is made already, else ``(None, job)`` with the job that makes it on a worker (one job
-    per version and cutout at a time; a second request joins the running one)."""
-    from annotations.models import Job
+def _explanation_stored(version: ModelVersion, cutout: Cutout) -> dict | None:
+    stem = _explanation_stem(version, cutout.pk)
+    if not (default_storage.exists(f"{stem}.json") and default_storage.exists(f"{stem}.png")):
+        return None
+    with default_storage.open(f"{stem}.json") as handle:
+        return _explanation_answer(version, cutout, json.load(handle))
 
+
+def _explanation_job(version: ModelVersion, cutout: Cutout) -> Job | None:
+    """The unfinished job making this explanation; one older than the timeout is failed (its
+    message went with a dead worker) and not returned, so that a new request starts afresh."""
+    jobs = Job.objects.filter(
+        kind=EXPLAIN_JOB, finished_at__isnull=True, parameters__version_id=version.pk, parameters__cutout_id=cutout.pk
+    ).order_by("-created_at")
+    limit = timezone.now() - timezone.timedelta(seconds=settings.RGZ_CLASSIFIER_EXPLAIN_TIMEOUT_SECONDS)
+    live = None
+    for job in jobs:
+        if job.created_at < limit:
+            timeout = settings.RGZ_CLASSIFIER_EXPLAIN_TIMEOUT_SECONDS
+            job_fail(job_id=job.pk, message=f"no worker finished this explanation within {timeout} s")
+        elif live is None:
+            live = job
+    return live
+
+
+def explanation_lookup(*, task: ClassifierTask, cutout_id: int) -> tuple[dict | None, Job | None]:
+    """The active version's LIME explanation of a cutout when it is made (``(result, None)``),
+    else the job making it (``(None, job)``); ``NotFound`` when neither."""
     version, cutout = _explanation_target(task=task, cutout_id=cutout_id)
     result = _explanation_stored(version, cutout)
     if result is not None:
         return result, None
-    parameters = {"version_id": version.pk, "cutout_id": cutout.pk}
-    running = Job.objects.filter(kind=EXPLAIN_JOB, status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
-    for job in running.order_by("created_at"):
-        if job.parameters == parameters:
-            return None, job
-    return None, job_start(kind=EXPLAIN_JOB, parameters=parameters, user=user)
+    job = _explanation_job(version, cutout)
+    if job is None:
+        raise NotFound(
+            f"no explanation of cutout {cutout.pk} by {task.name} v{version.number} yet: POST to ask for one"
+        )
+    return None, job
 
 
-def explanation_make(*, version: ModelVersion, cutout, progress=None) -> dict:
-    """Compute and store (PNG and JSON beside the cutout's files) one version's explanation of a
-    cutout; the stored files are replaced whole."""
-    import json
-
-    from django.core.files.storage import default_storage
-
+@transaction.atomic
+def explanation_request(*, task: ClassifierTask, cutout_id: int, user=None) -> tuple[dict | None, Job | None]:
+    """As ``explanation_lookup``, but when the explanation is neither made nor being made, check
+    that the cutout can be read and start the job that makes it on a worker. The version row is
+    locked, so two requests start one job."""
     from . import ml
 
+    version, cutout = _explanation_target(task=task, cutout_id=cutout_id)
+    version = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    result = _explanation_stored(version, cutout)
+    if result is not None:
+        return result, None
+    job = _explanation_job(version, cutout)
+    if job is not None:
+        return None, job
+    if not version.weights:
+        raise Conflict(f"{task.name} v{version.number} has no weights file to explain with")
+    arrays = ml.cutout_arrays([cutout], size=version.config["network"]["image_size"])
+    if not arrays.ids:
+        raise InvalidInput(f"cannot explain cutout {cutout.pk}: {arrays.errors[0]}")
+    return None, job_start(kind=EXPLAIN_JOB, parameters={"version_id": version.pk, "cutout_id": cutout.pk}, user=user)
+
+
+def explanation_make(*, version: ModelVersion, cutout: Cutout, progress=None) -> dict:
+    """Compute and store (PNG and JSON beside the cutout's files) one version's explanation of a
+    cutout, unless it is stored already."""
+    from . import ml
+
+    stored = _explanation_stored(version, cutout)
+    if stored is not None:
+        return stored
     arrays = ml.cutout_arrays([cutout], size=version.config["network"]["image_size"])
     if not arrays.ids:
         raise InvalidInput(f"cannot explain cutout {cutout.pk}: {arrays.errors[0]}")
@@ -379,9 +417,8 @@ def explanation_make(*, version: ModelVersion, cutout, progress=None) -> dict:
     )
     png = result.pop("png")
     stem = _explanation_stem(version, cutout.pk)
-    for name in (f"{stem}.png", f"{stem}.json"):
+    for name, content in ((f"{stem}.png", png), (f"{stem}.json", json.dumps(result).encode())):
         if default_storage.exists(name):
             default_storage.delete(name)
-    default_storage.save(f"{stem}.png", ContentFile(png))
-    default_storage.save(f"{stem}.json", ContentFile(json.dumps(result).encode()))
-    return _explanation_stored(version, cutout)
+        default_storage.save(name, ContentFile(content))
+    return _explanation_answer(version, cutout, result)

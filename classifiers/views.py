@@ -79,6 +79,7 @@ def compare(request):
     return render(request, "classifiers/compare.html", {"a": a, "b": b, "rows": rows})
 
 
+@ensure_csrf_cookie
 @login_required
 @user_passes_test(is_astronomer)
 def explanation_page(request, cutout_id: int):

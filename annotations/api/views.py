@@ -330,6 +330,8 @@ class JobCreateView(APIView):
 
 
 class JobDetailView(APIView):
+    permission_classes = [IsAstronomer]  # parameters and errors name files and hosts
+
     @extend_schema(responses=JobSerializer, summary="A job's state and progress")
     def get(self, request, pk):
         return Response(JobSerializer(selectors.job_get(job_id=pk)).data)

@@ -132,7 +132,7 @@ class CompareSerializer(serializers.Serializer):
 
 
 class ExplanationPendingSerializer(serializers.Serializer):
-    status = serializers.CharField(help_text="the job's state: queued or running")
+    status = serializers.ChoiceField(choices=["queued", "running"], help_text="the job's state")
     job = serializers.UUIDField()
     job_url = serializers.CharField(help_text="GET it for progress; when it succeeds, ask for the explanation again")
     detail = serializers.CharField()

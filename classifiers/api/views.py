@@ -1,5 +1,6 @@
 """Classifier tasks, model versions, retraining, promotion and explanations (API)."""
 
+from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -158,35 +159,45 @@ class CompareView(APIView):
 
 class ExplanationView(APIView):
     permission_classes = [IsAstronomer]
+    task_parameter = OpenApiParameter("task", str, description="classifier task name (default: the default task)")
 
     @extend_schema(
-        parameters=[OpenApiParameter("task", str, description="classifier task name (default: the default task)")],
+        parameters=[task_parameter],
         responses={200: ExplanationSerializer, 202: ExplanationPendingSerializer},
         summary="LIME explanation (superpixels) of the active version's prediction for a cutout",
-        description="200 with the explanation when it is made already; otherwise 202 with the job that makes "
-        "it on a worker (a few seconds): follow job_url, then ask again. POST does the same.",
+        description="200 with the explanation when it is made; 202 with the job while a worker makes it "
+        "(follow job_url, then ask again); 404 when nobody asked for it yet (POST asks).",
     )
     def get(self, request, pk):
-        return self._answer(request, pk)
+        result, job = services.explanation_lookup(task=self._task(request), cutout_id=pk)
+        return self._answer(result, job)
 
     @extend_schema(
-        parameters=[OpenApiParameter("task", str, description="classifier task name (default: the default task)")],
+        parameters=[task_parameter],
         request=None,
         responses={200: ExplanationSerializer, 202: ExplanationPendingSerializer},
-        summary="Ask for the LIME explanation of a cutout (made on a worker unless made already)",
+        summary="Ask for the LIME explanation of a cutout: made by a job on a worker (a few seconds) "
+        "unless it is made or being made already",
     )
     def post(self, request, pk):
-        return self._answer(request, pk)
+        result, job = services.explanation_request(task=self._task(request), cutout_id=pk, user=request.user)
+        return self._answer(result, job)
 
-    def _answer(self, request, pk):
-        task = services.classifier_task_for_name(name=request.query_params.get("task"))
-        result, job = services.explanation_request(task=task, cutout_id=pk, user=request.user)
+    @staticmethod
+    def _task(request):
+        return selectors.task_get(name=request.query_params.get("task") or settings.RGZ_CLASSIFIER_DEFAULT_TASK)
+
+    @staticmethod
+    def _answer(result, job):
         if result is not None:
             return Response(result)
+        url = reverse("api-job", args=[job.pk])
         body = {
             "status": job.status,
             "job": job.pk,
-            "job_url": reverse("api-job", args=[job.pk]),
+            "job_url": url,
             "detail": "the explanation is being made on a worker; follow job_url, then ask again",
         }
-        return Response(body, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            ExplanationPendingSerializer(body).data, status=status.HTTP_202_ACCEPTED, headers={"Location": url}
+        )

@@ -24,6 +24,12 @@ def filesystem_broker_options(folder: Path) -> dict:
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(Path(os.environ.get("RGZ_BROKER_DIR", _var / "broker")))
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Redis hands an unacknowledged task (all are acknowledged late) to another worker after this
+    # many seconds even while the first still runs it: it must exceed the longest training.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": int(os.environ.get("RGZ_CELERY_VISIBILITY_TIMEOUT", 7 * 24 * 3600))
+    }
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "django-db")
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_TRACK_STARTED = True

@@ -11,6 +11,9 @@ RGZ_CLASSIFIER_EPOCHS = int(os.environ.get("RGZ_CLASSIFIER_EPOCHS", 800))
 RGZ_CLASSIFIER_MAX_ATTEMPTS = int(os.environ.get("RGZ_CLASSIFIER_MAX_ATTEMPTS", 3))
 RGZ_CLASSIFIER_SCORE_BATCH = int(os.environ.get("RGZ_CLASSIFIER_SCORE_BATCH", 256))
 RGZ_CLASSIFIER_LIME_SAMPLES = int(os.environ.get("RGZ_CLASSIFIER_LIME_SAMPLES", 300))
+# An explanation job unfinished after this long is taken for lost (its worker died) and a new
+# request starts another.
+RGZ_CLASSIFIER_EXPLAIN_TIMEOUT_SECONDS = int(os.environ.get("RGZ_CLASSIFIER_EXPLAIN_TIMEOUT_SECONDS", 600))
 # After a promotion, also set each cutout's queue priority to the model's predictive entropy
 # (most uncertain first). Off by default: other rankings (complexity, anomalies) may own the queue.
 RGZ_CLASSIFIER_RANK_QUEUE = os.environ.get("RGZ_CLASSIFIER_RANK_QUEUE", "false").lower() in {"1", "true", "yes"}

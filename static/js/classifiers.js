@@ -92,7 +92,8 @@
     const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
     // The explanation is made on a worker: a 202 names the job, which is followed to its end.
     async function follow(jobUrl) {
-      for (;;) {
+      const deadline = Date.now() + 10 * 60 * 1000;
+      while (Date.now() < deadline) {
         const job = await window.rgz.request(jobUrl);
         bar.max = job.total || 1;
         bar.value = job.done;
@@ -101,6 +102,7 @@
         if (job.status === "succeeded") return;
         await sleep(500);
       }
+      throw new Error("the explanation is taking longer than 10 minutes: is a worker running? Reload later.");
     }
     function show(result) {
       const image = document.getElementById("explanation-image");
@@ -113,10 +115,11 @@
     }
     (async () => {
       try {
-        let result = await window.rgz.request(explain.dataset.url);
+        const ask = () => window.rgz.request(explain.dataset.url, { method: "POST" });
+        let result = await ask();
         for (let tries = 0; result && result.job && tries < 3; tries += 1) {
           await follow(result.job_url);
-          result = await window.rgz.request(explain.dataset.url);
+          result = await ask();
         }
         if (!result || result.job) throw new Error("the explanation is still not ready: reload the page later");
         show(result);
