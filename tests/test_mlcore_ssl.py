@@ -142,7 +142,8 @@ def test_supervised_smoke_run_learns_a_toy_task():
     config = tiny_config(method="supervised", epochs=12, lr=2e-3, network=NetworkConfig(image_size=SIZE, dropout=0.1))
     clf = SSLClassifier(config, device="cpu").fit(x, y)
     losses = [h["loss_x"] for h in clf.history_]
-    assert all(np.isfinite(losses)) and losses[-1] < losses[0]
+    # the median of the last epochs: a memorising net on 32 images may spike in a single epoch
+    assert all(np.isfinite(losses)) and np.median(losses[-4:]) < losses[0] / 2
     x_test, y_test = toy_set(20, seed=1)
     proba = clf.predict_proba(x_test)
     assert proba.shape == (20, 2) and np.allclose(proba.sum(1), 1, atol=1e-5)
