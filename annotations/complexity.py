@@ -8,17 +8,18 @@ from django.db import transaction
 
 from . import ml
 from .errors import InvalidInput
-from .models import Cutout, SubjectWorkflowStatus, Survey
+from .models import Cutout, Survey
+from .ranking import queue_rank, queue_ranking_set
 from .reports import IngestReport
-from .services import queue_priority
 
 BATCH = 200
 
 
 @transaction.atomic
 def complexity_percentiles_update(*, survey: Survey, set_priority: bool = False) -> int:
-    """Store each cutout's complexity percentile within its survey (and optionally make it the
-    queue priority, so the most complex cutouts are served first); returns how many were ranked."""
+    """Store each cutout's complexity percentile within its survey and re-rank the survey's queue
+    when its ranking uses complexity; ``set_priority`` makes complexity the survey's ranking (the
+    most complex cutouts are served first). Returns how many cutouts have a percentile."""
     rows = list(Cutout.objects.filter(survey=survey, complexity__isnull=False).values_list("pk", "complexity"))
     if not rows:
         return 0
@@ -26,14 +27,9 @@ def complexity_percentiles_update(*, survey: Survey, set_priority: bool = False)
     cutouts = [Cutout(pk=pk, complexity_percentile=rank) for (pk, _), rank in zip(rows, ranked, strict=True)]
     Cutout.objects.bulk_update(cutouts, ["complexity_percentile"], batch_size=1000)
     if set_priority:
-        for cutout in cutouts:
-            cutout.priority = cutout.complexity_percentile
-        Cutout.objects.bulk_update(cutouts, ["priority"], batch_size=1000)
-        statuses = list(SubjectWorkflowStatus.objects.filter(subject__survey=survey).only("pk", "subject_id"))
-        by_cutout = {c.pk: queue_priority(c.priority) for c in cutouts}
-        for status in statuses:
-            status.priority = by_cutout.get(status.subject_id, status.priority)
-        SubjectWorkflowStatus.objects.bulk_update(statuses, ["priority"], batch_size=1000)
+        queue_ranking_set(survey=survey, by=Survey.QueueRanking.COMPLEXITY)
+    else:
+        queue_rank(survey=survey)
     return len(rows)
 
 

@@ -17,12 +17,22 @@ def _random_key() -> float:
 
 
 class Survey(models.Model):
+    class QueueRanking(models.TextChoices):
+        MANUAL = "manual", "priorities as set (by hand, by the anomaly scan)"
+        COMPLEXITY = "complexity", "most complex first"
+        UNCERTAINTY = "uncertainty", "most uncertain for the classifier first"
+        BOTH = "complexity+uncertainty", "complex and uncertain first"
+
     name = models.CharField(max_length=100, unique=True)
     telescope = models.CharField(max_length=100, blank=True)
     frequency_mhz = models.FloatField(null=True, blank=True)
     beam_arcsec = models.FloatField(null=True, blank=True, help_text="FWHM of the restoring beam")
     pixel_scale_arcsec = models.FloatField(null=True, blank=True)
     description = models.TextField(blank=True)
+    # How the labelling queue of this survey's cutouts is ordered, kept up to date as complexity
+    # scores and classifier scores arrive (annotations.ranking).
+    queue_ranking = models.CharField(max_length=30, choices=QueueRanking.choices, default=QueueRanking.MANUAL)
+    queue_ranking_task = models.CharField(max_length=100, blank=True)  # classifier task whose entropy ranks
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -66,6 +66,7 @@ def job_detail(request, job_id):
 def astronomer_desk(request):
     context = {
         "surveys": Survey.objects.order_by("name"),
+        "ranking_choices": Survey.QueueRanking.choices,
         "workflows": Workflow.objects.order_by("id"),
         "jobs": Job.objects.order_by("-created_at")[:20],
     }

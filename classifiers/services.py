@@ -270,20 +270,12 @@ def version_rollback(*, task: ClassifierTask, user=None) -> ModelVersion:
 
 def cutout_scores_store(*, task: ClassifierTask, version: ModelVersion, scores: dict[int, dict]) -> int:
     """Write one task's scores into ``Cutout.model_scores[task.name]``, other keys kept; returns rows."""
-    from annotations.services import cutout_set_priority
-
     cutouts = list(Cutout.objects.filter(pk__in=list(scores)).only("pk", "model_scores", "priority"))
     for cutout in cutouts:
         entry = dict(scores[cutout.pk])
         entry.update({"version": version.number, "version_id": version.pk, "scored_at": timezone.now().isoformat()})
         cutout.model_scores = {**(cutout.model_scores or {}), task.name: entry}
-    with transaction.atomic():
-        Cutout.objects.bulk_update(cutouts, ["model_scores"], batch_size=500)
-        if settings.RGZ_CLASSIFIER_RANK_QUEUE:
-            for cutout in cutouts:
-                entropy = scores[cutout.pk].get("entropy")
-                if entropy is not None:
-                    cutout_set_priority(cutout=cutout, priority=entropy)
+    Cutout.objects.bulk_update(cutouts, ["model_scores"], batch_size=500)
     return len(cutouts)
 
 

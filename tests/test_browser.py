@@ -114,10 +114,25 @@ def test_astronomer_signs_in_and_uploads_a_cutout_at_the_desk(page, live_server,
     page.click("#upload-form button[type=submit]")
     page.wait_for_function("() => document.getElementById('upload-result').textContent.startsWith('Not stored')")
     assert "not a FITS, PNG or JPEG" in page.locator("#upload-result").inner_text()
-    page.screenshot(path=str(ARTIFACTS / "desk.png"), full_page=True)
     cutout = Cutout.objects.get()
     assert cutout.name == "lobes" and cutout.survey.name == "EMU pilot"
     assert abs(cutout.ra_deg - 120.5) < 0.01
+
+    # order the survey's queue: by complexity works, by uncertainty needs a classifier task
+    page.reload()
+    row = page.locator("tr[data-survey='EMU pilot']")
+    result = "tr[data-survey='EMU pilot'] .ranking-result"
+    row.locator("select[name=by]").select_option("complexity")
+    row.locator("button[type=submit]").click()
+    page.wait_for_function(f"() => document.querySelector(\"{result}\").textContent.startsWith('Ranked')")
+    assert "Ranked 1 cutouts" in row.locator(".ranking-result").inner_text()
+    row.locator("select[name=by]").select_option("uncertainty")
+    row.locator("button[type=submit]").click()
+    page.wait_for_function(f"() => document.querySelector(\"{result}\").textContent.startsWith('Not changed')")
+    assert "name the classifier task" in row.locator(".ranking-result").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "desk.png"), full_page=True)
+    cutout.refresh_from_db()
+    assert cutout.survey.queue_ranking == "complexity" and cutout.priority == 100.0
 
 
 def test_astronomer_browses_anomalies_and_sends_one_to_the_queue(page, live_server, tmp_path):

@@ -1,6 +1,7 @@
 """Classifier registry: training data, training jobs (tiny CPU runs), promotion, roll-back,
 scoring, explanations, the retrain command, the API and the pages, bad input included."""
 
+import numpy as np
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -174,6 +175,25 @@ def test_promotion_scores_every_cutout_and_rollback(labelled_task, django_captur
     compare = client.get(reverse("api-classifier-compare"), {"a": v1.pk, "b": v2.pk})
     assert compare.status_code == 200
     assert compare.json()["differences"]["accuracy"] == pytest.approx(v2.metrics["accuracy"] - v1.metrics["accuracy"])
+
+
+def test_a_promotion_reranks_a_queue_ordered_by_uncertainty(labelled_task, django_capture_on_commit_callbacks):
+    from annotations.ranking import queue_ranking_set
+
+    task = labelled_task
+    v1, v2 = train_version(task), train_version(task, method="supervised")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.version_promote(version=v1)
+    queue_ranking_set(survey=task.survey, by="uncertainty", task_name="fr")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.version_promote(version=v2)
+    cutouts = list(Cutout.objects.filter(survey=task.survey))
+    assert {c.model_scores["fr"]["version"] for c in cutouts} == {v2.number}
+    entropy = np.array([c.model_scores["fr"]["entropy"] for c in cutouts])
+    expected = 100.0 * np.searchsorted(np.sort(entropy), entropy, side="right") / len(entropy)  # percentiles
+    assert [c.priority for c in cutouts] == pytest.approx(expected.tolist())
+    job = Job.objects.filter(kind="score_cutouts").order_by("-created_at").first()
+    assert any("re-ranked (uncertainty)" in note for note in job.result["notes"])
 
 
 def test_failed_training_leaves_the_active_version(labelled_task, monkeypatch, django_capture_on_commit_callbacks):

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
 
-from . import consensus_views, views
+from . import consensus_views, ranking_views, views
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
@@ -13,6 +13,11 @@ urlpatterns = [
     path("cutouts/<int:pk>/contours/", views.CutoutContoursView.as_view(), name="api-cutout-contours"),
     path("cutouts/<int:pk>/pixels/", views.CutoutPixelsView.as_view(), name="api-cutout-pixels"),
     path("surveys/", views.SurveyListCreateView.as_view(), name="api-surveys"),
+    path(
+        "surveys/<int:pk>/queue-ranking/",
+        ranking_views.SurveyQueueRankingView.as_view(),
+        name="api-survey-queue-ranking",
+    ),
     path("workflows/", views.WorkflowListCreateView.as_view(), name="api-workflows"),
     path("workflows/<int:pk>/", views.WorkflowDetailView.as_view(), name="api-workflow"),
     path("workflows/<int:pk>/retire/", views.WorkflowRetireView.as_view(), name="api-workflow-retire"),

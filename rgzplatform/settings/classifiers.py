@@ -14,9 +14,6 @@ RGZ_CLASSIFIER_LIME_SAMPLES = int(os.environ.get("RGZ_CLASSIFIER_LIME_SAMPLES", 
 # An explanation job unfinished after this long is taken for lost (its worker died) and a new
 # request starts another.
 RGZ_CLASSIFIER_EXPLAIN_TIMEOUT_SECONDS = int(os.environ.get("RGZ_CLASSIFIER_EXPLAIN_TIMEOUT_SECONDS", 600))
-# After a promotion, also set each cutout's queue priority to the model's predictive entropy
-# (most uncertain first). Off by default: other rankings (complexity, anomalies) may own the queue.
-RGZ_CLASSIFIER_RANK_QUEUE = os.environ.get("RGZ_CLASSIFIER_RANK_QUEUE", "false").lower() in {"1", "true", "yes"}
 # How often Celery beat checks whether a task's new consensus labels call for a retraining
 # (ClassifierTask.retrain_after_new_labels; `python manage.py retrain --if-due` does the same once).
 RGZ_CLASSIFIER_AUTO_RETRAIN_CHECK_SECONDS = int(os.environ.get("RGZ_CLASSIFIER_AUTO_RETRAIN_CHECK_SECONDS", 600))

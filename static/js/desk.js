@@ -22,3 +22,28 @@
     }
   });
 })();
+
+// Queue order per survey: PUT the chosen ranking, say how many cutouts it ranked.
+(function () {
+  document.querySelectorAll(".ranking-form").forEach((form) => {
+    const result = form.querySelector(".ranking-result");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const data = new FormData(form);
+      result.textContent = "Ranking…";
+      result.className = "ranking-result";
+      try {
+        const body = await window.rgz.request(form.dataset.url, {
+          method: "PUT",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ by: data.get("by"), task: data.get("task") }),
+        });
+        result.textContent = `Ranked ${body.ranked} cutouts (${body.unranked} without scores).`;
+        result.classList.add("ok");
+      } catch (error) {
+        result.textContent = `Not changed: ${error.message}`;
+        result.classList.add("error");
+      }
+    });
+  });
+})();
