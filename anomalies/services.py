@@ -155,18 +155,20 @@ def _finalize(scan: Scan) -> None:
     with transaction.atomic():
         AnomalyEntry.objects.filter(scan=scan).delete()
         AnomalyEntry.objects.bulk_create(entries, batch_size=500)
-        histogram = ContentFile(ml.histogram_png(rows[:, 2], thresholds), name=f"{scan.pk}-histogram.png")
-        scan.histogram.save(histogram.name, histogram, save=False)
-        Scan.objects.filter(pk=scan.pk).update(
-            status=Scan.Status.SUCCEEDED,
-            frames=len(rows),
-            histogram=scan.histogram.name,
-            thresholds={str(k): v for k, v in thresholds.items()},
-            message=f"{len(rows)} frames scored, {len(entries)} anomalies in the top {max(scan.top_percents)} %",
-        )
+    histogram = ContentFile(ml.histogram_png(rows[:, 2], thresholds), name=f"{scan.pk}-histogram.png")
+    scan.histogram.save(histogram.name, histogram, save=False)
+    # The catalogue files are written before the scan is marked succeeded, so that whoever sees
+    # it succeeded finds them.
     if scan.out_path:
         _write_atomically(Path(scan.out_path), catalogue_csv(scan=scan).encode())
         _write_atomically(Path(scan.out_path).with_suffix(".vot"), catalogue_votable(scan=scan))
+    Scan.objects.filter(pk=scan.pk).update(
+        status=Scan.Status.SUCCEEDED,
+        frames=len(rows),
+        histogram=scan.histogram.name,
+        thresholds={str(k): v for k, v in thresholds.items()},
+        message=f"{len(rows)} frames scored, {len(entries)} anomalies in the top {max(scan.top_percents)} %",
+    )
 
 
 def _write_atomically(path: Path, payload: bytes) -> None:
