@@ -1,6 +1,8 @@
 """FixMatch against the supervised baseline on real radio galaxies (MiraBest Confident).
 
-Labelled: MiraBest Confident (FRI = 0, FRII = 1), training images not in the MiraBest test batch;
+Labelled: MiraBest Confident (FRI = 0, FRII = 1), training images not in the MiraBest test batch,
+less a class-stratified validation fifth per seed (``--val-frac``) whose accuracy picks the weights
+that are tested, as in the public implementation;
 test: the MiraBest test batch without hybrids (``test_names.txt``, confident images). For each
 number of labels (a class-balanced random draw, per seed) both methods train for the same number
 of optimiser steps; FixMatch's unlabelled pool is the rest of the Confident training set ("confident",
@@ -93,20 +95,51 @@ def balanced_draw(y: np.ndarray, n: int, seed: int) -> np.ndarray:
     return np.sort(np.concatenate(picks))
 
 
+def validation_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (validation, rest): a class-stratified ``fraction`` held out per seed, as the public
+    implementation does before drawing the labels (its val/accuracy picks the checkpoint)."""
+    if fraction <= 0:
+        return np.array([], dtype=int), np.arange(len(y))
+    rng = np.random.default_rng(10_000 + seed)
+    val = []
+    for cls in np.unique(y):
+        members = np.flatnonzero(y == cls)
+        val.append(rng.choice(members, round(fraction * len(members)), replace=False))
+    val = np.sort(np.concatenate(val))
+    return val, np.setdiff1d(np.arange(len(y)), val)
+
+
 def run_one(
-    data, *, method, n_labels, seed, pool, steps, mu, epochs=None, curve=False, fgd=None, base_config=None
+    data,
+    *,
+    method,
+    n_labels,
+    seed,
+    pool,
+    steps,
+    mu,
+    epochs=None,
+    curve=False,
+    val_fraction=0.0,
+    fgd=None,
+    base_config=None,
 ) -> dict:
     """One training run and its test metrics. ``epochs`` (passes over the labelled set, the
-    published schedule) replaces the fixed ``steps`` budget when given; ``curve`` also records the
-    test accuracy after every epoch (for the learning curve only: nothing is selected on it)."""
+    published schedule) replaces the fixed ``steps`` budget when given; ``val_fraction`` of the
+    training images is held out to pick the best validated weights; ``curve`` also records the
+    test accuracy at each validation (for the learning curve only: nothing is selected on it)."""
     from mlcore.ssl.config import FixMatchConfig
     from mlcore.ssl.metrics import classification_metrics, frechet_distance
     from mlcore.ssl.train import SSLClassifier
 
     x_train, y_train = data["train"]
     x_test, y_test = data["test"]
-    chosen = np.arange(len(y_train)) if n_labels == "all" else balanced_draw(y_train, int(n_labels), seed)
-    rest = np.setdiff1d(np.arange(len(y_train)), chosen)
+    val, candidates = validation_split(y_train, val_fraction, seed)
+    if n_labels == "all":
+        chosen = candidates
+    else:
+        chosen = candidates[balanced_draw(y_train[candidates], int(n_labels), seed)]
+    rest = np.setdiff1d(candidates, chosen)
     if pool == "confident":
         x_pool = x_train[rest]
     elif pool == "uncertain":
@@ -119,9 +152,13 @@ def run_one(
         schedule = {"epochs": 10**6, "max_steps": steps}
     config = replace(base_config or FixMatchConfig(), method=method, seed=seed, mu=mu, **schedule)
     started = time.perf_counter()
-    watch = (x_test, y_test) if curve else (None, None)
     clf = SSLClassifier(config, device="auto").fit(
-        x_train[chosen], y_train[chosen], x_pool if len(x_pool) else None, *watch
+        x_train[chosen],
+        y_train[chosen],
+        x_pool if len(x_pool) else None,
+        x_train[val],
+        y_train[val],
+        monitor=(x_test, y_test) if curve else None,
     )
     seconds = time.perf_counter() - started
     metrics = classification_metrics(clf.predict_proba(x_test), y_test, n_bins=config.ece_bins)
@@ -145,10 +182,14 @@ def run_one(
         "frechet_distance": fd,
         "final_mask_rate": last.get("mask_rate"),
         "train_seconds": round(seconds, 1),
-        "test_curve": [[h["epoch"], h["val_accuracy"]] for h in clf.history_ if "val_accuracy" in h],
+        "validation_images": len(val),
+        "selected_epoch": clf.selected_epoch_,
+        "best_val_accuracy": clf.best_val_accuracy_,
+        "test_curve": [[h["epoch"], h["monitor_accuracy"]] for h in clf.history_ if "monitor_accuracy" in h],
     }
-    if curve and row["test_curve"]:  # one epoch's accuracy on 104 images is noisy: also the last 50 epochs' mean
-        row["test_accuracy_last50_mean"] = float(np.mean([a for _, a in row["test_curve"][-50:]]))
+    if row["test_curve"]:  # one epoch's accuracy on 104 images is noisy: also the mean of the last 50 epochs
+        late = [a for e, a in row["test_curve"] if e > row["epochs"] - 50]
+        row["test_accuracy_last50_mean"] = float(np.mean(late))
     return row
 
 
@@ -229,8 +270,8 @@ def plot(summary: list[dict], path: Path, references: dict[str, float] | None = 
 
 
 def plot_curves(rows: list[dict], path: Path, references: dict[str, float] | None = None) -> bool:
-    """Test accuracy after every epoch of the runs that recorded it (``--curve``), with a running
-    mean over 20 epochs; returns whether there was anything to draw."""
+    """Test accuracy at each validation of the runs that recorded it (``--curve``), with a running
+    mean over about 21 epochs; returns whether there was anything to draw."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -242,7 +283,8 @@ def plot_curves(rows: list[dict], path: Path, references: dict[str, float] | Non
     fig, ax = plt.subplots(figsize=(7, 3.8))
     for r in curves:
         epochs, accuracy = np.array(r["test_curve"], dtype=float).T
-        window = min(20, len(accuracy))
+        spacing = epochs[1] - epochs[0] if len(epochs) > 1 else 1
+        window = max(1, min(round(21 / spacing), len(accuracy)))  # about 21 epochs
         smooth = np.convolve(accuracy, np.ones(window) / window, mode="valid")
         label = f"{r['method']}, {r['labels']} labels, seed {r['seed']}"
         if r["method"] == "fixmatch":
@@ -274,7 +316,13 @@ def main():
     parser.add_argument("--shift-labels", default="200", help="label count of the dataset-shift runs ('' = none)")
     parser.add_argument("--dataset", choices=["mirabest", "firstgalaxydata"], default="mirabest", help="labelled set")
     parser.add_argument(
-        "--curve", action="store_true", help="record the test accuracy after every epoch (learning curves)"
+        "--curve", action="store_true", help="record the test accuracy at every validation (learning curves)"
+    )
+    parser.add_argument(
+        "--val-frac",
+        type=float,
+        default=0.2,
+        help="training images held out (per class, per seed) to pick the best validated weights; 0: last weights",
     )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=OUT / "ssl_eval.json")
@@ -334,6 +382,7 @@ def main():
             mu=args.mu,
             epochs=args.epochs,
             curve=args.curve,
+            val_fraction=args.val_frac,
             fgd=fgd,
         )
         rows.append(row)

@@ -133,7 +133,15 @@ def _train(version: ModelVersion, progress, report: IngestReport) -> None:
         report.notes.append("no validation or test labels: metrics are on the training labels")
     metrics, plots = ml.evaluate(clf, x=x_eval, y=y_eval, classes=classes, x_labelled=train.x, x_unlabelled=pool.x)
     metrics.update(
-        {"split": split, "n_train": len(y_train), "n_unlabelled": len(pool.ids), "epochs": len(clf.history_)}
+        {
+            "split": split,
+            "n_train": len(y_train),
+            "n_unlabelled": len(pool.ids),
+            "epochs": len(clf.history_),
+            # the weights evaluated: the best validation accuracy's (the last epoch's without validation labels)
+            "selected_epoch": clf.selected_epoch_,
+            "best_val_accuracy": clf.best_val_accuracy_,
+        }
     )
     weights_file = checkpoint_path(version).with_suffix(".weights.pt")
     ml.save_weights(clf, weights_file)

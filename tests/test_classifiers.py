@@ -116,6 +116,8 @@ def test_training_job_evaluates_and_waits_for_promotion(labelled_task):
     assert 0 <= m["accuracy"] <= 1 and 0 <= m["ece"] <= 1 and m["ece_bins"] == 15
     assert len(m["confusion"]) == 2 and m["split"] in {"test", "val"}
     assert [h["epoch"] for h in version.history] == [1]
+    assert version.training_data["val"]  # validated: the evaluated weights are the best validated ones
+    assert m["selected_epoch"] == 1 and m["best_val_accuracy"] == version.history[0]["val_accuracy"]
     for field in (version.weights, version.reliability_plot, version.curves_plot, version.confusion_plot):
         assert field and open(field.path, "rb").read(4) in (b"\x89PNG", b"PK\x03\x04")
     assert set(version.training_data) >= {"train", "val", "test", "unlabelled", "labels"}

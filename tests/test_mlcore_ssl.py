@@ -1,6 +1,7 @@
 """mlcore.ssl: network, augmentations, losses, metrics, uncertainty, training smoke runs, checkpoints."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -187,6 +188,35 @@ def test_training_resumes_from_its_checkpoint(tmp_path):
     assert resumed.resumed_from_epoch_ == 2
     assert [h["epoch"] for h in resumed.history_] == [1, 2, 3, 4]
     assert np.allclose(resumed.predict_proba(x), straight.predict_proba(x), atol=1e-5)
+
+
+def test_the_best_validated_weights_are_kept_across_a_resume(tmp_path):
+    torch.set_num_threads(1)
+    x, y = toy_set(16)
+    x_val, y_val = toy_set(12, seed=5)
+    x_watch, y_watch = toy_set(12, seed=6)
+    config = tiny_config(method="supervised", epochs=8, val_every=2, lr=2e-3)
+
+    def crash_after_five(epoch, total, row):
+        if epoch == 5:
+            raise Crash
+
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(Crash):
+        SSLClassifier(config, device="cpu", checkpoint_path=path, progress=crash_after_five).fit(
+            x, y, None, x_val, y_val, monitor=(x_watch, y_watch)
+        )
+    clf = SSLClassifier(config, device="cpu", checkpoint_path=path).fit(
+        x, y, None, x_val, y_val, monitor=(x_watch, y_watch)
+    )
+    validated = [(h["epoch"], h["val_accuracy"]) for h in clf.history_ if "val_accuracy" in h]
+    assert [e for e, _ in validated] == [2, 4, 6, 8]  # every val_every epochs and after the last
+    assert all("monitor_accuracy" in h for h in clf.history_ if "val_accuracy" in h)
+    best_epoch, best_accuracy = max(validated, key=lambda row: row[1])  # the first of equal bests
+    assert clf.selected_epoch_ == best_epoch and clf.best_val_accuracy_ == best_accuracy
+    assert (clf.predict(x_val) == y_val).mean() == pytest.approx(best_accuracy)  # those weights are in use
+    last = SSLClassifier(replace(config, select_best=False), device="cpu").fit(x, y, None, x_val, y_val)
+    assert last.selected_epoch_ == 8 and last.best_val_accuracy_ is None
 
 
 def test_weights_round_trip_and_mismatch(tmp_path):

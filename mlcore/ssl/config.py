@@ -53,6 +53,10 @@ class FixMatchConfig:
     augment: AugmentConfig = AugmentConfig()
     ece_bins: int = 15  # equal-width confidence bins for the expected calibration error
     mc_samples: int = 20  # MC-dropout forward passes for BALD
+    # With a validation set: its accuracy every `val_every` epochs (and after the last), and the
+    # weights of the best one kept at the end, as the public implementation selects its checkpoint.
+    val_every: int = 3
+    select_best: bool = True
 
     def __post_init__(self):
         if self.method not in METHODS:
@@ -63,6 +67,8 @@ class FixMatchConfig:
             raise ValueError("mu, batch_size and epochs must be positive")
         if self.max_steps is not None and self.max_steps < 1:
             raise ValueError("max_steps must be positive")
+        if self.val_every < 1:
+            raise ValueError("val_every must be positive")
 
     def as_dict(self) -> dict:
         return asdict(self)

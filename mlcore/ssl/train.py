@@ -145,7 +145,8 @@ def train_loop(
             break
         row = {"epoch": epoch + 1, "step": step, **{k: v / steps for k, v in sums.items()}}
         row["train_accuracy"] = correct / max(seen, 1)
-        if evaluate is not None:
+        last = epoch + 1 == config.epochs or (config.max_steps is not None and step >= config.max_steps)
+        if evaluate is not None and ((epoch + 1) % config.val_every == 0 or last):
             row.update(evaluate())
         row["seconds"] = time.monotonic() - started
         history.append(row)
@@ -178,7 +179,12 @@ class SSLClassifier:
         self.progress = progress
 
     # -- training ---------------------------------------------------------------------------
-    def fit(self, x, y, x_unlabelled=None, x_val=None, y_val=None) -> SSLClassifier:
+    def fit(self, x, y, x_unlabelled=None, x_val=None, y_val=None, *, monitor=None) -> SSLClassifier:
+        """Train on labelled ``x``, ``y`` (and ``x_unlabelled`` for FixMatch). With ``x_val``,
+        ``y_val`` the validation accuracy is recorded every ``config.val_every`` epochs and, with
+        ``config.select_best``, the best validated weights are kept (``selected_epoch_``).
+        ``monitor=(x, y)``: a further labelled set whose accuracy is recorded beside it as
+        ``monitor_accuracy`` (learning curves) and never used to select."""
         config = self.config
         x = np.asarray(x, dtype=np.float32)
         y = np.asarray(y).astype(np.int64)
@@ -190,6 +196,7 @@ class SSLClassifier:
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         start_epoch = start_step = 0
         history: list[dict] = []
+        best: dict = {}  # {"epoch", "val_accuracy", "model"}: the best validated weights so far
         self.resumed_from_epoch_ = 0
         if self.checkpoint_path and Path(self.checkpoint_path).is_file():
             state = torch.load(self.checkpoint_path, map_location=device, weights_only=False)
@@ -199,6 +206,7 @@ class SSLClassifier:
                 generator.set_state(state["generator"])
                 torch.set_rng_state(state["torch_rng"])
                 start_epoch, start_step, history = state["epoch"], state["step"], state["history"]
+                best = state.get("best") or {}
                 self.resumed_from_epoch_ = start_epoch
 
         x_l = torch.from_numpy(x).to(device)
@@ -206,13 +214,17 @@ class SSLClassifier:
         x_u = None
         if x_unlabelled is not None and len(x_unlabelled):
             x_u = torch.from_numpy(np.asarray(x_unlabelled, dtype=np.float32)).to(device)
-        evaluate = None
+        measured = {}
         if x_val is not None and len(x_val):
-            xv, yv = np.asarray(x_val, dtype=np.float32), np.asarray(y_val).astype(np.int64)
+            measured["val_accuracy"] = (np.asarray(x_val, dtype=np.float32), np.asarray(y_val).astype(np.int64))
+        if monitor is not None and len(monitor[0]):
+            measured["monitor_accuracy"] = (np.asarray(monitor[0], dtype=np.float32), np.asarray(monitor[1]))
 
-            def evaluate() -> dict:
-                proba = _predict(model, xv, config, device)
-                return {"val_accuracy": float((proba.argmax(1) == yv).mean())}
+        def evaluate() -> dict:
+            out = {}
+            for key, (xe, ye) in measured.items():
+                out[key] = float((_predict(model, xe, config, device).argmax(1) == ye).mean())
+            return out
 
         total_epochs = config.epochs
         if config.max_steps is not None:
@@ -221,6 +233,10 @@ class SSLClassifier:
             )
 
         def on_epoch_end(epoch: int, step: int, rows: list[dict]) -> None:
+            accuracy = rows[-1].get("val_accuracy")
+            if config.select_best and accuracy is not None and accuracy > best.get("val_accuracy", -1.0):
+                weights = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+                best.update(epoch=epoch, val_accuracy=accuracy, model=weights)
             if self.checkpoint_path and (epoch % self.checkpoint_every == 0 or epoch == config.epochs):
                 _save_atomic(
                     {
@@ -232,6 +248,7 @@ class SSLClassifier:
                         "epoch": epoch,
                         "step": step,
                         "history": rows,
+                        "best": best,
                     },
                     Path(self.checkpoint_path),
                 )
@@ -249,9 +266,14 @@ class SSLClassifier:
             start_epoch=start_epoch,
             start_step=start_step,
             history=history,
-            evaluate=evaluate,
+            evaluate=evaluate if measured else None,
             on_epoch_end=on_epoch_end,
         )
+        self.selected_epoch_ = history[-1]["epoch"] if history else 0
+        if best:  # the best validated weights, not the last ones
+            model.load_state_dict(best["model"])
+            self.selected_epoch_ = best["epoch"]
+        self.best_val_accuracy_ = best.get("val_accuracy")
         model.eval()
         self.model_ = model
         self.history_ = history
