@@ -281,6 +281,8 @@ def plot_curves(rows: list[dict], path: Path, references: dict[str, float] | Non
     if not curves:
         return False
     fig, ax = plt.subplots(figsize=(7, 3.8))
+    groups = sorted({(r["method"], r["pool"], r["labels"]) for r in curves}, key=str)
+    colours = {g: f"C{i}" for i, g in enumerate(groups)}  # one colour per method and label count
     for r in curves:
         epochs, accuracy = np.array(r["test_curve"], dtype=float).T
         spacing = epochs[1] - epochs[0] if len(epochs) > 1 else 1
@@ -289,8 +291,10 @@ def plot_curves(rows: list[dict], path: Path, references: dict[str, float] | Non
         label = f"{r['method']}, {r['labels']} labels, seed {r['seed']}"
         if r["method"] == "fixmatch":
             label += f", mu {r['mu']} ({r['pool']})"
-        (line,) = ax.plot(epochs[window - 1 :], smooth, label=label)
-        ax.plot(epochs, accuracy, color=line.get_color(), alpha=0.15, linewidth=0.8)
+        colour = colours[(r["method"], r["pool"], r["labels"])]
+        style = ("-", "--", ":", "-.")[r["seed"] % 4]  # one line style per seed
+        ax.plot(epochs[window - 1 :], smooth, color=colour, linestyle=style, label=label)
+        ax.plot(epochs, accuracy, color=colour, alpha=0.12, linewidth=0.8)
     for (name, accuracy), style in zip((references or {}).items(), ("--", ":"), strict=False):
         ax.axhline(accuracy, color="grey", linestyle=style, linewidth=1, label=f"{name}: {accuracy:.3f}")
     ax.set(xlabel="epoch (passes over the labelled set)", ylabel="test accuracy", ylim=(0.45, 1.0))
