@@ -9,7 +9,7 @@ from django.db import transaction
 from . import ml
 from .errors import InvalidInput
 from .models import Cutout, Survey
-from .ranking import queue_rank, queue_ranking_set
+from .ranking import queue_ranking_set, queue_rerank_after_scores
 from .reports import IngestReport
 
 BATCH = 200
@@ -29,7 +29,7 @@ def complexity_percentiles_update(*, survey: Survey, set_priority: bool = False)
     if set_priority:
         queue_ranking_set(survey=survey, by=Survey.QueueRanking.COMPLEXITY)
     else:
-        queue_rank(survey=survey)
+        queue_rerank_after_scores(survey=survey, complexity=True)
     return len(rows)
 
 

@@ -55,6 +55,16 @@ def queue_rank(*, survey: Survey) -> RankingReport:
         return _rank(survey, strict=False)
 
 
+def queue_rerank_after_scores(*, survey: Survey, complexity: bool = False, task_name: str = "") -> RankingReport | None:
+    """Re-rank the survey's queue when new complexity scores (``complexity``) or new scores of
+    the classifier task ``task_name`` are what its stored ranking uses; None when they are not."""
+    ranking, ranking_task = Survey.objects.values_list("queue_ranking", "queue_ranking_task").get(pk=survey.pk)
+    uses = (complexity and ranking in USES_COMPLEXITY) or (
+        bool(task_name) and ranking in USES_UNCERTAINTY and ranking_task == task_name
+    )
+    return queue_rank(survey=survey) if uses else None
+
+
 def queue_ranking_get(*, survey: Survey) -> RankingReport:
     """The survey's ranking and how many of its cutouts have a priority now (reads only)."""
     report = RankingReport(survey=survey.name, by=survey.queue_ranking, task=survey.queue_ranking_task)

@@ -12,7 +12,7 @@ from django.conf import settings
 
 from annotations.errors import DomainError, InvalidInput
 from annotations.models import Cutout
-from annotations.ranking import USES_UNCERTAINTY, queue_rank
+from annotations.ranking import queue_rerank_after_scores
 from annotations.reports import IngestReport
 
 from . import ml, selectors, services
@@ -187,11 +187,9 @@ def score_cutouts(*, version_id: int, progress, batch_size: int | None = None) -
             report.created += services.cutout_scores_store(task=task, version=version, scores=scored)
         done = min(start + batch_size, len(ids))
         progress(done, len(ids), f"scored {done}/{len(ids)} cutouts")
-    survey = task.survey
-    survey.refresh_from_db(fields=["queue_ranking", "queue_ranking_task"])
-    if survey.queue_ranking in USES_UNCERTAINTY and survey.queue_ranking_task == task.name:
-        ranking = queue_rank(survey=survey)
-        report.notes.append(f"queue of {survey.name} re-ranked ({ranking.by}): {ranking.ranked} cutouts ranked")
+    ranking = queue_rerank_after_scores(survey=task.survey, task_name=task.name)
+    if ranking is not None:
+        report.notes.append(f"queue of {ranking.survey} re-ranked ({ranking.by}): {ranking.ranked} cutouts ranked")
     report.extra = {"version": version.pk, "scored": report.created, "failed": report.failed}
     return report
 
