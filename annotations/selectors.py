@@ -9,7 +9,7 @@ from datetime import datetime
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from .consensus import QUESTION_TYPES, question_consensus
+from .consensus import QUESTION_TYPES, chosen_labels, question_consensus
 from .errors import InvalidInput, NotFound
 from .models import Classification, Cutout, Job, SubjectWorkflowStatus, Workflow, WorkflowVersion
 
@@ -167,7 +167,11 @@ def subject_descriptions(*, subject_id: int, workflow: Workflow | None = None) -
 
 
 def open_subjects_with_consensus(*, workflow: Workflow, limit: int = 25) -> list[dict]:
-    """The open subjects with the most classifications, each with its consensus on the first question."""
+    """The open subjects with the most classifications, each with its consensus on the first question.
+
+    Counts and agreement follow the retirement rules: volunteers' votes only. An expert label is
+    the truth that skill is measured against, not a vote, so it is shown beside them.
+    """
     statuses = list(
         SubjectWorkflowStatus.objects.filter(workflow=workflow, retired_at__isnull=True)
         .select_related("subject")
@@ -175,7 +179,9 @@ def open_subjects_with_consensus(*, workflow: Workflow, limit: int = 25) -> list
     )
     version = workflow_current_version(workflow=workflow)
     first_question = next((key for key, task in version.tasks.items() if task.get("type") in QUESTION_TYPES), None)
-    consensus = question_consensus(workflow=workflow, subject_ids=[s.subject_id for s in statuses])
+    subject_ids = [s.subject_id for s in statuses]
+    consensus = question_consensus(workflow=workflow, subject_ids=subject_ids, include_expert=False)
+    experts = expert_answers(workflow=workflow, subject_ids=subject_ids, task=first_question)
     rows = []
     for status in statuses:
         result = consensus.get((status.subject_id, first_question))
@@ -186,6 +192,25 @@ def open_subjects_with_consensus(*, workflow: Workflow, limit: int = 25) -> list
                 "task": first_question,
                 "most_likely": result.most_likely if result else None,
                 "agreement": result.agreement if result else None,
+                "expert": experts.get(status.subject_id),
             }
         )
     return rows
+
+
+def expert_answers(*, workflow: Workflow, subject_ids: list[int], task: str | None) -> dict[int, str]:
+    """Subject id -> the expert answer to one question task (several experts: joined)."""
+    if task is None or not subject_ids:
+        return {}
+    versions = {v.pk: v for v in WorkflowVersion.objects.filter(workflow=workflow)}
+    found: dict[int, list[str]] = {}
+    rows = Classification.objects.filter(workflow=workflow, subject_id__in=subject_ids, expert=True)
+    for subject_id, version_id, answers in rows.values_list("subject_id", "workflow_version_id", "annotations"):
+        version = versions[version_id]
+        for item in answers or []:
+            if isinstance(item, dict) and item.get("task") == task:
+                known = found.setdefault(subject_id, [])
+                for label in chosen_labels(version.tasks.get(task, {}), version.strings, item.get("value")):
+                    if label not in known:
+                        known.append(label)
+    return {subject_id: ", ".join(labels) for subject_id, labels in found.items() if labels}

@@ -77,6 +77,30 @@ def workflow_update_tasks(*, workflow: Workflow, tasks: dict, strings: dict) -> 
 
 
 @transaction.atomic
+def workflow_current_versions_repair(*, workflow_ids) -> list[int]:
+    """Point each workflow whose current version does not exist at its highest stored version (an
+    empty one at the current number when it has none); returns the workflows changed.
+
+    Imports create versions from what an export names, so a new workflow's default current number
+    may not be among them; every page and endpoint reads the current version.
+    """
+    changed = []
+    for workflow in Workflow.objects.select_for_update().filter(pk__in=list(workflow_ids)):
+        versions = WorkflowVersion.objects.filter(workflow=workflow)
+        if versions.filter(major=workflow.version_major, minor=workflow.version_minor).exists():
+            continue
+        latest = versions.order_by("-major", "-minor").first()
+        if latest is None:
+            WorkflowVersion.objects.create(
+                workflow=workflow, major=workflow.version_major, minor=workflow.version_minor, tasks={}, strings={}
+            )
+        else:
+            Workflow.objects.filter(pk=workflow.pk).update(version_major=latest.major, version_minor=latest.minor)
+        changed.append(workflow.pk)
+    return changed
+
+
+@transaction.atomic
 def subject_set_get_or_create(*, survey: Survey, display_name: str) -> SubjectSet:
     subject_set, _ = SubjectSet.objects.get_or_create(survey=survey, display_name=display_name)
     return subject_set

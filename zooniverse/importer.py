@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_datetime
 
 from annotations.errors import InvalidInput
 from annotations.models import Classification, SubjectWorkflowStatus, Workflow, WorkflowVersion
+from annotations.services import workflow_current_versions_repair
 
 from . import exports, staged_import
 from .models import ZooniverseSubject, ZooniverseWorkflow
@@ -103,6 +104,7 @@ def workflow_for(zooniverse_id: int, name: str) -> Workflow:
 def import_workflows(path: str | Path) -> dict[int, set[tuple[int, int]]]:
     """Workflow definitions, every version, from a workflow export; returns the versions per workflow."""
     versions: dict[int, set[tuple[int, int]]] = {}
+    touched: set[int] = set()
     try:
         rows = list(exports.read_workflows(path))
     except (OSError, ValueError) as exc:
@@ -119,6 +121,8 @@ def import_workflows(path: str | Path) -> dict[int, set[tuple[int, int]]]:
             Workflow.objects.filter(pk=workflow.pk).update(retirement=row["retirement"])
             ZooniverseWorkflow.objects.filter(workflow=workflow).update(retirement=row["retirement"])
         versions.setdefault(row["workflow_id"], set()).add((row["major"], row["minor"]))
+        touched.add(workflow.pk)
+    workflow_current_versions_repair(workflow_ids=touched)
     return versions
 
 
@@ -170,6 +174,7 @@ def import_classifications(
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{path}: not UTF-8 text ({exc})") from exc
     _recount(report)
+    workflow_current_versions_repair(workflow_ids=report.workflows)
     progress(size, size, f"{report.imported} imported")
     return report
 
