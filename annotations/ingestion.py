@@ -14,7 +14,6 @@ from pathlib import Path
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.utils.text import slugify
 
 from . import ml
 from .catalogues import CatalogueRow, read_catalogue
@@ -76,7 +75,9 @@ def cutout_create(
         centre = image.centre_radec()
         if centre is not None:
             ra_deg, dec_deg = centre
-    stem = f"{survey.pk}/{slugify(name)[:80] or 'cutout'}-{uuid.uuid4().hex[:8]}"
+    # File names say nothing of the source: its media URLs are public and a catalogue name can
+    # carry the answer.
+    stem = f"{survey.pk}/{uuid.uuid4().hex}"
     extension = {"fits": "fits", "png": "png", "jpeg": "jpg"}[image.format]
     written = []
     try:

@@ -7,7 +7,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from annotations.models import Workflow, WorkflowVersion
+from annotations.models import Cutout, Workflow, WorkflowVersion
 from annotations.services import expert_classification_create
 from tests.factories import astronomer, make_workflow_with_subjects
 from tests.test_retirement import FRII, vote
@@ -90,3 +90,79 @@ def test_retirement_page_counts_and_agrees_over_volunteer_votes_only(client):
     html = page.content.decode()
     expert_row = html[html.index(f'<tr data-subject="{cutouts[0].pk}"') :].split("</tr>")[0]
     assert "1.00" not in expert_row and "FR II" in expert_row
+
+
+DEMO_NAME = "223.473_26.809_2_Gendre"  # the demo's names carry the label index and the catalogue
+
+
+def _demo_like_workflow():
+    workflow, cutouts = make_workflow_with_subjects(n=1, retirement=5)
+    cutout = cutouts[0]
+    Cutout.objects.filter(pk=cutout.pk).update(
+        name=DEMO_NAME, metadata={"label": "Bent", "split": "train", "catalogue": "Proctor_Tab1", "file": "x.png"}
+    )
+    cutout.refresh_from_db()
+    return workflow, cutout
+
+
+def _leaks(text: str) -> list[str]:
+    lowered = text.lower()
+    return [word for word in ("gendre", "223.473", "223473", "proctor", "bent", '"label"', "train") if word in lowered]
+
+
+@pytest.mark.django_db
+def test_volunteers_see_a_neutral_identifier_and_the_sky_position():
+    workflow, cutout = _demo_like_workflow()
+    anonymous = APIClient()
+    served = anonymous.get("/api/queue/next/", {"workflow": workflow.pk})
+    subject = served.json()["subject"]
+    assert subject["id"] == cutout.pk and subject["name"] == f"Subject {cutout.pk}"
+    assert subject["ra_deg"] == pytest.approx(cutout.ra_deg)
+    assert _leaks(served.content.decode()) == []
+    for url in (f"/api/cutouts/{cutout.pk}/", "/api/cutouts/"):
+        assert _leaks(anonymous.get(url).content.decode()) == [], url
+    page = anonymous.get(reverse("classify-workflow", args=[workflow.pk]))
+    assert page.status_code == 200 and "gendre" not in page.content.decode().lower()
+
+    expert = APIClient()
+    expert.force_authenticate(astronomer())
+    detail = expert.get(f"/api/cutouts/{cutout.pk}/").json()
+    assert detail["name"] == DEMO_NAME and detail["full_metadata"]["catalogue"] == "Proctor_Tab1"
+
+
+@pytest.mark.django_db
+def test_new_cutout_files_have_random_names():
+    _, cutout = _demo_like_workflow()
+    for field in (cutout.source_file, cutout.image, cutout.pixels):
+        stem = field.name.rsplit("/", 1)[1].split(".")[0]
+        assert len(stem) == 32 and int(stem, 16) >= 0, field.name
+        assert "src-0" not in field.name
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_renames_existing_cutout_files(settings):
+    _, cutout = _demo_like_workflow()
+    storage_root = settings.MEDIA_ROOT
+    old_names = {}
+    for field, folder in (("source_file", "source"), ("image", "png"), ("pixels", "pixels")):
+        current = getattr(cutout, field).name
+        old = f"cutouts/{folder}/{cutout.survey_id}/223473_26809_2_gendre-1a2b3c4d.{current.rsplit('.', 1)[1]}"
+        (storage_root / old).parent.mkdir(parents=True, exist_ok=True)
+        (storage_root / current).rename(storage_root / old)
+        old_names[field] = old
+    Cutout.objects.filter(pk=cutout.pk).update(**old_names)
+    contents = {field: (storage_root / name).read_bytes() for field, name in old_names.items()}
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("annotations", "0004_repair_workflow_current_versions")])
+    executor = MigrationExecutor(connection)
+    executor.migrate([("annotations", "0005_neutral_media_file_names")])
+    call_command("migrate", verbosity=0)
+
+    cutout.refresh_from_db()
+    for field, old in old_names.items():
+        new = getattr(cutout, field).name
+        assert "gendre" not in new and new != old
+        assert (storage_root / new).read_bytes() == contents[field]
+        assert not (storage_root / old).exists()
+    assert _leaks(APIClient().get(f"/api/cutouts/{cutout.pk}/").content.decode()) == []

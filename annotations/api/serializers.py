@@ -12,12 +12,31 @@ class SurveySerializer(serializers.ModelSerializer):
         fields = ["id", "name", "telescope", "frequency_mhz", "beam_arcsec", "pixel_scale_arcsec", "description"]
 
 
+# Metadata keys that name where a cutout came from: a catalogue name or file name can give the
+# answer away (the demo's names carry the label index, a catalogue can be a list of one class).
+PROVENANCE_METADATA = {"label", "split", "catalogue", "file", "filename", "mosaic", "name", "source", "image"}
+
+
+def volunteer_metadata(metadata: dict) -> dict:
+    """What volunteers may see of a cutout's metadata: no label, no provenance, no hidden keys."""
+    return {
+        key: value
+        for key, value in (metadata or {}).items()
+        if key.lower() not in PROVENANCE_METADATA and not key.startswith(("#", "!"))
+    }
+
+
+def neutral_name(cutout) -> str:
+    return f"Subject {cutout.pk}"
+
+
 class CutoutSerializer(serializers.Serializer):
-    """A cutout as volunteers may see it: no hidden ranking metadata."""
+    """A cutout as volunteers may see it: a neutral identifier and the sky position, nothing that
+    hints at the answer (catalogue names, labels, ranking metadata are for astronomers)."""
 
     id = serializers.IntegerField()
     survey = serializers.CharField(source="survey.name")
-    name = serializers.CharField()
+    name = serializers.SerializerMethodField(help_text="a neutral identifier (catalogue names are for astronomers)")
     ra_deg = serializers.FloatField(allow_null=True)
     dec_deg = serializers.FloatField(allow_null=True)
     width = serializers.IntegerField()
@@ -28,9 +47,11 @@ class CutoutSerializer(serializers.Serializer):
     pixels_url = serializers.SerializerMethodField()
     contours_url = serializers.SerializerMethodField()
 
+    def get_name(self, cutout) -> str:
+        return neutral_name(cutout)
+
     def get_metadata(self, cutout) -> dict:
-        # The expert label would bias volunteers; it stays with the hidden fields.
-        return {k: v for k, v in cutout.metadata.items() if k != "label" and not k.startswith(("#", "!"))}
+        return volunteer_metadata(cutout.metadata)
 
     def _absolute(self, url: str) -> str:
         request = self.context.get("request")
@@ -47,8 +68,9 @@ class CutoutSerializer(serializers.Serializer):
 
 
 class CutoutAstronomerSerializer(CutoutSerializer):
-    """What astronomers see: everything, hidden ranking metadata included."""
+    """What astronomers see: everything, catalogue name and hidden ranking metadata included."""
 
+    name = serializers.CharField()
     source_url = serializers.SerializerMethodField()
     wcs_header = serializers.CharField()
     full_metadata = serializers.JSONField(source="metadata")
