@@ -128,6 +128,8 @@ def run_one(
     published schedule) replaces the fixed ``steps`` budget when given; ``val_fraction`` of the
     training images is held out to pick the best validated weights; ``curve`` also records the
     test accuracy at each validation (for the learning curve only: nothing is selected on it)."""
+    import torch
+
     from mlcore.ssl.config import FixMatchConfig
     from mlcore.ssl.metrics import classification_metrics, frechet_distance
     from mlcore.ssl.train import SSLClassifier
@@ -182,6 +184,9 @@ def run_one(
         "frechet_distance": fd,
         "final_mask_rate": last.get("mask_rate"),
         "train_seconds": round(seconds, 1),
+        # CPU kernels sum in an order that depends on the thread count, so a run is reproduced
+        # only with the same --threads (and seed); --curve changes nothing.
+        "threads": torch.get_num_threads(),
         "validation_images": len(val),
         "selected_epoch": clf.selected_epoch_,
         "best_val_accuracy": clf.best_val_accuracy_,
@@ -328,7 +333,9 @@ def main():
         default=0.2,
         help="training images held out (per class, per seed) to pick the best validated weights; 0: last weights",
     )
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--threads", type=int, default=2, help="torch CPU threads; part of what a run reproduces (with the seed)"
+    )
     parser.add_argument("--out", type=Path, default=OUT / "ssl_eval.json")
     parser.add_argument("--replot", action="store_true", help="only redraw the plot of the --out results")
     args = parser.parse_args()
@@ -354,6 +361,7 @@ def main():
             "steps": row["steps"],
             "test_accuracy": row["test_accuracy"],
             "ece": row["ece"],
+            "threads": row["threads"],
             "seconds": round(time.perf_counter() - started, 1),
         }
         print(json.dumps(result))

@@ -246,3 +246,17 @@ def test_lime_explanation_covers_the_cutout():
     assert result["label"] in (0, 1)
     png = explanation_png(x[1, 0], result["segments"], result["weights"])
     assert png.startswith(b"\x89PNG")
+
+
+def test_recording_a_learning_curve_changes_nothing_learned():
+    """The same seed gives the same weights whether or not a monitor set is measured (the test
+    curve of bench/ssl_eval.py --curve): recording more must never change a figure."""
+    torch.set_num_threads(1)
+    x, y = toy_set(16)
+    x_val, y_val = toy_set(12, seed=5)
+    config = tiny_config(method="supervised", epochs=4, val_every=1, lr=2e-3)
+    plain = SSLClassifier(config, device="cpu").fit(x, y, None, x_val, y_val)
+    watched = SSLClassifier(config, device="cpu").fit(x, y, None, x_val, y_val, monitor=toy_set(12, seed=6))
+    for name, weights in plain.model_.state_dict().items():
+        assert torch.equal(weights, watched.model_.state_dict()[name]), name
+    assert [h["val_accuracy"] for h in plain.history_] == [h["val_accuracy"] for h in watched.history_]
