@@ -1,0 +1,176 @@
+"""The generators and the measures that judge them: tiny shapes, CPU, fixed seeds."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from mlcore.generative import metrics
+from mlcore.generative.config import DiffusionConfig, UNetConfig, VAEConfig, preset
+from mlcore.generative.diffusion import DiffusionGenerator, GeneratorDataError, noise_scheduler, sampling_scheduler
+from mlcore.generative.network import RABUNet, build_network
+from mlcore.generative.vae import VAEGenerator
+
+SIZE = 16
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
+
+
+def tiny(**overrides) -> DiffusionConfig:
+    config = preset("tiny", image_size=SIZE, n_classes=2, max_steps=4, sample_steps=3)
+    return replace(config, **overrides)
+
+
+def blobs(n: int, seed: int = 0):
+    """Class 0: one central blob; class 1: two blobs (a double), in [0, 1]."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:SIZE, :SIZE] - SIZE / 2
+    images, labels = [], []
+    for i in range(n):
+        label = i % 2
+        if label == 0:
+            image = np.exp(-(xx**2 + yy**2) / 4.0)
+        else:
+            image = np.exp(-((xx - 4) ** 2 + yy**2) / 2.0) + np.exp(-((xx + 4) ** 2 + yy**2) / 2.0)
+        image = image + rng.normal(0, 0.01, image.shape)
+        images.append(np.clip(image / image.max(), 0, 1))
+        labels.append(label)
+    return np.array(images, dtype=np.float32)[:, None], np.array(labels)
+
+
+@pytest.mark.parametrize("network", ["rab", "plain"])
+def test_networks_predict_noise_of_the_input_shape_for_every_class_and_none(network):
+    config = UNetConfig(network=network, image_size=SIZE, n_classes=3, base_channels=16, channel_mults=(1, 2))
+    model = build_network(config)
+    x = torch.randn(4, 1, SIZE, SIZE)
+    out = model(x, torch.tensor([0, 10, 500, 999]), torch.tensor([0, 1, 2, config.null_class]))
+    assert out.shape == (4, 1, SIZE, SIZE) and torch.isfinite(out).all()
+
+
+def test_residual_attention_blocks_start_as_the_identity_and_gate_half_and_half():
+    model = RABUNet(UNetConfig(image_size=SIZE, n_classes=2, base_channels=16, channel_mults=(1, 2)))
+    out = model(torch.randn(2, 1, SIZE, SIZE), torch.tensor([3, 4]), torch.tensor([0, 1]))
+    assert torch.count_nonzero(out) == 0  # zero-initialised last layers: a stable start
+    block = model.down[0]
+    emb = torch.zeros(1, 4 * 16)
+    gate = torch.sigmoid(block.gate_embed(emb))
+    assert torch.allclose(gate, torch.full_like(gate, 0.5), atol=0.3)
+
+
+def test_configs_refuse_what_cannot_work():
+    with pytest.raises(ValueError, match="network"):
+        UNetConfig(network="transformer")
+    with pytest.raises(ValueError, match="divide"):
+        UNetConfig(image_size=30, channel_mults=(1, 2, 2))
+    with pytest.raises(ValueError, match="sampler"):
+        DiffusionConfig(sampler="euler")
+    with pytest.raises(ValueError, match="preset"):
+        preset("huge")
+    assert DiffusionConfig.from_dict(tiny().as_dict()) == tiny()
+
+
+def test_diffusers_schedulers_are_used_for_noise_and_sampling():
+    config = tiny()
+    assert type(noise_scheduler(config)).__name__ == "DDPMScheduler"
+    assert type(sampling_scheduler(config)).__name__ == "DPMSolverMultistepScheduler"
+    assert type(sampling_scheduler(config, "ddim")).__name__ == "DDIMScheduler"
+
+
+def test_training_lowers_the_loss_and_sampling_is_reproducible():
+    x, y = blobs(32)
+    config = tiny(max_steps=None, epochs=12, batch_size=16, lr=2e-3)
+    generator = DiffusionGenerator(config).fit(x, y)
+    losses = [row["loss"] for row in generator.history_]
+    assert np.mean(losses[-3:]) < np.mean(losses[:3])
+    first = generator.sample([0, 1, 1], seed=7)
+    assert first.shape == (3, 1, SIZE, SIZE) and first.min() >= 0 and first.max() <= 1
+    assert np.array_equal(first, generator.sample([0, 1, 1], seed=7))
+    assert not np.array_equal(first, generator.sample([0, 1, 1], seed=8))
+    assert generator.sample([1], sampler="ddim", guidance=1.0).shape == (1, 1, SIZE, SIZE)
+    with pytest.raises(ValueError, match="classes"):
+        generator.sample([2])
+
+
+def test_an_interrupted_training_resumes_exactly(tmp_path):
+    x, y = blobs(16)
+    config = tiny(max_steps=None, epochs=4, batch_size=8)
+
+    class Crash(Exception):
+        pass
+
+    def crash_after_two(epoch, total, row):
+        if epoch == 2:
+            raise Crash
+
+    path = tmp_path / "diffusion.ckpt"
+    with pytest.raises(Crash):
+        DiffusionGenerator(config, checkpoint_path=path, progress=crash_after_two).fit(x, y)
+    resumed = DiffusionGenerator(config, checkpoint_path=path).fit(x, y)
+    straight = DiffusionGenerator(config).fit(x, y)
+    assert resumed.resumed_from_epoch_ == 2
+    assert [r["loss"] for r in resumed.history_] == [r["loss"] for r in straight.history_]
+    for name, weights in straight.model_.state_dict().items():
+        assert torch.equal(weights, resumed.model_.state_dict()[name]), name
+    saved = tmp_path / "weights.pt"
+    resumed.save(saved)
+    assert np.array_equal(DiffusionGenerator.load(saved).sample([0, 1], seed=1), resumed.sample([0, 1], seed=1))
+
+
+def test_bad_training_data_is_refused_with_the_reason():
+    x, y = blobs(4)
+    with pytest.raises(GeneratorDataError, match="labels must lie"):
+        DiffusionGenerator(tiny()).fit(x, np.array([0, 1, 2, 0]))
+    with pytest.raises(GeneratorDataError, match=r"\(N, 1, 16, 16\)"):
+        DiffusionGenerator(tiny()).fit(x[:, :, :8, :8], y)
+    with pytest.raises(GeneratorDataError, match="NaN"):
+        DiffusionGenerator(tiny()).fit(np.full_like(x, np.nan), y)
+    with pytest.raises(GeneratorDataError, match="no training images"):
+        VAEGenerator(VAEConfig(image_size=SIZE, n_classes=2)).fit(x[:0], y[:0])
+
+
+def test_vae_learns_and_samples_each_class(tmp_path):
+    x, y = blobs(32)
+    config = VAEConfig(image_size=SIZE, n_classes=2, hidden=(64, 32), latent=4, epochs=30, batch_size=16, lr=3e-3)
+    vae = VAEGenerator(config).fit(x, y)
+    assert vae.history_[-1]["loss"] < vae.history_[0]["loss"]
+    samples = vae.sample([0] * 8 + [1] * 8, seed=2)
+    assert samples.shape == (16, 1, SIZE, SIZE)
+    # a one-blob sample is brightest at the centre, a double is not
+    centre = samples[:, 0, SIZE // 2, SIZE // 2]
+    assert centre[:8].mean() > centre[8:].mean()
+    vae.save(tmp_path / "vae.pt")
+    assert np.array_equal(VAEGenerator.load(tmp_path / "vae.pt").sample([1], seed=3), vae.sample([1], seed=3))
+
+
+def test_ramis_and_class_consistency_known_answers():
+    assert metrics.ramis(np.full((10, 2), 0.5)) == pytest.approx(1.0)
+    confident = np.array([[1.0, 0.0], [0.0, 1.0]] * 5)
+    assert metrics.ramis(confident) == pytest.approx(2.0, rel=1e-6)
+    assert metrics.class_consistency(confident, np.array([0, 1] * 5)) == 1.0
+    assert metrics.class_consistency(confident, np.array([1, 0] * 5)) == 0.0
+
+
+def test_source_properties_count_components_and_measure_extent():
+    x, y = blobs(4)
+    properties = metrics.source_properties(x)
+    assert list(properties["components"]) == [1, 2, 1, 2]
+    assert properties["extent"][1] > properties["extent"][0] > 0
+    assert metrics.property_ks(x, x) == {"flux": 0.0, "extent": 0.0, "components": 0.0}
+    assert metrics.property_ks(x[y == 0], x[y == 1])["components"] == 1.0
+
+
+def test_memorisation_share_flags_copies():
+    rng = np.random.default_rng(0)
+    train, test = rng.random((40, 1, 8, 8)), rng.random((40, 1, 8, 8))
+    copied, real = metrics.memorisation_share(train[:20] + 1e-3, train, test)
+    fresh, _ = metrics.memorisation_share(rng.random((20, 1, 8, 8)), train, test)
+    assert copied == 1.0 and 0.2 < real < 0.8 and 0.2 < fresh < 0.8
+
+
+def test_diversity_is_the_mean_pairwise_distance():
+    assert metrics.diversity(np.array([[0.0, 0.0], [3.0, 4.0]])) == pytest.approx(5.0)
+    assert metrics.diversity(np.zeros((5, 3))) == 0.0
