@@ -1,0 +1,322 @@
+"""How realistic generated radio sources are: the diffusion model (residual attention U-Net), the
+same with diffusers' plain U-Net (ablation), and the conditional VAE baseline, side by side in one
+run on firstgalaxydata's own train / test split, several seeds.
+
+Data: firstgalaxydata's FRI, FRII, Compact and Bent images, the central 150 x 150 pixels (1.8
+arcsec each, as MiraBest's crops), noise-clipped at 3 sigma and scaled to [0, 1] as the
+classifier's pipeline does, resampled to --size pixels a side.
+
+Judges (docs SCIENCE.md sections 4 and 5), all from the platform's own classifier network:
+- a 4-class classifier trained on the real training split: its penultimate features give the
+  Frechet distance (overall and per class; the train-vs-test distance of real images is the
+  floor) and the diversity within each class; its predictions give class consistency;
+- an FRI / FRII classifier trained on MiraBest Confident: RAMIS on the generated FRI and FRII
+  samples, with the real test images' RAMIS as the ceiling;
+- KS statistics of integrated flux, largest extent and number of components against the real test
+  set; memorisation: the share of samples nearer a training image than any test image.
+
+The VAE trains for the diffusion model's wall time (its step count calibrated on this machine).
+
+    python bench/generative_eval.py --quick
+    python bench/generative_eval.py --preset cpu --seeds 0 1 2 --threads 2
+The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _data  # noqa: E402
+
+CLASSES = ("FRI", "FRII", "Compact", "Bent")
+OUT = _data.ROOT / "bench" / "out"
+FIGURES = _data.ROOT / "bench" / "figures"
+
+
+def firstgalaxydata_prepared(size: int, limit: int | None = None) -> dict:
+    """{"train": (x, y), "test": (x, y)}: (N, 1, size, size) in [0, 1], labels 0..3 (CLASSES)."""
+    from mlcore.ssl.data import prepare_images
+
+    images, labels, splits = _data.firstgalaxydata_arrays(limit=limit)
+    out = {}
+    for key, split in (("train", "train"), ("test", "test")):
+        rows = splits == split
+        x, bad = prepare_images(images[rows][:, 75:225, 75:225], size=size)
+        y = np.delete(np.array([CLASSES.index(label) for label in labels[rows]]), bad)
+        out[key] = (x, y)
+    return out
+
+
+def mirabest_prepared(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """MiraBest Confident (FRI 0, FRII 1), prepared at ``size``."""
+    from mlcore.ssl.data import prepare_images
+
+    images, codes = _data.mirabest_arrays()
+    confident = {"100": 0, "102": 0, "104": 0, "200": 1, "201": 1}
+    rows = np.isin(codes, list(confident))
+    x, bad = prepare_images(images[rows], size=size)
+    y = np.delete(np.array([confident[c] for c in codes[rows]]), bad)
+    return x, y
+
+
+def train_judge(x, y, n_classes: int, size: int, steps: int | None, epochs: int, seed: int = 0):
+    from mlcore.ssl.config import FixMatchConfig, NetworkConfig
+    from mlcore.ssl.train import SSLClassifier
+
+    config = FixMatchConfig(
+        method="supervised",
+        network=NetworkConfig(image_size=size, n_classes=n_classes),
+        epochs=epochs,
+        max_steps=steps,
+        batch_size=32,
+        lr=1e-3,
+        seed=seed,
+    )
+    return SSLClassifier(config, device="cpu").fit(x, y)
+
+
+def balanced_classes(per_class: int, n_classes: int) -> np.ndarray:
+    return np.repeat(np.arange(n_classes), per_class)
+
+
+def judge(samples, classes, real, judges) -> dict:
+    """Every measure of one set of samples against the real test split."""
+    from mlcore.generative import metrics
+
+    (x_train, _), (x_test, y_test) = real["train"], real["test"]
+    classifier, fr_classifier = judges
+    features = classifier.features(samples)
+    test_features = classifier.features(x_test)
+    row = {
+        "fd": metrics.frechet_distance(features, test_features),
+        "class_consistency": metrics.class_consistency(classifier.predict_proba(samples), classes),
+    }
+    for k, name in enumerate(CLASSES):
+        mine, theirs = features[classes == k], test_features[y_test == k]
+        if len(mine) >= 2 and len(theirs) >= 2:
+            row[f"fd_{name}"] = metrics.frechet_distance(mine, theirs)
+            row[f"diversity_ratio_{name}"] = metrics.diversity(mine) / max(metrics.diversity(theirs), 1e-12)
+    fr = np.isin(classes, [0, 1])
+    row["ramis"] = metrics.ramis(fr_classifier.predict_proba(samples[fr]))
+    row.update({f"ks_{k}": v for k, v in metrics.property_ks(x_test, samples).items()})
+    row["memorisation"], row["memorisation_real"] = metrics.memorisation_share(samples, x_train, x_test)
+    return row
+
+
+def real_references(real, judges) -> dict:
+    from mlcore.generative import metrics
+
+    (x_train, _), (x_test, y_test) = real["train"], real["test"]
+    classifier, fr_classifier = judges
+    fr = np.isin(y_test, [0, 1])
+    return {
+        "fd_real_floor": metrics.frechet_distance(classifier.features(x_train), classifier.features(x_test)),
+        "ramis_real": metrics.ramis(fr_classifier.predict_proba(x_test[fr])),
+        "class_consistency_real": metrics.class_consistency(classifier.predict_proba(x_test), y_test),
+    }
+
+
+def train_generators(real, config, seed: int, vae_hidden, progress=print) -> dict:
+    """The three generators of one seed: {name: (generator, train seconds)}."""
+    from mlcore.generative.config import VAEConfig
+    from mlcore.generative.diffusion import DiffusionGenerator
+    from mlcore.generative.vae import VAEGenerator
+
+    x, y = real["train"]
+    out = {}
+    for name, network in (("diffusion", "rab"), ("unet", "plain")):
+        run = replace(config, seed=seed, unet=replace(config.unet, network=network))
+        started = time.perf_counter()
+        out[name] = (DiffusionGenerator(run).fit(x, y), time.perf_counter() - started)
+        progress(f"seed {seed}: {name} trained in {out[name][1]:.1f} s, loss {out[name][0].history_[-1]['loss']:.4f}")
+    # The VAE gets the diffusion model's wall time: its step count calibrated here.
+    base = VAEConfig(
+        image_size=config.unet.image_size, n_classes=len(CLASSES), hidden=vae_hidden, batch_size=32, seed=seed
+    )
+    calibration = VAEGenerator(replace(base, epochs=10**6, max_steps=40)).fit(x, y).history_
+    timed = [
+        row["seconds"] / max(1, row["step"] - previous["step"])
+        for previous, row in zip(calibration, calibration[1:], strict=False)
+    ]
+    per_step = float(np.median(timed)) if timed else calibration[0]["seconds"] / calibration[0]["step"]
+    steps = max(10, int(out["diffusion"][1] / per_step))
+    started = time.perf_counter()
+    out["vae"] = (VAEGenerator(replace(base, epochs=10**6, max_steps=steps)).fit(x, y), time.perf_counter() - started)
+    progress(f"seed {seed}: vae trained {steps} steps in {out['vae'][1]:.1f} s")
+    return out
+
+
+def summarise(rows: list[dict], references: dict) -> dict:
+    """Means (and spreads over seeds) with the JSON keys the README names."""
+    result = dict(references)
+    for model in ("diffusion", "unet", "vae"):
+        mine = [r for r in rows if r["model"] == model]
+        for key in sorted({k for r in mine for k in r if k not in ("model", "seed")}):
+            values = [r[key] for r in mine if r.get(key) is not None]
+            if not values:
+                continue
+            name = {"fd": f"fd_{model}", "ramis": f"ramis_{model}"}.get(key, f"{key}_{model}")
+            result[name] = float(np.mean(values))
+            if len(values) > 1:
+                result[name + "_std"] = float(np.std(values))
+    result["memorisation_real"] = result.pop("memorisation_real_diffusion", None)
+    for model in ("unet", "vae"):
+        result.pop(f"memorisation_real_{model}", None)
+        result.pop(f"memorisation_real_{model}_std", None)
+    result.pop("memorisation_real_diffusion_std", None)
+    return result
+
+
+def plot_samples(grids: dict[str, np.ndarray], path: Path, per_row: int = 8) -> None:
+    """One panel per model (rows: classes), the real test images first."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(grids), figsize=(3.2 * len(grids), 3.4))
+    for ax, (name, images) in zip(np.atleast_1d(axes), grids.items(), strict=True):
+        rows = []
+        for k in range(len(CLASSES)):
+            chosen = images[k][:per_row]
+            chosen = np.concatenate([chosen, np.zeros((per_row - len(chosen), *chosen.shape[1:]))])
+            rows.append(np.concatenate(list(chosen[:, 0]), axis=1))
+        ax.imshow(np.concatenate(rows, axis=0), cmap="inferno", vmin=0, vmax=1)
+        ax.set_title(name)
+        size = images[0].shape[-1]
+        ax.set_yticks([(k + 0.5) * size for k in range(len(CLASSES))], CLASSES)
+        ax.set_xticks([])
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_properties(sets: dict[str, np.ndarray], path: Path) -> None:
+    """Distributions of flux, extent and components: real test images against each model."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from mlcore.generative.metrics import source_properties
+
+    properties = {name: source_properties(images) for name, images in sets.items()}
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+    for ax, key, label in zip(
+        axes,
+        ("flux", "extent", "components"),
+        ("integrated flux (peak units)", "largest extent (pixels)", "components above threshold"),
+        strict=True,
+    ):
+        values = [properties[name][key] for name in sets]
+        bins = np.histogram_bin_edges(np.concatenate(values), bins=20 if key != "components" else np.arange(0, 9) - 0.5)
+        for name, v in zip(sets, values, strict=True):
+            ax.hist(v, bins=bins, histtype="step", density=True, label=name, linewidth=1.6 if name == "real" else 1.1)
+        ax.set_xlabel(label)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny models on a subset, under 45 s")
+    parser.add_argument("--preset", default="cpu", help="generator preset (tiny, cpu, gpu)")
+    parser.add_argument("--size", type=int, default=None, help="image size (default: the preset's)")
+    parser.add_argument("--epochs", type=int, default=None, help="diffusion training epochs (default: the preset's)")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--per-class", type=int, default=100, help="samples per class and model")
+    parser.add_argument("--judge-epochs", type=int, default=30, help="epochs of the judging classifiers")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (part of what a run reproduces)")
+    parser.add_argument("--out", type=Path, default=OUT / "generative_eval.json")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    from mlcore.generative.config import preset
+
+    torch.set_num_threads(args.threads)
+    started = time.perf_counter()
+    if args.quick:
+        # Seconds of training: the pipeline end to end, not figures to quote. The judges need 64 px.
+        config = preset("tiny", image_size=64, n_classes=len(CLASSES), max_steps=5, batch_size=8, sample_steps=4)
+        seeds, per_class, judge_steps, limit, vae_hidden = [0], 6, 15, 240, (256, 128)
+    else:
+        overrides = {"n_classes": len(CLASSES)}
+        if args.size:
+            overrides["image_size"] = args.size
+        if args.epochs:
+            overrides["epochs"] = args.epochs
+        config = preset(args.preset, **overrides)
+        seeds, per_class, judge_steps, limit, vae_hidden = (
+            args.seeds,
+            args.per_class,
+            None,
+            None,
+            (2048, 1024, 512, 256),
+        )
+    size = config.unet.image_size
+
+    def say(message: str) -> None:
+        print(f"[{time.perf_counter() - started:7.1f} s] {message}", flush=True)
+
+    real = firstgalaxydata_prepared(size, limit=limit)
+    say(f"firstgalaxydata at {size} px: {len(real['train'][1])} train, {len(real['test'][1])} test")
+    x_mb, y_mb = mirabest_prepared(size)
+    judges = (
+        train_judge(*real["train"], len(CLASSES), size, judge_steps, args.judge_epochs),
+        train_judge(x_mb, y_mb, 2, size, judge_steps, args.judge_epochs),
+    )
+    judge_accuracy = float((judges[0].predict(real["test"][0]) == real["test"][1]).mean())
+    say(f"judging classifiers trained; 4-class test accuracy {judge_accuracy:.3f}")
+    references = real_references(real, judges)
+
+    rows, grids, property_sets = [], {}, {"real": real["test"][0]}
+    classes = balanced_classes(per_class, len(CLASSES))
+    for seed in seeds:
+        generators = train_generators(real, config, seed, vae_hidden, progress=say)
+        for name, (generator, seconds) in generators.items():
+            samples = generator.sample(classes, seed=seed)
+            row = {"model": name, "seed": seed, "train_seconds": seconds, **judge(samples, classes, real, judges)}
+            rows.append(row)
+            say(f"seed {seed} {name}: FD {row['fd']:.2f}, RAMIS {row['ramis']:.3f}, ")
+            say(f"    class consistency {row['class_consistency']:.2f}, memorisation {row['memorisation']:.2f}")
+            if seed == seeds[0]:
+                grids[name] = [samples[classes == k] for k in range(len(CLASSES))]
+                property_sets[name] = samples
+    x_test, y_test = real["test"]
+    grids = {"real": [x_test[y_test == k] for k in range(len(CLASSES))], **grids}
+    suffix = "_quick" if args.quick else f"_{args.preset}"
+    plot_samples(grids, FIGURES / f"generative_samples{suffix}.png")
+    plot_properties(property_sets, FIGURES / f"generative_properties{suffix}.png")
+
+    result = {
+        "bench": "generative_eval",
+        "quick": args.quick,
+        "preset": "tiny" if args.quick else args.preset,
+        "image_size": size,
+        "seeds": len(seeds),
+        "samples_per_class": per_class,
+        "judge_test_accuracy": judge_accuracy,
+        "threads": args.threads,
+        **summarise(rows, references),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"result": result, "rows": rows, "config": config.as_dict()}, indent=1))
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()
