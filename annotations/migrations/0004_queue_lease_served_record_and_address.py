@@ -4,24 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('annotations', '0003_survey_queue_ranking'),
+        ("annotations", "0003_survey_queue_ranking"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='queuelease',
-            name='address',
-            field=models.CharField(blank=True, default='', max_length=45),
+            model_name="queuelease",
+            name="address",
+            field=models.CharField(blank=True, default="", max_length=45),
         ),
         migrations.AddField(
-            model_name='queuelease',
-            name='released',
+            model_name="queuelease",
+            name="released",
             field=models.BooleanField(default=False),
         ),
         migrations.AddIndex(
-            model_name='queuelease',
-            index=models.Index(fields=['address', 'expires_at'], name='lease_by_address'),
+            model_name="queuelease",
+            index=models.Index(fields=["address", "expires_at"], name="lease_by_address"),
         ),
     ]
