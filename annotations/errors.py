@@ -29,3 +29,20 @@ class Conflict(DomainError):
 class TooLarge(DomainError):
     status_code = 413
     code = "too_large"
+
+
+class NotServed(Conflict):
+    """A volunteer answered a subject the queue never served to them."""
+
+    code = "not_served"
+
+
+class TooManyRequests(DomainError):
+    """Refused for now; ``retry_after`` seconds says when to ask again (the Retry-After header)."""
+
+    status_code = 429
+    code = "throttled"
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None):
+        super().__init__(message, field=field)
+        self.retry_after = retry_after

@@ -177,11 +177,18 @@ class SubjectWorkflowStatus(models.Model):
 
 
 class QueueLease(models.Model):
-    """A subject handed to a volunteer and not yet classified; it holds a slot until it expires."""
+    """A subject handed to a volunteer and not yet classified; it holds a slot until it expires.
+
+    An expired lease is kept, ``released``, as the record that the subject was served to that
+    volunteer (a late answer is still accepted) until RGZ_QUEUE_SERVED_GRACE_SECONDS pass.
+    """
 
     status = models.ForeignKey(SubjectWorkflowStatus, on_delete=models.CASCADE, related_name="leases")
     volunteer_key = models.CharField(max_length=64)
     expires_at = models.DateTimeField()
+    released = models.BooleanField(default=False)
+    # Anonymous volunteers' address, to bound the leases one address holds.
+    address = models.CharField(max_length=45, blank=True, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["status", "volunteer_key"], name="one_lease_per_volunteer")]
@@ -189,6 +196,7 @@ class QueueLease(models.Model):
             models.Index(fields=["status", "expires_at"], name="lease_by_status"),
             models.Index(fields=["volunteer_key", "expires_at"], name="lease_by_volunteer"),
             models.Index(fields=["expires_at"], name="lease_by_expiry"),
+            models.Index(fields=["address", "expires_at"], name="lease_by_address"),
         ]
 
 

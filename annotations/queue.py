@@ -10,10 +10,17 @@ Concurrency: on PostgreSQL the candidates are read in index order and locked wit
 ``SELECT ... FOR UPDATE SKIP LOCKED``; the limit check is on the locked row itself, so it is
 re-evaluated against the latest committed counts. On SQLite the transaction takes the database
 write lock when it begins (``transaction_mode = IMMEDIATE``), which serialises the same steps.
+
+Abuse: a volunteer without the cookie gets a short first lease (it is extended when they come
+back with the cookie), anonymous volunteers from one address hold at most
+RGZ_QUEUE_MAX_LEASES_PER_ADDRESS live leases per workflow, and an expired lease stays on record
+(``released``) so the answer to a subject served to someone is still accepted a while later,
+while an answer to a subject never served is refused.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections import Counter
@@ -21,10 +28,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, Min, OuterRef
 from django.utils import timezone
 
-from .errors import NotFound
+from .errors import NotFound, TooManyRequests
 from .models import Classification, QueueLease, SubjectWorkflowStatus, Workflow
 from .roles import Volunteer
 
@@ -35,21 +42,31 @@ SWEEP_EVERY_SECONDS = 5.0
 _last_sweep = 0.0
 
 
-def _lease_expiry():
-    return timezone.now() + timedelta(seconds=settings.RGZ_QUEUE_LEASE_SECONDS)
+# A volunteer told to wait asks again after at most this long (new subjects may arrive meanwhile).
+RETRY_AFTER_MAX_SECONDS = 60
 
 
-def queue_next_subject(*, workflow_id: int, volunteer: Volunteer) -> SubjectWorkflowStatus | None:
-    """Lease the next subject for this volunteer; None when nothing is left for them."""
+def _lease_expiry(seconds: int | None = None):
+    return timezone.now() + timedelta(seconds=settings.RGZ_QUEUE_LEASE_SECONDS if seconds is None else seconds)
+
+
+def queue_next_subject(*, workflow_id: int, volunteer: Volunteer, address: str = "") -> SubjectWorkflowStatus | None:
+    """Lease the next subject for this volunteer; None when nothing is left for them.
+
+    ``address`` is the client's address: anonymous volunteers from one address hold a bounded
+    number of live leases (TooManyRequests past it).
+    """
     global _last_sweep
     if time.monotonic() - _last_sweep > SWEEP_EVERY_SECONDS:
         _last_sweep = time.monotonic()
         leases_expire()
-    return _lease_next(workflow_id=workflow_id, volunteer=volunteer)
+    return _lease_next(
+        workflow_id=workflow_id, volunteer=volunteer, address=address if volunteer.user_id is None else ""
+    )
 
 
 @transaction.atomic
-def _lease_next(*, workflow_id: int, volunteer: Volunteer) -> SubjectWorkflowStatus | None:
+def _lease_next(*, workflow_id: int, volunteer: Volunteer, address: str) -> SubjectWorkflowStatus | None:
     workflow = Workflow.objects.filter(pk=workflow_id, active=True).first()
     if workflow is None:
         raise NotFound(f"no active workflow {workflow_id}", field="workflow")
@@ -57,6 +74,8 @@ def _lease_next(*, workflow_id: int, volunteer: Volunteer) -> SubjectWorkflowSta
     if held is not None:
         held.workflow = workflow
         return held
+    if address:
+        _address_within_bound(workflow, address)
     limit = workflow.retirement_limit
     candidates = _candidates(workflow, volunteer, limit, skip_locked=True)
     if not candidates and connection.features.has_select_for_update_skip_locked:
@@ -67,10 +86,53 @@ def _lease_next(*, workflow_id: int, volunteer: Volunteer) -> SubjectWorkflowSta
         return None
     top = candidates[0].priority
     chosen = random.choice([s for s in candidates if s.priority == top])
-    QueueLease.objects.create(status=chosen, volunteer_key=volunteer.key, expires_at=_lease_expiry())
+    # Someone who came without the cookie may be a script that never comes back: a short lease.
+    seconds = settings.RGZ_QUEUE_FIRST_LEASE_SECONDS if volunteer.new else None
+    QueueLease.objects.create(
+        status=chosen, volunteer_key=volunteer.key, expires_at=_lease_expiry(seconds), address=address
+    )
     SubjectWorkflowStatus.objects.filter(pk=chosen.pk).update(leased_count=F("leased_count") + 1)
     chosen.workflow = workflow
     return chosen
+
+
+def _address_within_bound(workflow: Workflow, address: str) -> None:
+    live = QueueLease.objects.filter(
+        status__workflow=workflow, address=address, released=False, expires_at__gt=timezone.now()
+    )
+    bound = settings.RGZ_QUEUE_MAX_LEASES_PER_ADDRESS
+    if live.count() < bound:
+        return
+    earliest = live.aggregate(first=Min("expires_at"))["first"]
+    raise TooManyRequests(
+        f"Volunteers at your address already hold {bound} subjects of this workflow that are not yet "
+        "classified; classify one of them, sign in, or try again later.",
+        retry_after=_seconds_until(earliest),
+    )
+
+
+def _seconds_until(moment) -> int:
+    seconds = math.ceil((moment - timezone.now()).total_seconds()) if moment else 0
+    # Expired leases are given back by the next sweep, at most SWEEP_EVERY_SECONDS later.
+    return int(min(max(seconds, SWEEP_EVERY_SECONDS), RETRY_AFTER_MAX_SECONDS))
+
+
+def queue_retry_after(*, workflow_id: int, volunteer: Volunteer) -> int | None:
+    """When nothing was served: seconds to wait if subjects are left for this volunteer but all
+    their slots are leased to others; None when nothing is left for them at all."""
+    workflow = Workflow.objects.filter(pk=workflow_id).first()
+    limit = workflow.retirement_limit if workflow else None
+    if limit is None:
+        return None  # without a limit leases never hold a subject back
+    already = Classification.objects.filter(workflow=workflow, subject=OuterRef("subject"), volunteer_key=volunteer.key)
+    mine = QueueLease.objects.filter(status=OuterRef("pk"), volunteer_key=volunteer.key)
+    waiting = SubjectWorkflowStatus.objects.filter(
+        workflow=workflow, retired_at__isnull=True, classification_count__lt=limit
+    ).filter(~Exists(already), ~Exists(mine))
+    if not waiting.exists():
+        return None
+    earliest = QueueLease.objects.filter(status__in=waiting, released=False).aggregate(first=Min("expires_at"))
+    return _seconds_until(earliest["first"])
 
 
 def _lease_held(workflow, volunteer) -> SubjectWorkflowStatus | None:
@@ -79,6 +141,7 @@ def _lease_held(workflow, volunteer) -> SubjectWorkflowStatus | None:
         QueueLease.objects.filter(
             status__workflow=workflow,
             volunteer_key=volunteer.key,
+            released=False,
             expires_at__gt=timezone.now(),
             status__retired_at__isnull=True,
         )
@@ -89,6 +152,7 @@ def _lease_held(workflow, volunteer) -> SubjectWorkflowStatus | None:
     )
     if lease is None:
         return None
+    # Coming back with the cookie makes a short first lease a full one.
     QueueLease.objects.filter(pk=lease.pk).update(expires_at=_lease_expiry())
     return lease.status
 
@@ -112,24 +176,39 @@ def _candidates(workflow, volunteer, limit, *, skip_locked: bool) -> list[Subjec
     return list(rows[:CANDIDATES])
 
 
+def lease_served(*, status: SubjectWorkflowStatus, volunteer_key: str) -> bool:
+    """Whether the queue served this subject to this volunteer (live lease, or expired within the
+    grace period)."""
+    return QueueLease.objects.filter(status=status, volunteer_key=volunteer_key).exists()
+
+
 def lease_release(*, status: SubjectWorkflowStatus, volunteer_key: str) -> int:
     """Drop a volunteer's lease once they classified; returns how many leases the caller must
     take off the status row's ``leased_count`` (call with the row locked)."""
-    deleted, _ = QueueLease.objects.filter(status=status, volunteer_key=volunteer_key).delete()
-    return deleted
+    mine = QueueLease.objects.filter(status=status, volunteer_key=volunteer_key)
+    holding, _ = mine.filter(released=False).delete()
+    mine.delete()  # an expired lease's record: its slot was given back already
+    return holding
 
 
 @transaction.atomic
 def leases_expire() -> int:
-    """Delete leases that ran out and give their slots back; returns how many expired.
+    """Give the slots of leases that ran out back; returns how many expired.
 
-    ``DELETE ... RETURNING`` reports only the rows this call removed, so two concurrent
-    sweeps never give the same slot back twice.
+    The lease stays as a record that the subject was served (``released``) until
+    RGZ_QUEUE_SERVED_GRACE_SECONDS pass. ``UPDATE ... RETURNING`` reports only the rows this call
+    changed, so two concurrent sweeps never give the same slot back twice.
     """
     table = QueueLease._meta.db_table
+    now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table} WHERE expires_at <= %s RETURNING status_id", [timezone.now()])
+        cursor.execute(
+            f"UPDATE {table} SET released = %s WHERE expires_at <= %s AND released = %s RETURNING status_id",
+            [True, now, False],
+        )
         freed = Counter(row[0] for row in cursor.fetchall())
     for status_id in sorted(freed):
         SubjectWorkflowStatus.objects.filter(pk=status_id).update(leased_count=F("leased_count") - freed[status_id])
+    grace = timedelta(seconds=settings.RGZ_QUEUE_SERVED_GRACE_SECONDS)
+    QueueLease.objects.filter(released=True, expires_at__lte=now - grace).delete()
     return sum(freed.values())

@@ -1,7 +1,7 @@
 """Roles: volunteer (anyone, anonymous too), astronomer (a group), admin (staff)."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser, Group
 
@@ -31,6 +31,8 @@ class Volunteer:
 
     user_id: int | None
     session_key: str
+    # An anonymous volunteer whose id was made for this request (it came without the cookie).
+    new: bool = field(default=False, compare=False)
 
     @property
     def key(self) -> str:
@@ -47,10 +49,12 @@ def volunteer_from_request(request) -> Volunteer:
     if user.is_authenticated:
         return Volunteer(user_id=user.pk, session_key="")
     http_request = getattr(request, "_request", request)  # under DRF's Request, Django's own
-    anonymous_id = getattr(http_request, "_rgz_new_volunteer", None) or http_request.get_signed_cookie(
-        VOLUNTEER_COOKIE, default=None, salt=VOLUNTEER_SALT
-    )
-    if not anonymous_id:
-        anonymous_id = uuid.uuid4().hex
-        http_request._rgz_new_volunteer = anonymous_id  # VolunteerCookieMiddleware sends it back
-    return Volunteer(user_id=None, session_key=anonymous_id)
+    new_id = getattr(http_request, "_rgz_new_volunteer", None)
+    if new_id:
+        return Volunteer(user_id=None, session_key=new_id, new=True)
+    anonymous_id = http_request.get_signed_cookie(VOLUNTEER_COOKIE, default=None, salt=VOLUNTEER_SALT)
+    if anonymous_id:
+        return Volunteer(user_id=None, session_key=anonymous_id)
+    new_id = uuid.uuid4().hex
+    http_request._rgz_new_volunteer = new_id  # VolunteerCookieMiddleware sends it back
+    return Volunteer(user_id=None, session_key=new_id, new=True)

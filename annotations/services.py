@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, NotFound, NotServed
 from .models import (
     UNRANKED,
     Classification,
@@ -20,7 +20,7 @@ from .models import (
     Workflow,
     WorkflowVersion,
 )
-from .queue import lease_release
+from .queue import lease_release, lease_served
 from .retirement import retirement_apply
 from .roles import Volunteer
 from .workflow_tasks import validate_annotations, validate_task_definitions
@@ -167,12 +167,15 @@ def classification_create(
     user_agent: str = "",
     metadata: dict | None = None,
     idempotency_key: str | None = None,
+    require_served: bool = False,
 ) -> tuple[Classification, bool]:
     """Store one classification exactly once; returns it and whether it is new.
 
     A retried request with the same idempotency key returns the stored row, even after the
     subject retired. The subject's status row is locked while counting, so no subject takes
     more classifications than its workflow's retirement limit, whatever the concurrency.
+    With ``require_served`` (volunteers through the API) only a subject the queue served to this
+    volunteer is accepted, so nobody can pick the subjects they answer.
     """
     try:
         return _classification_insert(
@@ -186,6 +189,7 @@ def classification_create(
             user_agent=user_agent,
             metadata=metadata or {},
             idempotency_key=idempotency_key,
+            require_served=require_served,
         )
     except IntegrityError:
         # The key is taken by another classification (or a concurrent twin won the race).
@@ -227,6 +231,7 @@ def _classification_insert(
     user_agent,
     metadata,
     idempotency_key,
+    require_served,
 ) -> tuple[Classification, bool]:
     workflow, version = _workflow_and_version(workflow_id, workflow_version)
     cleaned = validate_annotations(annotations, version.tasks)
@@ -245,6 +250,11 @@ def _classification_insert(
     if status.retired_at is not None:
         raise Conflict(
             f"subject {subject_id} is retired ({status.retirement_reason}); its classification was not stored"
+        )
+    if require_served and not lease_served(status=status, volunteer_key=volunteer.key):
+        raise NotServed(
+            f"subject {subject_id} was not served to you: classify the subjects GET /api/queue/next/ gives you",
+            field="subject",
         )
     classification = Classification.objects.create(
         workflow=workflow,

@@ -108,6 +108,9 @@ async def volunteer(base: str, workflow: int, stop_at: float, stats: dict) -> No
                 stats["errors"] += 1
                 continue
             if body["subject"] is None:
+                if body.get("retry_after"):  # all left are leased to others: ask again shortly
+                    await asyncio.sleep(0.5)
+                    continue
                 return
             answer = [{"task": "T0", "value": 2}]
             payload = {"workflow": workflow, "subject": body["subject"]["id"], "annotations": answer}
@@ -162,6 +165,7 @@ def main() -> None:
     env = _setup.django_environment(_setup.scratch_database(args.database), media)
     env["RGZ_THROTTLE_VOLUNTEER_SUBMIT"] = "100000/min"  # simulated volunteers click faster than people
     env["RGZ_THROTTLE_ANON_ADDRESS_SUBMIT"] = "10000000/min"
+    env["RGZ_QUEUE_MAX_LEASES_PER_ADDRESS"] = "100000"  # every simulated volunteer is on loopback
     _setup.migrate(env)
     _setup.setup_django(env)
     workflow = seed(args.subjects, args.retirement)

@@ -99,3 +99,42 @@ def make_workflow_with_subjects(
     workflow_link_subject_set(workflow=workflow, subject_set=subject_set)
     cutouts = [make_cutout(survey, f"src-{i}", subject_set=subject_set, seed=i) for i in range(n)]
     return workflow, cutouts
+
+
+def volunteer_key_of(client) -> str:
+    """The anonymous volunteer a test client is (its signed cookie); gives it a cookie if it has none."""
+    import uuid
+
+    from django.core.signing import BadSignature, get_cookie_signer
+
+    from annotations.roles import VOLUNTEER_COOKIE, VOLUNTEER_SALT
+
+    signer = get_cookie_signer(salt=VOLUNTEER_COOKIE + VOLUNTEER_SALT)
+    morsel = client.cookies.get(VOLUNTEER_COOKIE)
+    if morsel is not None:
+        try:
+            return f"session:{signer.unsign(morsel.value)}"
+        except BadSignature:
+            pass
+    anonymous_id = uuid.uuid4().hex
+    client.cookies[VOLUNTEER_COOKIE] = signer.sign(anonymous_id)
+    return f"session:{anonymous_id}"
+
+
+def serve(client, workflow, subject_id: int) -> None:
+    """Lease a chosen subject to an anonymous test client, as GET /api/queue/next/ would have."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db.models import F
+    from django.utils import timezone
+
+    from annotations.models import QueueLease, SubjectWorkflowStatus
+
+    status = SubjectWorkflowStatus.objects.get(workflow=workflow, subject_id=subject_id)
+    expires_at = timezone.now() + timedelta(seconds=settings.RGZ_QUEUE_LEASE_SECONDS)
+    _, created = QueueLease.objects.get_or_create(
+        status=status, volunteer_key=volunteer_key_of(client), defaults={"expires_at": expires_at}
+    )
+    if created:
+        SubjectWorkflowStatus.objects.filter(pk=status.pk).update(leased_count=F("leased_count") + 1)

@@ -3,7 +3,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from annotations.models import Classification, Cutout, SubjectWorkflowStatus
-from tests.factories import astronomer, blob_array, fits_bytes, make_workflow_with_subjects
+from tests.factories import astronomer, blob_array, fits_bytes, make_workflow_with_subjects, serve
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,10 @@ def workflow_and_cutouts():
     return make_workflow_with_subjects(n=4, retirement=2)
 
 
-def submit(client, workflow, subject_id, key=None, annotations=None, version=None):
+def submit(client, workflow, subject_id, key=None, annotations=None, version=None, served=True):
+    """Submit as an anonymous volunteer to whom the queue served the subject (unless ``served`` is False)."""
+    if served:
+        serve(client, workflow, subject_id)
     body = {
         "workflow": workflow.pk,
         "subject": subject_id,
@@ -246,7 +249,7 @@ def test_token_authentication(client, workflow_and_cutouts):
     scripted = APIClient()
     scripted.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     workflow, cutouts = workflow_and_cutouts
-    assert submit(scripted, workflow, cutouts[0].pk).status_code == 201
+    assert submit(scripted, workflow, cutouts[0].pk, served=False).status_code == 201  # astronomers pick
     assert Classification.objects.get().user == user
 
 
@@ -312,16 +315,20 @@ def test_retry_after_the_subject_retired_still_returns_the_stored_row(workflow_a
 def test_anonymous_volunteer_id_is_a_signed_cookie(workflow_and_cutouts):
     workflow, cutouts = workflow_and_cutouts
     client = APIClient()
-    assert submit(client, workflow, cutouts[0].pk).status_code == 201
+    served = client.get(reverse("api-queue-next"), {"workflow": workflow.pk}).json()["subject"]["id"]
     cookie = client.cookies["rgz_volunteer"]
     assert cookie["httponly"] and "sessionid" not in client.cookies
+    assert submit(client, workflow, served, served=False).status_code == 201
     stored = Classification.objects.get()
     assert stored.volunteer_key == f"session:{stored.session_key}" and stored.session_key in cookie.value
-    # A forged cookie is not accepted as that volunteer: it becomes a new volunteer.
+    # A forged cookie is not accepted as that volunteer: it becomes a new volunteer, who was
+    # served nothing.
     forged = APIClient()
     forged.cookies["rgz_volunteer"] = stored.session_key
-    assert submit(forged, workflow, cutouts[0].pk).status_code == 201
-    assert Classification.objects.filter(subject=cutouts[0]).values("volunteer_key").distinct().count() == 2
+    refused = submit(forged, workflow, served, served=False)
+    assert refused.status_code == 409 and refused.json()["code"] == "not_served"
+    assert forged.cookies["rgz_volunteer"].value != stored.session_key
+    assert Classification.objects.count() == 1
 
 
 def test_workflow_versions_bump_major_on_tasks_and_minor_on_wording(workflow_and_cutouts):

@@ -92,6 +92,24 @@ def test_required_question_is_enforced_in_the_page(page, live_server):
     assert Classification.objects.count() == 0
 
 
+def test_page_waits_while_the_last_subject_is_leased_to_someone_else(page, live_server, settings):
+    from annotations.queue import queue_next_subject
+    from annotations.roles import Volunteer
+
+    settings.RGZ_QUEUE_LEASE_SECONDS = 6
+    workflow, cutouts = make_workflow_with_subjects(n=1, retirement=1, name="Browser leased")
+    assert queue_next_subject(workflow_id=workflow.pk, volunteer=Volunteer(None, "elsewhere")) is not None
+    page.goto(f"{live_server.url}/classify/{workflow.pk}/")
+    caption = page.locator("#subject-caption")
+    page.wait_for_function(
+        "() => document.getElementById('subject-caption').textContent.includes('being classified')", timeout=15000
+    )
+    assert "No subjects left" not in caption.inner_text()
+    # The other volunteer never answers: once their lease runs out the page is served by itself.
+    page.wait_for_function("() => !document.getElementById('submit').disabled", timeout=30000)
+    assert caption.inner_text().startswith(f"Source {cutouts[0].name}")
+
+
 def test_astronomer_signs_in_and_uploads_a_cutout_at_the_desk(page, live_server, tmp_path):
     from annotations.models import Cutout
     from tests.factories import astronomer, blob_array, fits_bytes

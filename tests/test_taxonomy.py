@@ -17,7 +17,7 @@ from annotations.roles import Volunteer
 from annotations.services import classification_create
 from taxonomy import curation, services
 from taxonomy.models import CurationEvent, Description, Tag, TagLink, TagSynonym
-from tests.factories import astronomer, make_workflow_with_subjects
+from tests.factories import astronomer, make_workflow_with_subjects, serve
 
 pytestmark = pytest.mark.django_db
 
@@ -233,6 +233,7 @@ def test_new_description_is_tagged_when_it_arrives(described, django_capture_on_
     workflow, cutouts = described
     derive_and_publish()
     client = APIClient()
+    serve(client, workflow, cutouts[2].pk)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("api-classifications"),

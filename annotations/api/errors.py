@@ -11,5 +11,11 @@ def exception_handler(exc, context):
         body = {"detail": exc.message, "code": exc.code}
         if exc.field:
             body["field"] = exc.field
-        return Response(body, status=exc.status_code)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:
+            body["retry_after"] = retry_after
+        response = Response(body, status=exc.status_code)
+        if retry_after:
+            response["Retry-After"] = str(retry_after)
+        return response
     return drf_exception_handler(exc, context)

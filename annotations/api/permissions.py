@@ -3,6 +3,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from annotations.client_address import client_address
 from annotations.roles import is_admin, is_astronomer, volunteer_from_request
 
 
@@ -30,14 +31,21 @@ class SettingsRateThrottle(SimpleRateThrottle):
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
 
+    def get_ident(self, request):
+        # X-Forwarded-For counts only from RGZ_TRUSTED_PROXIES (DRF's own get_ident believes it).
+        return client_address(request)
+
 
 class VolunteerSubmitThrottle(SettingsRateThrottle):
-    """Per volunteer (user or anonymous session)."""
+    """Per volunteer (user or anonymous session). Requests without the volunteer cookie are one
+    volunteer per address: a client that drops its cookie would otherwise be new every time."""
 
     scope = "volunteer_submit"
 
     def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": volunteer_from_request(request).key}
+        volunteer = volunteer_from_request(request)
+        ident = f"address:{self.get_ident(request)}" if volunteer.new else volunteer.key
+        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 class AnonymousAddressSubmitThrottle(SettingsRateThrottle):

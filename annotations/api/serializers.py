@@ -135,6 +135,9 @@ class QueueNextSerializer(serializers.Serializer):
     subject = CutoutSerializer(allow_null=True)
     classification_count = serializers.IntegerField(allow_null=True)
     detail = serializers.CharField(required=False)
+    retry_after = serializers.IntegerField(
+        required=False, help_text="subjects are left but leased to others: ask again after this many seconds"
+    )
 
 
 class ClassificationCreateSerializer(serializers.Serializer):

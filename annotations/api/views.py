@@ -12,10 +12,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations import ingestion, selectors, services
+from annotations.client_address import client_address
 from annotations.errors import InvalidInput, TooLarge
 from annotations.job_dispatch import job_start
 from annotations.models import Classification, SubjectWorkflowStatus, Survey, Workflow
-from annotations.queue import queue_next_subject
+from annotations.queue import queue_next_subject, queue_retry_after
 from annotations.roles import is_astronomer, volunteer_from_request
 
 from .permissions import AnonymousAddressSubmitThrottle, IsAstronomer, VolunteerSubmitThrottle
@@ -69,17 +70,27 @@ class QueueNextView(APIView):
     )
     def get(self, request):
         workflow_id = _int_param(request, "workflow", required=True)
-        status_row = queue_next_subject(workflow_id=workflow_id, volunteer=volunteer_from_request(request))
+        volunteer = volunteer_from_request(request)
+        status_row = queue_next_subject(workflow_id=workflow_id, volunteer=volunteer, address=client_address(request))
         workflow = status_row.workflow if status_row else selectors.workflow_get(workflow_id=workflow_id)
         body = {"workflow": workflow.pk, "workflow_version": workflow.version_label}
-        if status_row is None:
-            body.update(subject=None, classification_count=None, detail="No subjects left for you in this workflow.")
-        else:
+        if status_row is not None:
             body.update(
                 subject=CutoutSerializer(status_row.subject, context={"request": request}).data,
                 classification_count=status_row.classification_count,
             )
-        return Response(body)
+            return Response(body)
+        retry_after = queue_retry_after(workflow_id=workflow.pk, volunteer=volunteer)
+        if retry_after is None:
+            body.update(subject=None, classification_count=None, detail="No subjects left for you in this workflow.")
+            return Response(body)
+        body.update(
+            subject=None,
+            classification_count=None,
+            retry_after=retry_after,
+            detail=f"The subjects left are being classified by other volunteers; try again in {retry_after} seconds.",
+        )
+        return Response(body, headers={"Retry-After": str(retry_after)})
 
 
 class ClassificationListCreateView(generics.GenericAPIView):
@@ -136,6 +147,8 @@ class ClassificationListCreateView(generics.GenericAPIView):
             user_agent=request.headers.get("User-Agent", ""),
             metadata=data.get("metadata") or {},
             idempotency_key=request.headers.get("Idempotency-Key") or data.get("idempotency_key"),
+            # Astronomers may classify any subject (expert labels); volunteers only those served to them.
+            require_served=not is_astronomer(request.user),
         )
         return Response(
             ClassificationSerializer(classification).data,

@@ -135,6 +135,16 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# Proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated); none by
+# default, so every client is its REMOTE_ADDR.
+RGZ_TRUSTED_PROXIES = env_list("RGZ_TRUSTED_PROXIES")
+
+# Failed sign-ins (the login page, the admin's and the API token): per account and address, and
+# per address, within a cool-off window; past either budget sign-ins are refused until it ends.
+RGZ_LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("RGZ_LOGIN_FAILURES_PER_ACCOUNT", 5))
+RGZ_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("RGZ_LOGIN_FAILURES_PER_ADDRESS", 50))
+RGZ_LOGIN_COOLOFF_SECONDS = int(os.environ.get("RGZ_LOGIN_COOLOFF_SECONDS", 10 * 60))
+
 # Uploads: the largest file an astronomer may send through the browser or the API.
 RGZ_MAX_UPLOAD_BYTES = int(os.environ.get("RGZ_MAX_UPLOAD_BYTES", 64 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -143,6 +153,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The labelling queue.
 RGZ_DEFAULT_RETIREMENT_COUNT = 15
 RGZ_QUEUE_LEASE_SECONDS = int(os.environ.get("RGZ_QUEUE_LEASE_SECONDS", 15 * 60))
+# A volunteer who came without the cookie may never come back: their first lease is short.
+RGZ_QUEUE_FIRST_LEASE_SECONDS = int(os.environ.get("RGZ_QUEUE_FIRST_LEASE_SECONDS", 2 * 60))
+# Live leases anonymous volunteers from one address may hold in one workflow.
+RGZ_QUEUE_MAX_LEASES_PER_ADDRESS = int(os.environ.get("RGZ_QUEUE_MAX_LEASES_PER_ADDRESS", 10))
+# How long after its lease ran out a volunteer may still submit the subject served to them.
+RGZ_QUEUE_SERVED_GRACE_SECONDS = int(os.environ.get("RGZ_QUEUE_SERVED_GRACE_SECONDS", 24 * 3600))
 RGZ_DESCRIPTION_MAX_CHARS = 2000
 
 # Plain-English tags: the saved text pipeline (built on first use), the similarity threshold t of

@@ -16,7 +16,7 @@
 
   const state = {
     subject: null, key: null, startedAt: null, pixels: null, width: 0, height: 0,
-    contours: [], zoom: 1, panX: 0, panY: 0, raster: null, busy: false,
+    contours: [], zoom: 1, panX: 0, panY: 0, raster: null, busy: false, retryTimer: null,
   };
 
   // ---- rendering -----------------------------------------------------------------
@@ -145,6 +145,7 @@
     caption.textContent = "Loading the next radio source…";
     form.reset();
     formError.hidden = true;
+    clearTimeout(state.retryTimer);
     try {
       const next = await window.rgz.request(root.dataset.queueUrl);
       if (!next.subject) {
@@ -152,6 +153,8 @@
         state.raster = null;
         draw();
         caption.textContent = next.detail || "Nothing left to classify. Thank you!";
+        // Subjects are left but leased to others: ask again when the server says.
+        if (next.retry_after) retryLater(next.retry_after);
         return;
       }
       state.subject = next.subject;
@@ -164,9 +167,14 @@
       submit.disabled = false;
     } catch (error) {
       caption.textContent = `Could not load a source: ${error.message}`;
+      if (error.status === 429 && error.retryAfter) retryLater(error.retryAfter);
     } finally {
       state.busy = false;
     }
+  }
+
+  function retryLater(seconds) {
+    state.retryTimer = setTimeout(loadNext, Math.min(seconds, 60) * 1000);
   }
 
   async function loadImage(subject) {

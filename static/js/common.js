@@ -15,6 +15,7 @@ window.rgz = (function () {
       const detail = body && (body.detail || JSON.stringify(body));
       const error = new Error(detail || `HTTP ${response.status}`);
       error.status = response.status;
+      error.retryAfter = Number(response.headers.get("Retry-After")) || 0;
       throw error;
     }
     return body;
