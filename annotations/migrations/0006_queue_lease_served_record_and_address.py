@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("annotations", "0003_survey_queue_ranking"),
+        ("annotations", "0005_neutral_media_file_names"),
     ]
 
     operations = [
