@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class AnnotationsConfig(AppConfig):
     name = "annotations"
     verbose_name = "Surveys, cutouts and classifications"
+
+    def ready(self):
+        from django.conf import settings
+        from PIL import Image
+
+        # Pillow's own decompression-bomb guard, for every image it opens in this process: it
+        # warns above this many pixels and refuses above twice as many (mlcore.io refuses both).
+        Image.MAX_IMAGE_PIXELS = settings.RGZ_MAX_IMAGE_PIXELS
