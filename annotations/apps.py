@@ -7,3 +7,9 @@ class AnnotationsConfig(AppConfig):
 
     def ready(self):
         from . import login_throttle  # noqa: F401  connects the failed sign-in counters
+        from django.conf import settings
+        from PIL import Image
+
+        # Pillow's own decompression-bomb guard, for every image it opens in this process: it
+        # warns above this many pixels and refuses above twice as many (mlcore.io refuses both).
+        Image.MAX_IMAGE_PIXELS = settings.RGZ_MAX_IMAGE_PIXELS

@@ -20,6 +20,7 @@ from .catalogues import CatalogueRow, read_catalogue
 from .complexity import complexity_percentiles_update
 from .errors import Conflict, InvalidInput
 from .models import Cutout, Survey, Workflow
+from .paths import is_under_import_roots
 from .reports import IngestReport
 from .services import (
     expert_classification_create,
@@ -156,9 +157,14 @@ def ingest_image_files(
     catalogue: str | None = None,
     subject_set_name: str | None = None,
     workflow_id: int | None = None,
+    import_roots_only: bool = False,
     progress: Progress = _no_progress,
 ) -> IngestReport:
-    """FITS, PNG or JPEG cutouts from disk; a catalogue gives name, ra, dec and label per file."""
+    """FITS, PNG or JPEG cutouts from disk; a catalogue gives name, ra, dec and label per file.
+
+    ``import_roots_only`` (jobs started through the API): a file found in a folder whose real
+    path leaves the import roots (a symlink out of them) is refused, not read.
+    """
     files = _expand_paths(paths)
     rows = _catalogue_by_file(read_catalogue(catalogue)) if catalogue else {}
     survey = survey_get_or_create(name=survey_name)
@@ -169,7 +175,11 @@ def ingest_image_files(
         row = rows.get(path.name) or rows.get(path.stem)
         if rows and row is None:
             report.notes.append(f"{path}: not in the catalogue; position taken from its WCS if any")
-        _ingest_one(report, survey, subject_set, path, row)
+        if import_roots_only and not is_under_import_roots(path):
+            report.failed += 1
+            report.errors.append(f"{path}: refused, it leads outside the import roots")
+        else:
+            _ingest_one(report, survey, subject_set, path, row)
         progress(done, len(files), f"{path.name}")
     complexity_percentiles_update(survey=survey)
     return report

@@ -9,7 +9,7 @@ from django.conf import settings
 
 from mlcore.complexity import ComplexityConfig, complexity, percentile_ranks
 from mlcore.contours import contour_levels, contour_paths
-from mlcore.cutouts import SourcePosition, cut_sources, open_mosaic, to_fits_bytes
+from mlcore.cutouts import MosaicLimits, SourcePosition, cut_sources, open_mosaic, to_fits_bytes
 from mlcore.datasets import LabelledImage, iter_firstgalaxydata
 from mlcore.io import ImageLimits, ImageReadError, SkyImage, read_image, sniff_format
 from mlcore.render import pixels_u16, render_png
@@ -42,7 +42,13 @@ class PreparedCutout:
 
 
 def image_limits() -> ImageLimits:
-    return ImageLimits(max_bytes=settings.RGZ_MAX_UPLOAD_BYTES)
+    return ImageLimits(max_bytes=settings.RGZ_MAX_UPLOAD_BYTES, max_pixels=settings.RGZ_MAX_IMAGE_PIXELS)
+
+
+def mosaic_limits() -> MosaicLimits:
+    return MosaicLimits(
+        max_pixels=settings.RGZ_MAX_MOSAIC_PIXELS, max_decoded_pixels=settings.RGZ_MAX_DECODED_MOSAIC_PIXELS
+    )
 
 
 def read_cutout_image(source: str | bytes) -> SkyImage:
@@ -83,7 +89,7 @@ def ranks(scores: list[float]) -> list[float]:
 def mosaic_cutouts(path: str, sources: list[SourcePosition], size_arcsec: float):
     """Open the mosaic now (raising ImageReadError for a bad file) and return a generator of
     CutoutResult, one per source; the mosaic is memory-mapped, never read whole."""
-    data, wcs, notes = open_mosaic(path)
+    data, wcs, notes = open_mosaic(path, limits=mosaic_limits())
 
     def results():
         for result in cut_sources(data, wcs, sources, size_arcsec):

@@ -6,11 +6,13 @@ import io
 
 import numpy as np
 
+from annotations.ml import mosaic_limits
 from mlcore.complexity import ComplexityConfig, percentile_ranks
 from mlcore.cutouts import SourcePosition, cut_sources, open_mosaic
 from mlcore.io import ImageReadError
 from mlcore.render import render_png
-from mlcore.scan import ROW_FIELDS, ScanGrid, anomaly_levels, merge_overlapping, open_scan, scan_tile
+from mlcore.scan import ROW_FIELDS, ScanGrid, anomaly_levels, merge_overlapping, scan_tile
+from mlcore.scan import open_scan as _open_scan
 
 __all__ = [
     "ROW_FIELDS",
@@ -30,9 +32,14 @@ __all__ = [
 ]
 
 
+def open_scan(path, aperture_arcsec: float, stride_arcsec: float, tile_frames: int = 32):
+    """mlcore's open_scan with the platform's mosaic size limits (checked from the header)."""
+    return _open_scan(path, aperture_arcsec, stride_arcsec, tile_frames, limits=mosaic_limits())
+
+
 def mosaic_memory_map(path: str):
     """(memory-mapped plane, WCS) of a mosaic, the form astropy's Cutout2D needs."""
-    data, wcs, _ = open_mosaic(path)
+    data, wcs, _ = open_mosaic(path, limits=mosaic_limits())
     return data, wcs
 
 

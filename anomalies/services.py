@@ -18,6 +18,7 @@ from annotations.errors import Conflict, InvalidInput, NotFound
 from annotations.ingestion import cutout_create, survey_get_or_create
 from annotations.ml import prepare_cutout
 from annotations.models import Workflow
+from annotations.paths import export_path
 from annotations.services import subject_set_get_or_create, workflow_link_subject_set
 
 from . import ml
@@ -44,7 +45,11 @@ def scan_create(
     top_percents=DEFAULT_TOP_PERCENTS,
     tile_frames: int = 32,
 ) -> Scan:
-    """Check the mosaic and settings (reading no pixels) and plan the tiles; nothing is written on error."""
+    """Check the mosaic and settings (reading no pixels) and plan the tiles; nothing is written on error.
+
+    ``out`` is for the command line only (its operator chooses where to write); without it the
+    catalogue goes under the export root at a name the server chooses.
+    """
     path = Path(mosaic).resolve()
     _, _, grid, notes = _open(path, aperture_arcsec, stride_arcsec, tile_frames)
     tops = sorted({float(t) for t in top_percents}, reverse=True)
@@ -54,9 +59,12 @@ def scan_create(
         raise InvalidInput(str(exc)) from exc
     if out and not Path(out).resolve().parent.is_dir():
         raise InvalidInput(f"--out {out}: its folder does not exist")
+    scan_id = uuid.uuid4()
+    out_path = Path(out).resolve() if out else export_path("scans", str(scan_id), f"anomalies-{scan_id}.csv")
     scan = Scan.objects.create(
+        id=scan_id,
         mosaic_path=str(path),
-        out_path=str(Path(out).resolve()) if out else "",
+        out_path=str(out_path),
         aperture_arcsec=aperture_arcsec,
         stride_arcsec=stride_arcsec,
         aperture_px=grid.aperture_px,

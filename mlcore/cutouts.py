@@ -51,22 +51,66 @@ class PlaneSection:
         return np.asarray(self._section[self._lead + key])
 
 
-def open_mosaic(path: str | Path, *, sections: bool = False) -> tuple[np.ndarray, WCS, list[str]]:
+@dataclass(frozen=True)
+class MosaicLimits:
+    """Pixel limits of a mosaic's first plane, checked from its header before any pixel is read.
+
+    A plain FITS mosaic is memory-mapped and read in windows, so it may be large; a tile-compressed
+    (``ZNAXISn``), gzip'd or scaled (BSCALE/BZERO) one is decoded whole when cut out, so it is
+    bounded like an image held in memory.
+    """
+
+    max_pixels: int = 65536 * 65536
+    max_decoded_pixels: int = 8192 * 8192
+
+
+COMPRESSED_FILE_MAGIC = (b"\x1f\x8b", b"BZh", b"PK\x03\x04")
+
+
+def _decoded_whole(path: str | Path, hdu) -> str:
+    """Why astropy would decode this mosaic whole instead of memory-mapping it ("" when it would not)."""
+    if isinstance(hdu, fits.CompImageHDU):
+        return "tile-compressed"
+    with open(path, "rb") as handle:
+        if handle.read(4).startswith(COMPRESSED_FILE_MAGIC):
+            return "compressed file"
+    if hdu.header.get("BSCALE", 1) != 1 or hdu.header.get("BZERO", 0) != 0:
+        return "scaled (BSCALE/BZERO)"
+    return ""
+
+
+def check_mosaic_size(path: str | Path, hdu, limits: MosaicLimits) -> None:
+    height, width = (int(n) for n in hdu.shape[-2:])  # NAXISn (ZNAXISn when tile-compressed): no data read
+    reason = _decoded_whole(path, hdu)
+    limit = limits.max_decoded_pixels if reason else limits.max_pixels
+    if width * height > limit:
+        kind = f"a {reason} mosaic, decoded whole" if reason else "a mosaic"
+        raise ImageReadError(
+            f"{path}: {width}x{height} pixels according to its header, over the limit of {limit:,} pixels for "
+            f"{kind}; refused before decoding"
+        )
+
+
+def open_mosaic(
+    path: str | Path, *, sections: bool = False, limits: MosaicLimits = MosaicLimits()
+) -> tuple[np.ndarray, WCS, list[str]]:
     """Open a FITS mosaic lazily: its first image plane and celestial WCS (never read whole).
 
     ``sections=False`` gives a memory map (what astropy's Cutout2D needs); ``sections=True`` a
     :class:`PlaneSection` whose windows are read on demand, for scans of very large mosaics.
+    Its size is checked against ``limits`` from the header first.
     """
     notes: list[str] = []
     try:
         hdul = fits.open(path, memmap=not sections)
+        hdu = next((h for h in hdul if h.is_image and h.header.get("NAXIS", 0) >= 2), None)
     except FileNotFoundError as exc:
         raise ImageReadError(f"no such file: {path}") from exc
     except Exception as exc:
         raise ImageReadError(f"{path}: not a readable FITS file: {exc}") from exc
-    hdu = next((h for h in hdul if h.is_image and h.header.get("NAXIS", 0) >= 2), None)
     if hdu is None:
         raise ImageReadError(f"{path}: no image HDU with at least two axes")
+    check_mosaic_size(path, hdu, limits)
     naxis = hdu.header["NAXIS"]
     if naxis > 2:
         notes.append(f"{naxis}-D cube: took the first plane")

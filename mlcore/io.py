@@ -26,10 +26,24 @@ class ImageReadError(ValueError):
 
 @dataclass(frozen=True)
 class ImageLimits:
-    """Upper bounds that protect the workers from oversized or hostile files."""
+    """Upper bounds that protect the workers from oversized or hostile files.
+
+    Dimensions are checked from the file's header before any pixel is decoded, so a small
+    compressed file that would decode to gigabytes (a decompression bomb) is refused at once.
+    """
 
     max_bytes: int = 256 * 1024 * 1024
     max_side: int = 8192
+    max_pixels: int = 8192 * 8192
+
+
+def check_dimensions(width: int, height: int, limits: ImageLimits, what: str = "image") -> None:
+    """Refuse an image by the size its header declares, before decoding it."""
+    if max(width, height) > limits.max_side or width * height > limits.max_pixels:
+        raise ImageReadError(
+            f"{what} is {width}x{height} pixels according to its header, over the pixel limit "
+            f"({limits.max_side} a side, {limits.max_pixels:,} in all); refused before decoding"
+        )
 
 
 @dataclass
@@ -89,9 +103,9 @@ def read_image(source: str | Path | bytes, *, limits: ImageLimits = ImageLimits(
     if kind is None:
         raise ImageReadError("not a FITS, PNG or JPEG image (unrecognised file signature)")
     if kind == "fits":
-        image = _read_fits(raw)
+        image = _read_fits(raw, limits)
     else:
-        image = _read_raster(raw, kind)
+        image = _read_raster(raw, kind, limits)
     _check_usable(image, limits)
     return image
 
@@ -114,31 +128,47 @@ def _read_bytes(source: str | Path | bytes, limits: ImageLimits) -> bytes:
     return raw
 
 
-def _read_fits(raw: bytes) -> SkyImage:
+def fits_image_shape(hdu) -> tuple[int, ...]:
+    """An image HDU's shape from its header alone (NAXISn; ZNAXISn for a tile-compressed HDU,
+    which astropy presents as the image header); reads no data."""
+    return tuple(int(n) for n in hdu.shape)
+
+
+def _first_image_hdu(hdul):
+    """(index, HDU) of the first image HDU with at least two non-empty axes, judged by headers."""
+    for index, hdu in enumerate(hdul):
+        if hdu.is_image and hdu.header.get("NAXIS", 0) >= 2 and all(n > 0 for n in fits_image_shape(hdu)[-2:]):
+            return index, hdu
+    return None, None
+
+
+def _read_fits(raw: bytes, limits: ImageLimits) -> SkyImage:
     notes: list[str] = []
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            with fits.open(io.BytesIO(raw), memmap=False, lazy_load_hdus=False) as hdul:
-                hdus = [(i, h) for i, h in enumerate(hdul) if h.is_image and h.data is not None and h.data.ndim >= 2]
-                if not hdus:
+            with fits.open(io.BytesIO(raw), memmap=False) as hdul:
+                index, hdu = _first_image_hdu(hdul)
+                if hdu is None:
                     raise ImageReadError("FITS file has no image HDU with at least two axes")
-                index, hdu = hdus[0]
                 if len(hdul) > 1:
                     notes.append(f"FITS file has {len(hdul)} HDUs; used HDU {index}")
-                data = np.asarray(hdu.data)
+                shape = fits_image_shape(hdu)
+                check_dimensions(shape[-1], shape[-2], limits, "FITS image")
+                if len(shape) > 2:
+                    if any(n == 0 for n in shape):
+                        raise ImageReadError(f"FITS image has an empty axis (shape {shape})")
+                    # Only the first plane is decoded, whatever the cube's depth.
+                    data = np.asarray(hdu.section[(0,) * (len(shape) - 2)])
+                    notes.append(f"{len(shape)}-D cube of shape {shape}: took the first plane")
+                else:
+                    data = np.asarray(hdu.data)
                 header = hdu.header.copy()
     except ImageReadError:
         raise
     except Exception as exc:  # astropy raises many types for truncated or corrupt files
         raise ImageReadError(f"not a readable FITS file: {exc}") from exc
 
-    if data.ndim > 2:
-        extra = data.shape[:-2]
-        if any(n == 0 for n in data.shape):
-            raise ImageReadError(f"FITS image has an empty axis (shape {data.shape})")
-        data = data[(0,) * len(extra)]
-        notes.append(f"{len(extra) + 2}-D cube of shape {tuple(hdu.data.shape)}: took the first plane")
     data = np.asarray(data, dtype=np.float32)
     wcs_header = _celestial_header(header, notes)
     return SkyImage(data=data, format="fits", wcs_header=wcs_header, notes=notes)
@@ -159,9 +189,20 @@ def _celestial_header(header: fits.Header, notes: list[str]) -> str:
     return celestial_header
 
 
-def _read_raster(raw: bytes, kind: str) -> SkyImage:
+def _read_raster(raw: bytes, kind: str, limits: ImageLimits) -> SkyImage:
     try:
-        with Image.open(io.BytesIO(raw)) as img:
+        with warnings.catch_warnings():
+            # Pillow's own guard (Image.MAX_IMAGE_PIXELS) warns above its limit, which the header
+            # check below decides on, and raises above twice its limit, which refuses here.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(raw))
+    except Image.DecompressionBombError as exc:
+        raise ImageReadError(f"{kind.upper()} image refused before decoding: {exc}") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise ImageReadError(f"not a readable {kind.upper()} image: {exc}") from exc
+    try:
+        with img:
+            check_dimensions(*img.size, limits, f"{kind.upper()} image")  # from the header; nothing decoded yet
             img.load()
             mode = img.mode
             grey = img.convert("F") if mode in {"I", "I;16", "F"} else img.convert("L")

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .complexity import ComplexityConfig, complexity
-from .cutouts import open_mosaic
+from .cutouts import MosaicLimits, open_mosaic
 from .io import ImageReadError
 
 ROW_FIELDS = ("x", "y", "score", "blank_fraction")  # x, y: aperture centre, 0-based pixels
@@ -101,14 +101,20 @@ def scan_tile(
     return np.concatenate(rows) if rows else np.empty((0, len(ROW_FIELDS)))
 
 
-def open_scan(path: str | Path, aperture_arcsec: float, stride_arcsec: float, tile_frames: int = 32):
+def open_scan(
+    path: str | Path,
+    aperture_arcsec: float,
+    stride_arcsec: float,
+    tile_frames: int = 32,
+    limits: MosaicLimits | None = None,
+):
     """Open a mosaic for scanning: (plane read by sections, WCS, ScanGrid, notes). Raises ImageReadError
     or ValueError with a clear message for bad files and settings; reads no pixel data."""
     if aperture_arcsec is None or aperture_arcsec <= 0:
         raise ValueError(f"the aperture must be a positive size in arcseconds, not {aperture_arcsec}")
     if stride_arcsec is None or stride_arcsec <= 0:
         raise ValueError(f"the stride must be a positive size in arcseconds, not {stride_arcsec}")
-    data, wcs, notes = open_mosaic(path, sections=True)
+    data, wcs, notes = open_mosaic(path, sections=True, limits=limits or MosaicLimits())
     from astropy.wcs.utils import proj_plane_pixel_scales
 
     scale = float(np.mean(proj_plane_pixel_scales(wcs)) * 3600.0)

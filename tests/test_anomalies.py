@@ -114,12 +114,13 @@ def test_entry_goes_to_the_labelling_queue_once(tmp_path, shared_data):
     assert Classification.objects.count() == 0
 
 
-def test_scan_api_and_page(tmp_path, shared_data, django_capture_on_commit_callbacks):
+def test_scan_api_and_page(tmp_path, shared_data, django_capture_on_commit_callbacks, settings):
     from rest_framework.test import APIClient
 
     from tests.factories import astronomer
 
     mosaic = build_mosaic(tmp_path, shared_data, size=400)
+    settings.RGZ_IMPORT_ROOTS, settings.RGZ_EXPORT_ROOT = [str(tmp_path)], tmp_path / "exports"
     client = APIClient()
     body = {"mosaic": str(mosaic), "aperture_arcsec": 108, "stride_arcsec": 54}
     assert client.post("/api/scans/", body, format="json").status_code == 403

@@ -4,6 +4,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from annotations.models import Classification, Job, SubjectWorkflowStatus, Survey
+from annotations.paths import import_path
 
 
 class SurveySerializer(serializers.ModelSerializer):
@@ -203,6 +204,63 @@ class JobSerializer(serializers.ModelSerializer):
         ]
 
 
+class IngestImagesParameters(serializers.Serializer):
+    survey_name = serializers.CharField(max_length=100)
+    paths = serializers.ListField(child=serializers.CharField(), min_length=1, max_length=1000)
+    catalogue = serializers.CharField(required=False, allow_null=True, allow_blank=True, default=None)
+    subject_set_name = serializers.CharField(required=False, allow_null=True, max_length=200, default=None)
+    workflow_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+    def validate(self, data):
+        data["paths"] = [import_path(p, field="paths") for p in data["paths"]]
+        data["catalogue"] = import_path(data["catalogue"], field="catalogue") if data["catalogue"] else None
+        data["import_roots_only"] = True  # the worker checks each file found in a folder again
+        return data
+
+
+class IngestFitsParameters(serializers.Serializer):
+    survey_name = serializers.CharField(max_length=100)
+    mosaic = serializers.CharField()
+    catalogue = serializers.CharField()
+    size_arcsec = serializers.FloatField()
+    subject_set_name = serializers.CharField(required=False, allow_null=True, max_length=200, default=None)
+    workflow_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+    def validate(self, data):
+        data["mosaic"] = import_path(data["mosaic"], field="mosaic")
+        data["catalogue"] = import_path(data["catalogue"], field="catalogue")
+        return data
+
+
+class IngestDemoParameters(serializers.Serializer):
+    limit = serializers.IntegerField(required=False, allow_null=True, min_value=1, default=None)
+
+
+class ScoreComplexityParameters(serializers.Serializer):
+    survey_name = serializers.CharField(max_length=100)
+    set_priority = serializers.BooleanField(required=False, default=False)
+
+
+JOB_PARAMETERS = {
+    "ingest_images": IngestImagesParameters,
+    "ingest_fits": IngestFitsParameters,
+    "ingest_demo": IngestDemoParameters,
+    "score_complexity": ScoreComplexityParameters,
+}
+
+
 class JobCreateSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["ingest_images", "ingest_fits", "ingest_demo", "score_complexity"])
+    """A job from the API: its parameters are checked per kind, server paths against the import roots."""
+
+    kind = serializers.ChoiceField(choices=list(JOB_PARAMETERS))
     parameters = serializers.DictField(default=dict)
+
+    def validate(self, data):
+        shape = JOB_PARAMETERS[data["kind"]](data=data["parameters"])
+        if not shape.is_valid():
+            raise serializers.ValidationError({"parameters": shape.errors})
+        unknown = sorted(set(data["parameters"]) - set(shape.fields))
+        if unknown:
+            raise serializers.ValidationError({"parameters": f"unknown parameters for {data['kind']}: {unknown}"})
+        data["parameters"] = dict(shape.validated_data)
+        return data

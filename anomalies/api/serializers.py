@@ -39,11 +39,10 @@ class ScanSerializer(serializers.ModelSerializer):
 
 
 class ScanCreateSerializer(serializers.Serializer):
-    mosaic = serializers.CharField(help_text="path of a FITS mosaic readable by the workers")
+    mosaic = serializers.CharField(help_text="path of a FITS mosaic under one of the import roots (RGZ_IMPORT_ROOTS)")
     aperture_arcsec = serializers.FloatField()
     stride_arcsec = serializers.FloatField()
     top_percents = serializers.ListField(child=serializers.FloatField(), required=False, default=[5.0, 1.0, 0.5])
-    out = serializers.CharField(required=False, allow_blank=True, default="")
     tile_frames = serializers.IntegerField(required=False, default=32, min_value=1, max_value=256)
 
 

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from annotations.api.permissions import IsAstronomer
 from annotations.api.serializers import CutoutAstronomerSerializer
 from annotations.errors import InvalidInput, NotFound
+from annotations.paths import import_path
 from anomalies import services
 from anomalies.dispatch import scan_dispatch
 from anomalies.models import AnomalyEntry, Scan
@@ -50,11 +51,16 @@ class ScanListCreateView(generics.ListAPIView):
         payload = ScanCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
+        if "out" in request.data:
+            raise InvalidInput(
+                "out: the API does not write where a request says; the catalogue is kept by the server "
+                "and downloaded from /api/scans/ID/catalogue.csv (or .vot)",
+                field="out",
+            )
         scan = services.scan_create(
-            mosaic=data["mosaic"],
+            mosaic=import_path(data["mosaic"], field="mosaic"),
             aperture_arcsec=data["aperture_arcsec"],
             stride_arcsec=data["stride_arcsec"],
-            out=data["out"],
             top_percents=data["top_percents"],
             tile_frames=data["tile_frames"],
         )

@@ -149,6 +149,18 @@ RGZ_LOGIN_COOLOFF_SECONDS = int(os.environ.get("RGZ_LOGIN_COOLOFF_SECONDS", 10 *
 RGZ_MAX_UPLOAD_BYTES = int(os.environ.get("RGZ_MAX_UPLOAD_BYTES", 64 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Pixel limits checked from the file's header before any pixel is decoded (decompression bombs):
+# a cutout (upload or ingestion), a mosaic read in windows (memory-mapped), and a mosaic that
+# must be decoded whole (tile-compressed or gzip'd FITS). Pillow's own bomb guard uses the first.
+RGZ_MAX_IMAGE_PIXELS = int(os.environ.get("RGZ_MAX_IMAGE_PIXELS", 8192 * 8192))
+RGZ_MAX_MOSAIC_PIXELS = int(os.environ.get("RGZ_MAX_MOSAIC_PIXELS", 65536 * 65536))
+RGZ_MAX_DECODED_MOSAIC_PIXELS = int(os.environ.get("RGZ_MAX_DECODED_MOSAIC_PIXELS", 8192 * 8192))
+
+# Server paths: API requests may name files only under these folders (comma-separated; none by
+# default, so the API takes uploads only). The command line reads wherever its operator says.
+RGZ_IMPORT_ROOTS = env_list("RGZ_IMPORT_ROOTS")
+# Files that API-started work writes (scan catalogues), under names the server chooses.
+RGZ_EXPORT_ROOT = Path(os.environ.get("RGZ_EXPORT_ROOT", VAR_DIR / "exports"))
 
 # The labelling queue.
 RGZ_DEFAULT_RETIREMENT_COUNT = 15
