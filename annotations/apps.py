@@ -6,9 +6,10 @@ class AnnotationsConfig(AppConfig):
     verbose_name = "Surveys, cutouts and classifications"
 
     def ready(self):
-        from . import login_throttle  # noqa: F401  connects the failed sign-in counters
         from django.conf import settings
         from PIL import Image
+
+        from . import login_throttle  # noqa: F401  connects the failed sign-in counters
 
         # Pillow's own decompression-bomb guard, for every image it opens in this process: it
         # warns above this many pixels and refuses above twice as many (mlcore.io refuses both).

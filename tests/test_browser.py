@@ -58,7 +58,7 @@ def test_volunteer_classifies_three_cutouts(page, live_server):
     for round_ in range(3):
         page.wait_for_function("() => !document.getElementById('submit').disabled", timeout=15000)
         caption = page.locator("#subject-caption").inner_text()
-        assert caption.startswith("Source src-")
+        assert caption.startswith("Subject ") and "src-" not in caption  # neutral, no catalogue name
         seen.append(caption.split()[1])
         if round_ == 0:
             page.screenshot(path=str(ARTIFACTS / "classify.png"), full_page=True)
@@ -107,7 +107,7 @@ def test_page_waits_while_the_last_subject_is_leased_to_someone_else(page, live_
     assert "No subjects left" not in caption.inner_text()
     # The other volunteer never answers: once their lease runs out the page is served by itself.
     page.wait_for_function("() => !document.getElementById('submit').disabled", timeout=30000)
-    assert caption.inner_text().startswith(f"Source {cutouts[0].name}")
+    assert caption.inner_text().startswith(f"Subject {cutouts[0].pk}")
 
 
 def test_astronomer_signs_in_and_uploads_a_cutout_at_the_desk(page, live_server, tmp_path):
