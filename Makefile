@@ -40,6 +40,7 @@ worker: install
 
 test: install aggregation-env
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
 
 lint: install
