@@ -5,6 +5,7 @@ lets the queue recognise who classified what.
 """
 
 from django.conf import settings
+from django.http import HttpResponseBadRequest, JsonResponse
 
 from .roles import VOLUNTEER_COOKIE, VOLUNTEER_SALT
 
@@ -27,3 +28,23 @@ class VolunteerCookieMiddleware:
                 secure=settings.SESSION_COOKIE_SECURE,
             )
         return response
+
+
+class RejectNulInQueryMiddleware:
+    """A NUL character in a query parameter is refused up front (400), for every page and API call.
+
+    PostgreSQL cannot store or compare text with NUL in it, so any filter that reaches the
+    database with one would fail with a 500.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for name, values in request.GET.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                message = f"the query parameter {name!r} contains a NUL character"
+                if request.path.startswith("/api/"):
+                    return JsonResponse({"detail": message, "code": "invalid", "field": name}, status=400)
+                return HttpResponseBadRequest(message, content_type="text/plain")
+        return self.get_response(request)

@@ -5,6 +5,8 @@ from rest_framework import serializers
 
 from annotations.models import Classification, Job, SubjectWorkflowStatus, Survey
 
+from .fields import StoredJSONField
+
 
 class SurveySerializer(serializers.ModelSerializer):
     class Meta:
@@ -101,8 +103,8 @@ class WorkflowSerializer(serializers.Serializer):
 class WorkflowCreateSerializer(serializers.Serializer):
     display_name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    tasks = serializers.JSONField()
-    strings = serializers.JSONField()
+    tasks = StoredJSONField(must_be=dict)
+    strings = StoredJSONField(must_be=dict)
     retirement_count = serializers.IntegerField(min_value=1, default=15)
     subject_sets = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
 
@@ -119,8 +121,10 @@ class ClassificationCreateSerializer(serializers.Serializer):
     workflow = serializers.IntegerField()
     workflow_version = serializers.CharField(required=False, max_length=20)
     subject = serializers.IntegerField()
-    annotations = serializers.JSONField()
-    metadata = serializers.DictField(required=False, default=dict)
+    annotations = StoredJSONField(max_bytes="RGZ_CLASSIFICATION_MAX_ANNOTATIONS_BYTES")
+    metadata = StoredJSONField(
+        max_bytes="RGZ_CLASSIFICATION_MAX_METADATA_BYTES", must_be=dict, required=False, default=dict
+    )
     started_at = serializers.DateTimeField(required=False)
     finished_at = serializers.DateTimeField(required=False)
     idempotency_key = serializers.CharField(required=False, max_length=64)
@@ -180,4 +184,4 @@ class JobSerializer(serializers.ModelSerializer):
 
 class JobCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["ingest_images", "ingest_fits", "ingest_demo", "score_complexity"])
-    parameters = serializers.DictField(default=dict)
+    parameters = StoredJSONField(must_be=dict, default=dict)

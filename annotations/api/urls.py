@@ -1,10 +1,9 @@
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
 
 from . import consensus_views, ranking_views, views
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", views.TokenObtainView.as_view(), name="api-token"),
     path("queue/next/", views.QueueNextView.as_view(), name="api-queue-next"),
     path("classifications/", views.ClassificationListCreateView.as_view(), name="api-classifications"),
     path("cutouts/", views.CutoutListView.as_view(), name="api-cutouts"),

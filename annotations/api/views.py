@@ -6,9 +6,12 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from annotations import ingestion, selectors, services
@@ -18,6 +21,8 @@ from annotations.models import Classification, SubjectWorkflowStatus, Survey, Wo
 from annotations.queue import queue_next_subject
 from annotations.roles import is_astronomer, volunteer_from_request
 
+from .params import bool_param as _bool_param
+from .params import int_param as _int_param
 from .permissions import AnonymousAddressSubmitThrottle, IsAstronomer, VolunteerSubmitThrottle
 from .serializers import (
     ClassificationCreateSerializer,
@@ -36,27 +41,22 @@ from .serializers import (
 )
 
 
-def _bool_param(request, name):
-    value = request.query_params.get(name)
-    if value is None or value == "":
+def _idempotency_header(request) -> str | None:
+    """The Idempotency-Key header, held to the same rules as the body's idempotency_key."""
+    value = request.headers.get("Idempotency-Key")
+    if not value:
         return None
-    if value.lower() in {"1", "true", "yes"}:
-        return True
-    if value.lower() in {"0", "false", "no"}:
-        return False
-    raise InvalidInput(f"{name} must be true or false, not {value!r}", field=name)
-
-
-def _int_param(request, name, required=False):
-    value = request.query_params.get(name)
-    if value in (None, ""):
-        if required:
-            raise InvalidInput(f"the {name} query parameter is required", field=name)
-        return None
+    field = ClassificationCreateSerializer().fields["idempotency_key"]
     try:
-        return int(value)
-    except ValueError:
-        raise InvalidInput(f"{name} must be an integer, not {value!r}", field=name)
+        return field.run_validation(value)
+    except ValidationError as exc:
+        raise InvalidInput(f"Idempotency-Key: {' '.join(str(m) for m in exc.detail)}", field="Idempotency-Key")
+
+
+class TokenObtainView(ObtainAuthToken):
+    """DRF's token endpoint, reading bodies with the API's own bounded parsers."""
+
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
 
 class QueueNextView(APIView):
@@ -135,7 +135,7 @@ class ClassificationListCreateView(generics.GenericAPIView):
             finished_at=data.get("finished_at"),
             user_agent=request.headers.get("User-Agent", ""),
             metadata=data.get("metadata") or {},
-            idempotency_key=request.headers.get("Idempotency-Key") or data.get("idempotency_key"),
+            idempotency_key=_idempotency_header(request) or data.get("idempotency_key"),
         )
         return Response(
             ClassificationSerializer(classification).data,

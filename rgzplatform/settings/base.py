@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "annotations.middleware.RejectNulInQueryMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "annotations.middleware.VolunteerCookieMiddleware",
@@ -144,6 +145,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 RGZ_DEFAULT_RETIREMENT_COUNT = 15
 RGZ_QUEUE_LEASE_SECONDS = int(os.environ.get("RGZ_QUEUE_LEASE_SECONDS", 15 * 60))
 RGZ_DESCRIPTION_MAX_CHARS = 2000
+# A classification's metadata and annotations, as serialized JSON (anyone may submit them).
+RGZ_CLASSIFICATION_MAX_METADATA_BYTES = int(os.environ.get("RGZ_CLASSIFICATION_MAX_METADATA_BYTES", 16 * 1024))
+RGZ_CLASSIFICATION_MAX_ANNOTATIONS_BYTES = int(os.environ.get("RGZ_CLASSIFICATION_MAX_ANNOTATIONS_BYTES", 64 * 1024))
+# The deepest nesting a JSON request body may have (arrays and objects).
+RGZ_JSON_MAX_DEPTH = int(os.environ.get("RGZ_JSON_MAX_DEPTH", 64))
 
 # Plain-English tags: the saved text pipeline (built on first use), the similarity threshold t of
 # term derivation (bench/taxonomy.py), and how many new descriptions start a new derivation.
@@ -163,6 +169,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_PARSER_CLASSES": [
+        "annotations.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
