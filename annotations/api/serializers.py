@@ -65,6 +65,20 @@ class CutoutAstronomerSerializer(CutoutSerializer):
         return self._absolute(cutout.source_file.url)
 
 
+class CutoutForRoleSerializer(CutoutSerializer):
+    """The schema of a cutout read by anyone: the astronomers' fields are there for astronomers only."""
+
+    source_url = serializers.URLField(required=False)
+    wcs_header = serializers.CharField(required=False)
+    full_metadata = serializers.JSONField(required=False)
+    ingest_notes = serializers.JSONField(required=False)
+    complexity = serializers.FloatField(allow_null=True, required=False)
+    complexity_percentile = serializers.FloatField(allow_null=True, required=False)
+    model_scores = serializers.JSONField(required=False)
+    priority = serializers.FloatField(allow_null=True, required=False)
+    synthetic = serializers.BooleanField(required=False)
+
+
 class CutoutUploadSerializer(serializers.Serializer):
     survey = serializers.CharField(max_length=100)
     file = serializers.FileField()

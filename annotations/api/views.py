@@ -28,6 +28,7 @@ from .serializers import (
     ClassificationCreateSerializer,
     ClassificationSerializer,
     CutoutAstronomerSerializer,
+    CutoutForRoleSerializer,
     CutoutSerializer,
     CutoutUploadSerializer,
     JobCreateSerializer,
@@ -150,7 +151,8 @@ class CutoutListView(generics.ListAPIView):
             OpenApiParameter("workflow", int),
             OpenApiParameter("retired", bool, description="retired (in the workflow, or in any)"),
             OpenApiParameter("synthetic", bool),
-        ]
+        ],
+        responses=CutoutForRoleSerializer(many=True),
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -169,7 +171,7 @@ class CutoutListView(generics.ListAPIView):
 
 
 class CutoutDetailView(APIView):
-    @extend_schema(responses=CutoutAstronomerSerializer)
+    @extend_schema(responses=CutoutForRoleSerializer)
     def get(self, request, pk):
         cutout = selectors.cutout_get(cutout_id=pk)
         serializer = CutoutAstronomerSerializer if is_astronomer(request.user) else CutoutSerializer
