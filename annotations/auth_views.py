@@ -6,6 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import render
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import Throttled
+from rest_framework.settings import api_settings
 
 from .login_throttle import login_refused_message, login_success_record, login_wait_seconds
 
@@ -32,7 +33,10 @@ def login_limited(view):
 
 
 class LimitedObtainAuthToken(ObtainAuthToken):
-    """``POST /api/auth/token/``: DRF's token view, refused with 429 past the failure budgets."""
+    """``POST /api/auth/token/``: DRF's token view, refused with 429 past the failure budgets,
+    reading bodies with the API's own bounded parsers (depth, size, NUL)."""
+
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
     def post(self, request, *args, **kwargs):
         username = request.data.get("username", "") if hasattr(request.data, "get") else ""

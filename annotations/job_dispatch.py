@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from .errors import NotFound
-from .jobs import JOB_QUEUES, JOB_RUNNERS
+from .jobs import JOB_QUEUES, JOB_RUNNERS, job_parameters_validate
 from .models import Job
 from .tasks import run_job
 
@@ -14,6 +14,7 @@ from .tasks import run_job
 def job_start(*, kind: str, parameters: dict, user=None) -> Job:
     if kind not in JOB_RUNNERS:
         raise NotFound(f"unknown job kind {kind!r}")
+    parameters = job_parameters_validate(kind, parameters)
     job = Job.objects.create(kind=kind, parameters=parameters, created_by=user if user and user.pk else None)
 
     def send():

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import time
+import typing
 from collections.abc import Callable
 
+import pydantic
 from django.db.models import F
 from django.utils import timezone
 
 from .complexity import score_survey_complexity
-from .errors import DomainError, NotFound
+from .errors import DomainError, InvalidInput, NotFound
 from .ingestion import ingest_demo, ingest_image_files, ingest_mosaic
 from .models import Job
 
@@ -53,6 +57,39 @@ def register_job_runner(
         JOB_MAX_ATTEMPTS[kind] = max_attempts
     if on_abandoned is not None:
         JOB_ABANDONED[kind] = on_abandoned
+
+
+def job_parameters_validate(kind: str, parameters: dict) -> dict:
+    """The parameters a job's runner can take, checked against its signature and type hints
+    before anything is queued (else the worker fails later with a TypeError)."""
+    try:
+        validated = _parameters_model(JOB_RUNNERS[kind]).model_validate(parameters)
+    except pydantic.ValidationError as exc:
+        error = exc.errors()[0]
+        name = ".".join(str(part) for part in error["loc"]) or "parameters"
+        accepted = ", ".join(_parameters_model(JOB_RUNNERS[kind]).model_fields) or "none"
+        raise InvalidInput(
+            f"job {kind!r}, parameter {name!r}: {error['msg']} (it takes: {accepted})", field=f"parameters.{name}"
+        )
+    return validated.model_dump(mode="json", exclude_unset=True)
+
+
+@functools.cache
+def _parameters_model(runner: Callable[..., object]) -> type[pydantic.BaseModel]:
+    try:
+        hints = typing.get_type_hints(runner)
+    except Exception:  # a hint that only exists for type checkers: check names, not types
+        hints = {}
+    fields = {}
+    extra = "forbid"
+    for name, parameter in inspect.signature(runner).parameters.items():
+        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            extra = "allow"
+        elif name != "progress" and parameter.kind is not inspect.Parameter.VAR_POSITIONAL:
+            default = ... if parameter.default is inspect.Parameter.empty else parameter.default
+            fields[name] = (hints.get(name, typing.Any), default)
+    config = pydantic.ConfigDict(extra=extra, arbitrary_types_allowed=True)
+    return pydantic.create_model(f"{runner.__name__}_parameters", __config__=config, **fields)
 
 
 class JobReporter:

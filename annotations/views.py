@@ -1,7 +1,10 @@
 """Server-rendered pages: the volunteer's classify page, job progress, the astronomers' desk."""
 
+import functools
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, user_passes_test
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -12,6 +15,20 @@ from .errors import DomainError
 from .models import Job, Survey, Workflow
 from .roles import is_astronomer, volunteer_from_request
 from .workflow_tasks import answer_labels, task_text
+
+
+def astronomer_required(view):
+    """The rule of the astronomers' API for a page: anonymous visitors are sent to sign in,
+    signed-in volunteers get a 403."""
+
+    @functools.wraps(view)
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not is_astronomer(request.user):
+            raise PermissionDenied("This page needs an astronomer account.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def home(request):
@@ -53,6 +70,7 @@ def classify(request, workflow_id: int):
     return render(request, "annotations/classify.html", context)
 
 
+@astronomer_required  # parameters and errors name files and hosts, as in the API
 def job_detail(request, job_id):
     try:
         job = selectors.job_get(job_id=job_id)

@@ -25,22 +25,32 @@ def validate_task_definitions(tasks: dict, strings: dict) -> None:
     """Reject a workflow definition that volunteers could not answer."""
     if not isinstance(tasks, dict) or not tasks:
         raise InvalidInput("a workflow needs at least one task")
+    if not isinstance(strings, dict) or any(not isinstance(v, str) for v in strings.values()):
+        raise InvalidInput("strings must be an object of texts", field="strings")
     for key, task in tasks.items():
         kind = task.get("type") if isinstance(task, dict) else None
-        if kind not in TASK_TYPES:
+        if not isinstance(kind, str) or kind not in TASK_TYPES:
             raise InvalidInput(f"task {key}: type must be one of {sorted(TASK_TYPES)}")
         if kind in {"single", "multiple"}:
             answers = task.get("answers")
             if not isinstance(answers, list) or len(answers) < 2:
                 raise InvalidInput(f"task {key}: a question needs at least two answers")
             for answer in answers:
-                if answer.get("label") not in strings:
+                if not isinstance(answer, dict) or not isinstance(answer.get("label"), str):
+                    raise InvalidInput(f"task {key}: each answer needs a label")
+                if answer["label"] not in strings:
                     raise InvalidInput(f"task {key}: answer label {answer.get('label')!r} is not in strings")
-        if kind == "tags" and not isinstance(task.get("tags", []), list):
+        if kind == "tags" and not _texts(task.get("tags", [])):
             raise InvalidInput(f"task {key}: tags must be a list of names")
+        if any(not isinstance(task.get(name, ""), str) for name in ("question", "instruction")):
+            raise InvalidInput(f"task {key}: the question or instruction must be a strings key")
         nxt = task.get("next")
-        if nxt and nxt not in tasks:
+        if nxt and (not isinstance(nxt, str) or nxt not in tasks):
             raise InvalidInput(f"task {key}: next task {nxt!r} does not exist")
+
+
+def _texts(value) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 def task_text(task: dict, strings: dict) -> str:
@@ -63,6 +73,8 @@ def validate_annotations(annotations, tasks: dict) -> list[dict]:
         if not isinstance(item, dict) or "task" not in item or "value" not in item:
             raise InvalidInput("each annotation needs a task and a value", field="annotations")
         key = item["task"]
+        if not isinstance(key, str):
+            raise InvalidInput("an annotation's task must be a task key (text)", field="annotations")
         if key not in tasks:
             raise InvalidInput(f"unknown task {key!r} for this workflow version", field="annotations")
         if key in seen:

@@ -27,7 +27,9 @@ def django_environment(database_url: str, media_root: Path) -> dict:
         "DATABASE_URL": database_url,
         "DJANGO_SETTINGS_MODULE": "rgzplatform.settings.production",
         "DJANGO_SECRET_KEY": "benchmark-only-key",
-        "DJANGO_SECURE_COOKIES": "false",
+        "DJANGO_SECURE_COOKIES": "false",  # plain http on loopback
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_SECURE_HSTS_SECONDS": "0",
         "DJANGO_MEDIA_ROOT": str(media_root),
         "DB_CONN_MAX_AGE": "600",
         "RGZ_LOG_LEVEL": "WARNING",

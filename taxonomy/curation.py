@@ -249,7 +249,7 @@ def event_undo(*, event_id, user=None) -> CurationEvent:
         TagSynonym.objects.bulk_create(
             [TagSynonym(tag_id=state["id"], phrase=p) for p in state["synonyms"]], ignore_conflicts=True
         )
-    Tag.objects.filter(pk__in=created).delete()
+    Tag.objects.filter(pk__in=created).delete()  # their events keep no tag (SET NULL)
     for state in restored:  # names last: a rename back must not collide on the way
         Tag.objects.filter(pk=state["id"]).update(
             name=f"~undo~{state['id']}",
@@ -263,7 +263,8 @@ def event_undo(*, event_id, user=None) -> CurationEvent:
         Tag.objects.filter(pk=state["id"]).update(name=state["name"], revision=F("revision") + 1)
     event.undone_at, event.undone_by = timezone.now(), user if user and user.pk else None
     event.save(update_fields=["undone_at", "undone_by"])
+    tag_id = None if event.tag_id in created else event.tag_id
     CurationEvent.objects.create(
-        action="undo", summary=f"undid: {event.summary}"[:300], user=event.undone_by, tag_id=event.tag_id
+        action="undo", summary=f"undid: {event.summary}"[:300], user=event.undone_by, tag_id=tag_id
     )
     return event

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from annotations.models import Job
-from tests.factories import astronomer, make_workflow_with_subjects
+from tests.factories import UserFactory, astronomer, make_workflow_with_subjects
 
 pytestmark = pytest.mark.django_db
 
@@ -37,5 +37,18 @@ def test_desk_is_for_astronomers_only(client):
 
 def test_job_page_shows_progress_and_errors(client):
     job = Job.objects.create(kind="ingest_images", status="running", done=3, total=10, errors=["<b>x.fits</b>: bad"])
+    client.force_login(astronomer())
     page = client.get(reverse("job", args=[job.pk])).content.decode()
     assert 'value="3"' in page and "&lt;b&gt;x.fits&lt;/b&gt;: bad" in page
+
+
+def test_job_page_is_for_astronomers_only_as_its_api(client):
+    job = Job.objects.create(kind="ingest_images", status="failed", errors=["/srv/private/survey/x.fits: unreadable"])
+    url = reverse("job", args=[job.pk])
+    anonymous = client.get(url)
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith(reverse("login"))
+    client.force_login(UserFactory(username="volunteer"))
+    volunteer = client.get(url)
+    assert volunteer.status_code == 403 and b"/srv/private" not in volunteer.content
+    client.force_login(astronomer())
+    assert b"/srv/private/survey/x.fits" in client.get(url).content

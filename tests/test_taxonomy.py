@@ -82,7 +82,9 @@ def test_derive_job_through_api_shows_progress(described, astro_client, django_c
     job = Job.objects.get(pk=response.json()["id"])
     assert job.status == Job.Status.SUCCEEDED and job.done == job.total == 100
     assert job.result["terms"] > 0 and job.result["descriptions"] == 12
-    page = APIClient().get(reverse("job", args=[job.pk]))
+    page_client = APIClient()
+    page_client.force_login(astronomer())  # job pages are for astronomers, as the jobs API
+    page = page_client.get(reverse("job", args=[job.pk]))
     assert page.status_code == 200 and b"derive_taxonomy" in page.content
     bad = astro_client.post(reverse("api-taxonomy-derive"), {"threshold": 3}, format="json")
     assert bad.status_code == 400 and "threshold" in bad.json()

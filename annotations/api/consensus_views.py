@@ -12,17 +12,18 @@ from annotations.consensus import question_consensus
 from annotations.errors import InvalidInput
 from annotations.skill import DEFAULT_COUNT_THRESHOLD, skill_weights, volunteer_skills
 
+from .fields import StoredJSONField
 from .permissions import IsAstronomer
 from .views import _bool_param, _int_param
 
 
 class RetirementUpdateSerializer(serializers.Serializer):
-    retirement = serializers.JSONField(help_text="criteria, options.count and rules (see the README)")
+    retirement = StoredJSONField(must_be=dict, help_text="criteria, options.count and rules (see the README)")
     apply_now = serializers.BooleanField(default=False, help_text="retire the open subjects the rules decide now")
 
 
 class RetirementPreviewSerializer(serializers.Serializer):
-    retirement = serializers.JSONField()
+    retirement = StoredJSONField(must_be=dict)
 
 
 def _task_param(request, workflow) -> str | None:

@@ -6,6 +6,8 @@ from rest_framework import serializers
 from annotations.models import Classification, Job, SubjectWorkflowStatus, Survey
 from annotations.paths import import_path
 
+from .fields import StoredJSONField
+
 
 class SurveySerializer(serializers.ModelSerializer):
     class Meta:
@@ -86,6 +88,20 @@ class CutoutAstronomerSerializer(CutoutSerializer):
         return self._absolute(cutout.source_file.url)
 
 
+class CutoutForRoleSerializer(CutoutSerializer):
+    """The schema of a cutout read by anyone: the astronomers' fields are there for astronomers only."""
+
+    source_url = serializers.URLField(required=False)
+    wcs_header = serializers.CharField(required=False)
+    full_metadata = serializers.JSONField(required=False)
+    ingest_notes = serializers.JSONField(required=False)
+    complexity = serializers.FloatField(allow_null=True, required=False)
+    complexity_percentile = serializers.FloatField(allow_null=True, required=False)
+    model_scores = serializers.JSONField(required=False)
+    priority = serializers.FloatField(allow_null=True, required=False)
+    synthetic = serializers.BooleanField(required=False)
+
+
 class CutoutUploadSerializer(serializers.Serializer):
     survey = serializers.CharField(max_length=100)
     file = serializers.FileField()
@@ -124,8 +140,8 @@ class WorkflowSerializer(serializers.Serializer):
 class WorkflowCreateSerializer(serializers.Serializer):
     display_name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    tasks = serializers.JSONField()
-    strings = serializers.JSONField()
+    tasks = StoredJSONField(must_be=dict)
+    strings = StoredJSONField(must_be=dict)
     retirement_count = serializers.IntegerField(min_value=1, default=15)
     subject_sets = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
 
@@ -145,8 +161,10 @@ class ClassificationCreateSerializer(serializers.Serializer):
     workflow = serializers.IntegerField()
     workflow_version = serializers.CharField(required=False, max_length=20)
     subject = serializers.IntegerField()
-    annotations = serializers.JSONField()
-    metadata = serializers.DictField(required=False, default=dict)
+    annotations = StoredJSONField(max_bytes="RGZ_CLASSIFICATION_MAX_ANNOTATIONS_BYTES")
+    metadata = StoredJSONField(
+        max_bytes="RGZ_CLASSIFICATION_MAX_METADATA_BYTES", must_be=dict, required=False, default=dict
+    )
     started_at = serializers.DateTimeField(required=False)
     finished_at = serializers.DateTimeField(required=False)
     idempotency_key = serializers.CharField(required=False, max_length=64)
@@ -253,7 +271,7 @@ class JobCreateSerializer(serializers.Serializer):
     """A job from the API: its parameters are checked per kind, server paths against the import roots."""
 
     kind = serializers.ChoiceField(choices=list(JOB_PARAMETERS))
-    parameters = serializers.DictField(default=dict)
+    parameters = StoredJSONField(must_be=dict, default=dict)
 
     def validate(self, data):
         shape = JOB_PARAMETERS[data["kind"]](data=data["parameters"])

@@ -6,6 +6,7 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -19,11 +20,14 @@ from annotations.models import Classification, SubjectWorkflowStatus, Survey, Wo
 from annotations.queue import queue_next_subject, queue_retry_after
 from annotations.roles import is_astronomer, volunteer_from_request
 
+from .params import bool_param as _bool_param
+from .params import int_param as _int_param
 from .permissions import AnonymousAddressSubmitThrottle, IsAstronomer, VolunteerSubmitThrottle
 from .serializers import (
     ClassificationCreateSerializer,
     ClassificationSerializer,
     CutoutAstronomerSerializer,
+    CutoutForRoleSerializer,
     CutoutSerializer,
     CutoutUploadSerializer,
     JobCreateSerializer,
@@ -37,27 +41,16 @@ from .serializers import (
 )
 
 
-def _bool_param(request, name):
-    value = request.query_params.get(name)
-    if value is None or value == "":
+def _idempotency_header(request) -> str | None:
+    """The Idempotency-Key header, held to the same rules as the body's idempotency_key."""
+    value = request.headers.get("Idempotency-Key")
+    if not value:
         return None
-    if value.lower() in {"1", "true", "yes"}:
-        return True
-    if value.lower() in {"0", "false", "no"}:
-        return False
-    raise InvalidInput(f"{name} must be true or false, not {value!r}", field=name)
-
-
-def _int_param(request, name, required=False):
-    value = request.query_params.get(name)
-    if value in (None, ""):
-        if required:
-            raise InvalidInput(f"the {name} query parameter is required", field=name)
-        return None
+    field = ClassificationCreateSerializer().fields["idempotency_key"]
     try:
-        return int(value)
-    except ValueError:
-        raise InvalidInput(f"{name} must be an integer, not {value!r}", field=name)
+        return field.run_validation(value)
+    except ValidationError as exc:
+        raise InvalidInput(f"Idempotency-Key: {' '.join(str(m) for m in exc.detail)}", field="Idempotency-Key")
 
 
 class QueueNextView(APIView):
@@ -146,7 +139,7 @@ class ClassificationListCreateView(generics.GenericAPIView):
             finished_at=data.get("finished_at"),
             user_agent=request.headers.get("User-Agent", ""),
             metadata=data.get("metadata") or {},
-            idempotency_key=request.headers.get("Idempotency-Key") or data.get("idempotency_key"),
+            idempotency_key=_idempotency_header(request) or data.get("idempotency_key"),
             # Astronomers may classify any subject (expert labels); volunteers only those served to them.
             require_served=not is_astronomer(request.user),
         )
@@ -163,7 +156,8 @@ class CutoutListView(generics.ListAPIView):
             OpenApiParameter("workflow", int),
             OpenApiParameter("retired", bool, description="retired (in the workflow, or in any)"),
             OpenApiParameter("synthetic", bool),
-        ]
+        ],
+        responses=CutoutForRoleSerializer(many=True),
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -182,7 +176,7 @@ class CutoutListView(generics.ListAPIView):
 
 
 class CutoutDetailView(APIView):
-    @extend_schema(responses=CutoutAstronomerSerializer)
+    @extend_schema(responses=CutoutForRoleSerializer)
     def get(self, request, pk):
         cutout = selectors.cutout_get(cutout_id=pk)
         serializer = CutoutAstronomerSerializer if is_astronomer(request.user) else CutoutSerializer

@@ -1,6 +1,9 @@
 """Scans and anomaly catalogues for astronomers (API)."""
 
+import math
+
 from django.http import HttpResponse
+from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
@@ -32,9 +35,12 @@ def top_param(request) -> float | None:
     if value in (None, ""):
         return None
     try:
-        return float(value)
+        top = float(value)
     except ValueError:
+        top = math.nan
+    if not math.isfinite(top):
         raise InvalidInput(f"top must be a number of percent, not {value!r}", field="top")
+    return top
 
 
 class ScanListCreateView(generics.ListAPIView):
@@ -91,12 +97,19 @@ class ScanEntriesView(generics.ListAPIView):
 class ScanCatalogueView(APIView):
     permission_classes = [IsAstronomer]
 
+    FORMATS = ("csv", "vot")
+
     @extend_schema(
-        parameters=[TOP],
-        responses={(200, "text/csv"): OpenApiTypes.STR},
+        parameters=[TOP, OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=FORMATS)],
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "application/x-votable+xml"): OpenApiTypes.STR,
+        },
         summary="The anomaly catalogue as CSV (.csv) or VOTable (.vot)",
     )
     def get(self, request, pk, fmt):
+        if fmt not in self.FORMATS:  # any other suffix was served as VOTable, its name in a header
+            raise NotFound(f"no catalogue format {fmt[:20]!r}: csv or vot")
         scan = scan_get(pk)
         top = top_param(request)
         if fmt == "csv":
@@ -106,7 +119,7 @@ class ScanCatalogueView(APIView):
                 services.catalogue_votable(scan=scan, top=top), content_type="application/x-votable+xml"
             )
         suffix = f"-top{top:g}" if top else ""
-        response["Content-Disposition"] = f'attachment; filename="anomalies-{scan.pk}{suffix}.{fmt}"'
+        response["Content-Disposition"] = content_disposition_header(True, f"anomalies-{scan.pk}{suffix}.{fmt}")
         return response
 
 

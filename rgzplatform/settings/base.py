@@ -47,15 +47,31 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "annotations.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "annotations.middleware.RejectNulInQueryMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "annotations.middleware.VolunteerCookieMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Content-Security-Policy of every response: scripts, styles and data from this site only.
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+SECURE_CSP_REPORT_ONLY = env_bool("DJANGO_CSP_REPORT_ONLY", False)
 
 ROOT_URLCONF = "rgzplatform.urls"
 WSGI_APPLICATION = "rgzplatform.wsgi.application"
@@ -172,6 +188,11 @@ RGZ_QUEUE_MAX_LEASES_PER_ADDRESS = int(os.environ.get("RGZ_QUEUE_MAX_LEASES_PER_
 # How long after its lease ran out a volunteer may still submit the subject served to them.
 RGZ_QUEUE_SERVED_GRACE_SECONDS = int(os.environ.get("RGZ_QUEUE_SERVED_GRACE_SECONDS", 24 * 3600))
 RGZ_DESCRIPTION_MAX_CHARS = 2000
+# A classification's metadata and annotations, as serialized JSON (anyone may submit them).
+RGZ_CLASSIFICATION_MAX_METADATA_BYTES = int(os.environ.get("RGZ_CLASSIFICATION_MAX_METADATA_BYTES", 16 * 1024))
+RGZ_CLASSIFICATION_MAX_ANNOTATIONS_BYTES = int(os.environ.get("RGZ_CLASSIFICATION_MAX_ANNOTATIONS_BYTES", 64 * 1024))
+# The deepest nesting a JSON request body may have (arrays and objects).
+RGZ_JSON_MAX_DEPTH = int(os.environ.get("RGZ_JSON_MAX_DEPTH", 64))
 
 # Plain-English tags: the saved text pipeline (built on first use), the similarity threshold t of
 # term derivation (bench/taxonomy.py), and how many new descriptions start a new derivation.
@@ -191,6 +212,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_PARSER_CLASSES": [
+        "annotations.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

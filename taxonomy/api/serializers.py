@@ -8,7 +8,7 @@ from taxonomy.models import CurationEvent, Tag, TaxonomyVersion
 class TagSerializer(serializers.ModelSerializer):
     status = serializers.CharField(read_only=True, help_text="candidate, approved or retired")
     synonyms = serializers.SerializerMethodField()
-    merged_into = serializers.PrimaryKeyRelatedField(read_only=True)
+    merged_into = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Tag
@@ -62,8 +62,8 @@ class SynonymSerializer(RevisionSerializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
-    user = serializers.CharField(source="user.username", default=None)
-    undone_by = serializers.CharField(source="undone_by.username", default=None)
+    user = serializers.CharField(source="user.username", default=None, allow_null=True)
+    undone_by = serializers.CharField(source="undone_by.username", default=None, allow_null=True)
 
     class Meta:
         model = CurationEvent
@@ -71,7 +71,7 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 class VersionSerializer(serializers.ModelSerializer):
-    created_by = serializers.CharField(source="created_by.username", default=None)
+    created_by = serializers.CharField(source="created_by.username", default=None, allow_null=True)
 
     class Meta:
         model = TaxonomyVersion

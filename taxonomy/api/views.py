@@ -8,6 +8,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotations.api.params import int_param
 from annotations.api.permissions import IsAstronomer
 from annotations.api.serializers import JobSerializer
 from annotations.job_dispatch import job_start
@@ -166,7 +167,7 @@ class EventListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return selectors.event_list(tag_id=self.request.query_params.get("tag") or None, limit=1000)
+        return selectors.event_list(tag_id=int_param(self.request, "tag"), limit=1000)
 
 
 class EventUndoView(APIView):
