@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from annotations.models import Classification, Job
 from anomalies.models import Scan
 from taxonomy.models import CurationEvent, Tag
-from tests.factories import astronomer, make_workflow_with_subjects
+from tests.factories import astronomer, make_workflow_with_subjects, serve
 
 pytestmark = pytest.mark.django_db
 
@@ -108,7 +108,9 @@ def test_classification_metadata_is_bounded_and_nothing_is_echoed(subject, setti
         APIClient().post(CLASSIFICATIONS, body(subject, metadata=just_over), format="json"), mentions="limit"
     )
     fits = {"x": "y" * (settings.RGZ_CLASSIFICATION_MAX_METADATA_BYTES - 20)}
-    assert APIClient().post(CLASSIFICATIONS, body(subject, metadata=fits), format="json").status_code == 201
+    volunteer = APIClient()
+    serve(volunteer, subject[0], subject[1].pk)  # answers are taken for subjects served to the volunteer
+    assert volunteer.post(CLASSIFICATIONS, body(subject, metadata=fits), format="json").status_code == 201
 
 
 def test_classification_annotations_are_bounded(subject, settings):
