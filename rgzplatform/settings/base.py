@@ -81,7 +81,13 @@ def database_from_env(default_sqlite_path: Path) -> dict:
     """``DATABASE_URL`` when set (PostgreSQL in production), else an embedded SQLite file."""
     url = os.environ.get("DATABASE_URL")
     if url:
-        config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")))
+        # Health checks: a persistent connection that the server dropped (a restart, a failover,
+        # pg_terminate_backend) is replaced at the next request instead of failing it with a 500.
+        config = dj_database_url.parse(
+            url,
+            conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+            conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
+        )
         config.setdefault("TEST", {})
         if os.environ.get("DATABASE_TEST_NAME"):
             config["TEST"]["NAME"] = os.environ["DATABASE_TEST_NAME"]
