@@ -15,11 +15,16 @@ def job_start(*, kind: str, parameters: dict, user=None) -> Job:
     if kind not in JOB_RUNNERS:
         raise NotFound(f"unknown job kind {kind!r}")
     job = Job.objects.create(kind=kind, parameters=parameters, created_by=user if user and user.pk else None)
+    job_send(job)
+    return job
+
+
+def job_send(job: Job) -> None:
+    """Queue a Celery task for the job once the current transaction commits (or at once)."""
 
     def send():
-        queue = JOB_QUEUES.get(kind)
+        queue = JOB_QUEUES.get(job.kind)
         result = run_job.apply_async(args=[str(job.pk)], queue=queue) if queue else run_job.delay(str(job.pk))
         Job.objects.filter(pk=job.pk).update(celery_task_id=result.id or "")
 
     transaction.on_commit(send)
-    return job

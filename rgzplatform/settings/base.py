@@ -195,6 +195,7 @@ SPECTACULAR_SETTINGS = {
 
 from .celery import *  # noqa: E402,F403  one module per integration
 from .classifiers import *  # noqa: E402,F403
+from .jobs import *  # noqa: E402,F403
 from .logging import *  # noqa: E402,F403
 from .zooniverse import *  # noqa: E402,F403
 
@@ -205,4 +206,6 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": RGZ_CLASSIFIER_AUTO_RETRAIN_CHECK_SECONDS,  # noqa: F405
     },
     "taxonomy-refresh": {"task": "taxonomy.refresh", "schedule": RGZ_TAXONOMY_CHECK_SECONDS},
+    "jobs-sweep": {"task": "annotations.jobs_sweep", "schedule": RGZ_JOB_SWEEP_SECONDS},  # noqa: F405
+    "media-sweep": {"task": "annotations.media_sweep", "schedule": RGZ_MEDIA_SWEEP_SECONDS},  # noqa: F405
 }
