@@ -7,6 +7,7 @@ from django.db import transaction
 from .errors import NotFound
 from .jobs import JOB_QUEUES, JOB_RUNNERS
 from .models import Job
+from .outbox import task_send
 from .tasks import run_job
 
 
@@ -23,8 +24,8 @@ def job_send(job: Job) -> None:
     """Queue a Celery task for the job once the current transaction commits (or at once)."""
 
     def send():
-        queue = JOB_QUEUES.get(job.kind)
-        result = run_job.apply_async(args=[str(job.pk)], queue=queue) if queue else run_job.delay(str(job.pk))
-        Job.objects.filter(pk=job.pk).update(celery_task_id=result.id or "")
+        # While the broker is down the task waits in the outbox and the job stays queued.
+        task_id = task_send(run_job, args=[str(job.pk)], queue=JOB_QUEUES.get(job.kind))
+        Job.objects.filter(pk=job.pk).update(celery_task_id=task_id)
 
     transaction.on_commit(send)

@@ -18,10 +18,12 @@ def run_job(self, job_id: str) -> dict:
 
 @shared_task(name="annotations.jobs_sweep")
 def jobs_sweep_task() -> dict:
-    """Periodic (Celery beat) and at each worker's start: lost jobs are started again or failed."""
+    """Periodic (Celery beat) and at each worker's start: lost jobs are started again or failed,
+    and tasks kept while the broker was down are sent."""
     from .job_recovery import jobs_sweep
+    from .outbox import outbox_flush
 
-    return {"recovered": jobs_sweep()}
+    return {"recovered": jobs_sweep(), "sent": outbox_flush()}
 
 
 @shared_task(name="annotations.media_sweep")

@@ -13,11 +13,13 @@ JOB_TASKS = {"annotations.run_job", "classifiers.train_version"}
 
 def worker_ready(**kwargs) -> None:
     from .job_recovery import jobs_sweep
+    from .outbox import outbox_flush
 
     try:
         recovered = jobs_sweep()
         if recovered:
             logger.warning("recovered %d lost job(s) at worker start: %s", len(recovered), ", ".join(recovered))
+        outbox_flush()
     except Exception:  # a sweep that fails must not stop the worker; beat sweeps again
         logger.exception("the jobs sweep at worker start failed")
     finally:

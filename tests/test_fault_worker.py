@@ -30,6 +30,8 @@ from tests.test_worker import ROOT, _children_of, worker_environment
 FILES = 160
 # Short enough for a test; the defaults are minutes (rgzplatform/settings/jobs.py).
 FAST_RECOVERY = {"RGZ_JOB_HEARTBEAT_SECONDS": "0.5", "RGZ_JOB_HEARTBEAT_TIMEOUT_SECONDS": "2"}
+# A job started again by a worker goes through the broker, as in production, not inline.
+NOT_EAGER = {"RGZ_TEST_CELERY_EAGER": "false"}
 
 
 def start_worker(settings, **env) -> subprocess.Popen:
@@ -39,7 +41,7 @@ def start_worker(settings, **env) -> subprocess.Popen:
          "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--loglevel", "INFO",
          "--without-heartbeat", "--without-gossip", "--without-mingle"],
         cwd=ROOT,
-        env={**worker_environment(), **FAST_RECOVERY, **env},
+        env={**worker_environment(), **FAST_RECOVERY, **NOT_EAGER, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

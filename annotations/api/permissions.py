@@ -1,9 +1,14 @@
+import logging
+
+from redis.exceptions import RedisError
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from annotations.roles import is_admin, is_astronomer, volunteer_from_request
+
+logger = logging.getLogger(__name__)
 
 
 class IsAstronomer(BasePermission):
@@ -29,6 +34,15 @@ class SettingsRateThrottle(SimpleRateThrottle):
 
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+
+    def allow_request(self, request, view):
+        # Open when the cache is unreachable: an outage of the counters must not refuse (or fail)
+        # the volunteers' submits, which need only the database.
+        try:
+            return super().allow_request(request, view)
+        except (RedisError, OSError) as exc:
+            logger.warning("throttle %s not applied: the cache is unreachable (%s)", self.scope, exc)
+            return True
 
 
 class VolunteerSubmitThrottle(SettingsRateThrottle):

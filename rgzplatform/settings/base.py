@@ -111,7 +111,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["CACHE_URL"]}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["CACHE_URL"],
+            # An unreachable cache fails fast (throttles then let requests through) instead of
+            # holding a request for the operating system's connect timeout.
+            "OPTIONS": {
+                "socket_connect_timeout": float(os.environ.get("RGZ_CACHE_TIMEOUT_SECONDS", 0.5)),
+                "socket_timeout": float(os.environ.get("RGZ_CACHE_TIMEOUT_SECONDS", 0.5)),
+            },
+        }
         if os.environ.get("CACHE_URL")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
