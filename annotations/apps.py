@@ -14,3 +14,7 @@ class AnnotationsConfig(AppConfig):
         # Pillow's own decompression-bomb guard, for every image it opens in this process: it
         # warns above this many pixels and refuses above twice as many (mlcore.io refuses both).
         Image.MAX_IMAGE_PIXELS = settings.RGZ_MAX_IMAGE_PIXELS
+
+        from . import worker_signals
+
+        worker_signals.connect()

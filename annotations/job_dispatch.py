@@ -7,6 +7,7 @@ from django.db import transaction
 from .errors import NotFound
 from .jobs import JOB_QUEUES, JOB_RUNNERS, job_parameters_validate
 from .models import Job
+from .outbox import task_send
 from .tasks import run_job
 
 
@@ -16,11 +17,16 @@ def job_start(*, kind: str, parameters: dict, user=None) -> Job:
         raise NotFound(f"unknown job kind {kind!r}")
     parameters = job_parameters_validate(kind, parameters)
     job = Job.objects.create(kind=kind, parameters=parameters, created_by=user if user and user.pk else None)
+    job_send(job)
+    return job
+
+
+def job_send(job: Job) -> None:
+    """Queue a Celery task for the job once the current transaction commits (or at once)."""
 
     def send():
-        queue = JOB_QUEUES.get(kind)
-        result = run_job.apply_async(args=[str(job.pk)], queue=queue) if queue else run_job.delay(str(job.pk))
-        Job.objects.filter(pk=job.pk).update(celery_task_id=result.id or "")
+        # While the broker is down the task waits in the outbox and the job stays queued.
+        task_id = task_send(run_job, args=[str(job.pk)], queue=JOB_QUEUES.get(job.kind))
+        Job.objects.filter(pk=job.pk).update(celery_task_id=task_id)
 
     transaction.on_commit(send)
-    return job

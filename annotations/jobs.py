@@ -5,11 +5,14 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import threading
 import time
 import typing
 from collections.abc import Callable
 
 import pydantic
+from django.conf import settings
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -109,7 +112,9 @@ class JobReporter:
             Job.objects.filter(pk=self.job.pk).update(total=total)
         if done >= total or now - self._last >= self.every:
             self._last = now
-            Job.objects.filter(pk=self.job.pk).update(done=done, total=total, message=message[:500])
+            Job.objects.filter(pk=self.job.pk).update(
+                done=done, total=total, message=message[:500], heartbeat_at=timezone.now()
+            )
             if self.also is not None:
                 self.also(done, total, message)
 
@@ -121,17 +126,19 @@ def job_run(*, job_id, on_progress: Callable[[int, int, str], None] | None = Non
         raise NotFound(f"job {job_id} does not exist")
     if job.finished:
         return job.result
+    now = timezone.now()
     started = Job.objects.filter(pk=job.pk, finished_at__isnull=True).update(
-        status=Job.Status.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
+        status=Job.Status.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1
     )
     if not started:  # finished by another delivery meanwhile
         return Job.objects.get(pk=job.pk).result
     attempt = Job.objects.values_list("attempts", flat=True).get(pk=job.pk)  # counts every delivery
-    limit = JOB_MAX_ATTEMPTS[job.kind]() if job.kind in JOB_MAX_ATTEMPTS else None
-    if limit is not None and attempt > limit:
-        return _abandon(job, limit)
+    limit = job_attempt_limit(job.kind)
+    if attempt > limit:
+        return job_abandon(job, limit=limit)
     try:
-        report = JOB_RUNNERS[job.kind](**job.parameters, progress=JobReporter(job, also=on_progress))
+        with JobHeartbeat(job.pk):
+            report = JOB_RUNNERS[job.kind](**job.parameters, progress=JobReporter(job, also=on_progress))
     except DomainError as exc:
         _finish(job, status=Job.Status.FAILED, message=exc.message, result={}, errors=[exc.message])
         return {}
@@ -159,13 +166,20 @@ def job_fail(*, job_id, message: str) -> None:
         _finish(job, status=Job.Status.FAILED, message=message, result={}, errors=[message])
 
 
-def _abandon(job: Job, limit: int) -> dict:
+def job_attempt_limit(kind: str) -> int:
+    """How many starts a job of this kind gets: its own limit, else RGZ_JOB_MAX_ATTEMPTS."""
+    return JOB_MAX_ATTEMPTS[kind]() if kind in JOB_MAX_ATTEMPTS else settings.RGZ_JOB_MAX_ATTEMPTS
+
+
+def job_abandon(job: Job, *, limit: int, reason: str = "") -> dict:
     """Fail a job whose worker died in each of its ``limit`` starts (a crash loop: out of memory,
     a killed or restarted worker), instead of starting it for ever."""
     message = (
         f"stopped after {limit} attempts: the worker running this job died during each one "
         "(out of memory, killed or restarted); see the worker's log"
     )
+    if reason:
+        message = f"{message}; last: {reason}"
     hook = JOB_ABANDONED.get(job.kind)
     if hook is not None:
         hook(**job.parameters, message=message)
@@ -177,3 +191,38 @@ def _finish(job: Job, *, status: str, message: str, result: dict, errors: list[s
     Job.objects.filter(pk=job.pk).update(
         status=status, message=message[:2000], result=result, errors=errors[:500], finished_at=timezone.now()
     )
+
+
+class JobHeartbeat:
+    """Beats on the job's row from a thread while a step runs without reporting progress (a long
+    epoch, a slow download), so that the jobs sweep does not take a busy worker for a dead one.
+
+    Inside an outer transaction (tests that run jobs in-process) the row is invisible to other
+    connections, so there is nothing to beat and no thread starts.
+    """
+
+    def __init__(self, job_id):
+        self.job_id = job_id
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> JobHeartbeat:
+        if not connection.in_atomic_block:
+            self._thread = threading.Thread(target=self._beat, name=f"job-heartbeat-{self.job_id}", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join(timeout=30)
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(settings.RGZ_JOB_HEARTBEAT_SECONDS):
+                try:
+                    Job.objects.filter(pk=self.job_id, status=Job.Status.RUNNING).update(heartbeat_at=timezone.now())
+                except Exception:  # a database hiccup: the next beat tries again
+                    logger.warning("job %s: heartbeat not written", self.job_id, exc_info=True)
+        finally:
+            connection.close()  # this thread's own connection

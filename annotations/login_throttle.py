@@ -11,6 +11,7 @@ in the key), so the counters need nothing but ``add`` and ``incr``, atomic in Re
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
 
@@ -18,9 +19,12 @@ from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import cache
 from django.dispatch import receiver
+from redis.exceptions import RedisError
 
 from .client_address import client_address
 
+logger = logging.getLogger(__name__)
+CACHE_DOWN = (RedisError, OSError)
 _clock = time.time  # tests move it forward rather than wait out a cool-off
 
 
@@ -39,10 +43,15 @@ def _keys(request, username: str, window: int) -> tuple[str, str]:
 
 
 def login_wait_seconds(request, username: str) -> int:
-    """0 when this sign-in may be tried, else the seconds until it may."""
+    """0 when this sign-in may be tried, else the seconds until it may (0 while the cache is down:
+    an outage of the counters must not lock everyone out)."""
     window, remaining = _window()
     account_key, address_key = _keys(request, username, window)
-    counts = cache.get_many([account_key, address_key])
+    try:
+        counts = cache.get_many([account_key, address_key])
+    except CACHE_DOWN as exc:
+        logger.warning("sign-in limits not applied: the cache is unreachable (%s)", exc)
+        return 0
     if counts.get(account_key, 0) >= settings.RGZ_LOGIN_FAILURES_PER_ACCOUNT:
         return remaining
     if counts.get(address_key, 0) >= settings.RGZ_LOGIN_FAILURES_PER_ADDRESS:
@@ -57,18 +66,24 @@ def login_refused_message(wait: int) -> str:
 
 def login_failure_record(request, username: str) -> None:
     window, _ = _window()
-    for key in _keys(request, username, window):
-        cache.add(key, 0, timeout=2 * settings.RGZ_LOGIN_COOLOFF_SECONDS)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=2 * settings.RGZ_LOGIN_COOLOFF_SECONDS)
+    try:
+        for key in _keys(request, username, window):
+            cache.add(key, 0, timeout=2 * settings.RGZ_LOGIN_COOLOFF_SECONDS)
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.set(key, 1, timeout=2 * settings.RGZ_LOGIN_COOLOFF_SECONDS)
+    except CACHE_DOWN as exc:
+        logger.warning("failed sign-in not counted: the cache is unreachable (%s)", exc)
 
 
 def login_success_record(request, username: str) -> None:
     """A real user who mistyped a few times starts afresh once they are in."""
     window, _ = _window()
-    cache.delete(_keys(request, username, window)[0])
+    try:
+        cache.delete(_keys(request, username, window)[0])
+    except CACHE_DOWN as exc:
+        logger.warning("sign-in counter not cleared: the cache is unreachable (%s)", exc)
 
 
 @receiver(user_login_failed, dispatch_uid="rgz-login-failed")

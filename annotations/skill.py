@@ -10,13 +10,17 @@ measured (1 when nobody is), so unknown volunteers neither dominate nor vanish.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
+from redis.exceptions import RedisError
 
 from .consensus import QUESTION_TYPES, chosen_labels
 from .models import Classification, Workflow, WorkflowVersion
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_COUNT_THRESHOLD = 10
 DEFAULT_SKILL_THRESHOLD = 0.7
@@ -110,8 +114,15 @@ SKILL_CACHE_SECONDS = 300
 def skill_weights_cached(*, workflow: Workflow, task: str) -> tuple[dict[str, float], float]:
     """``skill_weights`` remembered for a few minutes: skill moves slowly, submissions come fast."""
     key = f"rgz:skill:{workflow.pk}:{task}"
-    found = cache.get(key)
+    try:
+        found = cache.get(key)
+    except (RedisError, OSError) as exc:  # the cache is down: measure afresh, the submit goes on
+        logger.warning("skill cache unreachable (%s)", exc)
+        return skill_weights(workflow=workflow, task=task)
     if found is None:
         found = skill_weights(workflow=workflow, task=task)
-        cache.set(key, found, SKILL_CACHE_SECONDS)
+        try:
+            cache.set(key, found, SKILL_CACHE_SECONDS)
+        except (RedisError, OSError) as exc:
+            logger.warning("skill cache unreachable (%s)", exc)
     return found

@@ -8,7 +8,9 @@ def classification_saved(sender, instance, created, raw=False, **kwargs):
         return
     if not any(isinstance(a, dict) and isinstance(a.get("value"), (str, list)) for a in instance.annotations or []):
         return
+    from annotations.outbox import task_send
+
     from .tasks import description_added_task
 
-    # robust: a failure to queue is logged and never fails the volunteer's submit.
-    transaction.on_commit(lambda: description_added_task.delay(instance.pk), robust=True)
+    # A broker outage never fails the volunteer's submit: the task waits in the outbox.
+    transaction.on_commit(lambda: task_send(description_added_task, args=[instance.pk]), robust=True)

@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.core.cache import cache
+from django.test import override_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -90,3 +91,19 @@ def test_admin_login_page_is_limited_too():
     user.save()
     codes = [page_login("boss", "wrong", url="/admin/login/").status_code for _ in range(6)]
     assert codes == [200] * 5 + [429]
+
+
+def test_sign_in_works_while_the_cache_is_down():
+    """The counters live in the cache; an outage must not turn sign-ins into 500s or lock anyone out."""
+    astronomer("astro")
+    unreachable = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    with override_settings(CACHES=unreachable):
+        assert token("astro", "wrong").status_code == 400
+        assert token("astro", "pw-for-tests").status_code == 200
+        assert page_login("astro", "wrong").status_code == 200  # the form again, with its error

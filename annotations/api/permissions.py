@@ -1,3 +1,6 @@
+import logging
+
+from redis.exceptions import RedisError
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.settings import api_settings
@@ -5,6 +8,8 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from annotations.client_address import client_address
 from annotations.roles import is_admin, is_astronomer, volunteer_from_request
+
+logger = logging.getLogger(__name__)
 
 
 class IsAstronomer(BasePermission):
@@ -34,6 +39,15 @@ class SettingsRateThrottle(SimpleRateThrottle):
     def get_ident(self, request):
         # X-Forwarded-For counts only from RGZ_TRUSTED_PROXIES (DRF's own get_ident believes it).
         return client_address(request)
+
+    def allow_request(self, request, view):
+        # Open when the cache is unreachable: an outage of the counters must not refuse (or fail)
+        # the volunteers' submits, which need only the database.
+        try:
+            return super().allow_request(request, view)
+        except (RedisError, OSError) as exc:
+            logger.warning("throttle %s not applied: the cache is unreachable (%s)", self.scope, exc)
+            return True
 
 
 class VolunteerSubmitThrottle(SettingsRateThrottle):

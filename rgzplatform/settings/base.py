@@ -97,7 +97,13 @@ def database_from_env(default_sqlite_path: Path) -> dict:
     """``DATABASE_URL`` when set (PostgreSQL in production), else an embedded SQLite file."""
     url = os.environ.get("DATABASE_URL")
     if url:
-        config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")))
+        # Health checks: a persistent connection that the server dropped (a restart, a failover,
+        # pg_terminate_backend) is replaced at the next request instead of failing it with a 500.
+        config = dj_database_url.parse(
+            url,
+            conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+            conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
+        )
         config.setdefault("TEST", {})
         if os.environ.get("DATABASE_TEST_NAME"):
             config["TEST"]["NAME"] = os.environ["DATABASE_TEST_NAME"]
@@ -121,7 +127,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["CACHE_URL"]}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["CACHE_URL"],
+            # An unreachable cache fails fast (throttles then let requests through) instead of
+            # holding a request for the operating system's connect timeout.
+            "OPTIONS": {
+                "socket_connect_timeout": float(os.environ.get("RGZ_CACHE_TIMEOUT_SECONDS", 0.5)),
+                "socket_timeout": float(os.environ.get("RGZ_CACHE_TIMEOUT_SECONDS", 0.5)),
+            },
+        }
         if os.environ.get("CACHE_URL")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -243,6 +258,7 @@ SPECTACULAR_SETTINGS = {
 
 from .celery import *  # noqa: E402,F403  one module per integration
 from .classifiers import *  # noqa: E402,F403
+from .jobs import *  # noqa: E402,F403
 from .logging import *  # noqa: E402,F403
 from .zooniverse import *  # noqa: E402,F403
 
@@ -253,4 +269,6 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": RGZ_CLASSIFIER_AUTO_RETRAIN_CHECK_SECONDS,  # noqa: F405
     },
     "taxonomy-refresh": {"task": "taxonomy.refresh", "schedule": RGZ_TAXONOMY_CHECK_SECONDS},
+    "jobs-sweep": {"task": "annotations.jobs_sweep", "schedule": RGZ_JOB_SWEEP_SECONDS},  # noqa: F405
+    "media-sweep": {"task": "annotations.media_sweep", "schedule": RGZ_MEDIA_SWEEP_SECONDS},  # noqa: F405
 }

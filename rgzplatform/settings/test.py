@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import VAR_DIR
+from .base import VAR_DIR, env_bool
 
 SECRET_KEY = "test-key"
 DEBUG = False
@@ -19,8 +19,9 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 
-# Unit tests run tasks in-process; the integration tests start a real worker and turn this off.
-CELERY_TASK_ALWAYS_EAGER = True
+# Unit tests run tasks in-process; the integration tests start a real worker and turn this off
+# (in their own process, and with RGZ_TEST_CELERY_EAGER=false in the servers they start).
+CELERY_TASK_ALWAYS_EAGER = env_bool("RGZ_TEST_CELERY_EAGER", True)
 CELERY_TASK_EAGER_PROPAGATES = True
 
 # Tests keep their own broker folder and queue, apart from a `make run` worker on this machine.

@@ -1,0 +1,44 @@
+"""Celery worker signals, connected in AnnotationsConfig.ready(): a starting worker sweeps lost
+jobs at once (not only at the next beat), and a job whose pool process died is not left running."""
+
+import logging
+
+from celery import signals
+from django.db import close_old_connections
+
+logger = logging.getLogger(__name__)
+
+JOB_TASKS = {"annotations.run_job", "classifiers.train_version"}
+
+
+def worker_ready(**kwargs) -> None:
+    from .job_recovery import jobs_sweep
+    from .outbox import outbox_flush
+
+    try:
+        recovered = jobs_sweep()
+        if recovered:
+            logger.warning("recovered %d lost job(s) at worker start: %s", len(recovered), ", ".join(recovered))
+        outbox_flush()
+    except Exception:  # a sweep that fails must not stop the worker; beat sweeps again
+        logger.exception("the jobs sweep at worker start failed")
+    finally:
+        close_old_connections()
+
+
+def task_failure(sender=None, args=None, exception=None, **kwargs) -> None:
+    """Runs in the worker's main process when Celery records a failure it did not see the task
+    raise itself (WorkerLostError: the pool process running it died)."""
+    if getattr(sender, "name", None) not in JOB_TASKS or not args:
+        return
+    from .job_recovery import job_task_lost
+
+    try:
+        job_task_lost(job_id=args[0], exception=exception)
+    except Exception:
+        logger.exception("could not recover job %s after its task failed", args[0])
+
+
+def connect() -> None:
+    signals.worker_ready.connect(worker_ready, dispatch_uid="annotations-jobs-sweep-at-start")
+    signals.task_failure.connect(task_failure, dispatch_uid="annotations-job-task-failure")
