@@ -130,10 +130,13 @@ def test_submits_during_a_redis_outage_are_stored_and_their_follow_up_runs_after
     volunteer = requests.Session()
     statuses, seconds = [], []
 
-    def submit(cutout):
+    def submit(_cutout):
+        # As the classify page does: ask for the next subject (answers are taken only for subjects
+        # served), then send the answer.
+        served = volunteer.get(f"{platform}/api/queue/next/", params={"workflow": workflow.pk}, timeout=10).json()
         body = {
             "workflow": workflow.pk,
-            "subject": cutout.pk,
+            "subject": served["subject"]["id"],
             "annotations": [
                 {"task": "T0", "value": 1},
                 {"task": "T1", "value": "a jet"},
