@@ -138,3 +138,21 @@ def serve(client, workflow, subject_id: int) -> None:
     )
     if created:
         SubjectWorkflowStatus.objects.filter(pk=status.pk).update(leased_count=F("leased_count") + 1)
+
+
+def make_scan(mosaic_path: str = "mosaic.fits"):
+    """A finished anomaly scan row (no tiles run), for API and page tests."""
+    from anomalies.models import Scan
+
+    return Scan.objects.create(
+        mosaic_path=mosaic_path,
+        aperture_arcsec=10,
+        stride_arcsec=5,
+        aperture_px=5,
+        stride_px=3,
+        height=10,
+        width=10,
+        tile_frames=4,
+        tile_count=1,
+        status=Scan.Status.SUCCEEDED,
+    )

@@ -141,9 +141,8 @@ def seed_objects() -> KnownIds:
     from annotations.models import Job
     from annotations.roles import Volunteer
     from annotations.services import classification_create
-    from anomalies.models import Scan
     from taxonomy import curation
-    from tests.factories import make_workflow_with_subjects
+    from tests.factories import make_scan, make_workflow_with_subjects
 
     workflow, cutouts = make_workflow_with_subjects(n=3, retirement=3, name="Fuzzing")
     classification_create(
@@ -154,17 +153,6 @@ def seed_objects() -> KnownIds:
     )
     tag = curation.tag_create(name="bent jet")
     job = Job.objects.create(kind="ingest_images", status=Job.Status.FAILED, errors=["x.fits: unreadable"])
-    scan = Scan.objects.create(
-        mosaic_path="mosaic.fits",
-        aperture_arcsec=10,
-        stride_arcsec=5,
-        aperture_px=5,
-        stride_px=3,
-        height=10,
-        width=10,
-        tile_frames=4,
-        tile_count=1,
-        status=Scan.Status.SUCCEEDED,
-    )
+    scan = make_scan("mosaic.fits")
     integers = sorted({workflow.pk, tag.pk, tag.events.get().pk, *(c.pk for c in cutouts)})
     return KnownIds(integers=integers, uuids=[str(job.pk), str(scan.pk)])

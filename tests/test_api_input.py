@@ -6,9 +6,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from annotations.models import Classification, Job
-from anomalies.models import Scan
 from taxonomy.models import CurationEvent, Tag
-from tests.factories import astronomer, make_workflow_with_subjects, serve
+from tests.factories import astronomer, make_scan, make_workflow_with_subjects, serve
 
 pytestmark = pytest.mark.django_db
 
@@ -170,18 +169,7 @@ def test_job_parameters_the_runner_cannot_take_are_a_400_naming_them(astro_clien
 
 @pytest.fixture
 def scan():
-    return Scan.objects.create(
-        mosaic_path="m.fits",
-        aperture_arcsec=10,
-        stride_arcsec=5,
-        aperture_px=5,
-        stride_px=3,
-        height=10,
-        width=10,
-        tile_frames=4,
-        tile_count=1,
-        status=Scan.Status.SUCCEEDED,
-    )
+    return make_scan("m.fits")
 
 
 def test_catalogue_formats_other_than_csv_and_vot_are_a_404(astro_client, scan):

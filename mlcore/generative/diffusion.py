@@ -124,6 +124,15 @@ def _save_atomic(state: dict, path: Path) -> None:
     os.replace(partial, path)
 
 
+def prepared_training_data(x, y, n_classes: int, image_size: int, seed: int):
+    """Checked float32 images and int64 labels, the global seed set, and the run's own generator."""
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y).astype(np.int64)
+    check_generator_data(x, y, n_classes, image_size)
+    torch.manual_seed(seed)
+    return x, y, torch.Generator().manual_seed(seed)
+
+
 def check_generator_data(x: np.ndarray, y: np.ndarray, n_classes: int, image_size: int) -> None:
     if x.ndim != 4 or x.shape[1] != 1 or x.shape[2:] != (image_size, image_size):
         raise GeneratorDataError(f"images must be (N, 1, {image_size}, {image_size}), not {tuple(x.shape)}")
@@ -162,12 +171,8 @@ class DiffusionGenerator:
 
     def fit(self, x, y) -> DiffusionGenerator:
         config = self.config
-        x = np.asarray(x, dtype=np.float32)
-        y = np.asarray(y).astype(np.int64)
-        check_generator_data(x, y, config.unet.n_classes, config.unet.image_size)
+        x, y, generator = prepared_training_data(x, y, config.unet.n_classes, config.unet.image_size, config.seed)
         device = torch.device(self.device)
-        torch.manual_seed(config.seed)
-        generator = torch.Generator().manual_seed(config.seed)
         model = build_network(config.unet).to(device)
         ema = _ema(model, config.ema_decay)
         optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import VAEConfig
-from .diffusion import Progress, _save_atomic, check_generator_data, random_symmetry
+from .diffusion import Progress, _save_atomic, prepared_training_data, random_symmetry
 
 
 class ConditionalVAE(nn.Module):
@@ -65,12 +65,8 @@ class VAEGenerator:
 
     def fit(self, x, y) -> VAEGenerator:
         config = self.config
-        x = np.asarray(x, dtype=np.float32)
-        y = np.asarray(y).astype(np.int64)
-        check_generator_data(x, y, config.n_classes, config.image_size)
+        x, y, generator = prepared_training_data(x, y, config.n_classes, config.image_size, config.seed)
         device = torch.device(self.device)
-        torch.manual_seed(config.seed)
-        generator = torch.Generator().manual_seed(config.seed)
         model = ConditionalVAE(config).to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
         data = torch.from_numpy(x).to(device)
