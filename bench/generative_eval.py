@@ -124,8 +124,9 @@ def real_references(real, judges) -> dict:
     }
 
 
-def train_generators(real, config, seed: int, vae_hidden, progress=print) -> dict:
-    """The three generators of one seed: {name: (generator, train seconds)}."""
+def train_generators(real, config, seed: int, vae_hidden, progress=print, checkpoints: Path | None = None) -> dict:
+    """The three generators of one seed: {name: (generator, train seconds)}. With ``checkpoints``
+    the diffusion models write a checkpoint every epoch there and a rerun resumes them."""
     from mlcore.generative.config import VAEConfig
     from mlcore.generative.diffusion import DiffusionGenerator
     from mlcore.generative.vae import VAEGenerator
@@ -134,9 +135,18 @@ def train_generators(real, config, seed: int, vae_hidden, progress=print) -> dic
     out = {}
     for name, network in (("diffusion", "rab"), ("unet", "plain")):
         run = replace(config, seed=seed, unet=replace(config.unet, network=network))
-        started = time.perf_counter()
-        out[name] = (DiffusionGenerator(run).fit(x, y), time.perf_counter() - started)
-        progress(f"seed {seed}: {name} trained in {out[name][1]:.1f} s, loss {out[name][0].history_[-1]['loss']:.4f}")
+
+        def report(epoch, total, row, name=name):
+            left = row["seconds"] * (total - epoch)
+            progress(
+                f"seed {seed} {name}: epoch {epoch}/{total}, loss {row['loss']:.4f}, about {left / 60:.0f} min left"
+            )
+
+        path = checkpoints / f"{name}-seed{seed}.ckpt" if checkpoints else None
+        generator = DiffusionGenerator(run, checkpoint_path=path, progress=report).fit(x, y)
+        seconds = sum(row["seconds"] for row in generator.history_)  # across resumes
+        out[name] = (generator, seconds)
+        progress(f"seed {seed}: {name} trained in {seconds:.1f} s, loss {generator.history_[-1]['loss']:.4f}")
     # The VAE gets the diffusion model's wall time: its step count calibrated here.
     base = VAEConfig(
         image_size=config.unet.image_size, n_classes=len(CLASSES), hidden=vae_hidden, batch_size=32, seed=seed
@@ -239,6 +249,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--judge-epochs", type=int, default=30, help="epochs of the judging classifiers")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (part of what a run reproduces)")
     parser.add_argument("--out", type=Path, default=OUT / "generative_eval.json")
+    parser.add_argument("--checkpoints", type=Path, default=None, help="folder of resumable diffusion checkpoints")
     args = parser.parse_args(argv)
 
     import torch
@@ -284,7 +295,7 @@ def main(argv=None) -> dict:
     rows, grids, property_sets = [], {}, {"real": real["test"][0]}
     classes = balanced_classes(per_class, len(CLASSES))
     for seed in seeds:
-        generators = train_generators(real, config, seed, vae_hidden, progress=say)
+        generators = train_generators(real, config, seed, vae_hidden, progress=say, checkpoints=args.checkpoints)
         for name, (generator, seconds) in generators.items():
             samples = generator.sample(classes, seed=seed)
             row = {"model": name, "seed": seed, "train_seconds": seconds, **judge(samples, classes, real, judges)}

@@ -144,7 +144,7 @@ PRESETS: dict[str, DiffusionConfig] = {
     "cpu": DiffusionConfig(
         unet=UNetConfig(image_size=64, base_channels=32, channel_mults=(1, 2, 2), heads=2, attention_pool=8),
         batch_size=32,
-        epochs=60,
+        epochs=25,  # about 90 minutes on one thread of these cores (bench/RESULTS.md)
         lr=3e-4,
     ),
     "gpu": DiffusionConfig(
