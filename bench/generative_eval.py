@@ -69,7 +69,7 @@ def mirabest_prepared(size: int) -> tuple[np.ndarray, np.ndarray]:
 
 def train_judge(x, y, n_classes: int, size: int, steps: int | None, epochs: int, seed: int = 0):
     from mlcore.ssl.config import FixMatchConfig, NetworkConfig
-    from mlcore.ssl.train import SSLClassifier
+    from mlcore.ssl.estimator import SSLClassifier
 
     config = FixMatchConfig(
         method="supervised",
