@@ -24,7 +24,7 @@ from .consensus import QUESTION_TYPES, QuestionConsensus, question_consensus
 from .errors import InvalidInput
 from .models import RetirementReason, SubjectWorkflowStatus, Workflow
 from .skill import skill_weights, skill_weights_cached
-from .workflow_tasks import answer_labels
+from .task_definitions import answer_labels
 
 logger = logging.getLogger(__name__)
 RULE_KINDS = {"consensus": RetirementReason.CONSENSUS, "nothing_here": RetirementReason.NOTHING_HERE}

@@ -23,7 +23,7 @@ from .models import (
 from .queue import lease_release, lease_served
 from .retirement import retirement_apply
 from .roles import Volunteer
-from .workflow_tasks import validate_annotations, validate_task_definitions
+from .task_definitions import validate_annotations, validate_task_definitions
 
 
 @transaction.atomic
