@@ -315,18 +315,6 @@ def load_pipeline(path: str | Path) -> Language:
     return spacy.load(path)
 
 
-def pipeline_config(nlp: Language) -> PipelineConfig:
-    data = nlp.meta.get("rgz_config") or {}
-    if not data:
-        return PipelineConfig()
-    return PipelineConfig(
-        **{
-            k: tuple(tuple(p) for p in v) if k == "corrections" else (tuple(v) if isinstance(v, list) else v)
-            for k, v in data.items()
-        }
-    )
-
-
 @dataclass(frozen=True)
 class PhraseKey:
     """One phrase of a description: its text and its key (content lemmas; terms kept whole)."""
