@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -95,7 +96,10 @@ def workflow_for(zooniverse_id: int, name: str) -> Workflow:
         workflow = Workflow.objects.create(
             display_name=f"{name or 'workflow'} (Zooniverse {zooniverse_id})",
             active=False,
-            retirement={"criteria": "classification_count", "options": {"count": 15}},
+            retirement={
+                "criteria": "classification_count",
+                "options": {"count": settings.RGZ_DEFAULT_RETIREMENT_COUNT},
+            },
         )
         ZooniverseWorkflow.objects.create(zooniverse_id=zooniverse_id, display_name=name, workflow=workflow)
     return workflow
