@@ -28,7 +28,8 @@ from .normalise import CORRECTIONS, normalise_text
 PIPELINE_NAME = "rgz_text"
 PIPELINE_VERSION = "1.0.0"
 
-# Words that say nothing about a radio source's shape in this project (SCIENCE.md step 4).
+# Words that say nothing about a radio source's shape in this project: the stop words Bowles et al.
+# (MNRAS 522, 2584, 2023; GitHub mb010/Text2Tag) add to the standard English list.
 ASTRO_STOP_WORDS = (
     "emu",
     "galaxy",
