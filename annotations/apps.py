@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from rgzplatform.runtime_folders import sqlite_folders_create
+
 
 class AnnotationsConfig(AppConfig):
     name = "annotations"
@@ -18,3 +20,5 @@ class AnnotationsConfig(AppConfig):
         from . import worker_signals
 
         worker_signals.connect()
+        # The embedded SQLite file's folder: settings only name it, this process is about to use it.
+        sqlite_folders_create(settings.DATABASES)

@@ -29,7 +29,7 @@ from .services import (
     workflow_create,
     workflow_link_subject_set,
 )
-from .workflow_tasks import DEMO_MORPHOLOGY_ANSWERS, demo_workflow_definition
+from .task_definitions import DEMO_MORPHOLOGY_ANSWERS, demo_workflow_definition
 
 Progress = Callable[[int, int, str], None]
 DEMO_SURVEY = "FIRST demo (firstgalaxydata)"

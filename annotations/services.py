@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -23,7 +24,7 @@ from .models import (
 from .queue import lease_release, lease_served
 from .retirement import retirement_apply
 from .roles import Volunteer
-from .workflow_tasks import validate_annotations, validate_task_definitions
+from .task_definitions import validate_annotations, validate_task_definitions
 
 
 @transaction.atomic
@@ -33,11 +34,13 @@ def workflow_create(
     tasks: dict,
     strings: dict,
     first_task: str = "T0",
-    retirement_count: int = 15,
+    retirement_count: int | None = None,
     description: str = "",
     prioritized: bool = True,
 ) -> Workflow:
     validate_task_definitions(tasks, strings)
+    if retirement_count is None:
+        retirement_count = settings.RGZ_DEFAULT_RETIREMENT_COUNT
     if retirement_count < 1:
         raise InvalidInput("the retirement count must be at least 1")
     workflow = Workflow.objects.create(

@@ -14,7 +14,7 @@ from .consensus import QUESTION_TYPES
 from .errors import DomainError
 from .models import Job, Survey, Workflow
 from .roles import is_astronomer, volunteer_from_request
-from .workflow_tasks import answer_labels, task_text
+from .task_definitions import answer_labels, task_text
 
 
 def astronomer_required(view):

@@ -50,7 +50,7 @@ def seed(root: Path) -> dict:
 
     from annotations.roles import astronomer_group
     from annotations.services import subject_set_get_or_create, workflow_create, workflow_link_subject_set
-    from annotations.workflow_tasks import demo_workflow_definition
+    from annotations.task_definitions import demo_workflow_definition
     from tests.factories import SurveyFactory, blob_array, fits_bytes, make_cutout
 
     user = get_user_model().objects.create_user("astro", password="correct horse battery staple")

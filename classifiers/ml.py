@@ -62,7 +62,7 @@ def config_from_dict(data: dict):
 
 def train(config, *, x, y, x_unlabelled, x_val, y_val, checkpoint_path: Path, progress):
     """Fit (resuming from ``checkpoint_path`` when a checkpoint of the same settings is there)."""
-    from mlcore.ssl.train import SSLClassifier
+    from mlcore.ssl.estimator import SSLClassifier
 
     clf = SSLClassifier(config, device="auto", checkpoint_path=checkpoint_path, progress=progress)
     return clf.fit(x, y, x_unlabelled if len(x_unlabelled) else None, x_val if len(x_val) else None, y_val)
@@ -91,21 +91,21 @@ def save_weights(clf, path: Path) -> None:
 
 
 def load_classifier(path: str, config_dict: dict):
-    """Weights of a stored version; ``mlcore.ssl.train.WeightsError`` when they do not fit."""
+    """Weights of a stored version; ``mlcore.ssl.checkpoint.WeightsError`` when they do not fit."""
     from mlcore.ssl.config import FixMatchConfig
-    from mlcore.ssl.train import SSLClassifier
+    from mlcore.ssl.estimator import SSLClassifier
 
     return SSLClassifier.load(path, device="auto", config=FixMatchConfig.from_dict(config_dict))
 
 
 def weights_error_type():
-    from mlcore.ssl.train import WeightsError
+    from mlcore.ssl.checkpoint import WeightsError
 
     return WeightsError
 
 
 def training_data_error_type():
-    from mlcore.ssl.train import TrainingDataError
+    from mlcore.ssl.estimator import TrainingDataError
 
     return TrainingDataError
 

@@ -108,15 +108,6 @@ class TrainingSet:
     test: list[int] = field(default_factory=list)
     unlabelled: list[int] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
-        return {
-            "train": self.train,
-            "val": self.val,
-            "test": self.test,
-            "unlabelled": self.unlabelled,
-            "labels": {str(k): v for k, v in self.labels.items()},
-        }
-
 
 def training_set(*, task: ClassifierTask, source: str) -> TrainingSet:
     """Labels from ``source`` (expert, consensus or both: experts win), split by the fixed per-survey

@@ -68,12 +68,6 @@ def version_get(*, number) -> TaxonomyVersion:
     return version
 
 
-def tag_examples(*, tag: Tag, limit: int = 6) -> list[Cutout]:
-    ids = [i for i in tag.example_cutouts if isinstance(i, int)][:limit]
-    found = {c.pk: c for c in Cutout.objects.filter(pk__in=ids)}
-    return [found[i] for i in ids if i in found]
-
-
 # ---------------------------------------------------------------- search by tag
 
 

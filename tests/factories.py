@@ -15,7 +15,7 @@ from annotations.ingestion import cutout_create
 from annotations.models import Survey
 from annotations.roles import astronomer_group
 from annotations.services import subject_set_get_or_create, workflow_create, workflow_link_subject_set
-from annotations.workflow_tasks import demo_workflow_definition
+from annotations.task_definitions import demo_workflow_definition
 
 
 class SurveyFactory(factory.django.DjangoModelFactory):

@@ -315,7 +315,7 @@ def test_training_twice_at_once_is_refused(labelled_task):
 
 def test_weights_that_do_not_fit_block_promotion(labelled_task, tmp_path):
     from mlcore.ssl.config import FixMatchConfig, NetworkConfig
-    from mlcore.ssl.train import SSLClassifier
+    from mlcore.ssl.estimator import SSLClassifier
 
     task = labelled_task
     v1 = train_version(task)

@@ -154,7 +154,7 @@ def _wait_for(job, worker, seconds=120):
 
 
 def test_zooniverse_push_and_pull_run_on_a_real_worker(panoptes_standin, worker):
-    from annotations.workflow_tasks import demo_workflow_definition
+    from annotations.task_definitions import demo_workflow_definition
     from tests.factories import make_workflow_with_subjects
     from zooniverse import sync
     from zooniverse.models import ZooniverseSubject

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from annotations.jobs import job_run
 from annotations.models import Classification, Cutout, Job, SubjectWorkflowStatus
 from annotations.services import cutout_set_priority
-from annotations.workflow_tasks import demo_workflow_definition
+from annotations.task_definitions import demo_workflow_definition
 from tests.factories import astronomer, make_workflow_with_subjects
 from zooniverse import sync
 from zooniverse.client import ZooniverseUnavailable

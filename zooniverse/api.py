@@ -9,7 +9,7 @@ from annotations.api.permissions import IsAstronomer
 from annotations.errors import NotFound
 from annotations.selectors import workflow_get
 
-from .exporter import EXPORTS, export_lines
+from .export_writer import EXPORTS, export_lines
 
 
 class WorkflowExportView(APIView):

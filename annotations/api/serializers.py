@@ -1,5 +1,6 @@
 """Input and output shapes of the API (kept apart from the table layout)."""
 
+from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
@@ -142,7 +143,11 @@ class WorkflowCreateSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
     tasks = StoredJSONField(must_be=dict)
     strings = StoredJSONField(must_be=dict)
-    retirement_count = serializers.IntegerField(min_value=1, default=15)
+    retirement_count = serializers.IntegerField(
+        min_value=1,
+        default=lambda: settings.RGZ_DEFAULT_RETIREMENT_COUNT,  # read per request, not at import
+        help_text="classifications after which a subject retires (default: the server's RGZ_DEFAULT_RETIREMENT_COUNT)",
+    )
     subject_sets = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
 
 

@@ -194,7 +194,8 @@ RGZ_IMPORT_ROOTS = env_list("RGZ_IMPORT_ROOTS")
 RGZ_EXPORT_ROOT = Path(os.environ.get("RGZ_EXPORT_ROOT", VAR_DIR / "exports"))
 
 # The labelling queue.
-RGZ_DEFAULT_RETIREMENT_COUNT = 15
+# Classifications after which a subject retires, for a workflow created without its own count.
+RGZ_DEFAULT_RETIREMENT_COUNT = int(os.environ.get("RGZ_DEFAULT_RETIREMENT_COUNT", 15))
 RGZ_QUEUE_LEASE_SECONDS = int(os.environ.get("RGZ_QUEUE_LEASE_SECONDS", 15 * 60))
 # A volunteer who came without the cookie may never come back: their first lease is short.
 RGZ_QUEUE_FIRST_LEASE_SECONDS = int(os.environ.get("RGZ_QUEUE_FIRST_LEASE_SECONDS", 2 * 60))
