@@ -42,10 +42,12 @@ def survey_list() -> QuerySet[Survey]:
     return Survey.objects.order_by("name")
 
 
-def survey_get(*, name: str) -> Survey:
-    survey = Survey.objects.filter(name=name).first()
+def survey_get(*, survey_id: int | None = None, name: str | None = None) -> Survey:
+    """A survey by id or by name."""
+    rows = Survey.objects.filter(pk=survey_id) if survey_id is not None else Survey.objects.filter(name=name)
+    survey = rows.first()
     if survey is None:
-        raise NotFound(f"survey {name!r} does not exist", field="survey")
+        raise NotFound(f"survey {survey_id if survey_id is not None else repr(name)} does not exist", field="survey")
     return survey
 
 
