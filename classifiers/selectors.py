@@ -43,6 +43,11 @@ def version_list(*, task: ClassifierTask) -> QuerySet[ModelVersion]:
     return task.versions.select_related("task", "job")
 
 
+def versions_unchecked() -> QuerySet[ModelVersion]:
+    """Versions with weights whose loading was never checked (trained before the check existed)."""
+    return ModelVersion.objects.select_related("task").filter(weights_checked_at__isnull=True).exclude(weights="")
+
+
 COMPARED = ("accuracy", "macro_f1", "ece", "frechet_distance")
 
 
