@@ -56,6 +56,53 @@ def workflow_create(
 
 
 @transaction.atomic
+def workflow_create_with_subject_sets(
+    *,
+    display_name: str,
+    tasks: dict,
+    strings: dict,
+    subject_set_ids: list[int],
+    retirement_count: int = 15,
+    description: str = "",
+) -> Workflow:
+    """A new workflow with the given subject sets linked and their subjects queued; an unknown
+    subject set refuses the whole request (nothing is stored)."""
+    workflow = workflow_create(
+        display_name=display_name,
+        description=description,
+        tasks=tasks,
+        strings=strings,
+        retirement_count=retirement_count,
+    )
+    for subject_set_id in subject_set_ids:
+        subject_set = SubjectSet.objects.filter(pk=subject_set_id).first()
+        if subject_set is None:
+            raise InvalidInput(f"subject set {subject_set_id} does not exist", field="subject_sets")
+        workflow_link_subject_set(workflow=workflow, subject_set=subject_set)
+    return workflow
+
+
+@transaction.atomic
+def survey_create(
+    *,
+    name: str,
+    telescope: str = "",
+    frequency_mhz: float | None = None,
+    beam_arcsec: float | None = None,
+    pixel_scale_arcsec: float | None = None,
+    description: str = "",
+) -> Survey:
+    return Survey.objects.create(
+        name=name,
+        telescope=telescope,
+        frequency_mhz=frequency_mhz,
+        beam_arcsec=beam_arcsec,
+        pixel_scale_arcsec=pixel_scale_arcsec,
+        description=description,
+    )
+
+
+@transaction.atomic
 def workflow_update_tasks(*, workflow: Workflow, tasks: dict, strings: dict) -> WorkflowVersion:
     """New version: major when the tasks change, minor when only the wording does."""
     validate_task_definitions(tasks, strings)

@@ -12,7 +12,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from . import selectors
 from .consensus import QUESTION_TYPES
 from .errors import DomainError
-from .models import Job, Survey, Workflow
+from .models import Survey
 from .roles import is_astronomer, volunteer_from_request
 from .task_definitions import answer_labels, task_text
 
@@ -32,7 +32,7 @@ def astronomer_required(view):
 
 
 def home(request):
-    workflow = Workflow.objects.filter(active=True).order_by("id").first()
+    workflow = selectors.workflow_first_active()
     if workflow is None:
         return render(request, "annotations/empty.html", status=200)
     return redirect("classify-workflow", workflow_id=workflow.pk)
@@ -83,10 +83,10 @@ def job_detail(request, job_id):
 @user_passes_test(is_astronomer)
 def astronomer_desk(request):
     context = {
-        "surveys": Survey.objects.order_by("name"),
+        "surveys": selectors.survey_list(),
         "ranking_choices": Survey.QueueRanking.choices,
-        "workflows": Workflow.objects.order_by("id"),
-        "jobs": Job.objects.order_by("-created_at")[:20],
+        "workflows": selectors.workflow_list(),
+        "jobs": selectors.job_list_recent(limit=20),
     }
     return render(request, "annotations/desk.html", context)
 

@@ -146,7 +146,12 @@ def _train(version: ModelVersion, progress, report: IngestReport) -> None:
     weights_file = checkpoint_path(version).with_suffix(".weights.pt")
     ml.save_weights(clf, weights_file)
     services.version_finish(
-        version=version, metrics=metrics, history=clf.history_, weights=weights_file.read_bytes(), plots=plots
+        version=version,
+        metrics=metrics,
+        history=clf.history_,
+        weights=weights_file.read_bytes(),
+        plots=plots,
+        weights_error=ml.weights_problem(str(weights_file), version.config),  # promotion then loads nothing
     )
     weights_file.unlink(missing_ok=True)
     checkpoint_path(version).unlink(missing_ok=True)

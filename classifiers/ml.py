@@ -98,6 +98,15 @@ def load_classifier(path: str, config_dict: dict):
     return SSLClassifier.load(path, device="auto", config=FixMatchConfig.from_dict(config_dict))
 
 
+def weights_problem(path: str, config_dict: dict) -> str:
+    """Why a weights file does not load into the version's architecture; empty when it does."""
+    try:
+        load_classifier(path, config_dict)
+    except weights_error_type() as exc:
+        return str(exc)
+    return ""
+
+
 def weights_error_type():
     from mlcore.ssl.checkpoint import WeightsError
 

@@ -201,10 +201,17 @@ def version_set_training_data(*, version: ModelVersion, training_data: dict) -> 
 
 @transaction.atomic
 def version_finish(
-    *, version: ModelVersion, metrics: dict, history: list[dict], weights: bytes, plots: dict[str, bytes]
+    *,
+    version: ModelVersion,
+    metrics: dict,
+    history: list[dict],
+    weights: bytes,
+    plots: dict[str, bytes],
+    weights_error: str = "",
 ) -> ModelVersion:
-    """Store a finished training's evaluation, weights and plots; the version becomes ``ready``
-    (promotion is a separate step)."""
+    """Store a finished training's evaluation, weights and plots, and the result of loading the
+    weights (``weights_error``, empty when they loaded); the version becomes ``ready`` (promotion
+    is a separate step)."""
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
     if version.status != ModelVersion.Status.TRAINING:
         raise Conflict(f"version {version.pk} is {version.status}, not training")
@@ -214,6 +221,7 @@ def version_finish(
         getattr(version, f"{name}_plot").save(f"{stem}-{name}.png", ContentFile(png), save=False)
     version.metrics = metrics
     version.history = history
+    version.weights_checked_at, version.weights_error = timezone.now(), weights_error
     version.status = ModelVersion.Status.READY
     version.trained_at = timezone.now()
     version.save()
@@ -227,12 +235,22 @@ def version_fail(*, version_id: int, message: str) -> None:
     )
 
 
+def version_weights_check(*, version: ModelVersion) -> ModelVersion:
+    """Load the stored weights (torch: call it on a worker or the command line, never in a web
+    request) and record whether they fit the version's architecture."""
+    from . import ml
+
+    problem = ml.weights_problem(version.weights.path, version.config) if version.weights else "no weights file"
+    ModelVersion.objects.filter(pk=version.pk).update(weights_checked_at=timezone.now(), weights_error=problem)
+    version.refresh_from_db(fields=["weights_checked_at", "weights_error"])
+    return version
+
+
 @transaction.atomic
 def version_promote(*, version: ModelVersion, user=None) -> ModelVersion:
     """Make ``version`` the task's one active version, atomically, then queue the scoring of
-    every cutout. Only an evaluated (``ready``) version whose weights load can be promoted."""
-    from . import ml
-
+    every cutout. Only an evaluated (``ready``) version whose weights passed their check (at the
+    end of training) can be promoted; nothing is loaded here, so the row locks are held briefly."""
     ClassifierTask.objects.select_for_update().filter(pk=version.task_id).first()
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
     if version.status == ModelVersion.Status.ACTIVE:
@@ -243,10 +261,14 @@ def version_promote(*, version: ModelVersion, user=None) -> ModelVersion:
         raise Conflict(f"{version.task.name} v{version.number} is {version.status}: only an evaluated version")
     if not version.weights:
         raise InvalidInput(f"{version.task.name} v{version.number} has no weights file")
-    try:
-        ml.load_classifier(version.weights.path, version.config)
-    except ml.weights_error_type() as exc:
-        raise InvalidInput(f"cannot promote {version.task.name} v{version.number}: {exc}", field="weights")
+    if version.weights_checked_at is None:
+        raise Conflict(
+            f"the weights of {version.task.name} v{version.number} have not been checked yet "
+            f"(manage.py check_weights --version-id {version.pk} checks them)"
+        )
+    if version.weights_error:
+        message = f"cannot promote {version.task.name} v{version.number}: {version.weights_error}"
+        raise InvalidInput(message, field="weights")
     version.task.versions.filter(status=ModelVersion.Status.ACTIVE).update(status=ModelVersion.Status.READY)
     version.status = ModelVersion.Status.ACTIVE
     version.promoted_at = timezone.now()

@@ -1,6 +1,9 @@
 """Classifier registry: training data, training jobs (tiny CPU runs), promotion, roll-back,
 scoring, explanations, the retrain command, the API and the pages, bad input included."""
 
+import io
+import os
+
 import numpy as np
 import pytest
 from django.core.management import call_command
@@ -327,9 +330,36 @@ def test_weights_that_do_not_fit_block_promotion(labelled_task, tmp_path):
 
     wrong.model_ = build_network(three.network)
     wrong.save(v2.weights.path)
+    services.version_weights_check(version=v2)  # a replaced file is checked again (check_weights)
     response = admin_client().post(reverse("api-classifier-promote", args=[v2.pk]))
     assert response.status_code == 400 and "does not match" in response.json()["detail"]
     assert selectors.active_version(task=task).pk == v1.pk
+
+
+def test_promotion_reads_no_weights_in_the_request(labelled_task):
+    """Training checked the weights; promotion is a database change only: it succeeds even with
+    the weights file gone (only the scoring job, on a worker, reads it)."""
+    version = train_version(labelled_task)
+    assert version.weights_checked_at is not None and version.weights_error == ""
+    os.remove(version.weights.path)
+    response = admin_client().post(reverse("api-classifier-promote", args=[version.pk]))
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "active" and response.json()["weights_error"] == ""
+    assert selectors.active_version(task=labelled_task).pk == version.pk
+
+
+def test_a_version_with_unchecked_weights_is_refused_until_checked(labelled_task):
+    version = train_version(labelled_task)
+    ModelVersion.objects.filter(pk=version.pk).update(weights_checked_at=None)  # trained before the check
+    url = reverse("api-classifier-promote", args=[version.pk])
+    response = admin_client().post(url)
+    assert response.status_code == 409 and "not been checked" in response.json()["detail"]
+    assert selectors.active_version(task=labelled_task) is None
+    out = io.StringIO()
+    call_command("check_weights", stdout=out)
+    assert f"fr v{version.number} (id {version.pk}): ok" in out.getvalue()
+    assert admin_client().post(url).status_code == 200
+    assert selectors.active_version(task=labelled_task).pk == version.pk
 
 
 def test_corrupt_images_are_skipped_and_reported(labelled_task):

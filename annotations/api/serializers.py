@@ -7,7 +7,7 @@ from rest_framework import serializers
 from annotations.models import Classification, Job, SubjectWorkflowStatus, Survey
 from annotations.paths import import_path
 
-from .fields import StoredJSONField
+from .fields import NumberField, PolylinesField, StoredJSONField
 
 
 class SurveySerializer(serializers.ModelSerializer):
@@ -101,6 +101,17 @@ class CutoutForRoleSerializer(CutoutSerializer):
     model_scores = serializers.JSONField(required=False)
     priority = serializers.FloatField(allow_null=True, required=False)
     synthetic = serializers.BooleanField(required=False)
+
+
+class ContourLevelSerializer(serializers.Serializer):
+    level = NumberField(help_text="in the image's normalised units")
+    paths = PolylinesField(help_text="polylines of [x, y] raster pixel coordinates")
+
+
+class ContoursSerializer(serializers.Serializer):
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    levels = ContourLevelSerializer(many=True, source="contours")
 
 
 class CutoutUploadSerializer(serializers.Serializer):
