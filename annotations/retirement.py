@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import InvalidInput
+
 from .consensus import QUESTION_TYPES, QuestionConsensus, question_consensus
-from .errors import InvalidInput
 from .models import RetirementReason, SubjectWorkflowStatus, Workflow
 from .skill import skill_weights, skill_weights_cached
 from .workflow_tasks import answer_labels

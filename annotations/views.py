@@ -1,34 +1,20 @@
-"""Server-rendered pages: the volunteer's classify page, job progress, the astronomers' desk."""
-
-import functools
+"""Server-rendered pages: the volunteer's classify page, the astronomers' desk."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, user_passes_test
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from core.errors import DomainError
+from core.roles import is_astronomer
+from jobs.models import Job
+
 from . import selectors
 from .consensus import QUESTION_TYPES
-from .errors import DomainError
-from .models import Job, Survey, Workflow
-from .roles import is_astronomer, volunteer_from_request
+from .models import Survey, Workflow
+from .roles import volunteer_from_request
 from .workflow_tasks import answer_labels, task_text
-
-
-def astronomer_required(view):
-    """The rule of the astronomers' API for a page: anonymous visitors are sent to sign in,
-    signed-in volunteers get a 403."""
-
-    @functools.wraps(view)
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not is_astronomer(request.user):
-            raise PermissionDenied("This page needs an astronomer account.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def home(request):
@@ -68,15 +54,6 @@ def classify(request, workflow_id: int):
         "max_description": settings.RGZ_DESCRIPTION_MAX_CHARS,
     }
     return render(request, "annotations/classify.html", context)
-
-
-@astronomer_required  # parameters and errors name files and hosts, as in the API
-def job_detail(request, job_id):
-    try:
-        job = selectors.job_get(job_id=job_id)
-    except DomainError:
-        raise Http404("no such job")
-    return render(request, "annotations/job.html", {"job": job})
 
 
 @login_required

@@ -14,12 +14,12 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from annotations.errors import Conflict, InvalidInput, NotFound
 from annotations.ingestion import cutout_create, survey_get_or_create
 from annotations.ml import prepare_cutout
 from annotations.models import Workflow
 from annotations.paths import export_path
 from annotations.services import subject_set_get_or_create, workflow_link_subject_set
+from core.errors import Conflict, InvalidInput, NotFound
 
 from . import ml
 from .models import AnomalyEntry, Scan, ScanTile

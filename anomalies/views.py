@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required, user_passes_test
 from django.shortcuts import get_object_or_404, render
 
 from annotations.models import Workflow
-from annotations.roles import is_astronomer
+from core.roles import is_astronomer
 
 from .models import AnomalyEntry, Scan
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
-from annotations.errors import DomainError, InvalidInput
 from annotations.models import Cutout
 from annotations.ranking import queue_rerank_after_scores
-from annotations.reports import IngestReport
+from core.errors import DomainError, InvalidInput
+from jobs.reports import JobReport
 
-from . import ml, selectors, services
+from . import explanations, ml, selectors, services
 from .models import ModelVersion
 
 logger = logging.getLogger(__name__)
@@ -25,11 +25,11 @@ def checkpoint_path(version: ModelVersion) -> Path:
     return Path(settings.MEDIA_ROOT) / "classifiers" / "checkpoints" / f"version-{version.pk}.ckpt"
 
 
-def train_classifier(*, version_id: int, progress) -> IngestReport:
+def train_classifier(*, version_id: int, progress) -> JobReport:
     """Train, evaluate on the fixed test split, store weights, metrics and plots; the version ends
     ``ready`` (or ``failed`` with the reason). The active version is never touched here."""
     version = selectors.version_get(version_id=version_id)
-    report = IngestReport()
+    report = JobReport()
     if version.status != ModelVersion.Status.TRAINING:
         report.skipped = 1
         report.notes.append(f"version {version.pk} is {version.status}; nothing to do")
@@ -54,7 +54,7 @@ def training_abandoned(*, version_id: int, message: str) -> None:
         checkpoint_path(version).unlink(missing_ok=True)
 
 
-def _train(version: ModelVersion, progress, report: IngestReport) -> None:
+def _train(version: ModelVersion, progress, report: JobReport) -> None:
     task = version.task
     classes = list(task.classes)
     data = selectors.training_set(task=task, source=version.label_source)
@@ -160,12 +160,12 @@ def _train(version: ModelVersion, progress, report: IngestReport) -> None:
     }
 
 
-def score_cutouts(*, version_id: int, progress, batch_size: int | None = None) -> IngestReport:
+def score_cutouts(*, version_id: int, progress, batch_size: int | None = None) -> JobReport:
     """Score every cutout of the task's survey with the (active) version, in batches: class
     probabilities, entropy, margin and BALD into ``Cutout.model_scores[task name]``."""
     version = selectors.version_get(version_id=version_id)
     task = version.task
-    report = IngestReport()
+    report = JobReport()
     try:
         clf = ml.load_classifier(version.weights.path, version.config)
     except ml.weights_error_type() as exc:
@@ -194,8 +194,8 @@ def score_cutouts(*, version_id: int, progress, batch_size: int | None = None) -
     return report
 
 
-def explain_cutout(*, version_id: int, cutout_id: int, progress) -> IngestReport:
-    """Make one version's LIME explanation of a cutout (see ``services.explanation_request``)."""
+def explain_cutout(*, version_id: int, cutout_id: int, progress) -> JobReport:
+    """Make one version's LIME explanation of a cutout (see ``explanations.explanation_request``)."""
     version = selectors.version_get(version_id=version_id)
     cutout = Cutout.objects.filter(pk=cutout_id).first()
     if cutout is None:
@@ -206,7 +206,7 @@ def explain_cutout(*, version_id: int, cutout_id: int, progress) -> IngestReport
     def step(done: int, total: int) -> None:
         progress(done, total, f"LIME: classified {done}/{total} perturbed images of cutout {cutout.pk}")
 
-    result = services.explanation_make(version=version, cutout=cutout, progress=step)
-    report = IngestReport(created=1)
+    result = explanations.explanation_make(version=version, cutout=cutout, progress=step)
+    report = JobReport(created=1)
     report.extra = {"cutout": cutout.pk, "version": version.number, "label": result["label"]}
     return report

@@ -6,8 +6,8 @@ import hashlib
 from dataclasses import dataclass, field
 
 from annotations.consensus import question_consensus
-from annotations.errors import InvalidInput, NotFound
 from annotations.models import Classification, Cutout, WorkflowVersion
+from core.errors import InvalidInput, NotFound
 
 from .models import ClassifierTask, ModelVersion
 

@@ -9,9 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from annotations.errors import DomainError
 from annotations.models import Cutout
-from annotations.roles import is_admin, is_astronomer
+from core.errors import DomainError
+from core.roles import is_admin, is_astronomer
 
 from . import selectors, services
 from .models import ClassifierTask, ModelVersion

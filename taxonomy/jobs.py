@@ -1,15 +1,15 @@
-"""Job runners (annotations.jobs registry): derivation and auto-tagging with progress."""
+"""Job runners (jobs registry): derivation and auto-tagging with progress."""
 
 from __future__ import annotations
 
-from annotations.reports import IngestReport
+from jobs.reports import JobReport
 
 
-def derive_runner(*, threshold: float | None = None, progress=None) -> IngestReport:
+def derive_runner(*, threshold: float | None = None, progress=None) -> JobReport:
     from . import services
 
     run = services.candidates_derive(threshold=threshold, progress=progress)
-    return IngestReport(
+    return JobReport(
         created=run.created_tags,
         skipped=run.updated_tags,
         extra={
@@ -23,8 +23,8 @@ def derive_runner(*, threshold: float | None = None, progress=None) -> IngestRep
     )
 
 
-def autotag_runner(*, version: int | None = None, progress=None) -> IngestReport:
-    from annotations.errors import NotFound
+def autotag_runner(*, version: int | None = None, progress=None) -> JobReport:
+    from core.errors import NotFound
 
     from . import services
     from .models import TaxonomyVersion
@@ -35,4 +35,4 @@ def autotag_runner(*, version: int | None = None, progress=None) -> IngestReport
         if chosen is None:
             raise NotFound(f"taxonomy version {version} does not exist")
     described, links = services.descriptions_autotag(version=chosen, progress=progress)
-    return IngestReport(created=links, skipped=described, extra={"descriptions": described, "links": links})
+    return JobReport(created=links, skipped=described, extra={"descriptions": described, "links": links})

@@ -8,7 +8,7 @@ def classification_saved(sender, instance, created, raw=False, **kwargs):
         return
     if not any(isinstance(a, dict) and isinstance(a.get("value"), (str, list)) for a in instance.annotations or []):
         return
-    from annotations.outbox import task_send
+    from jobs.outbox import task_send
 
     from .tasks import description_added_task
 

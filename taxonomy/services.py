@@ -10,9 +10,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 
-from annotations.errors import InvalidInput, NotFound
 from annotations.models import Classification, Cutout
 from annotations.selectors import free_text_answers
+from core.errors import InvalidInput, NotFound
 
 from . import ml
 from .models import CurationEvent, DerivationRun, Description, Tag, TagLink, TagSynonym, TaxonomyVersion

@@ -5,9 +5,10 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from annotations.errors import DomainError
-from annotations.models import Cutout, Job
-from annotations.roles import is_astronomer
+from annotations.models import Cutout
+from core.errors import DomainError
+from core.roles import is_astronomer
+from jobs.models import Job
 
 from . import selectors, services
 from .models import Tag

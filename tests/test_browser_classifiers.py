@@ -5,11 +5,12 @@ import threading
 
 import pytest
 
-from annotations.jobs import job_run
-from annotations.models import Cutout, Job
+from annotations.models import Cutout
 from annotations.services import expert_classification_create
 from classifiers import services
 from classifiers.models import ModelVersion
+from jobs.models import Job
+from jobs.runner import job_run
 from tests.factories import UserFactory, make_workflow_with_subjects
 from tests.test_browser import ARTIFACTS, browser, page  # noqa: F401  (shared Chromium fixtures)
 from tests.test_classifiers import TINY, add_cutout

@@ -9,13 +9,14 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from annotations.ingestion import cutout_create
-from annotations.jobs import job_run
 from annotations.ml import prepare_cutout, read_cutout_image
-from annotations.models import Cutout, Job
+from annotations.models import Cutout
 from annotations.services import classification_create, expert_classification_create
 from classifiers import jobs as classifier_jobs
 from classifiers import selectors, services
 from classifiers.models import ModelVersion
+from jobs.models import Job
+from jobs.runner import job_run
 from tests.factories import UserFactory, astronomer, blob_array, fits_bytes, make_workflow_with_subjects
 
 pytestmark = pytest.mark.django_db

@@ -18,11 +18,12 @@ from django.db import connection
 from django.utils import timezone
 
 from annotations import jobs
-from annotations.job_dispatch import job_start
-from annotations.job_recovery import jobs_sweep
 from annotations.media_sweep import media_orphans_sweep
-from annotations.models import Cutout, Job
-from annotations.reports import IngestReport
+from annotations.models import Cutout
+from jobs.dispatch import job_start
+from jobs.models import Job
+from jobs.recovery import jobs_sweep
+from jobs.reports import JobReport
 from rgzplatform.celery import app as celery_app
 from tests.factories import blob_array, fits_bytes
 from tests.test_worker import ROOT, _children_of, worker_environment
@@ -169,7 +170,7 @@ def slow_kind(settings):
     def runner(*, seconds, progress):
         time.sleep(seconds)
         progress(1, 1, "done")
-        return IngestReport(created=1)
+        return JobReport(created=1)
 
     jobs.register_job_runner("slow_step", runner)
     yield "slow_step"

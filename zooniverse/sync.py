@@ -22,10 +22,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from annotations.errors import Conflict, InvalidInput, NotFound
-from annotations.models import UNRANKED, Job, SubjectWorkflowStatus, Workflow, WorkflowVersion
-from annotations.reports import IngestReport
+from annotations.models import UNRANKED, SubjectWorkflowStatus, Workflow, WorkflowVersion
 from annotations.retirement import retirement_apply
+from core.errors import Conflict, InvalidInput, NotFound
+from jobs.models import Job
+from jobs.reports import JobReport
 
 from .client import ZooniverseUnavailable, endpoint_allowed, export_download, panoptes_session, upload_media
 from .importer import import_classifications
@@ -115,15 +116,15 @@ def _link_busy(link: ZooniverseLink, what: str):
         ZooniverseLink.objects.filter(pk=link.pk).update(busy_since=None, busy_with="")
 
 
-def sync_push(*, link_id: int, progress=_noop) -> IngestReport:
+def sync_push(*, link_id: int, progress=_noop) -> JobReport:
     """Push the workflow's open subjects and their ranking; resumable after any failure."""
     link = link_get(link_id=link_id)
     with _link_busy(link, "push"):
         return _push(link, progress)
 
 
-def _push(link: ZooniverseLink, progress) -> IngestReport:
-    report = IngestReport()
+def _push(link: ZooniverseLink, progress) -> JobReport:
+    report = JobReport()
     with panoptes_session(link.endpoint):
         _ensure_subject_set(link, report)
         pending = _subjects_to_create(link)
@@ -144,7 +145,7 @@ def _push(link: ZooniverseLink, progress) -> IngestReport:
     return report
 
 
-def _ensure_subject_set(link: ZooniverseLink, report: IngestReport) -> None:
+def _ensure_subject_set(link: ZooniverseLink, report: JobReport) -> None:
     from panoptes_client import SubjectSet
 
     if link.subject_set_id:
@@ -170,7 +171,7 @@ def _subjects_to_create(link: ZooniverseLink) -> list[SubjectWorkflowStatus]:
     )
 
 
-def _create_subject(link: ZooniverseLink, status: SubjectWorkflowStatus, report: IngestReport) -> None:
+def _create_subject(link: ZooniverseLink, status: SubjectWorkflowStatus, report: JobReport) -> None:
     from panoptes_client import Subject
 
     cutout = status.subject
@@ -202,7 +203,7 @@ def _subject_metadata(cutout) -> dict:
     return metadata
 
 
-def _upload(row: ZooniverseSubject, report: IngestReport) -> None:
+def _upload(row: ZooniverseSubject, report: JobReport) -> None:
     import requests
 
     try:
@@ -213,14 +214,14 @@ def _upload(row: ZooniverseSubject, report: IngestReport) -> None:
     ZooniverseSubject.objects.filter(pk=row.pk).update(uploaded=True, upload_url="")
 
 
-def _finish_uploads(link: ZooniverseLink, report: IngestReport) -> None:
+def _finish_uploads(link: ZooniverseLink, report: JobReport) -> None:
     """Uploads a failed run left behind: their subjects exist, only the image is missing."""
     for row in ZooniverseSubject.objects.filter(link=link, uploaded=False).select_related("cutout"):
         _upload(row, report)
         report.extra["uploads_resumed"] = report.extra.get("uploads_resumed", 0) + 1
 
 
-def _add_to_subject_set(link: ZooniverseLink, report: IngestReport) -> None:
+def _add_to_subject_set(link: ZooniverseLink, report: JobReport) -> None:
     from panoptes_client import SubjectSet
 
     waiting = list(
@@ -238,7 +239,7 @@ def _add_to_subject_set(link: ZooniverseLink, report: IngestReport) -> None:
     report.extra["added_to_set"] = len(waiting)
 
 
-def _link_subject_set(link: ZooniverseLink, report: IngestReport) -> None:
+def _link_subject_set(link: ZooniverseLink, report: JobReport) -> None:
     from panoptes_client import Workflow as PanoptesWorkflow
 
     if link.subject_set_linked:
@@ -271,7 +272,7 @@ def platform_priorities(link: ZooniverseLink) -> dict[int, float]:
     return {rows[subject_id]: zooniverse_priority(priority) for subject_id, priority in statuses}
 
 
-def _push_priorities(link: ZooniverseLink, report: IngestReport) -> None:
+def _push_priorities(link: ZooniverseLink, report: JobReport) -> None:
     """Update ``#priority`` on Zooniverse where the platform's priority moved (a GET and a PUT each)."""
     from panoptes_client import Subject
 
@@ -289,7 +290,7 @@ def _push_priorities(link: ZooniverseLink, report: IngestReport) -> None:
     report.extra["priorities_updated"] = len(changed)
 
 
-def _push_retirements(link: ZooniverseLink, report: IngestReport) -> None:
+def _push_retirements(link: ZooniverseLink, report: JobReport) -> None:
     """Retire on Zooniverse the pushed subjects that the platform has retired."""
     from panoptes_client import Workflow as PanoptesWorkflow
 
@@ -319,14 +320,14 @@ def _push_retirements(link: ZooniverseLink, report: IngestReport) -> None:
 # -- pull ------------------------------------------------------------------------------------
 
 
-def sync_pull(*, link_id: int, progress=_noop) -> IngestReport:
+def sync_pull(*, link_id: int, progress=_noop) -> JobReport:
     """Download a fresh classification export and import it (only new rows are added)."""
     link = link_get(link_id=link_id)
     with _link_busy(link, "pull"):
         return _pull(link, progress)
 
 
-def _pull(link: ZooniverseLink, progress) -> IngestReport:
+def _pull(link: ZooniverseLink, progress) -> JobReport:
     from panoptes_client import Workflow as PanoptesWorkflow
 
     ZooniverseLink.objects.filter(pk=link.pk).update(last_pull_requested_at=timezone.now())
@@ -350,7 +351,7 @@ def _pull(link: ZooniverseLink, progress) -> IngestReport:
     retired = retirement_apply(workflow=link.workflow)
     ZooniverseLink.objects.filter(pk=link.pk).update(last_pull_at=timezone.now())
     _prune_pulls(folder, link, keep=KEEP_PULLS)
-    report = IngestReport(
+    report = JobReport(
         created=imported.imported,
         skipped=imported.already_there,
         failed=imported.bad_count,
@@ -403,7 +404,7 @@ def _links_with_live_jobs(kind: str) -> set[int]:
 
 def link_sync_start(*, link: ZooniverseLink, kind: str, user=None) -> Job:
     """Queue a push or a pull, unless one of the same kind is queued or running for the link."""
-    from annotations.job_dispatch import job_start
+    from jobs.dispatch import job_start
 
     if link.pk in _links_with_live_jobs(kind):
         raise Conflict(f"a {kind.removeprefix('zooniverse_')} of this link is already queued or running")
@@ -434,7 +435,7 @@ def links_with_new_ranking() -> list[ZooniverseLink]:
 
 def sync_schedule(*, now=None) -> list[Job]:
     """Start the pulls that are due and the pushes that a ranking change calls for (the beat task's work)."""
-    from annotations.job_dispatch import job_start
+    from jobs.dispatch import job_start
 
     now = now or timezone.now()
     busy_push = _links_with_live_jobs(PUSH_JOB)

@@ -4,8 +4,9 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required, user_passes_test
 from django.shortcuts import render
 
-from annotations.models import Job, Workflow
-from annotations.roles import is_astronomer
+from annotations.models import Workflow
+from core.roles import is_astronomer
+from jobs.models import Job
 
 from . import sync
 from .models import ZooniverseLink

@@ -9,11 +9,11 @@ from rest_framework.views import APIView
 
 from annotations import retirement, selectors
 from annotations.consensus import question_consensus
-from annotations.errors import InvalidInput
 from annotations.skill import DEFAULT_COUNT_THRESHOLD, skill_weights, volunteer_skills
+from core.errors import InvalidInput
+from core.permissions import IsAstronomer
 
 from .fields import StoredJSONField
-from .permissions import IsAstronomer
 from .views import _bool_param, _int_param
 
 

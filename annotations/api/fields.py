@@ -7,7 +7,7 @@ import json
 from django.conf import settings
 from rest_framework import serializers
 
-from annotations.errors import InvalidInput
+from core.errors import InvalidInput
 
 from .parsers import check_json_value
 

@@ -1,6 +1,6 @@
 """Query parameters read the same way by every API view: a bad one is a 400 naming it, never a 500."""
 
-from annotations.errors import InvalidInput
+from core.errors import InvalidInput
 
 # A database id or count: what a signed 64-bit column holds.
 INT_RANGE = (-(2**63), 2**63 - 1)

@@ -10,13 +10,13 @@ from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.api.permissions import IsAstronomer
 from annotations.api.serializers import CutoutAstronomerSerializer
-from annotations.errors import InvalidInput, NotFound
 from annotations.paths import import_path
 from anomalies import services
 from anomalies.dispatch import scan_dispatch
 from anomalies.models import AnomalyEntry, Scan
+from core.errors import InvalidInput, NotFound
+from core.permissions import IsAstronomer
 
 from .serializers import AnomalyEntrySerializer, ScanCreateSerializer, ScanSerializer, ToQueueSerializer
 

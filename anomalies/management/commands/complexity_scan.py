@@ -2,11 +2,11 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotations.errors import DomainError
-from annotations.management.jobcli import ProgressBar
 from anomalies import services
 from anomalies.dispatch import scan_dispatch
 from anomalies.models import Scan
+from core.errors import DomainError
+from jobs.cli import ProgressBar
 
 
 class Command(BaseCommand):

@@ -2,12 +2,12 @@
 
 from django.core.management.base import CommandError
 
-from annotations.errors import DomainError
-from annotations.jobs import job_run
-from annotations.management.jobcli import JobCommand, ProgressBar
-from annotations.models import Job
 from classifiers import selectors, services
 from classifiers.models import ModelVersion
+from core.errors import DomainError
+from jobs.cli import JobCommand, ProgressBar
+from jobs.models import Job
+from jobs.runner import job_run
 
 
 class Command(JobCommand):

@@ -1,4 +1,4 @@
-"""Shared by the ingestion commands: start a job as a Celery task and follow it with a progress bar."""
+"""Shared by the job commands: start a job as a Celery task and follow it with a progress bar."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotations.errors import DomainError
-from annotations.job_dispatch import job_start
-from annotations.jobs import job_run
-from annotations.models import Job
+from core.errors import DomainError
+
+from .dispatch import job_start
+from .models import Job
+from .runner import job_run
 
 BAR_WIDTH = 30
 

@@ -1,0 +1,22 @@
+"""Reads of the job rows."""
+
+import uuid
+
+from core.errors import NotFound
+
+from .models import Job
+
+
+def job_get(*, job_id) -> Job:
+    try:
+        job_id = uuid.UUID(str(job_id))
+    except ValueError:
+        raise NotFound(f"job {job_id} does not exist")
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None:
+        raise NotFound(f"job {job_id} does not exist")
+    return job
+
+
+def jobs_recent(*, limit: int = 20):
+    return Job.objects.order_by("-created_at")[:limit]
