@@ -106,6 +106,13 @@ def scan_tile_run(*, scan_id, index: int) -> bool:
     return not ScanTile.objects.filter(scan=scan, done=False).exists()
 
 
+def scan_fail(*, scan_id, message: str) -> None:
+    """A scan that stopped (its job failed or was abandoned); done tiles are kept for a resume."""
+    Scan.objects.filter(pk=scan_id).exclude(status=Scan.Status.SUCCEEDED).update(
+        status=Scan.Status.FAILED, message=message[:2000]
+    )
+
+
 def scan_progress(scan: Scan) -> tuple[int, int]:
     return ScanTile.objects.filter(scan=scan, done=True).count(), scan.tile_count
 

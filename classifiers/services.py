@@ -164,11 +164,12 @@ def training_start(
     method: str = "fixmatch",
     overrides: dict | None = None,
     user=None,
+    send: bool = True,
 ) -> ModelVersion:
     """Create a version and start its training job (on the ``training`` queue; a worker that dies
     hands it back to the queue, and the next resumes from the checkpoint)."""
     version = version_create(task=task, epochs=epochs, labels=labels, method=method, overrides=overrides, user=user)
-    job = job_start(kind=TRAIN_JOB, parameters={"version_id": version.pk}, user=user)
+    job = job_start(kind=TRAIN_JOB, parameters={"version_id": version.pk}, user=user, send=send)
     ModelVersion.objects.filter(pk=version.pk).update(job=job)
     version.job = job
     return version

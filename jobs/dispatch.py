@@ -11,12 +11,14 @@ from .worker import run_job
 
 
 @transaction.atomic
-def job_start(*, kind: str, parameters: dict, user=None) -> Job:
-    """Check the parameters against the kind's runner, store the job and queue it on commit."""
+def job_start(*, kind: str, parameters: dict, user=None, send: bool = True) -> Job:
+    """Check the parameters against the kind's runner, store the job and queue it on commit
+    (``send=False``: the caller runs it in its own process, as the commands' ``--inline``)."""
     job_kind(kind)
     parameters = job_parameters_validate(kind, parameters)
     job = Job.objects.create(kind=kind, parameters=parameters, created_by=user if user and user.pk else None)
-    job_send(job)
+    if send:
+        job_send(job)
     return job
 
 

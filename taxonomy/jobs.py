@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from core.errors import NotFound
 from jobs.reports import JobReport
+
+from . import services
+from .models import TaxonomyVersion
 
 
 def derive_runner(*, threshold: float | None = None, progress=None) -> JobReport:
-    from . import services
-
     run = services.candidates_derive(threshold=threshold, progress=progress)
     return JobReport(
         created=run.created_tags,
@@ -24,11 +26,6 @@ def derive_runner(*, threshold: float | None = None, progress=None) -> JobReport
 
 
 def autotag_runner(*, version: int | None = None, progress=None) -> JobReport:
-    from core.errors import NotFound
-
-    from . import services
-    from .models import TaxonomyVersion
-
     chosen = None
     if version is not None:
         chosen = TaxonomyVersion.objects.filter(number=version).first()

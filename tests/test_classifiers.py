@@ -129,12 +129,14 @@ def test_training_job_evaluates_and_waits_for_promotion(labelled_task):
 def test_training_goes_to_the_training_queue_and_survives_a_dead_worker(
     labelled_task, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from classifiers.tasks import train_version_task
+    from jobs.registry import job_kind
+    from jobs.worker import JobRequest, run_job
 
-    assert train_version_task.acks_late and train_version_task.reject_on_worker_lost
+    # acknowledged late, and handed back to the broker when its worker process dies
+    assert run_job.acks_late and run_job.Request is JobRequest and job_kind(services.TRAIN_JOB).redeliver
     sent = []
     monkeypatch.setattr(
-        train_version_task, "apply_async", lambda args, queue=None: sent.append((args, queue)) or _Sent()
+        run_job, "apply_async", lambda args, queue=None, **options: sent.append((args, queue)) or _Sent()
     )
     with django_capture_on_commit_callbacks(execute=True):
         version = services.training_start(task=labelled_task, epochs=1, labels="expert", overrides=TINY)

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from annotations.api.serializers import CutoutAstronomerSerializer
 from annotations.paths import import_path
 from anomalies import services
-from anomalies.dispatch import scan_dispatch
+from anomalies.dispatch import scan_start
 from anomalies.models import AnomalyEntry, Scan
 from core.errors import InvalidInput, NotFound
 from core.permissions import IsAstronomer
@@ -70,7 +70,7 @@ class ScanListCreateView(generics.ListAPIView):
             top_percents=data["top_percents"],
             tile_frames=data["tile_frames"],
         )
-        scan_dispatch(scan)
+        scan_start(scan, user=request.user)
         return Response(ScanSerializer(scan).data, status=202)
 
 
