@@ -72,6 +72,24 @@ def small_mosaic(tmp_path):
     return path
 
 
+def planned_scan(tmp_path) -> Scan:
+    return scan_services.scan_create(
+        mosaic=str(small_mosaic(tmp_path)),
+        aperture_arcsec=40,
+        stride_arcsec=20,
+        out=str(tmp_path / "c.csv"),
+        tile_frames=8,
+    )
+
+
+def lose(job: Job, settings) -> None:
+    """What a worker that died mid-job leaves: a running job whose heartbeat stopped long ago."""
+    long_ago = timezone.now() - timedelta(seconds=settings.RGZ_JOB_HEARTBEAT_TIMEOUT_SECONDS + 5)
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.RUNNING, attempts=1, started_at=long_ago, heartbeat_at=long_ago
+    )
+
+
 @pytest.mark.django_db
 def test_a_scan_from_the_api_runs_as_a_job_with_progress(tmp_path, settings, django_capture_on_commit_callbacks):
     from rest_framework.test import APIClient
@@ -93,19 +111,10 @@ def test_a_scan_from_the_api_runs_as_a_job_with_progress(tmp_path, settings, dja
 
 @pytest.mark.django_db
 def test_a_scan_whose_worker_died_is_resumed_by_the_jobs_sweep(tmp_path, settings, django_capture_on_commit_callbacks):
-    scan = scan_services.scan_create(
-        mosaic=str(small_mosaic(tmp_path)),
-        aperture_arcsec=40,
-        stride_arcsec=20,
-        out=str(tmp_path / "c.csv"),
-        tile_frames=8,
-    )
+    scan = planned_scan(tmp_path)
     job = scan_start(scan, send=False)
     scan_services.scan_tile_run(scan_id=scan.pk, index=0)  # then its worker died
-    long_ago = timezone.now() - timedelta(seconds=settings.RGZ_JOB_HEARTBEAT_TIMEOUT_SECONDS + 5)
-    Job.objects.filter(pk=job.pk).update(
-        status=Job.Status.RUNNING, attempts=1, started_at=long_ago, heartbeat_at=long_ago
-    )
+    lose(job, settings)
     with django_capture_on_commit_callbacks(execute=True):
         assert jobs_sweep() == [str(job.pk)]
     job.refresh_from_db()
@@ -117,18 +126,9 @@ def test_a_scan_whose_worker_died_is_resumed_by_the_jobs_sweep(tmp_path, setting
 @pytest.mark.django_db
 def test_a_scan_abandoned_after_its_last_attempt_fails_with_the_reason(tmp_path, settings):
     settings.RGZ_JOB_MAX_ATTEMPTS = 1
-    scan = scan_services.scan_create(
-        mosaic=str(small_mosaic(tmp_path)),
-        aperture_arcsec=40,
-        stride_arcsec=20,
-        out=str(tmp_path / "c.csv"),
-        tile_frames=8,
-    )
+    scan = planned_scan(tmp_path)
     job = scan_start(scan, send=False)
-    long_ago = timezone.now() - timedelta(seconds=settings.RGZ_JOB_HEARTBEAT_TIMEOUT_SECONDS + 5)
-    Job.objects.filter(pk=job.pk).update(
-        status=Job.Status.RUNNING, attempts=1, started_at=long_ago, heartbeat_at=long_ago
-    )
+    lose(job, settings)
     assert jobs_sweep() == [str(job.pk)]
     scan.refresh_from_db()
     assert scan.status == Scan.Status.FAILED and "stopped after 1 attempts" in scan.message
@@ -165,13 +165,7 @@ def test_a_training_started_while_the_broker_is_down_waits_in_the_outbox(
 def test_a_scan_started_while_the_broker_is_down_waits_in_the_outbox(
     tmp_path, broker_down, django_capture_on_commit_callbacks
 ):
-    scan = scan_services.scan_create(
-        mosaic=str(small_mosaic(tmp_path)),
-        aperture_arcsec=40,
-        stride_arcsec=20,
-        out=str(tmp_path / "c.csv"),
-        tile_frames=8,
-    )
+    scan = planned_scan(tmp_path)
     with django_capture_on_commit_callbacks(execute=True):
         job = scan_start(scan)
     names = list(PendingTask.objects.values_list("name", flat=True))
