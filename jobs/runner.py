@@ -19,6 +19,7 @@ from .registry import JOB_KINDS, job_attempt_limit
 
 logger = logging.getLogger(__name__)
 
+
 class JobReporter:
     """Progress callback for long work; writes the job row at most every ``every`` seconds."""
 
