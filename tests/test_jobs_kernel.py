@@ -137,15 +137,16 @@ def test_a_scan_abandoned_after_its_last_attempt_fails_with_the_reason(tmp_path,
 @pytest.fixture
 def broker_down():
     """The Celery broker unreachable (a port nothing listens on), as in an outage."""
-    saved = celery_app.conf.broker_url, celery_app._pool, celery_app.amqp._producer_pool
-    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
+    conf = celery_app.conf
+    saved = conf.broker_url, conf.broker_write_url, celery_app._pool, celery_app.amqp._producer_pool
+    conf.broker_url = conf.broker_write_url = "redis://127.0.0.1:1/0"
     celery_app._pool = celery_app.amqp._producer_pool = None
-    celery_app.conf.task_always_eager = False
+    conf.task_always_eager = False
     try:
         yield
     finally:  # nothing connected to the unreachable broker: there is nothing to close
-        celery_app.conf.broker_url, celery_app._pool, celery_app.amqp._producer_pool = saved
-        celery_app.conf.task_always_eager = True
+        conf.broker_url, conf.broker_write_url, celery_app._pool, celery_app.amqp._producer_pool = saved
+        conf.task_always_eager = True
 
 
 @pytest.mark.django_db
