@@ -21,8 +21,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import InvalidInput
+
 from .consensus import QUESTION_TYPES, QuestionConsensus, question_consensus
-from .errors import InvalidInput
 from .models import RetirementReason, SubjectWorkflowStatus, Workflow
 from .skill import skill_weights, skill_weights_cached
 from .task_definitions import answer_labels

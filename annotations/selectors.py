@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Exists, OuterRef, QuerySet
 
+from core.errors import InvalidInput, NotFound
+
 from .consensus import QUESTION_TYPES, chosen_labels, question_consensus
-from .errors import InvalidInput, NotFound
-from .models import Classification, Cutout, Job, SubjectWorkflowStatus, Survey, Workflow, WorkflowVersion
+from .models import Classification, Cutout, SubjectWorkflowStatus, Survey, Workflow, WorkflowVersion
 
 
 def workflow_get(*, workflow_id) -> Workflow:
@@ -142,25 +142,6 @@ def workflow_progress(*, workflow: Workflow) -> dict:
         "retired": statuses.filter(retired_at__isnull=False).count(),
         "classifications": Classification.objects.filter(workflow=workflow, expert=False).count(),
     }
-
-
-def job_list_recent(*, limit: int = 20, kinds: list[str] | None = None) -> list[Job]:
-    """The newest jobs (of the given kinds), newest first."""
-    rows = Job.objects.order_by("-created_at")
-    if kinds is not None:
-        rows = rows.filter(kind__in=kinds)
-    return list(rows[:limit])
-
-
-def job_get(*, job_id) -> Job:
-    try:
-        job_id = uuid.UUID(str(job_id))
-    except ValueError:
-        raise NotFound(f"job {job_id} does not exist")
-    job = Job.objects.filter(pk=job_id).first()
-    if job is None:
-        raise NotFound(f"job {job_id} does not exist")
-    return job
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .errors import Conflict, InvalidInput, NotFound, NotServed
+from core.errors import Conflict, InvalidInput, NotFound, NotServed
+
 from .models import (
     UNRANKED,
     Classification,

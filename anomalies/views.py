@@ -5,8 +5,8 @@ from django.http import Http404
 from django.shortcuts import render
 
 from annotations import selectors as annotation_selectors
-from annotations.errors import DomainError
-from annotations.roles import is_astronomer
+from core.errors import DomainError
+from core.roles import is_astronomer
 
 from . import selectors, services
 

@@ -86,6 +86,64 @@ def evaluate(clf, *, x, y, classes: list[str], x_labelled, x_unlabelled) -> tupl
     return metrics, plots
 
 
+@dataclass
+class TrainingArrays:
+    """The images of one training, read and prepared: labelled, validation, test, unlabelled."""
+
+    train: CutoutArrays
+    val: CutoutArrays
+    test: CutoutArrays
+    pool: CutoutArrays
+    y_train: np.ndarray  # (N,) int64 class indices
+    y_val: np.ndarray
+    y_test: np.ndarray
+
+
+@dataclass
+class FittedClassifier:
+    clf: object
+    metrics: dict
+    plots: dict[str, bytes]
+    notes: list[str] = field(default_factory=list)
+
+
+def fit_and_evaluate(config, arrays: TrainingArrays, *, classes: list[str], checkpoint_path: Path, progress):
+    """Fit (resuming from a checkpoint), then evaluate on the fixed test split (the validation
+    split when a survey has no test labels yet, the training labels when it has neither)."""
+    clf = train(
+        config,
+        x=arrays.train.x,
+        y=arrays.y_train,
+        x_unlabelled=arrays.pool.x,
+        x_val=arrays.val.x,
+        y_val=arrays.y_val,
+        checkpoint_path=checkpoint_path,
+        progress=progress,
+    )
+    notes = [f"resumed from the checkpoint of epoch {clf.resumed_from_epoch_}"] if clf.resumed_from_epoch_ else []
+    x_eval, y_eval, split = (
+        (arrays.test.x, arrays.y_test, "test") if len(arrays.y_test) else (arrays.val.x, arrays.y_val, "val")
+    )
+    if len(y_eval) == 0:
+        x_eval, y_eval, split = arrays.train.x, arrays.y_train, "train"
+        notes.append("no validation or test labels: metrics are on the training labels")
+    metrics, plots = evaluate(
+        clf, x=x_eval, y=y_eval, classes=classes, x_labelled=arrays.train.x, x_unlabelled=arrays.pool.x
+    )
+    metrics.update(
+        {
+            "split": split,
+            "n_train": len(arrays.y_train),
+            "n_unlabelled": len(arrays.pool.ids),
+            "epochs": len(clf.history_),
+            # the weights evaluated: the best validation accuracy's (the last epoch's without validation labels)
+            "selected_epoch": clf.selected_epoch_,
+            "best_val_accuracy": clf.best_val_accuracy_,
+        }
+    )
+    return FittedClassifier(clf=clf, metrics=metrics, plots=plots, notes=notes)
+
+
 def save_weights(clf, path: Path) -> None:
     clf.save(path)
 

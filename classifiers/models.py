@@ -3,7 +3,8 @@
 from django.conf import settings
 from django.db import models
 
-from annotations.models import Job, Survey, Workflow
+from annotations.models import Survey, Workflow
+from jobs.models import Job
 
 
 class ClassifierTask(models.Model):

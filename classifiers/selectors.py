@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet
 
 from annotations.consensus import question_consensus
-from annotations.errors import InvalidInput, NotFound
 from annotations.models import Classification, Cutout, WorkflowVersion
+from core.errors import InvalidInput, NotFound
 
 from .models import ClassifierTask, ModelVersion
 

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from annotations import selectors as annotation_selectors
-from annotations.errors import DomainError
-from annotations.roles import is_admin, is_astronomer
+from core.errors import DomainError
+from core.roles import is_admin, is_astronomer
 
 from . import selectors, services
 from .models import ModelVersion

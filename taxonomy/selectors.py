@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from annotations.errors import InvalidInput, NotFound
 from annotations.models import Cutout
+from core.errors import InvalidInput, NotFound
 
 from .models import CurationEvent, Description, Tag, TagLink, TagSynonym, TaxonomyVersion
 

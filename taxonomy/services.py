@@ -9,9 +9,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 
-from annotations.errors import InvalidInput
 from annotations.models import Classification
 from annotations.selectors import free_text_answers
+from core.errors import InvalidInput
 
 from . import ml
 from .models import CurationEvent, DerivationRun, Description, Tag, TagLink, TagSynonym, TaxonomyVersion

@@ -5,9 +5,9 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from annotations import selectors as annotation_selectors
-from annotations.errors import DomainError
-from annotations.roles import is_astronomer
+from core.errors import DomainError
+from core.roles import is_astronomer
+from jobs.selectors import job_list_recent
 
 from . import selectors, services
 
@@ -35,7 +35,7 @@ def curation(request):
         "events": selectors.event_list(limit=30),
         "version": services.current_version(),
         "counts": selectors.tag_status_counts(),
-        "jobs": annotation_selectors.job_list_recent(kinds=["derive_taxonomy", "autotag_descriptions"], limit=5),
+        "jobs": job_list_recent(kinds=["derive_taxonomy", "autotag_descriptions"], limit=5),
     }
     return render(request, "taxonomy/curation.html", context)
 

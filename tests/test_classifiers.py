@@ -12,13 +12,14 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from annotations.ingestion import cutout_create
-from annotations.jobs import job_run
 from annotations.ml import prepare_cutout, read_cutout_image
-from annotations.models import Cutout, Job
+from annotations.models import Cutout
 from annotations.services import classification_create, expert_classification_create
 from classifiers import jobs as classifier_jobs
 from classifiers import selectors, services
 from classifiers.models import ModelVersion
+from jobs.models import Job
+from jobs.runner import job_run
 from tests.factories import UserFactory, astronomer, blob_array, fits_bytes, make_workflow_with_subjects
 
 pytestmark = pytest.mark.django_db
@@ -131,12 +132,14 @@ def test_training_job_evaluates_and_waits_for_promotion(labelled_task):
 def test_training_goes_to_the_training_queue_and_survives_a_dead_worker(
     labelled_task, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from classifiers.tasks import train_version_task
+    from jobs.registry import job_kind
+    from jobs.worker import JobRequest, run_job
 
-    assert train_version_task.acks_late and train_version_task.reject_on_worker_lost
+    # acknowledged late, and handed back to the broker when its worker process dies
+    assert run_job.acks_late and run_job.Request is JobRequest and job_kind(services.TRAIN_JOB).redeliver
     sent = []
     monkeypatch.setattr(
-        train_version_task, "apply_async", lambda args, queue=None: sent.append((args, queue)) or _Sent()
+        run_job, "apply_async", lambda args, queue=None, **options: sent.append((args, queue)) or _Sent()
     )
     with django_capture_on_commit_callbacks(execute=True):
         version = services.training_start(task=labelled_task, epochs=1, labels="expert", overrides=TINY)

@@ -6,12 +6,12 @@ from rest_framework.test import APIClient
 
 from annotations import retirement
 from annotations.consensus import question_consensus
-from annotations.errors import InvalidInput
 from annotations.models import Classification, SubjectWorkflowStatus
 from annotations.roles import Volunteer
 from annotations.selectors import free_text_answers, subject_descriptions
 from annotations.services import classification_create, expert_classification_create
 from annotations.skill import skill_weights, volunteer_skills
+from core.errors import InvalidInput
 from tests.factories import astronomer, make_workflow_with_subjects
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from annotations import selectors, services
-from annotations.errors import InvalidInput
 from annotations.models import SubjectWorkflowStatus, Workflow
+from core.errors import InvalidInput
 from tests.factories import astronomer, demo_workflow_definition, make_workflow_with_subjects
 
 ROOT = Path(__file__).resolve().parent.parent

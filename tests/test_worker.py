@@ -11,8 +11,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from annotations.job_dispatch import job_start
 from annotations.models import Cutout
+from jobs.dispatch import job_start
 from rgzplatform.celery import app as celery_app
 from tests.factories import blob_array, fits_bytes
 

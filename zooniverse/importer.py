@@ -20,9 +20,9 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from annotations.errors import InvalidInput
 from annotations.models import Classification, SubjectWorkflowStatus, Workflow, WorkflowVersion
 from annotations.services import workflow_current_versions_repair
+from core.errors import InvalidInput
 
 from . import export_reader, staged_import
 from .models import ZooniverseSubject, ZooniverseWorkflow

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from annotations.errors import NotFound
-from annotations.models import Job, Workflow
-from annotations.selectors import job_list_recent
+from annotations.models import Workflow
+from core.errors import NotFound
+from jobs.models import Job
+from jobs.selectors import job_list_recent
 
 from .models import ZooniverseLink
 from .sync import PULL_JOB, PUSH_JOB

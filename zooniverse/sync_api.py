@@ -5,10 +5,10 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.api.permissions import IsAstronomer
-from annotations.api.serializers import JobSerializer
-from annotations.errors import InvalidInput
 from annotations.selectors import workflow_get
+from core.errors import InvalidInput
+from core.permissions import IsAstronomer
+from jobs.serializers import JobSerializer
 
 from . import selectors, sync
 from .models import ZooniverseLink

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required, user_passes_test
 from django.shortcuts import render
 
-from annotations.roles import is_astronomer
+from core.roles import is_astronomer
 
 from . import selectors
 

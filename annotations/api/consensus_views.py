@@ -7,8 +7,9 @@ from rest_framework.views import APIView
 
 from annotations import retirement, selectors
 from annotations.consensus import question_consensus
-from annotations.errors import InvalidInput
 from annotations.skill import DEFAULT_COUNT_THRESHOLD, skill_weights, volunteer_skills
+from core.errors import InvalidInput
+from core.permissions import IsAstronomer
 
 from .consensus_serializers import (
     ConsensusPageSerializer,
@@ -21,7 +22,6 @@ from .consensus_serializers import (
     WorkflowSkillSerializer,
 )
 from .params import bool_param, int_param
-from .permissions import IsAstronomer
 
 
 def _task_param(request, workflow) -> str | None:

@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from annotations.errors import InvalidInput
+from core.errors import InvalidInput
 
 from .parsers import check_json_value
 

@@ -2,7 +2,7 @@
 
 import math
 
-from annotations.errors import InvalidInput
+from core.errors import InvalidInput
 
 # A database id or count: what a signed 64-bit column holds.
 INT_RANGE = (-(2**63), 2**63 - 1)

@@ -8,8 +8,7 @@ from rest_framework.views import APIView
 from annotations.models import Survey
 from annotations.ranking import queue_ranking_get, queue_ranking_set
 from annotations.selectors import survey_get
-
-from .permissions import IsAstronomer
+from core.permissions import IsAstronomer
 
 
 class QueueRankingRequestSerializer(serializers.Serializer):

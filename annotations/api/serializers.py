@@ -4,7 +4,7 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
-from annotations.models import Classification, Job, SubjectWorkflowStatus, Survey
+from annotations.models import Classification, SubjectWorkflowStatus, Survey
 from annotations.paths import import_path
 
 from .fields import NumberField, PolylinesField, StoredJSONField
@@ -216,26 +216,6 @@ class SubjectStatusSerializer(serializers.ModelSerializer):
 class RetireSerializer(serializers.Serializer):
     subject = serializers.IntegerField()
     reason = serializers.CharField(default="human")
-
-
-class JobSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Job
-        fields = [
-            "id",
-            "kind",
-            "status",
-            "done",
-            "total",
-            "message",
-            "errors",
-            "parameters",
-            "result",
-            "celery_task_id",
-            "created_at",
-            "started_at",
-            "finished_at",
-        ]
 
 
 class IngestImagesParameters(serializers.Serializer):

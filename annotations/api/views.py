@@ -13,13 +13,16 @@ from rest_framework.views import APIView
 
 from annotations import ingestion, selectors, services
 from annotations.client_address import client_address
-from annotations.errors import InvalidInput, TooLarge
-from annotations.job_dispatch import job_start
 from annotations.queue import queue_next_subject, queue_retry_after
-from annotations.roles import is_astronomer, volunteer_from_request
+from annotations.roles import volunteer_from_request
+from core.errors import InvalidInput, TooLarge
+from core.permissions import IsAstronomer
+from core.roles import is_astronomer
+from jobs.dispatch import job_start
+from jobs.serializers import JobSerializer
 
 from .params import bool_param, int_param
-from .permissions import AnonymousAddressSubmitThrottle, IsAstronomer, VolunteerSubmitThrottle
+from .permissions import AnonymousAddressSubmitThrottle, VolunteerSubmitThrottle
 from .serializers import (
     ClassificationCreateSerializer,
     ClassificationSerializer,
@@ -29,7 +32,6 @@ from .serializers import (
     CutoutSerializer,
     CutoutUploadSerializer,
     JobCreateSerializer,
-    JobSerializer,
     QueueNextSerializer,
     RetireSerializer,
     SubjectStatusSerializer,
@@ -330,11 +332,3 @@ class JobCreateView(APIView):
             kind=payload.validated_data["kind"], parameters=payload.validated_data["parameters"], user=request.user
         )
         return Response(JobSerializer(job).data, status=202)
-
-
-class JobDetailView(APIView):
-    permission_classes = [IsAstronomer]  # parameters and errors name files and hosts
-
-    @extend_schema(responses=JobSerializer, summary="A job's state and progress")
-    def get(self, request, pk):
-        return Response(JobSerializer(selectors.job_get(job_id=pk)).data)

@@ -9,12 +9,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.api.params import float_param
-from annotations.api.permissions import IsAstronomer
 from annotations.api.serializers import CutoutAstronomerSerializer
-from annotations.errors import InvalidInput, NotFound
 from annotations.paths import import_path
 from anomalies import selectors, services
-from anomalies.dispatch import scan_dispatch
+from anomalies.dispatch import scan_start
+from core.errors import InvalidInput, NotFound
+from core.permissions import IsAstronomer
 
 from .serializers import AnomalyEntrySerializer, ScanCreateSerializer, ScanSerializer, ToQueueSerializer
 
@@ -54,7 +54,7 @@ class ScanListCreateView(generics.ListAPIView):
             top_percents=data["top_percents"],
             tile_frames=data["tile_frames"],
         )
-        scan_dispatch(scan)
+        scan_start(scan, user=request.user)
         return Response(ScanSerializer(scan).data, status=202)
 
 

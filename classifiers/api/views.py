@@ -8,9 +8,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations import selectors as annotation_selectors
-from annotations.api.permissions import IsAdmin, IsAstronomer
-from annotations.errors import InvalidInput
-from classifiers import selectors, services
+from classifiers import explanations, selectors, services
+from core.errors import InvalidInput
+from core.permissions import IsAdmin, IsAstronomer
 
 from .serializers import (
     ClassifierTaskCreateSerializer,
@@ -147,7 +147,7 @@ class ExplanationView(APIView):
         "(follow job_url, then ask again); 404 when nobody asked for it yet (POST asks).",
     )
     def get(self, request, pk):
-        result, job = services.explanation_lookup(task=self._task(request), cutout_id=pk)
+        result, job = explanations.explanation_lookup(task=self._task(request), cutout_id=pk)
         return self._answer(result, job)
 
     @extend_schema(
@@ -158,7 +158,7 @@ class ExplanationView(APIView):
         "unless it is made or being made already",
     )
     def post(self, request, pk):
-        result, job = services.explanation_request(task=self._task(request), cutout_id=pk, user=request.user)
+        result, job = explanations.explanation_request(task=self._task(request), cutout_id=pk, user=request.user)
         return self._answer(result, job)
 
     @staticmethod

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_results",
+    "jobs",
     "annotations",
     "anomalies",
     "zooniverse",
@@ -270,6 +271,6 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": RGZ_CLASSIFIER_AUTO_RETRAIN_CHECK_SECONDS,  # noqa: F405
     },
     "taxonomy-refresh": {"task": "taxonomy.refresh", "schedule": RGZ_TAXONOMY_CHECK_SECONDS},
-    "jobs-sweep": {"task": "annotations.jobs_sweep", "schedule": RGZ_JOB_SWEEP_SECONDS},  # noqa: F405
+    "jobs-sweep": {"task": "jobs.sweep", "schedule": RGZ_JOB_SWEEP_SECONDS},  # noqa: F405
     "media-sweep": {"task": "annotations.media_sweep", "schedule": RGZ_MEDIA_SWEEP_SECONDS},  # noqa: F405
 }

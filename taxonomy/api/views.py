@@ -9,9 +9,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.api.params import int_param
-from annotations.api.permissions import IsAstronomer
-from annotations.api.serializers import JobSerializer
-from annotations.job_dispatch import job_start
+from core.permissions import IsAstronomer
+from jobs.dispatch import job_start
+from jobs.serializers import JobSerializer
 from taxonomy import curation, selectors, services
 from taxonomy.models import Tag
 

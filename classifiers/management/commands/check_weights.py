@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotations.errors import DomainError
 from classifiers import selectors, services
+from core.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -14,7 +14,7 @@ def mark_promoted_versions_checked(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("classifiers", "0001_initial"),
+        ("classifiers", "0002_modelversion_job_in_jobs_app"),
     ]
 
     operations = [
