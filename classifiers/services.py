@@ -223,8 +223,6 @@ def version_fail(*, version_id: int, message: str) -> None:
 def version_weights_check(*, version: ModelVersion) -> ModelVersion:
     """Load the stored weights (torch: call it on a worker or the command line, never in a web
     request) and record whether they fit the version's architecture."""
-    from . import ml
-
     problem = ml.weights_problem(version.weights.path, version.config) if version.weights else "no weights file"
     ModelVersion.objects.filter(pk=version.pk).update(weights_checked_at=timezone.now(), weights_error=problem)
     version.refresh_from_db(fields=["weights_checked_at", "weights_error"])
