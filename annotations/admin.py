@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Classification, Cutout, Job, SubjectSet, SubjectWorkflowStatus, Survey, Workflow, WorkflowVersion
+from .models import Classification, Cutout, SubjectSet, SubjectWorkflowStatus, Survey, Workflow, WorkflowVersion
 
 
 @admin.register(Survey)
@@ -34,8 +34,3 @@ class SubjectWorkflowStatusAdmin(admin.ModelAdmin):
 class ClassificationAdmin(admin.ModelAdmin):
     list_display = ["id", "workflow", "subject", "volunteer_key", "expert", "gold_standard", "created_at"]
     list_filter = ["workflow", "expert", "gold_standard"]
-
-
-@admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
-    list_display = ["id", "kind", "status", "done", "total", "created_at"]

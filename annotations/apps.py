@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from rgzplatform.runtime_folders import sqlite_folders_create
+
 
 class AnnotationsConfig(AppConfig):
     name = "annotations"
@@ -9,12 +11,19 @@ class AnnotationsConfig(AppConfig):
         from django.conf import settings
         from PIL import Image
 
+        from jobs.registry import register_job_runner
+
         from . import login_throttle  # noqa: F401  connects the failed sign-in counters
+        from .complexity import score_survey_complexity
+        from .ingestion import ingest_demo, ingest_image_files, ingest_mosaic
 
         # Pillow's own decompression-bomb guard, for every image it opens in this process: it
         # warns above this many pixels and refuses above twice as many (mlcore.io refuses both).
         Image.MAX_IMAGE_PIXELS = settings.RGZ_MAX_IMAGE_PIXELS
 
-        from . import worker_signals
-
-        worker_signals.connect()
+        # The embedded SQLite file's folder: settings only name it, this process is about to use it.
+        sqlite_folders_create(settings.DATABASES)
+        register_job_runner("ingest_images", ingest_image_files)
+        register_job_runner("ingest_fits", ingest_mosaic)
+        register_job_runner("ingest_demo", ingest_demo)
+        register_job_runner("score_complexity", score_survey_complexity)

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InvalidInput
+from core.errors import InvalidInput
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,12 @@ from collections.abc import Callable
 
 from django.db import transaction
 
+from core.errors import InvalidInput
+from jobs.reports import JobReport
+
 from . import ml
-from .errors import InvalidInput
 from .models import Cutout, Survey
 from .ranking import queue_ranking_set, queue_rerank_after_scores
-from .reports import IngestReport
 
 BATCH = 200
 
@@ -35,13 +36,13 @@ def complexity_percentiles_update(*, survey: Survey, set_priority: bool = False)
 
 def score_survey_complexity(
     *, survey_name: str, set_priority: bool = False, progress: Callable[[int, int, str], None] = lambda *a: None
-) -> IngestReport:
+) -> JobReport:
     """(Re)score every cutout of a survey from its stored source file, in batches, with progress."""
     survey = Survey.objects.filter(name=survey_name).first()
     if survey is None:
         raise InvalidInput(f"no survey named {survey_name!r}")
     ids = list(Cutout.objects.filter(survey=survey).order_by("pk").values_list("pk", flat=True))
-    report = IngestReport()
+    report = JobReport()
     progress(0, len(ids), f"scoring {len(ids)} cutouts of {survey.name}")
     for start in range(0, len(ids), BATCH):
         batch = list(Cutout.objects.filter(pk__in=ids[start : start + BATCH]).only("pk", "name", "source_file"))

@@ -1,4 +1,4 @@
-from .roles import is_admin, is_astronomer
+from core.roles import is_admin, is_astronomer
 
 
 def roles(request):

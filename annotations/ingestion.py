@@ -15,13 +15,14 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 
+from core.errors import Conflict, InvalidInput
+from jobs.reports import JobReport
+
 from . import ml
 from .catalogues import CatalogueRow, read_catalogue
 from .complexity import complexity_percentiles_update
-from .errors import Conflict, InvalidInput
 from .models import Cutout, Survey, Workflow
 from .paths import is_under_import_roots
-from .reports import IngestReport
 from .services import (
     expert_classification_create,
     subject_set_get_or_create,
@@ -29,7 +30,7 @@ from .services import (
     workflow_create,
     workflow_link_subject_set,
 )
-from .workflow_tasks import DEMO_MORPHOLOGY_ANSWERS, demo_workflow_definition
+from .task_definitions import DEMO_MORPHOLOGY_ANSWERS, demo_workflow_definition
 
 Progress = Callable[[int, int, str], None]
 DEMO_SURVEY = "FIRST demo (firstgalaxydata)"
@@ -165,7 +166,7 @@ def ingest_image_files(
     workflow_id: int | None = None,
     import_roots_only: bool = False,
     progress: Progress = _no_progress,
-) -> IngestReport:
+) -> JobReport:
     """FITS, PNG or JPEG cutouts from disk; a catalogue gives name, ra, dec and label per file.
 
     ``import_roots_only`` (jobs started through the API): a file found in a folder whose real
@@ -175,7 +176,7 @@ def ingest_image_files(
     rows = _catalogue_by_file(read_catalogue(catalogue)) if catalogue else {}
     survey = survey_get_or_create(name=survey_name)
     subject_set = target_subject_set(survey, subject_set_name, workflow_id)
-    report = IngestReport()
+    report = JobReport()
     progress(0, len(files), f"ingesting {len(files)} file(s) into {survey.name}")
     for done, path in enumerate(files, start=1):
         row = rows.get(path.name) or rows.get(path.stem)
@@ -191,7 +192,7 @@ def ingest_image_files(
     return report
 
 
-def _ingest_one(report: IngestReport, survey, subject_set, path: Path, row: CatalogueRow | None) -> None:
+def _ingest_one(report: JobReport, survey, subject_set, path: Path, row: CatalogueRow | None) -> None:
     try:
         raw = path.read_bytes()
         image = ml.read_cutout_image(raw)
@@ -230,7 +231,7 @@ def ingest_mosaic(
     subject_set_name: str | None = None,
     workflow_id: int | None = None,
     progress: Progress = _no_progress,
-) -> IngestReport:
+) -> JobReport:
     """Cut each catalogue source out of a FITS mosaic (astropy Cutout2D), keeping its WCS."""
     if not size_arcsec or size_arcsec <= 0:
         raise InvalidInput(f"--size must be a positive number of arcseconds, not {size_arcsec}")
@@ -243,7 +244,7 @@ def ingest_mosaic(
     survey = survey_get_or_create(name=survey_name)
     subject_set = target_subject_set(survey, subject_set_name, workflow_id)
     by_name = {r.name: r for r in rows}
-    report = IngestReport()
+    report = JobReport()
     progress(0, len(rows), f"cutting {len(rows)} source(s) from {Path(mosaic).name}")
     for done, result in enumerate(results, start=1):
         row = by_name[result.source.name]
@@ -271,7 +272,7 @@ def ingest_mosaic(
     return report
 
 
-def ingest_demo(*, limit: int | None = None, progress: Progress = _no_progress) -> IngestReport:
+def ingest_demo(*, limit: int | None = None, progress: Progress = _no_progress) -> JobReport:
     """The FIRST images of ``firstgalaxydata`` with their literature labels as expert classifications."""
     survey = survey_get_or_create(
         name=DEMO_SURVEY,
@@ -289,7 +290,7 @@ def ingest_demo(*, limit: int | None = None, progress: Progress = _no_progress) 
     answer_index = {value: i for i, (value, _) in enumerate(DEMO_MORPHOLOGY_ANSWERS)}
     existing = set(Cutout.objects.filter(survey=survey).values_list("name", flat=True))
     images = list(ml.demo_images(limit))
-    report = IngestReport()
+    report = JobReport()
     progress(0, len(images), f"loading {len(images)} FIRST images")
     for done, item in enumerate(images, start=1):
         if item.name in existing:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from .errors import InvalidInput
+from core.errors import InvalidInput
 
 
 def import_roots() -> list[Path]:

@@ -31,7 +31,8 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, Min, OuterRef
 from django.utils import timezone
 
-from .errors import NotFound, TooManyRequests
+from core.errors import NotFound, TooManyRequests
+
 from .models import Classification, QueueLease, SubjectWorkflowStatus, Workflow
 from .roles import Volunteer
 

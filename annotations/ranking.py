@@ -9,8 +9,9 @@ from dataclasses import asdict, dataclass
 
 from django.db import transaction
 
+from core.errors import InvalidInput
+
 from . import ml
-from .errors import InvalidInput
 from .models import Cutout, SubjectWorkflowStatus, Survey
 from .services import queue_priority
 

@@ -17,14 +17,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import InvalidInput
+
 from .consensus import QUESTION_TYPES, QuestionConsensus, question_consensus
-from .errors import InvalidInput
 from .models import RetirementReason, SubjectWorkflowStatus, Workflow
 from .skill import skill_weights, skill_weights_cached
-from .workflow_tasks import answer_labels
+from .task_definitions import answer_labels
 
 logger = logging.getLogger(__name__)
 RULE_KINDS = {"consensus": RetirementReason.CONSENSUS, "nothing_here": RetirementReason.NOTHING_HERE}
@@ -75,7 +77,7 @@ def retirement_validate(*, workflow: Workflow, retirement: dict) -> dict:
         raise InvalidInput(f"unknown retirement criteria {criteria!r}", field="retirement.criteria")
     normalised: dict = {"criteria": criteria}
     if criteria == "classification_count":
-        count = (retirement.get("options") or {}).get("count", 15)
+        count = (retirement.get("options") or {}).get("count", settings.RGZ_DEFAULT_RETIREMENT_COUNT)
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise InvalidInput("options.count must be a whole number of at least 1", field="retirement.options.count")
         normalised["options"] = {"count": count}

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Exists, OuterRef, QuerySet
 
+from core.errors import InvalidInput, NotFound
+
 from .consensus import QUESTION_TYPES, chosen_labels, question_consensus
-from .errors import InvalidInput, NotFound
-from .models import Classification, Cutout, Job, SubjectWorkflowStatus, Workflow, WorkflowVersion
+from .models import Classification, Cutout, SubjectWorkflowStatus, Survey, Workflow, WorkflowVersion
 
 
 def workflow_get(*, workflow_id) -> Workflow:
@@ -26,6 +26,56 @@ def workflow_get(*, workflow_id) -> Workflow:
 
 def workflow_current_version(*, workflow: Workflow) -> WorkflowVersion:
     return workflow.versions.get(major=workflow.version_major, minor=workflow.version_minor)
+
+
+def workflow_list(*, active: bool | None = None) -> QuerySet[Workflow]:
+    rows = Workflow.objects.order_by("id")
+    return rows if active is None else rows.filter(active=active)
+
+
+def workflow_first_active() -> Workflow | None:
+    """The workflow the home page opens: the oldest active one."""
+    return workflow_list(active=True).first()
+
+
+def survey_list() -> QuerySet[Survey]:
+    return Survey.objects.order_by("name")
+
+
+def survey_get(*, survey_id: int | None = None, name: str | None = None) -> Survey:
+    """A survey by id or by name."""
+    rows = Survey.objects.filter(pk=survey_id) if survey_id is not None else Survey.objects.filter(name=name)
+    survey = rows.first()
+    if survey is None:
+        raise NotFound(f"survey {survey_id if survey_id is not None else repr(name)} does not exist", field="survey")
+    return survey
+
+
+def classification_list(
+    *, volunteer_key: str | None = None, workflow: int | None = None, subject: int | None = None
+) -> QuerySet[Classification]:
+    """Classifications oldest first; only one volunteer's when ``volunteer_key`` is given."""
+    rows = Classification.objects.select_related("workflow_version").order_by("id")
+    if volunteer_key is not None:
+        rows = rows.filter(volunteer_key=volunteer_key)
+    if workflow is not None:
+        rows = rows.filter(workflow_id=workflow)
+    if subject is not None:
+        rows = rows.filter(subject_id=subject)
+    return rows
+
+
+def subject_status_list(
+    *, workflow: int | None = None, subject: int | None = None, retired: bool | None = None
+) -> QuerySet[SubjectWorkflowStatus]:
+    rows = SubjectWorkflowStatus.objects.order_by("workflow_id", "subject_id")
+    if workflow is not None:
+        rows = rows.filter(workflow_id=workflow)
+    if subject is not None:
+        rows = rows.filter(subject_id=subject)
+    if retired is not None:
+        rows = rows.filter(retired_at__isnull=not retired)
+    return rows
 
 
 def cutout_list(
@@ -92,17 +142,6 @@ def workflow_progress(*, workflow: Workflow) -> dict:
         "retired": statuses.filter(retired_at__isnull=False).count(),
         "classifications": Classification.objects.filter(workflow=workflow, expert=False).count(),
     }
-
-
-def job_get(*, job_id) -> Job:
-    try:
-        job_id = uuid.UUID(str(job_id))
-    except ValueError:
-        raise NotFound(f"job {job_id} does not exist")
-    job = Job.objects.filter(pk=job_id).first()
-    if job is None:
-        raise NotFound(f"job {job_id} does not exist")
-    return job
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .errors import Conflict, InvalidInput, NotFound, NotServed
+from core.errors import Conflict, InvalidInput, NotFound, NotServed
+
 from .models import (
     UNRANKED,
     Classification,
@@ -23,7 +25,7 @@ from .models import (
 from .queue import lease_release, lease_served
 from .retirement import retirement_apply
 from .roles import Volunteer
-from .workflow_tasks import validate_annotations, validate_task_definitions
+from .task_definitions import validate_annotations, validate_task_definitions
 
 
 @transaction.atomic
@@ -33,11 +35,13 @@ def workflow_create(
     tasks: dict,
     strings: dict,
     first_task: str = "T0",
-    retirement_count: int = 15,
+    retirement_count: int | None = None,
     description: str = "",
     prioritized: bool = True,
 ) -> Workflow:
     validate_task_definitions(tasks, strings)
+    if retirement_count is None:
+        retirement_count = settings.RGZ_DEFAULT_RETIREMENT_COUNT
     if retirement_count < 1:
         raise InvalidInput("the retirement count must be at least 1")
     workflow = Workflow.objects.create(
@@ -50,6 +54,53 @@ def workflow_create(
         workflow=workflow, major=1, minor=1, first_task=first_task, tasks=tasks, strings=strings
     )
     return workflow
+
+
+@transaction.atomic
+def workflow_create_with_subject_sets(
+    *,
+    display_name: str,
+    tasks: dict,
+    strings: dict,
+    subject_set_ids: list[int],
+    retirement_count: int = 15,
+    description: str = "",
+) -> Workflow:
+    """A new workflow with the given subject sets linked and their subjects queued; an unknown
+    subject set refuses the whole request (nothing is stored)."""
+    workflow = workflow_create(
+        display_name=display_name,
+        description=description,
+        tasks=tasks,
+        strings=strings,
+        retirement_count=retirement_count,
+    )
+    for subject_set_id in subject_set_ids:
+        subject_set = SubjectSet.objects.filter(pk=subject_set_id).first()
+        if subject_set is None:
+            raise InvalidInput(f"subject set {subject_set_id} does not exist", field="subject_sets")
+        workflow_link_subject_set(workflow=workflow, subject_set=subject_set)
+    return workflow
+
+
+@transaction.atomic
+def survey_create(
+    *,
+    name: str,
+    telescope: str = "",
+    frequency_mhz: float | None = None,
+    beam_arcsec: float | None = None,
+    pixel_scale_arcsec: float | None = None,
+    description: str = "",
+) -> Survey:
+    return Survey.objects.create(
+        name=name,
+        telescope=telescope,
+        frequency_mhz=frequency_mhz,
+        beam_arcsec=beam_arcsec,
+        pixel_scale_arcsec=pixel_scale_arcsec,
+        description=description,
+    )
 
 
 @transaction.atomic

@@ -6,7 +6,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("classify/<int:workflow_id>/", views.classify, name="classify-workflow"),
     path("classify/", views.home, name="classify"),
-    path("jobs/<uuid:job_id>/", views.job_detail, name="job"),
     path("desk/", views.astronomer_desk, name="desk"),
     path("workflows/<int:workflow_id>/retirement/", views.workflow_retirement, name="workflow-retirement"),
 ]

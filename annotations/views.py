@@ -1,38 +1,24 @@
-"""Server-rendered pages: the volunteer's classify page, job progress, the astronomers' desk."""
-
-import functools
+"""Server-rendered pages: the volunteer's classify page, the astronomers' desk."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, user_passes_test
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from core.errors import DomainError
+from core.roles import is_astronomer
+from jobs.selectors import job_list_recent
+
 from . import selectors
 from .consensus import QUESTION_TYPES
-from .errors import DomainError
-from .models import Job, Survey, Workflow
-from .roles import is_astronomer, volunteer_from_request
-from .workflow_tasks import answer_labels, task_text
-
-
-def astronomer_required(view):
-    """The rule of the astronomers' API for a page: anonymous visitors are sent to sign in,
-    signed-in volunteers get a 403."""
-
-    @functools.wraps(view)
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not is_astronomer(request.user):
-            raise PermissionDenied("This page needs an astronomer account.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
+from .models import Survey
+from .roles import volunteer_from_request
+from .task_definitions import answer_labels, task_text
 
 
 def home(request):
-    workflow = Workflow.objects.filter(active=True).order_by("id").first()
+    workflow = selectors.workflow_first_active()
     if workflow is None:
         return render(request, "annotations/empty.html", status=200)
     return redirect("classify-workflow", workflow_id=workflow.pk)
@@ -70,23 +56,14 @@ def classify(request, workflow_id: int):
     return render(request, "annotations/classify.html", context)
 
 
-@astronomer_required  # parameters and errors name files and hosts, as in the API
-def job_detail(request, job_id):
-    try:
-        job = selectors.job_get(job_id=job_id)
-    except DomainError:
-        raise Http404("no such job")
-    return render(request, "annotations/job.html", {"job": job})
-
-
 @login_required
 @user_passes_test(is_astronomer)
 def astronomer_desk(request):
     context = {
-        "surveys": Survey.objects.order_by("name"),
+        "surveys": selectors.survey_list(),
         "ranking_choices": Survey.QueueRanking.choices,
-        "workflows": Workflow.objects.order_by("id"),
-        "jobs": Job.objects.order_by("-created_at")[:20],
+        "workflows": selectors.workflow_list(),
+        "jobs": job_list_recent(limit=20),
     }
     return render(request, "annotations/desk.html", context)
 

@@ -5,6 +5,7 @@ import uuid
 from django.db import models
 
 from annotations.models import Cutout
+from jobs.models import Job
 
 
 class Scan(models.Model):
@@ -33,6 +34,7 @@ class Scan(models.Model):
     histogram = models.FileField(upload_to="scans/", blank=True, max_length=255)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")  # the last start
 
     class Meta:
         ordering = ["-created_at"]

@@ -14,12 +14,12 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from annotations.errors import Conflict, InvalidInput, NotFound
 from annotations.ingestion import cutout_create, survey_get_or_create
 from annotations.ml import prepare_cutout
 from annotations.models import Workflow
 from annotations.paths import export_path
 from annotations.services import subject_set_get_or_create, workflow_link_subject_set
+from core.errors import Conflict, InvalidInput, NotFound
 
 from . import ml
 from .models import AnomalyEntry, Scan, ScanTile
@@ -104,6 +104,13 @@ def scan_tile_run(*, scan_id, index: int) -> bool:
         os.replace(partial, target)  # a worker that dies mid-tile leaves no half-written result
         ScanTile.objects.filter(pk=tile.pk).update(done=True, frames=len(rows), result_path=str(target))
     return not ScanTile.objects.filter(scan=scan, done=False).exists()
+
+
+def scan_fail(*, scan_id, message: str) -> None:
+    """A scan that stopped (its job failed or was abandoned); done tiles are kept for a resume."""
+    Scan.objects.filter(pk=scan_id).exclude(status=Scan.Status.SUCCEEDED).update(
+        status=Scan.Status.FAILED, message=message[:2000]
+    )
 
 
 def scan_progress(scan: Scan) -> tuple[int, int]:

@@ -1,4 +1,5 @@
-"""Celery tasks of a scan: one per tile (several workers share a mosaic), then one to finalise."""
+"""Celery sub-task of a scan: one tile, so that several workers share a mosaic (the scan's job
+finalises it)."""
 
 from celery import shared_task
 
@@ -7,10 +8,4 @@ from . import services
 
 @shared_task(acks_late=True, name="anomalies.scan_tile")
 def scan_tile_task(scan_id: str, index: int) -> None:
-    if services.scan_tile_run(scan_id=scan_id, index=index):
-        scan_finalize_task.delay(scan_id)
-
-
-@shared_task(acks_late=True, name="anomalies.scan_finalize")
-def scan_finalize_task(scan_id: str) -> None:
-    services.scan_finalize(scan_id=scan_id)
+    services.scan_tile_run(scan_id=scan_id, index=index)

@@ -1,12 +1,14 @@
 """Pages: scans and their anomaly galleries, for astronomers."""
 
 from django.contrib.auth.decorators import login_required, user_passes_test
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import render
 
-from annotations.models import Workflow
-from annotations.roles import is_astronomer
+from annotations import selectors as annotation_selectors
+from core.errors import DomainError
+from core.roles import is_astronomer
 
-from .models import AnomalyEntry, Scan
+from . import selectors, services
 
 PAGE = 60
 
@@ -14,26 +16,29 @@ PAGE = 60
 @login_required
 @user_passes_test(is_astronomer)
 def scan_list(request):
-    return render(request, "anomalies/scans.html", {"scans": Scan.objects.all()[:100]})
+    return render(request, "anomalies/scans.html", {"scans": selectors.scan_list(limit=100)})
 
 
 @login_required
 @user_passes_test(is_astronomer)
 def scan_detail(request, scan_id):
-    scan = get_object_or_404(Scan, pk=scan_id)
+    try:
+        scan = selectors.scan_get(scan_id=scan_id)
+    except DomainError:
+        raise Http404("no such scan")
     try:
         top = float(request.GET.get("top") or max(scan.top_percents))
     except ValueError:
         top = max(scan.top_percents)
-    entries = AnomalyEntry.objects.filter(scan=scan, top_percent__lte=top).order_by("rank")
+    entries = services.catalogue_entries(scan, top)
     context = {
         "scan": scan,
         "top": top,
         "levels": sorted(scan.top_percents, reverse=True),
-        "counts": {t: AnomalyEntry.objects.filter(scan=scan, top_percent__lte=t).count() for t in scan.top_percents},
+        "counts": selectors.scan_level_counts(scan=scan),
         "entries": entries[:PAGE],
         "more": max(0, entries.count() - PAGE),
-        "workflows": Workflow.objects.filter(active=True),
-        "tiles_done": scan.tiles.filter(done=True).count(),
+        "workflows": annotation_selectors.workflow_list(active=True),
+        "tiles_done": selectors.scan_tiles_done(scan=scan),
     }
     return render(request, "anomalies/scan.html", context)

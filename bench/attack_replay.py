@@ -48,9 +48,9 @@ def seed(root: Path) -> dict:
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
 
-    from annotations.roles import astronomer_group
     from annotations.services import subject_set_get_or_create, workflow_create, workflow_link_subject_set
-    from annotations.workflow_tasks import demo_workflow_definition
+    from annotations.task_definitions import demo_workflow_definition
+    from core.roles import astronomer_group
     from tests.factories import SurveyFactory, blob_array, fits_bytes, make_cutout
 
     user = get_user_model().objects.create_user("astro", password="correct horse battery staple")
@@ -338,7 +338,7 @@ def malformed(base, ctx) -> dict:
 
 
 def job_page(base, ctx) -> dict:
-    from annotations.models import Job
+    from jobs.models import Job
 
     job = Job.objects.create(kind="score_complexity", parameters={}, status="failed", errors=["/srv/secret/path"])
     r = requests.get(f"{base}/jobs/{job.pk}/", headers={"X-Forwarded-For": VOLUNTEER_ADDRESS}, allow_redirects=False)

@@ -6,7 +6,8 @@ Data: firstgalaxydata's FRI, FRII, Compact and Bent images, the central 150 x 15
 arcsec each, as MiraBest's crops), noise-clipped at 3 sigma and scaled to [0, 1] as the
 classifier's pipeline does, resampled to --size pixels a side.
 
-Judges (docs SCIENCE.md sections 4 and 5), all from the platform's own classifier network:
+Judges (after GalCatDiff, arXiv:2506.16255, and Bastien et al. 2021, arXiv:2102.01007), all from
+the platform's own classifier network:
 - a 4-class classifier trained on the real training split: its penultimate features give the
   Frechet distance (overall and per class; the train-vs-test distance of real images is the
   floor) and the diversity within each class; its predictions give class consistency;
@@ -69,7 +70,7 @@ def mirabest_prepared(size: int) -> tuple[np.ndarray, np.ndarray]:
 
 def train_judge(x, y, n_classes: int, size: int, steps: int | None, epochs: int, seed: int = 0):
     from mlcore.ssl.config import FixMatchConfig, NetworkConfig
-    from mlcore.ssl.train import SSLClassifier
+    from mlcore.ssl.estimator import SSLClassifier
 
     config = FixMatchConfig(
         method="supervised",

@@ -61,7 +61,7 @@ def seed(subjects: int, retirement: int) -> int:
     from annotations import ml
     from annotations.models import Cutout, SubjectSet, Survey
     from annotations.services import workflow_create, workflow_link_subject_set
-    from annotations.workflow_tasks import demo_workflow_definition
+    from annotations.task_definitions import demo_workflow_definition
     from tests.factories import blob_array, fits_bytes
 
     raw = fits_bytes(blob_array(64))

@@ -131,8 +131,8 @@ def run_one(
     import torch
 
     from mlcore.ssl.config import FixMatchConfig
+    from mlcore.ssl.estimator import SSLClassifier
     from mlcore.ssl.metrics import classification_metrics, frechet_distance
-    from mlcore.ssl.train import SSLClassifier
 
     x_train, y_train = data["train"]
     x_test, y_test = data["test"]

@@ -8,17 +8,18 @@ class ClassifiersConfig(AppConfig):
     def ready(self):
         from django.conf import settings
 
-        from annotations.jobs import register_job_runner
+        from jobs.registry import register_job_runner
 
-        from . import jobs, services
+        from . import explanations, jobs, services
 
         register_job_runner(
-            "train_classifier",
+            services.TRAIN_JOB,
             jobs.train_classifier,
             queue="training",
+            redeliver=True,
             max_attempts=lambda: settings.RGZ_CLASSIFIER_MAX_ATTEMPTS,
             on_abandoned=jobs.training_abandoned,
         )
-        register_job_runner("score_cutouts", jobs.score_cutouts, queue="training")
+        register_job_runner(services.SCORE_JOB, jobs.score_cutouts, queue="training")
         # explanations are short: the default queue, so that they never wait behind a training
-        register_job_runner(services.EXPLAIN_JOB, jobs.explain_cutout)
+        register_job_runner(explanations.EXPLAIN_JOB, jobs.explain_cutout)

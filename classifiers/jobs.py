@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
-from annotations.errors import DomainError, InvalidInput
 from annotations.models import Cutout
 from annotations.ranking import queue_rerank_after_scores
-from annotations.reports import IngestReport
+from core.errors import DomainError, InvalidInput
+from jobs.reports import JobReport
 
-from . import ml, selectors, services
+from . import explanations, ml, selectors, services
 from .models import ModelVersion
 
 logger = logging.getLogger(__name__)
@@ -25,11 +25,11 @@ def checkpoint_path(version: ModelVersion) -> Path:
     return Path(settings.MEDIA_ROOT) / "classifiers" / "checkpoints" / f"version-{version.pk}.ckpt"
 
 
-def train_classifier(*, version_id: int, progress) -> IngestReport:
+def train_classifier(*, version_id: int, progress) -> JobReport:
     """Train, evaluate on the fixed test split, store weights, metrics and plots; the version ends
     ``ready`` (or ``failed`` with the reason). The active version is never touched here."""
     version = selectors.version_get(version_id=version_id)
-    report = IngestReport()
+    report = JobReport()
     if version.status != ModelVersion.Status.TRAINING:
         report.skipped = 1
         report.notes.append(f"version {version.pk} is {version.status}; nothing to do")
@@ -54,14 +54,40 @@ def training_abandoned(*, version_id: int, message: str) -> None:
         checkpoint_path(version).unlink(missing_ok=True)
 
 
-def _train(version: ModelVersion, progress, report: IngestReport) -> None:
-    task = version.task
-    classes = list(task.classes)
-    data = selectors.training_set(task=task, source=version.label_source)
+def _train(version: ModelVersion, progress, report: JobReport) -> None:
+    arrays, labels = _read(version, progress, report)
+    services.version_set_training_data(
+        version=version,
+        training_data={
+            "train": arrays.train.ids,
+            "val": arrays.val.ids,
+            "test": arrays.test.ids,
+            "unlabelled": arrays.pool.ids,
+            "labels": {str(i): labels[i] for i in arrays.train.ids + arrays.val.ids + arrays.test.ids},
+            "skipped": report.errors[:200],
+        },
+    )
+    try:
+        fitted = ml.fit_and_evaluate(
+            ml.config_from_dict(version.config),
+            arrays,
+            classes=list(version.task.classes),
+            checkpoint_path=checkpoint_path(version),
+            progress=_epoch_recorder(version, progress),
+        )
+    except ml.training_data_error_type() as exc:
+        raise InvalidInput(str(exc))
+    report.notes.extend(fitted.notes)
+    _store(version, fitted, report)
+
+
+def _read(version: ModelVersion, progress, report: JobReport) -> tuple[ml.TrainingArrays, dict[int, int]]:
+    """The images of the version's training set, prepared; unreadable ones are reported."""
+    data = selectors.training_set(task=version.task, source=version.label_source)
     size = version.config["network"]["image_size"]
     by_id = Cutout.objects.in_bulk(data.train + data.val + data.test + data.unlabelled)
 
-    def read(ids: list[int], what: str):
+    def read(ids: list[int], what: str) -> ml.CutoutArrays:
         def step(done, total):
             progress(done, total, f"reading {what} images {done}/{total}")
 
@@ -69,37 +95,32 @@ def _train(version: ModelVersion, progress, report: IngestReport) -> None:
         report.errors.extend(arrays.errors)
         return arrays
 
-    train = read(data.train, "labelled")
-    val = read(data.val, "validation")
-    test = read(data.test, "test")
+    train, val, test = read(data.train, "labelled"), read(data.val, "validation"), read(data.test, "test")
     pool = (
         read(data.unlabelled, "unlabelled")
         if version.method == "fixmatch"
         else ml.CutoutArrays(x=np.zeros((0, 1, size, size), np.float32), ids=[])
     )
-    y_train = np.array([data.labels[i] for i in train.ids], dtype=np.int64)
-    y_val = np.array([data.labels[i] for i in val.ids], dtype=np.int64)
-    y_test = np.array([data.labels[i] for i in test.ids], dtype=np.int64)
+
+    def classes(arrays: ml.CutoutArrays) -> np.ndarray:
+        return np.array([data.labels[i] for i in arrays.ids], dtype=np.int64)
+
+    y_train = classes(train)
     if len(set(y_train.tolist())) < 2:
         raise InvalidInput(
             f"{len(y_train)} usable labelled images in {len(set(y_train.tolist()))} class(es): "
             "at least two classes are needed"
         )
-    services.version_set_training_data(
-        version=version,
-        training_data={
-            "train": train.ids,
-            "val": val.ids,
-            "test": test.ids,
-            "unlabelled": pool.ids,
-            "labels": {str(i): data.labels[i] for i in train.ids + val.ids + test.ids},
-            "skipped": report.errors[:200],
-        },
-    )
-    config = ml.config_from_dict(version.config)
+    arrays = ml.TrainingArrays(train, val, test, pool, y_train=y_train, y_val=classes(val), y_test=classes(test))
+    return arrays, data.labels
+
+
+def _epoch_recorder(version: ModelVersion, progress):
+    """Records each epoch's row on the version and reports it as the job's progress."""
+    # after a resume, the rows recorded before the crash up to the checkpoint are kept
+    history: list[dict] = list(version.history or [])
 
     def on_epoch(epoch: int, total: int, row: dict) -> None:
-        # after a resume, the rows recorded before the crash up to the checkpoint are kept
         history[:] = [h for h in history if h["epoch"] < row["epoch"]] + [row]
         services.version_record_epoch(version=version, history=history)
         val_text = f", val acc {row['val_accuracy']:.3f}" if row.get("val_accuracy") is not None else ""
@@ -110,62 +131,40 @@ def _train(version: ModelVersion, progress, report: IngestReport) -> None:
             f"train acc {row['train_accuracy']:.3f}{val_text}",
         )
 
-    history: list[dict] = list(version.history or [])
-    try:
-        clf = ml.train(
-            config,
-            x=train.x,
-            y=y_train,
-            x_unlabelled=pool.x,
-            x_val=val.x,
-            y_val=y_val,
-            checkpoint_path=checkpoint_path(version),
-            progress=on_epoch,
-        )
-    except ml.training_data_error_type() as exc:
-        raise InvalidInput(str(exc))
-    if clf.resumed_from_epoch_:
-        report.notes.append(f"resumed from the checkpoint of epoch {clf.resumed_from_epoch_}")
-    # Evaluate on the fixed test split (the validation split when a survey has no test labels yet).
-    x_eval, y_eval, split = (test.x, y_test, "test") if len(y_test) else (val.x, y_val, "val")
-    if len(y_eval) == 0:
-        x_eval, y_eval, split = train.x, y_train, "train"
-        report.notes.append("no validation or test labels: metrics are on the training labels")
-    metrics, plots = ml.evaluate(clf, x=x_eval, y=y_eval, classes=classes, x_labelled=train.x, x_unlabelled=pool.x)
-    metrics.update(
-        {
-            "split": split,
-            "n_train": len(y_train),
-            "n_unlabelled": len(pool.ids),
-            "epochs": len(clf.history_),
-            # the weights evaluated: the best validation accuracy's (the last epoch's without validation labels)
-            "selected_epoch": clf.selected_epoch_,
-            "best_val_accuracy": clf.best_val_accuracy_,
-        }
-    )
+    return on_epoch
+
+
+def _store(version: ModelVersion, fitted: ml.FittedClassifier, report: JobReport) -> None:
+    """Weights, metrics and plots onto the version (it becomes ``ready``); the checkpoint goes."""
     weights_file = checkpoint_path(version).with_suffix(".weights.pt")
-    ml.save_weights(clf, weights_file)
+    ml.save_weights(fitted.clf, weights_file)
     services.version_finish(
-        version=version, metrics=metrics, history=clf.history_, weights=weights_file.read_bytes(), plots=plots
+        version=version,
+        metrics=fitted.metrics,
+        history=fitted.clf.history_,
+        weights=weights_file.read_bytes(),
+        plots=fitted.plots,
+        weights_error=ml.weights_problem(str(weights_file), version.config),  # promotion then loads nothing
     )
     weights_file.unlink(missing_ok=True)
     checkpoint_path(version).unlink(missing_ok=True)
+    task = version.task
     services.task_mark_trained(task=task, consensus_labels=len(selectors.consensus_labels(task=task)))
     report.created = 1
     report.extra = {
         "version": version.pk,
         "number": version.number,
-        "accuracy": metrics["accuracy"],
-        "ece": metrics["ece"],
+        "accuracy": fitted.metrics["accuracy"],
+        "ece": fitted.metrics["ece"],
     }
 
 
-def score_cutouts(*, version_id: int, progress, batch_size: int | None = None) -> IngestReport:
+def score_cutouts(*, version_id: int, progress, batch_size: int | None = None) -> JobReport:
     """Score every cutout of the task's survey with the (active) version, in batches: class
     probabilities, entropy, margin and BALD into ``Cutout.model_scores[task name]``."""
     version = selectors.version_get(version_id=version_id)
     task = version.task
-    report = IngestReport()
+    report = JobReport()
     try:
         clf = ml.load_classifier(version.weights.path, version.config)
     except ml.weights_error_type() as exc:
@@ -194,8 +193,8 @@ def score_cutouts(*, version_id: int, progress, batch_size: int | None = None) -
     return report
 
 
-def explain_cutout(*, version_id: int, cutout_id: int, progress) -> IngestReport:
-    """Make one version's LIME explanation of a cutout (see ``services.explanation_request``)."""
+def explain_cutout(*, version_id: int, cutout_id: int, progress) -> JobReport:
+    """Make one version's LIME explanation of a cutout (see ``explanations.explanation_request``)."""
     version = selectors.version_get(version_id=version_id)
     cutout = Cutout.objects.filter(pk=cutout_id).first()
     if cutout is None:
@@ -206,7 +205,7 @@ def explain_cutout(*, version_id: int, cutout_id: int, progress) -> IngestReport
     def step(done: int, total: int) -> None:
         progress(done, total, f"LIME: classified {done}/{total} perturbed images of cutout {cutout.pk}")
 
-    result = services.explanation_make(version=version, cutout=cutout, progress=step)
-    report = IngestReport(created=1)
+    result = explanations.explanation_make(version=version, cutout=cutout, progress=step)
+    report = JobReport(created=1)
     report.extra = {"cutout": cutout.pk, "version": version.number, "label": result["label"]}
     return report

@@ -62,7 +62,7 @@ def config_from_dict(data: dict):
 
 def train(config, *, x, y, x_unlabelled, x_val, y_val, checkpoint_path: Path, progress):
     """Fit (resuming from ``checkpoint_path`` when a checkpoint of the same settings is there)."""
-    from mlcore.ssl.train import SSLClassifier
+    from mlcore.ssl.estimator import SSLClassifier
 
     clf = SSLClassifier(config, device="auto", checkpoint_path=checkpoint_path, progress=progress)
     return clf.fit(x, y, x_unlabelled if len(x_unlabelled) else None, x_val if len(x_val) else None, y_val)
@@ -86,26 +86,93 @@ def evaluate(clf, *, x, y, classes: list[str], x_labelled, x_unlabelled) -> tupl
     return metrics, plots
 
 
+@dataclass
+class TrainingArrays:
+    """The images of one training, read and prepared: labelled, validation, test, unlabelled."""
+
+    train: CutoutArrays
+    val: CutoutArrays
+    test: CutoutArrays
+    pool: CutoutArrays
+    y_train: np.ndarray  # (N,) int64 class indices
+    y_val: np.ndarray
+    y_test: np.ndarray
+
+
+@dataclass
+class FittedClassifier:
+    clf: object
+    metrics: dict
+    plots: dict[str, bytes]
+    notes: list[str] = field(default_factory=list)
+
+
+def fit_and_evaluate(config, arrays: TrainingArrays, *, classes: list[str], checkpoint_path: Path, progress):
+    """Fit (resuming from a checkpoint), then evaluate on the fixed test split (the validation
+    split when a survey has no test labels yet, the training labels when it has neither)."""
+    clf = train(
+        config,
+        x=arrays.train.x,
+        y=arrays.y_train,
+        x_unlabelled=arrays.pool.x,
+        x_val=arrays.val.x,
+        y_val=arrays.y_val,
+        checkpoint_path=checkpoint_path,
+        progress=progress,
+    )
+    notes = [f"resumed from the checkpoint of epoch {clf.resumed_from_epoch_}"] if clf.resumed_from_epoch_ else []
+    x_eval, y_eval, split = (
+        (arrays.test.x, arrays.y_test, "test") if len(arrays.y_test) else (arrays.val.x, arrays.y_val, "val")
+    )
+    if len(y_eval) == 0:
+        x_eval, y_eval, split = arrays.train.x, arrays.y_train, "train"
+        notes.append("no validation or test labels: metrics are on the training labels")
+    metrics, plots = evaluate(
+        clf, x=x_eval, y=y_eval, classes=classes, x_labelled=arrays.train.x, x_unlabelled=arrays.pool.x
+    )
+    metrics.update(
+        {
+            "split": split,
+            "n_train": len(arrays.y_train),
+            "n_unlabelled": len(arrays.pool.ids),
+            "epochs": len(clf.history_),
+            # the weights evaluated: the best validation accuracy's (the last epoch's without validation labels)
+            "selected_epoch": clf.selected_epoch_,
+            "best_val_accuracy": clf.best_val_accuracy_,
+        }
+    )
+    return FittedClassifier(clf=clf, metrics=metrics, plots=plots, notes=notes)
+
+
 def save_weights(clf, path: Path) -> None:
     clf.save(path)
 
 
 def load_classifier(path: str, config_dict: dict):
-    """Weights of a stored version; ``mlcore.ssl.train.WeightsError`` when they do not fit."""
+    """Weights of a stored version; ``mlcore.ssl.checkpoint.WeightsError`` when they do not fit."""
     from mlcore.ssl.config import FixMatchConfig
-    from mlcore.ssl.train import SSLClassifier
+    from mlcore.ssl.estimator import SSLClassifier
 
     return SSLClassifier.load(path, device="auto", config=FixMatchConfig.from_dict(config_dict))
 
 
+def weights_problem(path: str, config_dict: dict) -> str:
+    """Why a weights file does not load into the version's architecture; empty when it does."""
+    try:
+        load_classifier(path, config_dict)
+    except weights_error_type() as exc:
+        return str(exc)
+    return ""
+
+
 def weights_error_type():
-    from mlcore.ssl.train import WeightsError
+    from mlcore.ssl.checkpoint import WeightsError
 
     return WeightsError
 
 
 def training_data_error_type():
-    from mlcore.ssl.train import TrainingDataError
+    from mlcore.ssl.estimator import TrainingDataError
 
     return TrainingDataError
 

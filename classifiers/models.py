@@ -3,7 +3,8 @@
 from django.conf import settings
 from django.db import models
 
-from annotations.models import Job, Survey, Workflow
+from annotations.models import Survey, Workflow
+from jobs.models import Job
 
 
 class ClassifierTask(models.Model):
@@ -60,6 +61,10 @@ class ModelVersion(models.Model):
     curves_plot = models.FileField(upload_to="classifiers/plots/", max_length=255, blank=True)
     confusion_plot = models.FileField(upload_to="classifiers/plots/", max_length=255, blank=True)
     error = models.TextField(blank=True)
+    # Whether the weights load into the architecture, checked once where torch runs (at the end of
+    # training, or by `check_weights`), so that promotion never loads them in a web request.
+    weights_checked_at = models.DateTimeField(null=True, blank=True)
+    weights_error = models.TextField(blank=True, help_text="why the weights did not load (empty: they did)")
     job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)

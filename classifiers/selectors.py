@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from django.db.models import QuerySet
+
 from annotations.consensus import question_consensus
-from annotations.errors import InvalidInput, NotFound
 from annotations.models import Classification, Cutout, WorkflowVersion
+from core.errors import InvalidInput, NotFound
 
 from .models import ClassifierTask, ModelVersion
 
@@ -24,12 +26,38 @@ def task_get(*, name: str) -> ClassifierTask:
 
 def version_get(*, version_id) -> ModelVersion:
     try:
-        version = ModelVersion.objects.select_related("task").filter(pk=int(version_id)).first()
+        version = ModelVersion.objects.select_related("task", "job").filter(pk=int(version_id)).first()
     except (TypeError, ValueError):
         raise InvalidInput(f"a model version id is an integer, not {version_id!r}")
     if version is None:
         raise NotFound(f"model version {version_id} does not exist")
     return version
+
+
+def task_list() -> QuerySet[ClassifierTask]:
+    return ClassifierTask.objects.select_related("survey", "workflow")
+
+
+def version_list(*, task: ClassifierTask) -> QuerySet[ModelVersion]:
+    """A task's versions, newest first."""
+    return task.versions.select_related("task", "job")
+
+
+def versions_unchecked() -> QuerySet[ModelVersion]:
+    """Versions with weights whose loading was never checked (trained before the check existed)."""
+    return ModelVersion.objects.select_related("task").filter(weights_checked_at__isnull=True).exclude(weights="")
+
+
+COMPARED = ("accuracy", "macro_f1", "ece", "frechet_distance")
+
+
+def version_differences(*, a: ModelVersion, b: ModelVersion) -> dict[str, float | None]:
+    """Test metrics of b minus those of a (None where either lacks one)."""
+    diffs = {}
+    for key in COMPARED:
+        va, vb = a.metrics.get(key), b.metrics.get(key)
+        diffs[key] = None if va is None or vb is None else vb - va
+    return diffs
 
 
 def active_version(*, task: ClassifierTask) -> ModelVersion | None:
@@ -107,15 +135,6 @@ class TrainingSet:
     val: list[int] = field(default_factory=list)
     test: list[int] = field(default_factory=list)
     unlabelled: list[int] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return {
-            "train": self.train,
-            "val": self.val,
-            "test": self.test,
-            "unlabelled": self.unlabelled,
-            "labels": {str(k): v for k, v in self.labels.items()},
-        }
 
 
 def training_set(*, task: ClassifierTask, source: str) -> TrainingSet:

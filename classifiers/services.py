@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from annotations.errors import Conflict, InvalidInput, NotFound
-from annotations.job_dispatch import job_start
-from annotations.jobs import job_fail
-from annotations.models import Cutout, Job, Survey, Workflow
+from annotations.ingestion import DEMO_SURVEY, DEMO_WORKFLOW
+from annotations.models import Cutout, Survey, Workflow
+from core.errors import Conflict, InvalidInput, NotFound
+from jobs.dispatch import job_start
 
-from . import selectors
+from . import ml, selectors
 from .models import ClassifierTask, ModelVersion
 
 LABEL_SOURCES = ("expert", "consensus", "both")
 METHODS = ("fixmatch", "supervised")
 DEMO_TASK_CLASSES = ["FRI", "FRII"]  # FRI = 0, FRII = 1 as in MiraBest
+# Job kinds (registered in ClassifiersConfig.ready()).
+TRAIN_JOB = "train_classifier"
+SCORE_JOB = "score_cutouts"
 
 
 @transaction.atomic
@@ -69,8 +69,6 @@ def classifier_task_create(
 def default_task_unsaved() -> ClassifierTask | None:
     """The FRI / FRII task on the demo survey as it would be made, unsaved (None when it exists
     already or the demo survey is not loaded): pages show it before its first training."""
-    from annotations.ingestion import DEMO_SURVEY, DEMO_WORKFLOW
-
     name = settings.RGZ_CLASSIFIER_DEFAULT_TASK
     if ClassifierTask.objects.filter(name=name).exists():
         return None
@@ -130,8 +128,6 @@ def version_create(
     user=None,
 ) -> ModelVersion:
     """A new version in status ``training`` (its training data checked, not yet trained)."""
-    from . import ml
-
     if labels not in LABEL_SOURCES:
         raise InvalidInput(f"labels must be one of {', '.join(LABEL_SOURCES)}, not {labels!r}", field="labels")
     if method not in METHODS:
@@ -168,25 +164,14 @@ def training_start(
     method: str = "fixmatch",
     overrides: dict | None = None,
     user=None,
+    send: bool = True,
 ) -> ModelVersion:
-    """Create a version and queue its training on the ``training`` queue (a job row for progress,
-    run by ``classifiers.train_version``, which a dying worker hands back to the queue)."""
-    from .tasks import TRAINING_QUEUE, train_version_task
-
+    """Create a version and start its training job (on the ``training`` queue; a worker that dies
+    hands it back to the queue, and the next resumes from the checkpoint)."""
     version = version_create(task=task, epochs=epochs, labels=labels, method=method, overrides=overrides, user=user)
-    job = Job.objects.create(
-        kind="train_classifier",
-        parameters={"version_id": version.pk},
-        created_by=user if user is not None and user.pk else None,
-    )
+    job = job_start(kind=TRAIN_JOB, parameters={"version_id": version.pk}, user=user, send=send)
     ModelVersion.objects.filter(pk=version.pk).update(job=job)
     version.job = job
-
-    def send():
-        result = train_version_task.apply_async(args=[str(job.pk)], queue=TRAINING_QUEUE)
-        Job.objects.filter(pk=job.pk).update(celery_task_id=result.id or "")
-
-    transaction.on_commit(send)
     return version
 
 
@@ -201,10 +186,17 @@ def version_set_training_data(*, version: ModelVersion, training_data: dict) -> 
 
 @transaction.atomic
 def version_finish(
-    *, version: ModelVersion, metrics: dict, history: list[dict], weights: bytes, plots: dict[str, bytes]
+    *,
+    version: ModelVersion,
+    metrics: dict,
+    history: list[dict],
+    weights: bytes,
+    plots: dict[str, bytes],
+    weights_error: str = "",
 ) -> ModelVersion:
-    """Store a finished training's evaluation, weights and plots; the version becomes ``ready``
-    (promotion is a separate step)."""
+    """Store a finished training's evaluation, weights and plots, and the result of loading the
+    weights (``weights_error``, empty when they loaded); the version becomes ``ready`` (promotion
+    is a separate step)."""
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
     if version.status != ModelVersion.Status.TRAINING:
         raise Conflict(f"version {version.pk} is {version.status}, not training")
@@ -214,6 +206,7 @@ def version_finish(
         getattr(version, f"{name}_plot").save(f"{stem}-{name}.png", ContentFile(png), save=False)
     version.metrics = metrics
     version.history = history
+    version.weights_checked_at, version.weights_error = timezone.now(), weights_error
     version.status = ModelVersion.Status.READY
     version.trained_at = timezone.now()
     version.save()
@@ -227,12 +220,22 @@ def version_fail(*, version_id: int, message: str) -> None:
     )
 
 
+def version_weights_check(*, version: ModelVersion) -> ModelVersion:
+    """Load the stored weights (torch: call it on a worker or the command line, never in a web
+    request) and record whether they fit the version's architecture."""
+    from . import ml
+
+    problem = ml.weights_problem(version.weights.path, version.config) if version.weights else "no weights file"
+    ModelVersion.objects.filter(pk=version.pk).update(weights_checked_at=timezone.now(), weights_error=problem)
+    version.refresh_from_db(fields=["weights_checked_at", "weights_error"])
+    return version
+
+
 @transaction.atomic
 def version_promote(*, version: ModelVersion, user=None) -> ModelVersion:
     """Make ``version`` the task's one active version, atomically, then queue the scoring of
-    every cutout. Only an evaluated (``ready``) version whose weights load can be promoted."""
-    from . import ml
-
+    every cutout. Only an evaluated (``ready``) version whose weights passed their check (at the
+    end of training) can be promoted; nothing is loaded here, so the row locks are held briefly."""
     ClassifierTask.objects.select_for_update().filter(pk=version.task_id).first()
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
     if version.status == ModelVersion.Status.ACTIVE:
@@ -243,15 +246,19 @@ def version_promote(*, version: ModelVersion, user=None) -> ModelVersion:
         raise Conflict(f"{version.task.name} v{version.number} is {version.status}: only an evaluated version")
     if not version.weights:
         raise InvalidInput(f"{version.task.name} v{version.number} has no weights file")
-    try:
-        ml.load_classifier(version.weights.path, version.config)
-    except ml.weights_error_type() as exc:
-        raise InvalidInput(f"cannot promote {version.task.name} v{version.number}: {exc}", field="weights")
+    if version.weights_checked_at is None:
+        raise Conflict(
+            f"the weights of {version.task.name} v{version.number} have not been checked yet "
+            f"(manage.py check_weights --version-id {version.pk} checks them)"
+        )
+    if version.weights_error:
+        message = f"cannot promote {version.task.name} v{version.number}: {version.weights_error}"
+        raise InvalidInput(message, field="weights")
     version.task.versions.filter(status=ModelVersion.Status.ACTIVE).update(status=ModelVersion.Status.READY)
     version.status = ModelVersion.Status.ACTIVE
     version.promoted_at = timezone.now()
     version.save(update_fields=["status", "promoted_at"])
-    job_start(kind="score_cutouts", parameters={"version_id": version.pk}, user=user)
+    job_start(kind=SCORE_JOB, parameters={"version_id": version.pk}, user=user)
     return version
 
 
@@ -295,122 +302,3 @@ def auto_retrain_if_due(*, task: ClassifierTask) -> ModelVersion | None:
     if task.versions.filter(status=ModelVersion.Status.TRAINING).exists():
         return None
     return training_start(task=task, labels="both")
-
-
-EXPLAIN_JOB = "explain_cutout"
-
-
-def _explanation_stem(version: ModelVersion, cutout_id: int) -> str:
-    return f"classifiers/explanations/{version.task.name}-v{version.number}-{cutout_id}"
-
-
-def _explanation_target(*, task: ClassifierTask, cutout_id: int) -> tuple[ModelVersion, Cutout]:
-    version = selectors.active_version(task=task)
-    if version is None:
-        raise Conflict(f"{task.name} has no active version yet: train and promote one first")
-    cutout = Cutout.objects.filter(pk=cutout_id).first()
-    if cutout is None:
-        raise NotFound(f"cutout {cutout_id} does not exist")
-    return version, cutout
-
-
-def _explanation_answer(version: ModelVersion, cutout: Cutout, result: dict) -> dict:
-    return {
-        **result,
-        "cutout": cutout.pk,
-        "task": version.task.name,
-        "version": version.number,
-        "image_url": cutout.image.url,
-        "explanation_url": default_storage.url(f"{_explanation_stem(version, cutout.pk)}.png"),
-    }
-
-
-def _explanation_stored(version: ModelVersion, cutout: Cutout) -> dict | None:
-    stem = _explanation_stem(version, cutout.pk)
-    if not (default_storage.exists(f"{stem}.json") and default_storage.exists(f"{stem}.png")):
-        return None
-    with default_storage.open(f"{stem}.json") as handle:
-        return _explanation_answer(version, cutout, json.load(handle))
-
-
-def _explanation_job(version: ModelVersion, cutout: Cutout) -> Job | None:
-    """The unfinished job making this explanation; one older than the timeout is failed (its
-    message went with a dead worker) and not returned, so that a new request starts afresh."""
-    jobs = Job.objects.filter(
-        kind=EXPLAIN_JOB, finished_at__isnull=True, parameters__version_id=version.pk, parameters__cutout_id=cutout.pk
-    ).order_by("-created_at")
-    limit = timezone.now() - timezone.timedelta(seconds=settings.RGZ_CLASSIFIER_EXPLAIN_TIMEOUT_SECONDS)
-    live = None
-    for job in jobs:
-        if job.created_at < limit:
-            timeout = settings.RGZ_CLASSIFIER_EXPLAIN_TIMEOUT_SECONDS
-            job_fail(job_id=job.pk, message=f"no worker finished this explanation within {timeout} s")
-        elif live is None:
-            live = job
-    return live
-
-
-def explanation_lookup(*, task: ClassifierTask, cutout_id: int) -> tuple[dict | None, Job | None]:
-    """The active version's LIME explanation of a cutout when it is made (``(result, None)``),
-    else the job making it (``(None, job)``); ``NotFound`` when neither."""
-    version, cutout = _explanation_target(task=task, cutout_id=cutout_id)
-    result = _explanation_stored(version, cutout)
-    if result is not None:
-        return result, None
-    job = _explanation_job(version, cutout)
-    if job is None:
-        raise NotFound(
-            f"no explanation of cutout {cutout.pk} by {task.name} v{version.number} yet: POST to ask for one"
-        )
-    return None, job
-
-
-@transaction.atomic
-def explanation_request(*, task: ClassifierTask, cutout_id: int, user=None) -> tuple[dict | None, Job | None]:
-    """As ``explanation_lookup``, but when the explanation is neither made nor being made, check
-    that the cutout can be read and start the job that makes it on a worker. The version row is
-    locked, so two requests start one job."""
-    from . import ml
-
-    version, cutout = _explanation_target(task=task, cutout_id=cutout_id)
-    version = ModelVersion.objects.select_for_update().get(pk=version.pk)
-    result = _explanation_stored(version, cutout)
-    if result is not None:
-        return result, None
-    job = _explanation_job(version, cutout)
-    if job is not None:
-        return None, job
-    if not version.weights:
-        raise Conflict(f"{task.name} v{version.number} has no weights file to explain with")
-    arrays = ml.cutout_arrays([cutout], size=version.config["network"]["image_size"])
-    if not arrays.ids:
-        raise InvalidInput(f"cannot explain cutout {cutout.pk}: {arrays.errors[0]}")
-    return None, job_start(kind=EXPLAIN_JOB, parameters={"version_id": version.pk, "cutout_id": cutout.pk}, user=user)
-
-
-def explanation_make(*, version: ModelVersion, cutout: Cutout, progress=None) -> dict:
-    """Compute and store (PNG and JSON beside the cutout's files) one version's explanation of a
-    cutout, unless it is stored already."""
-    from . import ml
-
-    stored = _explanation_stored(version, cutout)
-    if stored is not None:
-        return stored
-    arrays = ml.cutout_arrays([cutout], size=version.config["network"]["image_size"])
-    if not arrays.ids:
-        raise InvalidInput(f"cannot explain cutout {cutout.pk}: {arrays.errors[0]}")
-    clf = ml.load_classifier(version.weights.path, version.config)
-    result = ml.explain(
-        clf,
-        arrays.x[0],
-        list(version.task.classes),
-        num_samples=settings.RGZ_CLASSIFIER_LIME_SAMPLES,
-        progress=progress,
-    )
-    png = result.pop("png")
-    stem = _explanation_stem(version, cutout.pk)
-    for name, content in ((f"{stem}.png", png), (f"{stem}.json", json.dumps(result).encode())):
-        if default_storage.exists(name):
-            default_storage.delete(name)
-        default_storage.save(name, ContentFile(content))
-    return _explanation_answer(version, cutout, result)

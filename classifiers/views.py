@@ -5,16 +5,16 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, user_passes_test
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from annotations.errors import DomainError
-from annotations.models import Cutout
-from annotations.roles import is_admin, is_astronomer
+from annotations import selectors as annotation_selectors
+from core.errors import DomainError
+from core.roles import is_admin, is_astronomer
 
 from . import selectors, services
-from .models import ClassifierTask, ModelVersion
+from .models import ModelVersion
 
 
 @ensure_csrf_cookie
@@ -27,8 +27,8 @@ def registry(request):
     unsaved = services.default_task_unsaved()
     if unsaved is not None:
         tasks.append({"task": unsaved, "versions": [], "active": None, "training": []})
-    for task in ClassifierTask.objects.select_related("survey", "workflow"):
-        versions = list(task.versions.select_related("job"))
+    for task in selectors.task_list():
+        versions = list(selectors.version_list(task=task))
         tasks.append(
             {
                 "task": task,
@@ -45,7 +45,10 @@ def registry(request):
 @login_required
 @user_passes_test(is_astronomer)
 def version_detail(request, version_id: int):
-    version = get_object_or_404(ModelVersion.objects.select_related("task", "job"), pk=version_id)
+    try:
+        version = selectors.version_get(version_id=version_id)
+    except DomainError:
+        raise Http404("no such model version")
     metrics = version.metrics
     per_class = []
     if metrics:
@@ -67,15 +70,11 @@ def compare(request):
         b = selectors.version_get(version_id=request.GET.get("b"))
     except DomainError as exc:
         raise Http404(exc.message)
-    rows = []
-    for key, label in (
-        ("accuracy", "accuracy"),
-        ("macro_f1", "macro F1"),
-        ("ece", "ECE"),
-        ("frechet_distance", "Frechet distance"),
-    ):
-        va, vb = a.metrics.get(key), b.metrics.get(key)
-        rows.append({"label": label, "a": va, "b": vb, "diff": None if va is None or vb is None else vb - va})
+    differences = selectors.version_differences(a=a, b=b)
+    rows = [
+        {"label": label, "a": a.metrics.get(key), "b": b.metrics.get(key), "diff": differences[key]}
+        for key, label in zip(selectors.COMPARED, ("accuracy", "macro F1", "ECE", "Frechet distance"), strict=True)
+    ]
     return render(request, "classifiers/compare.html", {"a": a, "b": b, "rows": rows})
 
 
@@ -83,7 +82,10 @@ def compare(request):
 @login_required
 @user_passes_test(is_astronomer)
 def explanation_page(request, cutout_id: int):
-    cutout = get_object_or_404(Cutout.objects.select_related("survey"), pk=cutout_id)
+    try:
+        cutout = annotation_selectors.cutout_get(cutout_id=cutout_id)
+    except DomainError:
+        raise Http404("no such cutout")
     task_name = request.GET.get("task") or settings.RGZ_CLASSIFIER_DEFAULT_TASK
     return render(request, "classifiers/explain.html", {"cutout": cutout, "task_name": task_name})
 

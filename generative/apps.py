@@ -8,7 +8,7 @@ class GenerativeConfig(AppConfig):
     def ready(self):
         from django.conf import settings
 
-        from annotations.jobs import register_job_runner
+        from jobs.registry import register_job_runner
 
         from . import jobs, services
 
@@ -16,6 +16,7 @@ class GenerativeConfig(AppConfig):
             services.TRAIN_JOB,
             jobs.train_generator,
             queue="training",
+            redeliver=True,  # a worker lost mid-training: the message returns and the job resumes its checkpoint
             max_attempts=lambda: settings.RGZ_GENERATIVE_MAX_ATTEMPTS,
             on_abandoned=jobs.training_abandoned,
         )

@@ -13,9 +13,9 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from annotations.errors import DomainError, InvalidInput
 from annotations.ingestion import synthetic_cutout_create
-from annotations.reports import IngestReport
+from core.errors import DomainError, InvalidInput
+from jobs.reports import JobReport
 
 from . import ml, selectors, services
 from .models import GeneratedSample, GeneratorVersion
@@ -27,12 +27,12 @@ def checkpoint_path(version: GeneratorVersion) -> Path:
     return Path(settings.MEDIA_ROOT) / "generative" / "checkpoints" / f"version-{version.pk}.ckpt"
 
 
-def train_generator(*, version_id: int, progress) -> IngestReport:
+def train_generator(*, version_id: int, progress) -> JobReport:
     """Read the survey's labelled cutouts, train, evaluate, store weights, metrics and a sample
     grid; the version ends ``ready`` (or ``failed`` with the reason). The active version is
     never touched here."""
     version = selectors.version_get(version_id=version_id)
-    report = IngestReport()
+    report = JobReport()
     if version.status != GeneratorVersion.Status.TRAINING:
         report.skipped = 1
         report.notes.append(f"version {version.pk} is {version.status}; nothing to do")
@@ -56,7 +56,7 @@ def training_abandoned(*, version_id: int, message: str) -> None:
         checkpoint_path(version).unlink(missing_ok=True)
 
 
-def _train(version: GeneratorVersion, progress, report: IngestReport) -> None:
+def _train(version: GeneratorVersion, progress, report: JobReport) -> None:
     cutouts, classes = selectors.labelled_cutouts(survey=version.survey, classes=version.classes or None)
     config = ml.diffusion_config(preset=version.preset, n_classes=len(classes), epochs=version.config.get("epochs"))
     labels = [classes.index(str(c.metadata["label"])) for c in cutouts]
@@ -126,13 +126,13 @@ def _store(version: GeneratorVersion, generator, metrics: dict, grid: bytes) -> 
 
 def generate_samples(
     *, version_id: int, per_class: int, seed: int = 0, guidance: float | None = None, progress
-) -> IngestReport:
+) -> JobReport:
     """Render ``per_class`` samples of every class as synthetic cutouts, each with its provenance.
     Seeds are fixed per sample, so a resumed job skips what it already stored."""
     version = selectors.version_get(version_id=version_id)
     generator = ml.load(Path(settings.MEDIA_ROOT) / version.weights.name)
     guidance = generator.config.guidance if guidance is None else guidance
-    report = IngestReport()
+    report = JobReport()
     plan = [(k, seed * 1_000_000 + k * 10_000 + i) for k in range(len(version.classes)) for i in range(per_class)]
     done_seeds = set(GeneratedSample.objects.filter(version=version).values_list("seed", flat=True))
     todo = [(k, s) for k, s in plan if s not in done_seeds]

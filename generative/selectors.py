@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from annotations.errors import InvalidInput, NotFound
 from annotations.models import Cutout, Survey
+from core.errors import InvalidInput, NotFound
 
 from .models import GeneratedSample, GeneratorVersion
 

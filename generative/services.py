@@ -7,10 +7,10 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from annotations.errors import Conflict, InvalidInput, NotFound
-from annotations.job_dispatch import job_start
 from annotations.models import Cutout, RetirementReason, SubjectWorkflowStatus, Survey, Workflow
 from annotations.services import subject_set_get_or_create, subject_statuses_ensure
+from core.errors import Conflict, InvalidInput, NotFound
+from jobs.dispatch import job_start
 
 from .models import GeneratedSample, GeneratorVersion
 
@@ -22,11 +22,18 @@ MAX_PER_CLASS = 500
 
 @transaction.atomic
 def generator_training_start(
-    *, survey: Survey, preset: str = "cpu", epochs: int | None = None, classes: list[str] | None = None, user=None
+    *,
+    survey: Survey,
+    preset: str = "cpu",
+    epochs: int | None = None,
+    classes: list[str] | None = None,
+    user=None,
+    send: bool = True,
 ) -> GeneratorVersion:
-    """A new version in ``training`` and its job on the training queue; one training per survey at a time."""
+    """A new version in ``training`` and its job on the training queue; one training per survey at a
+    time (``send=False``: the caller runs the job in its own process)."""
     version = generator_version_create(survey=survey, preset=preset, epochs=epochs, classes=classes, user=user)
-    job = job_start(kind=TRAIN_JOB, parameters={"version_id": version.pk}, user=user)
+    job = job_start(kind=TRAIN_JOB, parameters={"version_id": version.pk}, user=user, send=send)
     GeneratorVersion.objects.filter(pk=version.pk).update(job_id=job.pk)
     version.job_id = job.pk
     return version

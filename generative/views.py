@@ -5,9 +5,9 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from annotations.errors import DomainError
 from annotations.models import Survey
-from annotations.roles import is_admin, is_astronomer
+from core.errors import DomainError
+from core.roles import is_admin, is_astronomer
 
 from . import selectors
 from .models import GeneratedSample, GeneratorVersion

@@ -17,6 +17,7 @@ urlpatterns = [
     # the split view serves its script from a URL, not inline (Content-Security-Policy)
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("annotations.api.urls")),
+    path("api/", include("jobs.urls")),
     path("api/", include("anomalies.api.urls")),
     path("api/", include("classifiers.api.urls")),
     path("api/", include("zooniverse.urls")),
@@ -29,5 +30,6 @@ urlpatterns = [
     path("", include("zooniverse.page_urls")),
     path("", include("taxonomy.urls")),
     path("", include("generative.urls")),
+    path("", include("jobs.page_urls")),
     path("", include("annotations.urls")),
 ]

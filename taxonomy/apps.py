@@ -8,8 +8,8 @@ class TaxonomyConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_save
 
-        from annotations.jobs import register_job_runner
         from annotations.models import Classification
+        from jobs.registry import register_job_runner
 
         from . import jobs, receivers
 

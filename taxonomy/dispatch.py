@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from annotations.job_dispatch import job_start
-from annotations.models import Classification, Job
+from annotations.models import Classification
+from jobs.dispatch import job_start
+from jobs.models import Job
 
 from . import services
 from .models import Description

@@ -1,15 +1,17 @@
-"""Job runners (annotations.jobs registry): derivation and auto-tagging with progress."""
+"""Job runners (jobs registry): derivation and auto-tagging with progress."""
 
 from __future__ import annotations
 
-from annotations.reports import IngestReport
+from core.errors import NotFound
+from jobs.reports import JobReport
+
+from . import services
+from .models import TaxonomyVersion
 
 
-def derive_runner(*, threshold: float | None = None, progress=None) -> IngestReport:
-    from . import services
-
+def derive_runner(*, threshold: float | None = None, progress=None) -> JobReport:
     run = services.candidates_derive(threshold=threshold, progress=progress)
-    return IngestReport(
+    return JobReport(
         created=run.created_tags,
         skipped=run.updated_tags,
         extra={
@@ -23,16 +25,11 @@ def derive_runner(*, threshold: float | None = None, progress=None) -> IngestRep
     )
 
 
-def autotag_runner(*, version: int | None = None, progress=None) -> IngestReport:
-    from annotations.errors import NotFound
-
-    from . import services
-    from .models import TaxonomyVersion
-
+def autotag_runner(*, version: int | None = None, progress=None) -> JobReport:
     chosen = None
     if version is not None:
         chosen = TaxonomyVersion.objects.filter(number=version).first()
         if chosen is None:
             raise NotFound(f"taxonomy version {version} does not exist")
     described, links = services.descriptions_autotag(version=chosen, progress=progress)
-    return IngestReport(created=links, skipped=described, extra={"descriptions": described, "links": links})
+    return JobReport(created=links, skipped=described, extra={"descriptions": described, "links": links})

@@ -2,15 +2,15 @@
 
 from django.db import transaction
 
+from jobs.outbox import task_send
+
+from .tasks import description_added_task
+
 
 def classification_saved(sender, instance, created, raw=False, **kwargs):
     if not created or raw:
         return
     if not any(isinstance(a, dict) and isinstance(a.get("value"), (str, list)) for a in instance.annotations or []):
         return
-    from annotations.outbox import task_send
-
-    from .tasks import description_added_task
-
     # A broker outage never fails the volunteer's submit: the task waits in the outbox.
     transaction.on_commit(lambda: task_send(description_added_task, args=[instance.pk]), robust=True)

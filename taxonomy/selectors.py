@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from annotations.errors import InvalidInput, NotFound
 from annotations.models import Cutout
+from core.errors import InvalidInput, NotFound
 
 from .models import CurationEvent, Description, Tag, TagLink, TagSynonym, TaxonomyVersion
 
@@ -18,7 +18,7 @@ SORTS = {"support": ("-support", "name"), "name": ("name",), "recent": ("-update
 
 
 def tag_get(*, tag_id) -> Tag:
-    tag = Tag.objects.filter(pk=tag_id).first()
+    tag = Tag.objects.prefetch_related("synonyms").filter(pk=tag_id).first()
     if tag is None:
         raise NotFound(f"tag {tag_id} does not exist")
     return tag
@@ -35,6 +35,26 @@ def tag_list(*, status: str | None = None, q: str = "", sort: str = "support"):
     if q:
         rows = rows.filter(Q(name__icontains=q) | Q(synonyms__phrase__icontains=q)).distinct()
     return rows.order_by(*SORTS[sort])
+
+
+def tag_live_choices() -> list[dict]:
+    """Tags not retired, by name: what a merge or synonym target may be (id, name, revision)."""
+    return list(Tag.objects.exclude(status=Tag.Status.RETIRED).order_by("name").values("id", "name", "revision"))
+
+
+def tag_approved_names() -> list[str]:
+    return list(Tag.objects.filter(status=Tag.Status.APPROVED).order_by("name").values_list("name", flat=True))
+
+
+def tag_status_counts() -> dict[str, int]:
+    return {status: Tag.objects.filter(status=status).count() for status in Tag.Status.values}
+
+
+def tag_example_cutouts(*, tags, per_tag: int = 4) -> dict[int, list[Cutout]]:
+    """Tag id -> the first ``per_tag`` of its example cutouts that exist, in one query."""
+    wanted = {tag.pk: [i for i in tag.example_cutouts[:per_tag] if isinstance(i, int)] for tag in tags}
+    found = Cutout.objects.in_bulk({i for ids in wanted.values() for i in ids})
+    return {tag_id: [found[i] for i in ids if i in found] for tag_id, ids in wanted.items()}
 
 
 def tag_suggest(*, q: str, limit: int = 8) -> list[dict]:
@@ -61,17 +81,16 @@ def event_list(*, tag_id=None, limit: int = 100):
     return rows[:limit]
 
 
+def version_list():
+    """Published versions, newest first."""
+    return TaxonomyVersion.objects.select_related("created_by")
+
+
 def version_get(*, number) -> TaxonomyVersion:
     version = TaxonomyVersion.objects.filter(number=number).first()
     if version is None:
         raise NotFound(f"taxonomy version {number} does not exist")
     return version
-
-
-def tag_examples(*, tag: Tag, limit: int = 6) -> list[Cutout]:
-    ids = [i for i in tag.example_cutouts if isinstance(i, int)][:limit]
-    found = {c.pk: c for c in Cutout.objects.filter(pk__in=ids)}
-    return [found[i] for i in ids if i in found]
 
 
 # ---------------------------------------------------------------- search by tag

@@ -4,15 +4,14 @@ undo, publishing versions and auto-tagging. Keyword-only, atomic."""
 from __future__ import annotations
 
 import time
-from collections import Counter
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 
-from annotations.errors import InvalidInput, NotFound
-from annotations.models import Classification, Cutout
+from annotations.models import Classification
 from annotations.selectors import free_text_answers
+from core.errors import InvalidInput
 
 from . import ml
 from .models import CurationEvent, DerivationRun, Description, Tag, TagLink, TagSynonym, TaxonomyVersion
@@ -279,23 +278,3 @@ def picks_store(*, classification: Classification) -> int:
     ]
     TagLink.objects.bulk_create(rows)
     return len(rows)
-
-
-@transaction.atomic
-def cutout_tag_add(*, cutout_id, tag_id, evidence: str = "", user=None) -> TagLink:
-    cutout = Cutout.objects.filter(pk=cutout_id).first()
-    tag = Tag.objects.filter(pk=tag_id).exclude(status=Tag.Status.RETIRED).first()
-    if cutout is None or tag is None:
-        raise NotFound("no such cutout or (live) tag")
-    return TagLink.objects.create(
-        tag=tag,
-        cutout=cutout,
-        evidence=str(evidence)[:300],
-        origin=TagLink.Origin.ASTRONOMER,
-        user=user,
-        volunteer_key=f"user:{user.pk}" if user and user.pk else "",
-    )
-
-
-def support_counts(tag_ids) -> Counter:
-    return Counter(TagLink.objects.filter(tag_id__in=tag_ids).values_list("tag_id", flat=True))

@@ -5,12 +5,11 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from annotations.errors import DomainError
-from annotations.models import Cutout, Job
-from annotations.roles import is_astronomer
+from core.errors import DomainError
+from core.roles import is_astronomer
+from jobs.selectors import job_list_recent
 
 from . import selectors, services
-from .models import Tag
 
 
 @ensure_csrf_cookie
@@ -24,20 +23,19 @@ def curation(request):
     except DomainError:
         status, rows = "candidate", selectors.tag_list(status="candidate")
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    cutout_ids = {i for tag in page for i in tag.example_cutouts[:4] if isinstance(i, int)}
-    cutouts = Cutout.objects.in_bulk(cutout_ids)
+    examples = selectors.tag_example_cutouts(tags=page, per_tag=4)
     for tag in page:
-        tag.example_cutout_rows = [cutouts[i] for i in tag.example_cutouts[:4] if i in cutouts]
+        tag.example_cutout_rows = examples[tag.pk]
     context = {
         "page": page,
         "status": status,
         "q": q,
         "statuses": ["candidate", "approved", "retired", "all"],
-        "live_tags": Tag.objects.exclude(status=Tag.Status.RETIRED).order_by("name").values("id", "name", "revision"),
+        "live_tags": selectors.tag_live_choices(),
         "events": selectors.event_list(limit=30),
         "version": services.current_version(),
-        "counts": {s: Tag.objects.filter(status=s).count() for s in Tag.Status.values},
-        "jobs": Job.objects.filter(kind__in=["derive_taxonomy", "autotag_descriptions"]).order_by("-created_at")[:5],
+        "counts": selectors.tag_status_counts(),
+        "jobs": job_list_recent(kinds=["derive_taxonomy", "autotag_descriptions"], limit=5),
     }
     return render(request, "taxonomy/curation.html", context)
 
@@ -61,6 +59,6 @@ def search(request):
         "total": len(rows),
         "error": error,
         "query": request.GET.urlencode(),
-        "approved": Tag.objects.filter(status=Tag.Status.APPROVED).order_by("name").values_list("name", flat=True),
+        "approved": selectors.tag_approved_names(),
     }
     return render(request, "taxonomy/search.html", context, status=400 if error else 200)

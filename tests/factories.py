@@ -13,9 +13,9 @@ from django.contrib.auth import get_user_model
 from annotations import ml
 from annotations.ingestion import cutout_create
 from annotations.models import Survey
-from annotations.roles import astronomer_group
 from annotations.services import subject_set_get_or_create, workflow_create, workflow_link_subject_set
-from annotations.workflow_tasks import demo_workflow_definition
+from annotations.task_definitions import demo_workflow_definition
+from core.roles import astronomer_group
 
 
 class SurveyFactory(factory.django.DjangoModelFactory):

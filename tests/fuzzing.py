@@ -138,9 +138,9 @@ def _short(value, limit: int = 200) -> str:
 def seed_objects() -> KnownIds:
     """A small world for the fuzzing to find: a workflow with cutouts and a classification, a tag
     and its audit event, a finished job and scan."""
-    from annotations.models import Job
     from annotations.roles import Volunteer
     from annotations.services import classification_create
+    from jobs.models import Job
     from taxonomy import curation
     from tests.factories import make_scan, make_workflow_with_subjects
 

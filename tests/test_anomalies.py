@@ -107,7 +107,7 @@ def test_entry_goes_to_the_labelling_queue_once(tmp_path, shared_data):
     cutout = services.entry_to_queue(entry_id=entry.pk, workflow_id=workflow.pk)
     assert cutout.width == 90 and cutout.metadata["anomaly_rank"] == entry.rank  # 1.5 x aperture
     assert SubjectWorkflowStatus.objects.filter(workflow=workflow, subject=cutout).exists()
-    from annotations.errors import Conflict
+    from core.errors import Conflict
 
     with pytest.raises(Conflict, match="already in the queue"):
         services.entry_to_queue(entry_id=entry.pk, workflow_id=workflow.pk)

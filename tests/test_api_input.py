@@ -5,7 +5,8 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from annotations.models import Classification, Job
+from annotations.models import Classification
+from jobs.models import Job
 from taxonomy.models import CurationEvent, Tag
 from tests.factories import astronomer, make_scan, make_workflow_with_subjects, serve
 

@@ -240,7 +240,7 @@ def test_astronomer_edits_retirement_rules_with_a_preview(page, live_server):
 
 
 def test_astronomer_pushes_and_pulls_with_progress_on_the_sync_page(page, live_server, settings):
-    from annotations.workflow_tasks import demo_workflow_definition
+    from annotations.task_definitions import demo_workflow_definition
     from tests.factories import astronomer
     from zooniverse.models import ZooniverseSubject
     from zooniverse.panoptes_standin import StandinServer, StandinState

@@ -5,11 +5,13 @@ import threading
 
 import pytest
 
-from annotations.jobs import job_run
-from annotations.models import Cutout, Job
+from annotations.models import Cutout
 from annotations.services import expert_classification_create
 from classifiers import services
 from classifiers.models import ModelVersion
+from jobs.models import Job
+from jobs.runner import job_run
+from jobs.worker import run_job
 from tests.factories import UserFactory, make_workflow_with_subjects
 from tests.test_browser import ARTIFACTS, browser, page  # noqa: F401  (shared Chromium fixtures)
 from tests.test_classifiers import TINY, add_cutout
@@ -43,10 +45,15 @@ def test_admin_retrains_follows_promotes_compares_and_rolls_back(page, live_serv
     services.version_promote(version=ModelVersion.objects.get(pk=v1.pk))
     # No worker in this test: the queued job waits until the test runs it, as a worker would.
     sent = []
-    monkeypatch.setattr(
-        "classifiers.tasks.train_version_task.apply_async",
-        lambda args, queue=None: sent.append((args, queue)) or _Sent(),
-    )
+    run_now = run_job.apply_async  # scorings and explanations still run at once (eager Celery)
+
+    def hold_trainings(args, **options):
+        if Job.objects.get(pk=args[0]).kind != services.TRAIN_JOB:
+            return run_now(args=args, **options)
+        sent.append((args, options.get("queue")))
+        return _Sent()
+
+    monkeypatch.setattr(run_job, "apply_async", hold_trainings)
     UserFactory(username="boss", is_staff=True)
     console_errors = []
     page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)

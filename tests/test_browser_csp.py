@@ -2,7 +2,7 @@
 
 import pytest
 
-from annotations.models import Job
+from jobs.models import Job
 from tests.factories import astronomer, make_workflow_with_subjects
 from tests.test_browser import browser, page  # noqa: F401  (shared Chromium fixtures)
 

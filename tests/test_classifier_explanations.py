@@ -8,10 +8,11 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from annotations.errors import InvalidInput
-from annotations.jobs import job_run
-from annotations.models import Cutout, Job
-from classifiers import services
+from annotations.models import Cutout
+from classifiers import explanations, services
+from core.errors import InvalidInput
+from jobs.models import Job
+from jobs.runner import job_run
 from tests.factories import astronomer
 from tests.test_classifiers import _small, labelled_task, train_version  # noqa: F401  (shared fixtures)
 
@@ -64,12 +65,12 @@ def test_explanation_of_a_cutout(labelled_task, client, settings):  # noqa: F811
 def test_a_lost_explanation_job_is_given_up_and_a_new_request_starts_afresh(labelled_task, settings):  # noqa: F811
     services.version_promote(version=train_version(labelled_task))
     cutout = Cutout.objects.get(survey=labelled_task.survey, name="src-05")
-    _, lost = services.explanation_request(task=labelled_task, cutout_id=cutout.pk)
+    _, lost = explanations.explanation_request(task=labelled_task, cutout_id=cutout.pk)
     Job.objects.filter(pk=lost.pk).update(  # a worker took it and died: nobody will finish it
         status="running",
         created_at=timezone.now() - timedelta(seconds=settings.RGZ_CLASSIFIER_EXPLAIN_TIMEOUT_SECONDS + 1),
     )
-    _, fresh = services.explanation_request(task=labelled_task, cutout_id=cutout.pk)
+    _, fresh = explanations.explanation_request(task=labelled_task, cutout_id=cutout.pk)
     assert fresh.pk != lost.pk and fresh.status == "queued"
     lost.refresh_from_db()
     assert lost.status == "failed" and "no worker finished" in lost.message
@@ -81,14 +82,14 @@ def test_an_unreadable_cutout_is_refused_before_any_job_starts(labelled_task):  
     with open(cutout.source_file.path, "wb") as handle:
         handle.write(b"SIMPLE  = garbage")
     with pytest.raises(InvalidInput, match=f"cannot explain cutout {cutout.pk}"):
-        services.explanation_request(task=labelled_task, cutout_id=cutout.pk)
+        explanations.explanation_request(task=labelled_task, cutout_id=cutout.pk)
     assert not Job.objects.filter(kind="explain_cutout").exists()
 
 
 def test_an_explanation_job_for_a_vanished_cutout_fails_with_the_reason(labelled_task):  # noqa: F811
     services.version_promote(version=train_version(labelled_task))
     cutout = Cutout.objects.get(survey=labelled_task.survey, name="src-04")
-    result, job = services.explanation_request(task=labelled_task, cutout_id=cutout.pk)
+    result, job = explanations.explanation_request(task=labelled_task, cutout_id=cutout.pk)
     assert result is None and job.status == "queued"
     cutout_id = cutout.pk
     cutout.delete()

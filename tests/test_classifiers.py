@@ -1,6 +1,9 @@
 """Classifier registry: training data, training jobs (tiny CPU runs), promotion, roll-back,
 scoring, explanations, the retrain command, the API and the pages, bad input included."""
 
+import io
+import os
+
 import numpy as np
 import pytest
 from django.core.management import call_command
@@ -9,13 +12,14 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from annotations.ingestion import cutout_create
-from annotations.jobs import job_run
 from annotations.ml import prepare_cutout, read_cutout_image
-from annotations.models import Cutout, Job
+from annotations.models import Cutout
 from annotations.services import classification_create, expert_classification_create
 from classifiers import jobs as classifier_jobs
 from classifiers import selectors, services
 from classifiers.models import ModelVersion
+from jobs.models import Job
+from jobs.runner import job_run
 from tests.factories import UserFactory, astronomer, blob_array, fits_bytes, make_workflow_with_subjects
 
 pytestmark = pytest.mark.django_db
@@ -128,12 +132,14 @@ def test_training_job_evaluates_and_waits_for_promotion(labelled_task):
 def test_training_goes_to_the_training_queue_and_survives_a_dead_worker(
     labelled_task, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from classifiers.tasks import train_version_task
+    from jobs.registry import job_kind
+    from jobs.worker import JobRequest, run_job
 
-    assert train_version_task.acks_late and train_version_task.reject_on_worker_lost
+    # acknowledged late, and handed back to the broker when its worker process dies
+    assert run_job.acks_late and run_job.Request is JobRequest and job_kind(services.TRAIN_JOB).redeliver
     sent = []
     monkeypatch.setattr(
-        train_version_task, "apply_async", lambda args, queue=None: sent.append((args, queue)) or _Sent()
+        run_job, "apply_async", lambda args, queue=None, **options: sent.append((args, queue)) or _Sent()
     )
     with django_capture_on_commit_callbacks(execute=True):
         version = services.training_start(task=labelled_task, epochs=1, labels="expert", overrides=TINY)
@@ -315,7 +321,7 @@ def test_training_twice_at_once_is_refused(labelled_task):
 
 def test_weights_that_do_not_fit_block_promotion(labelled_task, tmp_path):
     from mlcore.ssl.config import FixMatchConfig, NetworkConfig
-    from mlcore.ssl.train import SSLClassifier
+    from mlcore.ssl.estimator import SSLClassifier
 
     task = labelled_task
     v1 = train_version(task)
@@ -327,9 +333,36 @@ def test_weights_that_do_not_fit_block_promotion(labelled_task, tmp_path):
 
     wrong.model_ = build_network(three.network)
     wrong.save(v2.weights.path)
+    services.version_weights_check(version=v2)  # a replaced file is checked again (check_weights)
     response = admin_client().post(reverse("api-classifier-promote", args=[v2.pk]))
     assert response.status_code == 400 and "does not match" in response.json()["detail"]
     assert selectors.active_version(task=task).pk == v1.pk
+
+
+def test_promotion_reads_no_weights_in_the_request(labelled_task):
+    """Training checked the weights; promotion is a database change only: it succeeds even with
+    the weights file gone (only the scoring job, on a worker, reads it)."""
+    version = train_version(labelled_task)
+    assert version.weights_checked_at is not None and version.weights_error == ""
+    os.remove(version.weights.path)
+    response = admin_client().post(reverse("api-classifier-promote", args=[version.pk]))
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "active" and response.json()["weights_error"] == ""
+    assert selectors.active_version(task=labelled_task).pk == version.pk
+
+
+def test_a_version_with_unchecked_weights_is_refused_until_checked(labelled_task):
+    version = train_version(labelled_task)
+    ModelVersion.objects.filter(pk=version.pk).update(weights_checked_at=None)  # trained before the check
+    url = reverse("api-classifier-promote", args=[version.pk])
+    response = admin_client().post(url)
+    assert response.status_code == 409 and "not been checked" in response.json()["detail"]
+    assert selectors.active_version(task=labelled_task) is None
+    out = io.StringIO()
+    call_command("check_weights", stdout=out)
+    assert f"fr v{version.number} (id {version.pk}): ok" in out.getvalue()
+    assert admin_client().post(url).status_code == 200
+    assert selectors.active_version(task=labelled_task).pk == version.pk
 
 
 def test_corrupt_images_are_skipped_and_reported(labelled_task):

@@ -2,9 +2,10 @@ import pytest
 from django.core.management import call_command
 
 from annotations.ingestion import DEMO_SURVEY, demo_workflow, ingest_demo
-from annotations.models import Cutout, Job, SubjectWorkflowStatus
+from annotations.models import Cutout, SubjectWorkflowStatus
 from annotations.queue import queue_next_subject
 from annotations.roles import Volunteer
+from jobs.models import Job
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
-from annotations.models import Cutout, Job
+from annotations.models import Cutout
 from anomalies.models import Scan
+from jobs.models import Job
 from mlcore.io import ImageLimits, ImageReadError, read_image
 from tests.factories import astronomer, blob_array, fits_bytes
 

@@ -17,12 +17,14 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.utils import timezone
 
-from annotations import jobs
-from annotations.job_dispatch import job_start
-from annotations.job_recovery import jobs_sweep
 from annotations.media_sweep import media_orphans_sweep
-from annotations.models import Cutout, Job
-from annotations.reports import IngestReport
+from annotations.models import Cutout
+from jobs.dispatch import job_start
+from jobs.models import Job
+from jobs.recovery import jobs_sweep
+from jobs.registry import JOB_KINDS, register_job_runner
+from jobs.reports import JobReport
+from jobs.runner import job_run
 from rgzplatform.celery import app as celery_app
 from tests.factories import blob_array, fits_bytes
 from tests.test_worker import ROOT, _children_of, worker_environment
@@ -169,11 +171,11 @@ def slow_kind(settings):
     def runner(*, seconds, progress):
         time.sleep(seconds)
         progress(1, 1, "done")
-        return IngestReport(created=1)
+        return JobReport(created=1)
 
-    jobs.register_job_runner("slow_step", runner)
+    register_job_runner("slow_step", runner)
     yield "slow_step"
-    jobs.JOB_RUNNERS.pop("slow_step")
+    JOB_KINDS.pop("slow_step")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -182,7 +184,7 @@ def test_a_long_step_without_progress_is_not_taken_for_a_dead_worker(slow_kind):
 
     def run():  # as a worker runs it: its own connection, closed at the end
         try:
-            jobs.job_run(job_id=job.pk)
+            job_run(job_id=job.pk)
         finally:
             connection.close()
 

@@ -6,7 +6,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from annotations.ingestion import DEMO_SURVEY, ingest_demo
-from annotations.models import Classification, Cutout, Job, SubjectWorkflowStatus, Survey
+from annotations.models import Classification, Cutout, SubjectWorkflowStatus, Survey
+from jobs.models import Job
 from tests.factories import blob_array, fits_bytes
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +83,7 @@ def test_bad_catalogue_names_file_and_row(tmp_path):
 )
 def test_catalogue_errors(tmp_path, rows, header, fragment):
     from annotations.catalogues import read_catalogue
-    from annotations.errors import InvalidInput
+    from core.errors import InvalidInput
 
     with pytest.raises(InvalidInput) as error:
         read_catalogue(write_catalogue(tmp_path / "c.csv", rows, header=header))

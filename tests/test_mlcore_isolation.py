@@ -14,8 +14,8 @@ def test_mlcore_imports_no_web_framework():
         "{'django', 'rest_framework', 'celery', 'kombu', 'annotations', 'rgzplatform'})\n"
         "print(len([n for n in sys.modules if n.startswith('mlcore.')]), bad)\n"
         "assert not bad, bad\n"
-        "ssl = {'mlcore.ssl.' + m for m in ('config', 'network', 'augment', 'data', 'losses', 'train', "
-        "'metrics', 'uncertainty', 'plots', 'explain')}\n"
+        "ssl = {'mlcore.ssl.' + m for m in ('config', 'network', 'augment', 'data', 'losses', 'loop', "
+        "'checkpoint', 'estimator', 'metrics', 'uncertainty', 'plots', 'explain')}\n"
         "assert ssl <= set(sys.modules), sorted(ssl - set(sys.modules))\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, env={"PATH": ""})

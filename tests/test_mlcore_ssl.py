@@ -8,12 +8,13 @@ import pytest
 import torch
 
 from mlcore.ssl.augment import circular_mask, strong_augment, weak_augment
+from mlcore.ssl.checkpoint import WeightsError
 from mlcore.ssl.config import AugmentConfig, FixMatchConfig, NetworkConfig
 from mlcore.ssl.data import BadImageError, clip_and_scale, prepare_images
+from mlcore.ssl.estimator import SSLClassifier, TrainingDataError
 from mlcore.ssl.losses import fixmatch_loss, pseudo_labels
 from mlcore.ssl.metrics import classification_metrics, expected_calibration_error, frechet_distance
 from mlcore.ssl.network import TangCNN
-from mlcore.ssl.train import SSLClassifier, TrainingDataError, WeightsError
 from mlcore.ssl.uncertainty import bald, margin, predictive_entropy
 
 SIZE = 64  # tiny images keep the smoke runs to a fraction of a second

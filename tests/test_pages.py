@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from annotations.models import Job
+from jobs.models import Job
 from tests.factories import UserFactory, astronomer, make_workflow_with_subjects
 
 pytestmark = pytest.mark.django_db

@@ -5,10 +5,10 @@ import pytest
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from annotations.errors import Conflict, NotFound
 from annotations.models import Classification, QueueLease, RetirementReason, SubjectWorkflowStatus
 from annotations.queue import leases_expire, queue_next_subject
 from annotations.services import classification_create, cutout_set_priority
+from core.errors import Conflict, NotFound
 from tests.factories import make_workflow_with_subjects
 
 pytestmark = pytest.mark.django_db

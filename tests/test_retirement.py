@@ -6,12 +6,12 @@ from rest_framework.test import APIClient
 
 from annotations import retirement
 from annotations.consensus import question_consensus
-from annotations.errors import InvalidInput
 from annotations.models import Classification, SubjectWorkflowStatus
 from annotations.roles import Volunteer
 from annotations.selectors import free_text_answers, subject_descriptions
 from annotations.services import classification_create, expert_classification_create
 from annotations.skill import skill_weights, volunteer_skills
+from core.errors import InvalidInput
 from tests.factories import astronomer, make_workflow_with_subjects
 
 pytestmark = pytest.mark.django_db
@@ -252,3 +252,23 @@ def test_an_unreadable_stored_rule_does_not_break_submissions(workflow_and_cutou
     vote(workflow, cutouts[0], "a", FRII)  # stored, not a 500
     assert Classification.objects.filter(subject=cutouts[0]).count() == 1
     assert retirement.workflow_rules(workflow) == []
+
+
+def test_workflows_created_without_a_count_take_the_retirement_setting(settings, workflow_and_cutouts):
+    from annotations.services import workflow_create
+    from annotations.task_definitions import demo_workflow_definition
+    from zooniverse.importer import workflow_for
+
+    settings.RGZ_DEFAULT_RETIREMENT_COUNT = 7
+    tasks, strings = demo_workflow_definition()
+    api = APIClient()
+    api.force_authenticate(astronomer())
+    body = {"display_name": "W", "tasks": tasks, "strings": strings}
+    created = api.post(reverse("api-workflows"), body, format="json")
+    assert created.status_code == 201
+    assert created.json()["retirement"]["options"] == {"count": 7}
+    assert workflow_create(display_name="S", tasks=tasks, strings=strings).retirement_limit == 7
+    assert workflow_for(4242, "Z").retirement_limit == 7
+    workflow, _ = workflow_and_cutouts
+    normalised = retirement.retirement_validate(workflow=workflow, retirement={"criteria": "classification_count"})
+    assert normalised["options"] == {"count": 7}

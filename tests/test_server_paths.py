@@ -8,8 +8,9 @@ import pytest
 from PIL import Image
 from rest_framework.test import APIClient
 
-from annotations.models import Cutout, Job
+from annotations.models import Cutout
 from anomalies.models import Scan
+from jobs.models import Job
 from tests.factories import astronomer, blob_array, fits_bytes
 
 pytestmark = pytest.mark.django_db

@@ -11,10 +11,10 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from annotations.errors import Conflict, InvalidInput
-from annotations.models import Job
 from annotations.roles import Volunteer
 from annotations.services import classification_create
+from core.errors import Conflict, InvalidInput
+from jobs.models import Job
 from taxonomy import curation, services
 from taxonomy.models import CurationEvent, Description, Tag, TagLink, TagSynonym
 from tests.factories import astronomer, make_workflow_with_subjects, serve

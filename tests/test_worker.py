@@ -11,8 +11,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from annotations.job_dispatch import job_start
 from annotations.models import Cutout
+from jobs.dispatch import job_start
 from rgzplatform.celery import app as celery_app
 from tests.factories import blob_array, fits_bytes
 
@@ -154,7 +154,7 @@ def _wait_for(job, worker, seconds=120):
 
 
 def test_zooniverse_push_and_pull_run_on_a_real_worker(panoptes_standin, worker):
-    from annotations.workflow_tasks import demo_workflow_definition
+    from annotations.task_definitions import demo_workflow_definition
     from tests.factories import make_workflow_with_subjects
     from zooniverse import sync
     from zooniverse.models import ZooniverseSubject

@@ -168,7 +168,7 @@ def test_the_postgresql_path_stores_what_the_row_by_row_path_stores(shared_data,
     """On PostgreSQL the export is parsed by the database; every stored field must equal Python's reading."""
     from django.db import connection
 
-    from zooniverse import exports, importer, staged_import
+    from zooniverse import export_reader, importer, staged_import
 
     if connection.vendor != "postgresql":
         pytest.skip("the staged path runs on PostgreSQL only")
@@ -182,7 +182,9 @@ def test_the_postgresql_path_stores_what_the_row_by_row_path_stores(shared_data,
     report = import_classifications(classifications=path)
     assert report.bad_count == 0 and report.imported >= 7
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        records = [r for r in exports.read_classification_stream(handle) if not isinstance(r, exports.BadRow)]
+        records = [
+            r for r in export_reader.read_classification_stream(handle) if not isinstance(r, export_reader.BadRow)
+        ]
     stored = {c.idempotency_key: c for c in Classification.objects.filter(source="zooniverse")}
     assert len(stored) == len({r.classification_id for r in records})
     for record in records:

@@ -8,10 +8,11 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from annotations.jobs import job_run
-from annotations.models import Classification, Cutout, Job, SubjectWorkflowStatus
+from annotations.models import Classification, Cutout, SubjectWorkflowStatus
 from annotations.services import cutout_set_priority
-from annotations.workflow_tasks import demo_workflow_definition
+from annotations.task_definitions import demo_workflow_definition
+from jobs.models import Job
+from jobs.runner import job_run
 from tests.factories import astronomer, make_workflow_with_subjects
 from zooniverse import sync
 from zooniverse.client import ZooniverseUnavailable
@@ -367,7 +368,7 @@ def test_links_only_use_configured_endpoints(standin, settings):
 def test_one_push_or_pull_at_a_time_per_link(standin, linked, django_capture_on_commit_callbacks):
     from django.utils import timezone
 
-    from annotations.errors import Conflict
+    from core.errors import Conflict
 
     link, _ = linked
     ZooniverseLink.objects.filter(pk=link.pk).update(busy_since=timezone.now(), busy_with="push")

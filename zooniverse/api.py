@@ -5,11 +5,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.views import APIView
 
-from annotations.api.permissions import IsAstronomer
-from annotations.errors import NotFound
 from annotations.selectors import workflow_get
+from core.errors import NotFound
+from core.permissions import IsAstronomer
 
-from .exporter import EXPORTS, export_lines
+from .export_writer import EXPORTS, export_lines
 
 
 class WorkflowExportView(APIView):

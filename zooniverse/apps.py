@@ -6,7 +6,7 @@ class ZooniverseConfig(AppConfig):
     verbose_name = "Zooniverse interoperability"
 
     def ready(self):
-        from annotations.jobs import register_job_runner
+        from jobs.registry import register_job_runner
 
         from . import sync
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import requests
 from django.conf import settings
 
-from annotations.errors import DomainError
+from core.errors import DomainError
 
 
 class ZooniverseUnavailable(DomainError):

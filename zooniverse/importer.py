@@ -14,16 +14,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from annotations.errors import InvalidInput
 from annotations.models import Classification, SubjectWorkflowStatus, Workflow, WorkflowVersion
 from annotations.services import workflow_current_versions_repair
+from core.errors import InvalidInput
 
-from . import exports, staged_import
+from . import export_reader, staged_import
 from .models import ZooniverseSubject, ZooniverseWorkflow
 from .subjects import subject_resolve
 
@@ -40,7 +41,7 @@ class ImportReport:
     placeholders: list[int] = field(default_factory=list)
     workflows: set[int] = field(default_factory=set)
 
-    def bad(self, item: exports.BadRow | str) -> None:
+    def bad(self, item: export_reader.BadRow | str) -> None:
         self.bad_count += 1
         if len(self.bad_rows) < MAX_REPORTED:
             self.bad_rows.append(str(item))
@@ -95,7 +96,10 @@ def workflow_for(zooniverse_id: int, name: str) -> Workflow:
         workflow = Workflow.objects.create(
             display_name=f"{name or 'workflow'} (Zooniverse {zooniverse_id})",
             active=False,
-            retirement={"criteria": "classification_count", "options": {"count": 15}},
+            retirement={
+                "criteria": "classification_count",
+                "options": {"count": settings.RGZ_DEFAULT_RETIREMENT_COUNT},
+            },
         )
         ZooniverseWorkflow.objects.create(zooniverse_id=zooniverse_id, display_name=name, workflow=workflow)
     return workflow
@@ -106,7 +110,7 @@ def import_workflows(path: str | Path) -> dict[int, set[tuple[int, int]]]:
     versions: dict[int, set[tuple[int, int]]] = {}
     touched: set[int] = set()
     try:
-        rows = list(exports.read_workflows(path))
+        rows = list(export_reader.read_workflows(path))
     except (OSError, ValueError) as exc:
         raise InvalidInput(str(exc)) from exc
     for row in rows:
@@ -140,7 +144,7 @@ def import_classifications(
     subject_metadata: dict[int, dict] = {}
     if subjects:
         try:
-            subject_metadata = dict(exports.read_subjects(subjects))
+            subject_metadata = dict(export_reader.read_subjects(subjects))
         except (OSError, ValueError) as exc:
             raise InvalidInput(str(exc)) from exc
     catalogue = _Catalogue(known_versions, subject_metadata)
@@ -149,12 +153,14 @@ def import_classifications(
     try:
         with path.open("rb") as raw:
             first_line = raw.readline()
-        header = exports.read_header(first_line.decode("utf-8-sig"), str(path))
+        header = export_reader.read_header(first_line.decode("utf-8-sig"), str(path))
         if connection.vendor == "postgresql" and staged_import.usable(header):
 
             def careful(chunk: staged_import.Chunk) -> None:
                 text = io.StringIO(chunk.data.decode("utf-8"), newline="")
-                records = exports.read_classification_stream(text, str(path), header=header, first_row=chunk.first_row)
+                records = export_reader.read_classification_stream(
+                    text, str(path), header=header, first_row=chunk.first_row
+                )
                 _store_stream(records, catalogue, report)
 
             staged_import.staged_import(
@@ -162,7 +168,7 @@ def import_classifications(
             )
         else:
             with path.open(newline="", encoding="utf-8-sig") as handle:
-                records = exports.read_classification_stream(handle, name=str(path))
+                records = export_reader.read_classification_stream(handle, name=str(path))
                 _store_stream(
                     records,
                     catalogue,
@@ -181,9 +187,9 @@ def import_classifications(
 
 def _store_stream(records, catalogue: _Catalogue, report: ImportReport, on_batch=lambda: None) -> None:
     """The row-by-row path: parse each record in Python, store in batches."""
-    batch: list[exports.ExportClassification] = []
+    batch: list[export_reader.ExportClassification] = []
     for record in records:
-        if isinstance(record, exports.BadRow):
+        if isinstance(record, export_reader.BadRow):
             report.bad(record)
             continue
         batch.append(record)
@@ -194,7 +200,7 @@ def _store_stream(records, catalogue: _Catalogue, report: ImportReport, on_batch
     _store(batch, catalogue, report)
 
 
-def _store(batch: list[exports.ExportClassification], catalogue: _Catalogue, report: ImportReport) -> None:
+def _store(batch: list[export_reader.ExportClassification], catalogue: _Catalogue, report: ImportReport) -> None:
     if not batch:
         return
     keys = {f"zooniverse:{r.classification_id}": r for r in batch}
@@ -207,7 +213,7 @@ def _store(batch: list[exports.ExportClassification], catalogue: _Catalogue, rep
         known = catalogue.known_versions.get(record.workflow_id)
         if known is not None and record.version is not None and record.version not in known:
             report.bad(
-                exports.BadRow(
+                export_reader.BadRow(
                     record.row,
                     f"unknown workflow version {record.version[0]}.{record.version[1]} "
                     f"of workflow {record.workflow_id}",

@@ -24,7 +24,7 @@ from django.db import DatabaseError, connection, transaction
 
 from annotations.models import Classification
 
-from . import exports
+from . import export_reader
 from .models import ZooniverseSubject
 
 CHUNK_ROWS = 20_000
@@ -33,7 +33,7 @@ WS = r"E' \t\n\r\f\v\u00a0'"
 STAGE = "rgz_zooniverse_stage"  # the export's columns by position (c0, c1, ...): no header text in SQL
 ROWS = "rgz_zooniverse_rows"  # a view naming the columns the INSERT reads
 # The columns the INSERT reads; exports of other projects may carry more, which are staged and ignored.
-USED = exports.CLASSIFICATION_COLUMNS
+USED = export_reader.CLASSIFICATION_COLUMNS
 
 
 @dataclass
@@ -148,7 +148,7 @@ def _version_map(cursor, catalogue, report) -> list[tuple]:
     rows = []
     for zooniverse_id, name, label in cursor.fetchall():
         zwf = int(zooniverse_id)
-        version = exports.parse_version(label)
+        version = export_reader.parse_version(label)
         known = catalogue.known_versions.get(zwf)
         if known is not None and version not in known:
             raise ValueError(f"unknown workflow version {label} of workflow {zwf}")
@@ -178,7 +178,7 @@ def _subject_map(cursor, catalogue, report) -> list[tuple]:
     return list(known.items())
 
 
-# Mirrors importer._classification and exports._record: same keys, same pseudonyms, same defaults.
+# Mirrors importer._classification and export_reader._record: same keys, same pseudonyms, same defaults.
 _INSERT = f"""
 WITH s AS (
     SELECT st.*, st.n - %(first_n)s + %(first_row)s AS rownum,

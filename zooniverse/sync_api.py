@@ -5,12 +5,12 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.api.permissions import IsAstronomer
-from annotations.api.serializers import JobSerializer
-from annotations.errors import InvalidInput
 from annotations.selectors import workflow_get
+from core.errors import InvalidInput
+from core.permissions import IsAstronomer
+from jobs.serializers import JobSerializer
 
-from . import sync
+from . import selectors, sync
 from .models import ZooniverseLink
 
 SYNC_KINDS = {"push": sync.PUSH_JOB, "pull": sync.PULL_JOB}
@@ -18,7 +18,7 @@ SYNC_KINDS = {"push": sync.PUSH_JOB, "pull": sync.PULL_JOB}
 
 class LinkSerializer(serializers.ModelSerializer):
     workflow_name = serializers.CharField(source="workflow.display_name", read_only=True)
-    pushed_subjects = serializers.SerializerMethodField()
+    pushed_subjects = serializers.IntegerField(read_only=True, help_text="subjects uploaded to Zooniverse so far")
 
     class Meta:
         model = ZooniverseLink
@@ -37,9 +37,6 @@ class LinkSerializer(serializers.ModelSerializer):
             "pushed_subjects",
         ]
 
-    def get_pushed_subjects(self, link) -> int:
-        return link.subjects.filter(uploaded=True).count()
-
 
 class LinkCreateSerializer(serializers.Serializer):
     workflow = serializers.IntegerField(help_text="the platform workflow")
@@ -54,7 +51,7 @@ class LinkListCreateView(APIView):
 
     @extend_schema(responses=LinkSerializer(many=True), summary="Workflows synced with Zooniverse projects")
     def get(self, request):
-        return Response(LinkSerializer(ZooniverseLink.objects.select_related("workflow"), many=True).data)
+        return Response(LinkSerializer(selectors.link_list(), many=True).data)
 
     @extend_schema(request=LinkCreateSerializer, responses={201: LinkSerializer}, summary="Link a workflow")
     def post(self, request):
@@ -68,7 +65,7 @@ class LinkListCreateView(APIView):
             endpoint=data.get("endpoint"),
             pull_every_minutes=data["pull_every_minutes"],
         )
-        return Response(LinkSerializer(link).data, status=201)
+        return Response(LinkSerializer(selectors.link_get(link_id=link.pk)).data, status=201)
 
 
 class LinkDetailView(APIView):
@@ -76,7 +73,7 @@ class LinkDetailView(APIView):
 
     @extend_schema(responses=LinkSerializer, summary="One sync link")
     def get(self, request, pk):
-        return Response(LinkSerializer(sync.link_get(link_id=pk)).data)
+        return Response(LinkSerializer(selectors.link_get(link_id=pk)).data)
 
 
 class LinkSyncView(APIView):
@@ -91,6 +88,6 @@ class LinkSyncView(APIView):
     def post(self, request, pk, action):
         if action not in SYNC_KINDS:
             raise InvalidInput(f"choose push or pull, not {action!r}", field="action")
-        link = sync.link_get(link_id=pk)
+        link = selectors.link_get(link_id=pk)
         job = sync.link_sync_start(link=link, kind=SYNC_KINDS[action], user=request.user)
         return Response(JobSerializer(job).data, status=202)

@@ -1,29 +1,27 @@
 """Consensus, volunteer skill, retirement rules and descriptions: what astronomers read and tune."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations import retirement, selectors
 from annotations.consensus import question_consensus
-from annotations.errors import InvalidInput
 from annotations.skill import DEFAULT_COUNT_THRESHOLD, skill_weights, volunteer_skills
+from core.errors import InvalidInput
+from core.permissions import IsAstronomer
 
-from .fields import StoredJSONField
-from .permissions import IsAstronomer
-from .views import _bool_param, _int_param
-
-
-class RetirementUpdateSerializer(serializers.Serializer):
-    retirement = StoredJSONField(must_be=dict, help_text="criteria, options.count and rules (see the README)")
-    apply_now = serializers.BooleanField(default=False, help_text="retire the open subjects the rules decide now")
-
-
-class RetirementPreviewSerializer(serializers.Serializer):
-    retirement = StoredJSONField(must_be=dict)
+from .consensus_serializers import (
+    ConsensusPageSerializer,
+    RetirementPreviewResultSerializer,
+    RetirementPreviewSerializer,
+    RetirementUpdateResultSerializer,
+    RetirementUpdateSerializer,
+    SubjectDescriptionsSerializer,
+    WorkflowRetirementSerializer,
+    WorkflowSkillSerializer,
+)
+from .params import bool_param, int_param
 
 
 def _task_param(request, workflow) -> str | None:
@@ -45,14 +43,14 @@ class WorkflowConsensusView(APIView):
             OpenApiParameter("weighted", bool, description="weight votes by volunteer skill (needs task)"),
             OpenApiParameter("page", int),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=ConsensusPageSerializer,
         summary="Vote counts, fractions, most likely answer and agreement per subject and question task",
     )
     def get(self, request, pk):
         workflow = selectors.workflow_get(workflow_id=pk)
         task = _task_param(request, workflow)
-        subject = _int_param(request, "subject")
-        weighted = bool(_bool_param(request, "weighted"))
+        subject = int_param(request, "subject")
+        weighted = bool(bool_param(request, "weighted"))
         if weighted and task is None:
             raise InvalidInput("weighted consensus needs a task (skill is measured per task)", field="task")
         weights, default = skill_weights(workflow=workflow, task=task) if weighted else (None, 1.0)
@@ -66,9 +64,14 @@ class WorkflowConsensusView(APIView):
         rows = [value.as_dict() for key, value in sorted(results.items()) if task is None or key[1] == task]
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(rows, request, view=self)
-        response = paginator.get_paginated_response(page)
-        response.data["weighted"] = weighted
-        return response
+        body = {
+            "count": paginator.page.paginator.count,
+            "next": paginator.get_next_link(),
+            "previous": paginator.get_previous_link(),
+            "results": page,
+            "weighted": weighted,
+        }
+        return Response(ConsensusPageSerializer(body).data)
 
 
 class WorkflowSkillView(APIView):
@@ -81,7 +84,7 @@ class WorkflowSkillView(APIView):
                 "count_threshold", int, description=f"gold classifications needed (default {DEFAULT_COUNT_THRESHOLD})"
             ),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=WorkflowSkillSerializer,
         summary="Each volunteer's confusion matrix and skill on the gold-standard (expert-labelled) subjects",
     )
     def get(self, request, pk):
@@ -89,32 +92,32 @@ class WorkflowSkillView(APIView):
         task = _task_param(request, workflow)
         if task is None:
             raise InvalidInput("the task query parameter is required", field="task")
-        threshold = _int_param(request, "count_threshold")
+        threshold = int_param(request, "count_threshold")
         threshold = DEFAULT_COUNT_THRESHOLD if threshold is None else threshold
         skills = volunteer_skills(workflow=workflow, task=task)
         rows = [record.as_dict(count_threshold=threshold) for record in skills.values()]
         rows.sort(key=lambda row: (-row["gold_classifications"], row["volunteer"]))
-        return Response({"task": task, "count_threshold": threshold, "volunteers": rows})
+        body = {"task": task, "count_threshold": threshold, "volunteers": rows}
+        return Response(WorkflowSkillSerializer(body).data)
 
 
 class WorkflowRetirementView(APIView):
     permission_classes = [IsAstronomer]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="The workflow's retirement settings and rules")
+    @extend_schema(responses=WorkflowRetirementSerializer, summary="The workflow's retirement settings and rules")
     def get(self, request, pk):
         workflow = selectors.workflow_get(workflow_id=pk)
         rules = retirement.workflow_rules(workflow)
-        return Response(
-            {
-                "retirement": workflow.retirement or {},
-                "descriptions": [rule.describe() for rule in rules],
-                "progress": selectors.workflow_progress(workflow=workflow),
-            }
-        )
+        body = {
+            "retirement": workflow.retirement or {},
+            "descriptions": [rule.describe() for rule in rules],
+            "progress": selectors.workflow_progress(workflow=workflow),
+        }
+        return Response(WorkflowRetirementSerializer(body).data)
 
     @extend_schema(
         request=RetirementUpdateSerializer,
-        responses=OpenApiTypes.OBJECT,
+        responses=RetirementUpdateResultSerializer,
         summary="Replace the retirement settings (no classification is ever removed)",
     )
     def put(self, request, pk):
@@ -126,7 +129,7 @@ class WorkflowRetirementView(APIView):
             retirement=payload.validated_data["retirement"],
             apply_now=payload.validated_data["apply_now"],
         )
-        return Response(result)
+        return Response(RetirementUpdateResultSerializer(result).data)
 
 
 class WorkflowRetirementPreviewView(APIView):
@@ -134,16 +137,15 @@ class WorkflowRetirementPreviewView(APIView):
 
     @extend_schema(
         request=RetirementPreviewSerializer,
-        responses=OpenApiTypes.OBJECT,
+        responses=RetirementPreviewResultSerializer,
         summary="How many open subjects each rule would retire now (nothing is changed)",
     )
     def post(self, request, pk):
         payload = RetirementPreviewSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         workflow = selectors.workflow_get(workflow_id=pk)
-        return Response(
-            retirement.retirement_preview(workflow=workflow, retirement=payload.validated_data["retirement"])
-        )
+        preview = retirement.retirement_preview(workflow=workflow, retirement=payload.validated_data["retirement"])
+        return Response(RetirementPreviewResultSerializer(preview).data)
 
 
 class SubjectDescriptionsView(APIView):
@@ -151,28 +153,12 @@ class SubjectDescriptionsView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("workflow", int, description="only this workflow's descriptions")],
-        responses=OpenApiTypes.OBJECT,
+        responses=SubjectDescriptionsSerializer,
         summary="Every free-text description of a subject with its (pseudonymous) author",
     )
     def get(self, request, pk):
         cutout = selectors.cutout_get(cutout_id=pk)
-        workflow_id = _int_param(request, "workflow")
+        workflow_id = int_param(request, "workflow")
         workflow = selectors.workflow_get(workflow_id=workflow_id) if workflow_id is not None else None
         answers = selectors.subject_descriptions(subject_id=cutout.pk, workflow=workflow)
-        return Response(
-            {
-                "subject": cutout.pk,
-                "descriptions": [
-                    {
-                        "classification": answer.classification_id,
-                        "workflow": answer.workflow_id,
-                        "task": answer.task,
-                        "text": answer.text,
-                        "author": answer.volunteer_key,
-                        "source": answer.source,
-                        "created_at": answer.created_at,
-                    }
-                    for answer in answers
-                ],
-            }
-        )
+        return Response(SubjectDescriptionsSerializer({"subject": cutout.pk, "descriptions": answers}).data)

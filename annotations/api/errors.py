@@ -4,7 +4,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooMany
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from annotations.errors import DomainError
+from core.errors import DomainError
 
 # Django raises these while reading a body past DATA_UPLOAD_MAX_* (a 400 HTML page by default).
 TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)

@@ -1,13 +1,15 @@
-"""Input fields for free-form JSON that gets stored: text a database can store, bounded in size."""
+"""Fields: free-form JSON input that gets stored (bounded in size), and JSON output written as it is."""
 
 from __future__ import annotations
 
 import json
 
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from annotations.errors import InvalidInput
+from core.errors import InvalidInput
 
 from .parsers import check_json_value
 
@@ -39,3 +41,22 @@ class StoredJSONField(serializers.JSONField):
 
 def _type_name(kind: type) -> str:
     return {dict: "object", list: "array"}.get(kind, kind.__name__)
+
+
+@extend_schema_field(OpenApiTypes.NUMBER)
+class NumberField(serializers.Field):
+    """A number written as it is (vote counts stay integers, weighted sums stay floats)."""
+
+    def to_representation(self, value):
+        return value
+
+
+POINT = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
+
+
+@extend_schema_field({"type": "array", "items": {"type": "array", "items": POINT}})
+class PolylinesField(serializers.Field):
+    """Polylines of [x, y] points, written as stored (thousands of points: no per-number work)."""
+
+    def to_representation(self, value):
+        return value

@@ -13,7 +13,7 @@ import json
 from django.conf import settings
 from rest_framework.parsers import JSONParser
 
-from annotations.errors import InvalidInput, TooLarge
+from core.errors import InvalidInput, TooLarge
 
 
 class SafeJSONParser(JSONParser):

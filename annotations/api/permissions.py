@@ -1,33 +1,15 @@
+"""API throttles of volunteer submits (the role permissions are in core.permissions)."""
+
 import logging
 
 from redis.exceptions import RedisError
-from rest_framework.exceptions import NotAuthenticated
-from rest_framework.permissions import BasePermission
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from annotations.client_address import client_address
-from annotations.roles import is_admin, is_astronomer, volunteer_from_request
+from annotations.roles import volunteer_from_request
 
 logger = logging.getLogger(__name__)
-
-
-class IsAstronomer(BasePermission):
-    message = "This needs an astronomer account."
-
-    def has_permission(self, request, view):
-        if not (request.user and request.user.is_authenticated):
-            raise NotAuthenticated("This needs an astronomer account: sign in, or send an API token.")
-        return is_astronomer(request.user)
-
-
-class IsAdmin(BasePermission):
-    message = "This needs an admin account."
-
-    def has_permission(self, request, view):
-        if not (request.user and request.user.is_authenticated):
-            raise NotAuthenticated("This needs an admin account: sign in, or send an API token.")
-        return is_admin(request.user)
 
 
 class SettingsRateThrottle(SimpleRateThrottle):

@@ -1,6 +1,5 @@
 """How a survey's labelling queue is ordered: read it, or choose a ranking and apply it."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -8,8 +7,8 @@ from rest_framework.views import APIView
 
 from annotations.models import Survey
 from annotations.ranking import queue_ranking_get, queue_ranking_set
-
-from .permissions import IsAstronomer
+from annotations.selectors import survey_get
+from core.permissions import IsAstronomer
 
 
 class QueueRankingRequestSerializer(serializers.Serializer):
@@ -32,7 +31,7 @@ class SurveyQueueRankingView(APIView):
 
     @extend_schema(responses=QueueRankingSerializer, summary="How the survey's labelling queue is ordered")
     def get(self, request, pk):
-        survey = get_object_or_404(Survey, pk=pk)
+        survey = survey_get(survey_id=pk)
         report = queue_ranking_get(survey=survey)
         return Response(QueueRankingSerializer(report.as_dict()).data)
 
@@ -45,7 +44,7 @@ class SurveyQueueRankingView(APIView):
         "priorities as they are set. 400 when the chosen scores do not exist yet (nothing changes).",
     )
     def put(self, request, pk):
-        survey = get_object_or_404(Survey, pk=pk)
+        survey = survey_get(survey_id=pk)
         payload = QueueRankingRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data

@@ -1,12 +1,13 @@
 """Input and output shapes of the API (kept apart from the table layout)."""
 
+from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
-from annotations.models import Classification, Job, SubjectWorkflowStatus, Survey
+from annotations.models import Classification, SubjectWorkflowStatus, Survey
 from annotations.paths import import_path
 
-from .fields import StoredJSONField
+from .fields import NumberField, PolylinesField, StoredJSONField
 
 
 class SurveySerializer(serializers.ModelSerializer):
@@ -101,6 +102,17 @@ class CutoutForRoleSerializer(CutoutSerializer):
     priority = serializers.FloatField(allow_null=True, required=False)
 
 
+class ContourLevelSerializer(serializers.Serializer):
+    level = NumberField(help_text="in the image's normalised units")
+    paths = PolylinesField(help_text="polylines of [x, y] raster pixel coordinates")
+
+
+class ContoursSerializer(serializers.Serializer):
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    levels = ContourLevelSerializer(many=True, source="contours")
+
+
 class CutoutUploadSerializer(serializers.Serializer):
     survey = serializers.CharField(max_length=100)
     file = serializers.FileField()
@@ -141,7 +153,11 @@ class WorkflowCreateSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
     tasks = StoredJSONField(must_be=dict)
     strings = StoredJSONField(must_be=dict)
-    retirement_count = serializers.IntegerField(min_value=1, default=15)
+    retirement_count = serializers.IntegerField(
+        min_value=1,
+        default=lambda: settings.RGZ_DEFAULT_RETIREMENT_COUNT,  # read per request, not at import
+        help_text="classifications after which a subject retires (default: the server's RGZ_DEFAULT_RETIREMENT_COUNT)",
+    )
     subject_sets = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
 
 
@@ -199,26 +215,6 @@ class SubjectStatusSerializer(serializers.ModelSerializer):
 class RetireSerializer(serializers.Serializer):
     subject = serializers.IntegerField()
     reason = serializers.CharField(default="human")
-
-
-class JobSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Job
-        fields = [
-            "id",
-            "kind",
-            "status",
-            "done",
-            "total",
-            "message",
-            "errors",
-            "parameters",
-            "result",
-            "celery_task_id",
-            "created_at",
-            "started_at",
-            "finished_at",
-        ]
 
 
 class IngestImagesParameters(serializers.Serializer):

@@ -43,5 +43,4 @@ urlpatterns = [
     ),
     path("subject-status/", views.SubjectStatusListView.as_view(), name="api-subject-status"),
     path("jobs/", views.JobCreateView.as_view(), name="api-jobs"),
-    path("jobs/<uuid:pk>/", views.JobDetailView.as_view(), name="api-job"),
 ]

@@ -1,7 +1,6 @@
 """REST API views: thin, input serializer -> one service or selector -> output serializer."""
 
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -14,24 +13,25 @@ from rest_framework.views import APIView
 
 from annotations import ingestion, selectors, services
 from annotations.client_address import client_address
-from annotations.errors import InvalidInput, TooLarge
-from annotations.job_dispatch import job_start
-from annotations.models import Classification, SubjectWorkflowStatus, Survey, Workflow
 from annotations.queue import queue_next_subject, queue_retry_after
-from annotations.roles import is_astronomer, volunteer_from_request
+from annotations.roles import volunteer_from_request
+from core.errors import InvalidInput, TooLarge
+from core.permissions import IsAstronomer
+from core.roles import is_astronomer
+from jobs.dispatch import job_start
+from jobs.serializers import JobSerializer
 
-from .params import bool_param as _bool_param
-from .params import int_param as _int_param
-from .permissions import AnonymousAddressSubmitThrottle, IsAstronomer, VolunteerSubmitThrottle
+from .params import bool_param, int_param
+from .permissions import AnonymousAddressSubmitThrottle, VolunteerSubmitThrottle
 from .serializers import (
     ClassificationCreateSerializer,
     ClassificationSerializer,
+    ContoursSerializer,
     CutoutAstronomerSerializer,
     CutoutForRoleSerializer,
     CutoutSerializer,
     CutoutUploadSerializer,
     JobCreateSerializer,
-    JobSerializer,
     QueueNextSerializer,
     RetireSerializer,
     SubjectStatusSerializer,
@@ -62,7 +62,7 @@ class QueueNextView(APIView):
         summary="The next subject for this volunteer (leased to them until classified or expired)",
     )
     def get(self, request):
-        workflow_id = _int_param(request, "workflow", required=True)
+        workflow_id = int_param(request, "workflow", required=True)
         volunteer = volunteer_from_request(request)
         status_row = queue_next_subject(workflow_id=workflow_id, volunteer=volunteer, address=client_address(request))
         workflow = status_row.workflow if status_row else selectors.workflow_get(workflow_id=workflow_id)
@@ -102,13 +102,12 @@ class ClassificationListCreateView(generics.GenericAPIView):
         responses=ClassificationSerializer(many=True),
     )
     def get(self, request):
-        rows = Classification.objects.select_related("workflow_version").order_by("id")
-        if not is_astronomer(request.user) or _bool_param(request, "mine"):
-            rows = rows.filter(volunteer_key=volunteer_from_request(request).key)
-        for name in ("workflow", "subject"):
-            value = _int_param(request, name)
-            if value is not None:
-                rows = rows.filter(**{f"{name}_id": value})
+        only_mine = not is_astronomer(request.user) or bool_param(request, "mine")
+        rows = selectors.classification_list(
+            volunteer_key=volunteer_from_request(request).key if only_mine else None,
+            workflow=int_param(request, "workflow"),
+            subject=int_param(request, "subject"),
+        )
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(ClassificationSerializer(page, many=True).data)
 
@@ -169,9 +168,9 @@ class CutoutListView(generics.ListAPIView):
         request = self.request
         return selectors.cutout_list(
             survey=request.query_params.get("survey"),
-            workflow=_int_param(request, "workflow"),
-            retired=_bool_param(request, "retired"),
-            synthetic=_bool_param(request, "synthetic"),
+            workflow=int_param(request, "workflow"),
+            retired=bool_param(request, "retired"),
+            synthetic=bool_param(request, "synthetic"),
         )
 
 
@@ -184,10 +183,9 @@ class CutoutDetailView(APIView):
 
 
 class CutoutContoursView(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Radio contour polylines in raster pixel coordinates")
+    @extend_schema(responses=ContoursSerializer, summary="Radio contour polylines in raster pixel coordinates")
     def get(self, request, pk):
-        cutout = selectors.cutout_get(cutout_id=pk)
-        response = Response({"width": cutout.width, "height": cutout.height, "levels": cutout.contours})
+        response = Response(ContoursSerializer(selectors.cutout_get(cutout_id=pk)).data)
         response["Cache-Control"] = "public, max-age=86400"
         return response
 
@@ -236,12 +234,21 @@ class CutoutUploadView(APIView):
         return Response(CutoutAstronomerSerializer(cutout, context={"request": request}).data, status=201)
 
 
-class SurveyListCreateView(generics.ListCreateAPIView):
-    queryset = Survey.objects.all()
+class SurveyListCreateView(generics.ListAPIView):
     serializer_class = SurveySerializer
 
     def get_permissions(self):
         return [IsAstronomer()] if self.request.method == "POST" else [AllowAny()]
+
+    def get_queryset(self):
+        return selectors.survey_list()
+
+    @extend_schema(request=SurveySerializer, responses={201: SurveySerializer})
+    def post(self, request):
+        payload = SurveySerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        survey = services.survey_create(**payload.validated_data)
+        return Response(SurveySerializer(survey).data, status=201)
 
 
 class WorkflowListCreateView(APIView):
@@ -250,26 +257,21 @@ class WorkflowListCreateView(APIView):
 
     @extend_schema(responses=WorkflowSerializer(many=True))
     def get(self, request):
-        return Response(WorkflowSerializer(Workflow.objects.filter(active=True), many=True).data)
+        return Response(WorkflowSerializer(selectors.workflow_list(active=True), many=True).data)
 
     @extend_schema(request=WorkflowCreateSerializer, responses={201: WorkflowSerializer})
     def post(self, request):
         payload = WorkflowCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        with transaction.atomic():
-            workflow = services.workflow_create(
-                display_name=data["display_name"],
-                description=data["description"],
-                tasks=data["tasks"],
-                strings=data["strings"],
-                retirement_count=data["retirement_count"],
-            )
-            for subject_set_id in data["subject_sets"]:
-                subject_set = workflow.subject_sets.model.objects.filter(pk=subject_set_id).first()
-                if subject_set is None:
-                    raise InvalidInput(f"subject set {subject_set_id} does not exist", field="subject_sets")
-                services.workflow_link_subject_set(workflow=workflow, subject_set=subject_set)
+        workflow = services.workflow_create_with_subject_sets(
+            display_name=data["display_name"],
+            description=data["description"],
+            tasks=data["tasks"],
+            strings=data["strings"],
+            retirement_count=data["retirement_count"],
+            subject_set_ids=data["subject_sets"],
+        )
         return Response(WorkflowSerializer(workflow).data, status=201)
 
 
@@ -293,15 +295,11 @@ class SubjectStatusListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        rows = SubjectWorkflowStatus.objects.order_by("workflow_id", "subject_id")
-        for name in ("workflow", "subject"):
-            value = _int_param(self.request, name)
-            if value is not None:
-                rows = rows.filter(**{f"{name}_id": value})
-        retired = _bool_param(self.request, "retired")
-        if retired is not None:
-            rows = rows.filter(retired_at__isnull=not retired)
-        return rows
+        return selectors.subject_status_list(
+            workflow=int_param(self.request, "workflow"),
+            subject=int_param(self.request, "subject"),
+            retired=bool_param(self.request, "retired"),
+        )
 
 
 class WorkflowRetireView(APIView):
@@ -334,11 +332,3 @@ class JobCreateView(APIView):
             kind=payload.validated_data["kind"], parameters=payload.validated_data["parameters"], user=request.user
         )
         return Response(JobSerializer(job).data, status=202)
-
-
-class JobDetailView(APIView):
-    permission_classes = [IsAstronomer]  # parameters and errors name files and hosts
-
-    @extend_schema(responses=JobSerializer, summary="A job's state and progress")
-    def get(self, request, pk):
-        return Response(JobSerializer(selectors.job_get(job_id=pk)).data)

@@ -1,7 +1,5 @@
 """Scans and anomaly catalogues for astronomers (API)."""
 
-import math
-
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
@@ -10,43 +8,29 @@ from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.api.permissions import IsAstronomer
+from annotations.api.params import float_param
 from annotations.api.serializers import CutoutAstronomerSerializer
-from annotations.errors import InvalidInput, NotFound
 from annotations.paths import import_path
-from anomalies import services
-from anomalies.dispatch import scan_dispatch
-from anomalies.models import AnomalyEntry, Scan
+from anomalies import selectors, services
+from anomalies.dispatch import scan_start
+from core.errors import InvalidInput, NotFound
+from core.permissions import IsAstronomer
 
 from .serializers import AnomalyEntrySerializer, ScanCreateSerializer, ScanSerializer, ToQueueSerializer
 
 TOP = OpenApiParameter("top", float, description="only entries in this catalogue level (for example 1 for the top 1 %)")
 
 
-def scan_get(pk) -> Scan:
-    scan = Scan.objects.filter(pk=pk).first()
-    if scan is None:
-        raise NotFound(f"scan {pk} does not exist")
-    return scan
-
-
 def top_param(request) -> float | None:
-    value = request.query_params.get("top")
-    if value in (None, ""):
-        return None
-    try:
-        top = float(value)
-    except ValueError:
-        top = math.nan
-    if not math.isfinite(top):
-        raise InvalidInput(f"top must be a number of percent, not {value!r}", field="top")
-    return top
+    return float_param(request, "top", what="a number of percent")
 
 
 class ScanListCreateView(generics.ListAPIView):
     permission_classes = [IsAstronomer]
     serializer_class = ScanSerializer
-    queryset = Scan.objects.all()
+
+    def get_queryset(self):
+        return selectors.scan_list()
 
     @extend_schema(
         request=ScanCreateSerializer,
@@ -70,7 +54,7 @@ class ScanListCreateView(generics.ListAPIView):
             top_percents=data["top_percents"],
             tile_frames=data["tile_frames"],
         )
-        scan_dispatch(scan)
+        scan_start(scan, user=request.user)
         return Response(ScanSerializer(scan).data, status=202)
 
 
@@ -79,7 +63,7 @@ class ScanDetailView(APIView):
 
     @extend_schema(responses=ScanSerializer, summary="A scan's progress and thresholds")
     def get(self, request, pk):
-        return Response(ScanSerializer(scan_get(pk)).data)
+        return Response(ScanSerializer(selectors.scan_get(scan_id=pk)).data)
 
 
 class ScanEntriesView(generics.ListAPIView):
@@ -91,7 +75,7 @@ class ScanEntriesView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return services.catalogue_entries(scan_get(self.kwargs["pk"]), top_param(self.request))
+        return services.catalogue_entries(selectors.scan_get(scan_id=self.kwargs["pk"]), top_param(self.request))
 
 
 class ScanCatalogueView(APIView):
@@ -110,7 +94,7 @@ class ScanCatalogueView(APIView):
     def get(self, request, pk, fmt):
         if fmt not in self.FORMATS:  # any other suffix was served as VOTable, its name in a header
             raise NotFound(f"no catalogue format {fmt[:20]!r}: csv or vot")
-        scan = scan_get(pk)
+        scan = selectors.scan_get(scan_id=pk)
         top = top_param(request)
         if fmt == "csv":
             response = HttpResponse(services.catalogue_csv(scan=scan, top=top), content_type="text/csv")
@@ -134,7 +118,5 @@ class EntryToQueueView(APIView):
     def post(self, request, pk):
         payload = ToQueueSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        if not AnomalyEntry.objects.filter(pk=pk).exists():
-            raise NotFound(f"anomaly {pk} does not exist")
         cutout = services.entry_to_queue(entry_id=pk, workflow_id=payload.validated_data["workflow"])
         return Response(CutoutAstronomerSerializer(cutout, context={"request": request}).data, status=201)

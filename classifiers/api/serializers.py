@@ -40,6 +40,8 @@ class ModelVersionSerializer(serializers.ModelSerializer):
             "weights_url",
             "training_data_counts",
             "error",
+            "weights_checked_at",
+            "weights_error",
             "job",
             "progress",
             "created_at",

@@ -7,11 +7,10 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.api.permissions import IsAdmin, IsAstronomer
-from annotations.errors import InvalidInput, NotFound
-from annotations.models import Survey, Workflow
-from classifiers import selectors, services
-from classifiers.models import ClassifierTask, ModelVersion
+from annotations import selectors as annotation_selectors
+from classifiers import explanations, selectors, services
+from core.errors import InvalidInput
+from core.permissions import IsAdmin, IsAstronomer
 
 from .serializers import (
     ClassifierTaskCreateSerializer,
@@ -24,13 +23,13 @@ from .serializers import (
     RetrainSerializer,
 )
 
-COMPARED = ("accuracy", "macro_f1", "ece", "frechet_distance")
-
 
 class TaskListCreateView(generics.ListAPIView):
     permission_classes = [IsAstronomer]
     serializer_class = ClassifierTaskSerializer
-    queryset = ClassifierTask.objects.select_related("survey").all()
+
+    def get_queryset(self):
+        return selectors.task_list()
 
     @extend_schema(request=ClassifierTaskCreateSerializer, responses={201: ClassifierTaskSerializer})
     def post(self, request):
@@ -39,16 +38,10 @@ class TaskListCreateView(generics.ListAPIView):
         payload = ClassifierTaskCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        survey = Survey.objects.filter(name=data["survey"]).first()
-        if survey is None:
-            raise NotFound(f"survey {data['survey']!r} does not exist", field="survey")
-        workflow = Workflow.objects.filter(pk=data["workflow"]).first()
-        if workflow is None:
-            raise NotFound(f"workflow {data['workflow']} does not exist", field="workflow")
         task = services.classifier_task_create(
             name=data["name"],
-            survey=survey,
-            workflow=workflow,
+            survey=annotation_selectors.survey_get(name=data["survey"]),
+            workflow=annotation_selectors.workflow_get(workflow_id=data["workflow"]),
             question=data["question"],
             classes=data["classes"],
             min_agreement=data["min_agreement"],
@@ -63,8 +56,7 @@ class TaskVersionsView(generics.ListAPIView):
     serializer_class = ModelVersionListSerializer
 
     def get_queryset(self):
-        task = selectors.task_get(name=self.kwargs["name"])
-        return task.versions.select_related("task", "job").all()
+        return selectors.version_list(task=selectors.task_get(name=self.kwargs["name"]))
 
 
 class RetrainView(APIView):
@@ -88,7 +80,7 @@ class RetrainView(APIView):
             overrides=data.get("config"),
             user=request.user,
         )
-        version = ModelVersion.objects.select_related("task", "job").get(pk=version.pk)
+        version = selectors.version_get(version_id=version.pk)
         body = ModelVersionSerializer(version, context={"request": request}).data
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
@@ -124,14 +116,6 @@ class PromoteView(APIView):
         return Response(ModelVersionSerializer(version, context={"request": request}).data)
 
 
-def compare(a: ModelVersion, b: ModelVersion) -> dict:
-    diffs = {}
-    for key in COMPARED:
-        va, vb = a.metrics.get(key), b.metrics.get(key)
-        diffs[key] = None if va is None or vb is None else vb - va
-    return diffs
-
-
 class CompareView(APIView):
     permission_classes = [IsAstronomer]
 
@@ -147,14 +131,8 @@ class CompareView(APIView):
         a, b = (selectors.version_get(version_id=v) for v in ids)
         if a.task_id != b.task_id:
             raise InvalidInput(f"versions {a.pk} and {b.pk} belong to different tasks")
-        context = {"request": request}
-        return Response(
-            {
-                "a": ModelVersionSerializer(a, context=context).data,
-                "b": ModelVersionSerializer(b, context=context).data,
-                "differences": compare(a, b),
-            }
-        )
+        body = {"a": a, "b": b, "differences": selectors.version_differences(a=a, b=b)}
+        return Response(CompareSerializer(body, context={"request": request}).data)
 
 
 class ExplanationView(APIView):
@@ -169,7 +147,7 @@ class ExplanationView(APIView):
         "(follow job_url, then ask again); 404 when nobody asked for it yet (POST asks).",
     )
     def get(self, request, pk):
-        result, job = services.explanation_lookup(task=self._task(request), cutout_id=pk)
+        result, job = explanations.explanation_lookup(task=self._task(request), cutout_id=pk)
         return self._answer(result, job)
 
     @extend_schema(
@@ -180,7 +158,7 @@ class ExplanationView(APIView):
         "unless it is made or being made already",
     )
     def post(self, request, pk):
-        result, job = services.explanation_request(task=self._task(request), cutout_id=pk, user=request.user)
+        result, job = explanations.explanation_request(task=self._task(request), cutout_id=pk, user=request.user)
         return self._answer(result, job)
 
     @staticmethod
@@ -190,7 +168,7 @@ class ExplanationView(APIView):
     @staticmethod
     def _answer(result, job):
         if result is not None:
-            return Response(result)
+            return Response(ExplanationSerializer(result).data)
         url = reverse("api-job", args=[job.pk])
         body = {
             "status": job.status,

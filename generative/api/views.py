@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.api.params import int_param
-from annotations.api.permissions import IsAdmin, IsAstronomer
+from core.permissions import IsAdmin, IsAstronomer
 from generative import selectors, services
 
 from .serializers import (

@@ -1,8 +1,9 @@
 """Settings of the generators: the diffusion model (network, noise schedule, training, sampling)
 and the conditional VAE baseline; presets for CI, this CPU and an accelerator.
 
-Science and sources: docs SCIENCE.md sections 4 (GalCatDiff, Astro-RAB) and 5 (Bastien et al.
-2021, the VAE and RAMIS).
+Sources: GalCatDiff (arXiv:2506.16255), its Astro-RAB residual attention blocks and class
+embedding; Bastien et al. (MNRAS 503, 3351, 2021, arXiv:2102.01007; public code GitHub
+``joshen1307/RAGA``), the conditional VAE and RAMIS.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Settings of the classifier and its training; defaults are the published FixMatch settings for
-MiraBest (public implementation ``inigoval/fixmatch``), see docs SCIENCE.md section 2."""
+MiraBest of Slijepcevic et al. (MNRAS 514, 2599, 2022, arXiv:2204.08816; public implementation
+GitHub ``inigoval/fixmatch``)."""
 
 from __future__ import annotations
 

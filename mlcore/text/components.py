@@ -28,7 +28,8 @@ from .normalise import CORRECTIONS, normalise_text
 PIPELINE_NAME = "rgz_text"
 PIPELINE_VERSION = "1.0.0"
 
-# Words that say nothing about a radio source's shape in this project (SCIENCE.md step 4).
+# Words that say nothing about a radio source's shape in this project: the stop words Bowles et al.
+# (MNRAS 522, 2584, 2023; GitHub mb010/Text2Tag) add to the standard English list.
 ASTRO_STOP_WORDS = (
     "emu",
     "galaxy",
@@ -313,18 +314,6 @@ def load_pipeline(path: str | Path) -> Language:
     if meta.get("name") != PIPELINE_NAME:
         raise ValueError(f"{path} is not an {PIPELINE_NAME} pipeline (name {meta.get('name')!r})")
     return spacy.load(path)
-
-
-def pipeline_config(nlp: Language) -> PipelineConfig:
-    data = nlp.meta.get("rgz_config") or {}
-    if not data:
-        return PipelineConfig()
-    return PipelineConfig(
-        **{
-            k: tuple(tuple(p) for p in v) if k == "corrections" else (tuple(v) if isinstance(v, list) else v)
-            for k, v in data.items()
-        }
-    )
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Term derivation: group semantically close phrases, map each group to a vocabulary term.
 
-Published recipe (Bowles et al. 2023, SCIENCE.md section 3 step 5): embed each phrase; average
+Published recipe (Bowles et al., MNRAS 522, 2584, 2023, arXiv:2304.07171; public code GitHub
+``mb010/Text2Tag``): embed each phrase; average
 the embeddings of all phrases within cosine similarity ``threshold`` of it; the vocabulary entry
 nearest to that mean is the phrase's term. Here the embedding is trained on the corpus itself
 (no model download): character n-grams of the phrase key (spelling variants such as "lobe" /

@@ -1,4 +1,5 @@
-"""Text clean-up before tokenisation: the published normalisation (SCIENCE.md section 3, steps 1-2).
+"""Text clean-up before tokenisation: the published normalisation of Bowles et al. (MNRAS 522, 2584,
+2023, arXiv:2304.07171; public code GitHub ``mb010/Text2Tag``).
 
 Pure functions on strings; the spaCy tokenizer of ``components.py`` calls ``normalise_text``.
 """

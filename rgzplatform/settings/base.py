@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_results",
+    "jobs",
     "annotations",
     "anomalies",
     "zooniverse",
@@ -195,7 +196,8 @@ RGZ_IMPORT_ROOTS = env_list("RGZ_IMPORT_ROOTS")
 RGZ_EXPORT_ROOT = Path(os.environ.get("RGZ_EXPORT_ROOT", VAR_DIR / "exports"))
 
 # The labelling queue.
-RGZ_DEFAULT_RETIREMENT_COUNT = 15
+# Classifications after which a subject retires, for a workflow created without its own count.
+RGZ_DEFAULT_RETIREMENT_COUNT = int(os.environ.get("RGZ_DEFAULT_RETIREMENT_COUNT", 15))
 RGZ_QUEUE_LEASE_SECONDS = int(os.environ.get("RGZ_QUEUE_LEASE_SECONDS", 15 * 60))
 # A volunteer who came without the cookie may never come back: their first lease is short.
 RGZ_QUEUE_FIRST_LEASE_SECONDS = int(os.environ.get("RGZ_QUEUE_FIRST_LEASE_SECONDS", 2 * 60))
@@ -271,6 +273,6 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": RGZ_CLASSIFIER_AUTO_RETRAIN_CHECK_SECONDS,  # noqa: F405
     },
     "taxonomy-refresh": {"task": "taxonomy.refresh", "schedule": RGZ_TAXONOMY_CHECK_SECONDS},
-    "jobs-sweep": {"task": "annotations.jobs_sweep", "schedule": RGZ_JOB_SWEEP_SECONDS},  # noqa: F405
+    "jobs-sweep": {"task": "jobs.sweep", "schedule": RGZ_JOB_SWEEP_SECONDS},  # noqa: F405
     "media-sweep": {"task": "annotations.media_sweep", "schedule": RGZ_MEDIA_SWEEP_SECONDS},  # noqa: F405
 }

@@ -9,8 +9,8 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://localhost/
 
 
 def filesystem_broker_options(folder: Path) -> dict:
-    """Transport options of the file broker: one folder in and out, processed messages dropped."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Transport options of the file broker: one folder in and out, processed messages dropped.
+    The folder is made when the Celery app is configured (``rgzplatform.celery``), not here."""
     return {
         "data_folder_in": str(folder),
         "data_folder_out": str(folder),

@@ -5,8 +5,7 @@ import os
 os.environ.setdefault("DJANGO_DEBUG", "true")
 
 from .base import *  # noqa: E402,F403
-from .base import VAR_DIR, env_bool  # noqa: E402
+from .base import env_bool  # noqa: E402
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
 SECRET_KEY = SECRET_KEY or "local-development-key-not-for-production"  # noqa: F405
-VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -16,8 +16,6 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "anon_address_submit": "5000/min",
 }
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
-VAR_DIR.mkdir(parents=True, exist_ok=True)
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 
 # Unit tests run tasks in-process; the integration tests start a real worker and turn this off
 # (in their own process, and with RGZ_TEST_CELERY_EAGER=false in the servers they start).

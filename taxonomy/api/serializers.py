@@ -78,6 +78,13 @@ class VersionSerializer(serializers.ModelSerializer):
         fields = ["number", "note", "tags", "created_by", "created_at"]
 
 
+class PublishedVersionSerializer(VersionSerializer):
+    autotag_job = serializers.CharField(help_text="the job that tags the stored descriptions (/jobs/ID/)")
+
+    class Meta(VersionSerializer.Meta):
+        fields = [*VersionSerializer.Meta.fields, "autotag_job"]
+
+
 class PublishSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 

@@ -9,16 +9,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.api.params import int_param
-from annotations.api.permissions import IsAstronomer
-from annotations.api.serializers import JobSerializer
-from annotations.job_dispatch import job_start
+from core.permissions import IsAstronomer
+from jobs.dispatch import job_start
+from jobs.serializers import JobSerializer
 from taxonomy import curation, selectors, services
-from taxonomy.models import Tag, TaxonomyVersion
+from taxonomy.models import Tag
 
 from .serializers import (
     DeriveSerializer,
     EventSerializer,
     MergeSerializer,
+    PublishedVersionSerializer,
     PublishSerializer,
     RenameSerializer,
     RevisionSerializer,
@@ -43,8 +44,8 @@ def _valid(serializer_class, data):
 
 
 def _tag_response(tag, status=200):
-    tag = Tag.objects.prefetch_related("synonyms").get(pk=tag.pk)
-    return Response(TagSerializer(tag).data, status=status)
+    """The tag as it is stored now (with its synonyms), after an action changed it."""
+    return Response(TagSerializer(selectors.tag_get(tag_id=tag.pk)).data, status=status)
 
 
 class TagListCreateView(generics.ListAPIView):
@@ -70,7 +71,7 @@ class TagDetailView(APIView):
 
     @extend_schema(responses=TagSerializer, summary="A tag with its example phrases and cutouts")
     def get(self, request, pk):
-        return _tag_response(selectors.tag_get(tag_id=pk))
+        return Response(TagSerializer(selectors.tag_get(tag_id=pk)).data)
 
 
 class TagActionView(APIView):
@@ -192,20 +193,21 @@ class DeriveView(APIView):
 class VersionListCreateView(generics.ListAPIView):
     permission_classes = [IsAstronomer]
     serializer_class = VersionSerializer
-    queryset = TaxonomyVersion.objects.select_related("created_by")
+
+    def get_queryset(self):
+        return selectors.version_list()
 
     @extend_schema(
         request=PublishSerializer,
-        responses={201: VersionSerializer},
+        responses={201: PublishedVersionSerializer},
         summary="Publish the approved tags as a new version; descriptions are then auto-tagged (a job)",
     )
     def post(self, request):
         data = _valid(PublishSerializer, request.data)
         version = services.taxonomy_publish(note=data["note"], user=request.user)
         job = job_start(kind="autotag_descriptions", parameters={"version": version.number}, user=request.user)
-        body = VersionSerializer(version).data
-        body["autotag_job"] = str(job.pk)
-        return Response(body, status=201)
+        version.autotag_job = job.pk
+        return Response(PublishedVersionSerializer(version).data, status=201)
 
 
 class VersionDetailView(APIView):

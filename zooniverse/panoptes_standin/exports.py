@@ -8,7 +8,7 @@ import io
 import json
 import secrets
 
-from ..exports import CLASSIFICATION_COLUMNS, WORKFLOW_COLUMNS  # plain Python: the format, no Django
+from ..export_reader import CLASSIFICATION_COLUMNS, WORKFLOW_COLUMNS  # plain Python: the format, no Django
 from .wire import ApiError, Reply, Request, etag_of, json_reply
 
 

@@ -4,7 +4,7 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from annotations.roles import astronomer_group
+from core.roles import astronomer_group
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from annotations.errors import InvalidInput
-from annotations.management.jobcli import JobCommand
+from core.errors import InvalidInput
+from jobs.cli import JobCommand
 
 
 class Command(JobCommand):

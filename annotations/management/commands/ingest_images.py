@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from annotations.management.jobcli import JobCommand
+from jobs.cli import JobCommand
 
 
 class Command(JobCommand):

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from annotations.errors import DomainError
 from annotations.models import Cutout, Survey
 from annotations.ranking import queue_rank, queue_ranking_set
+from core.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -23,6 +23,8 @@ class Command(BaseCommand):
         # A SIGTERM (a service manager, `timeout`, `kill`) stops both children as Ctrl-C does;
         # Python's default would end this process at once and leave the worker running.
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
+        beat_schedule = settings.VAR_DIR / "celerybeat-schedule"
+        beat_schedule.parent.mkdir(parents=True, exist_ok=True)
         base = [sys.executable]
         children = {
             "worker": subprocess.Popen(
@@ -40,7 +42,7 @@ class Command(BaseCommand):
                     # Celery beat inside the worker: scheduled Zooniverse pulls (one process is enough here).
                     "--beat",
                     "--schedule",
-                    str(settings.VAR_DIR / "celerybeat-schedule"),
+                    str(beat_schedule),
                     "-Q",
                     # the default queue and `training` (classifier training and scoring; GPU workers
                     # elsewhere may take `training` alone)

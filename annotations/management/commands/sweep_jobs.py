@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from annotations.job_recovery import jobs_sweep
 from annotations.media_sweep import media_orphans_sweep
+from jobs.recovery import jobs_sweep
 
 
 class Command(BaseCommand):

@@ -1,15 +1,13 @@
-import time
+from django.core.management.base import CommandError
 
-from django.core.management.base import BaseCommand, CommandError
-
-from annotations.errors import DomainError
-from annotations.management.jobcli import ProgressBar
 from anomalies import services
-from anomalies.dispatch import scan_dispatch
+from anomalies.dispatch import scan_start
 from anomalies.models import Scan
+from core.errors import DomainError
+from jobs.cli import JobCommand
 
 
-class Command(BaseCommand):
+class Command(JobCommand):
     help = (
         "Blind coarse-grained complexity scan of a FITS mosaic: a square aperture slid in tiles (Celery "
         "subtasks, resumable), merged into anomaly catalogues (top 5 %, 1 %, 0.5 %) written as CSV and VOTable."
@@ -30,27 +28,22 @@ class Command(BaseCommand):
         parser.add_argument("--tile-frames", type=int, default=32, help="apertures per tile side")
         parser.add_argument("--resume", metavar="SCAN_ID", help="carry on a scan that stopped (done tiles are kept)")
         parser.add_argument("--inline", action="store_true", help="run every tile in this process")
-        parser.add_argument("--no-wait", action="store_true", help="queue the tiles and return")
+        parser.add_argument("--no-wait", action="store_true", help="queue the scan's job and its tiles and return")
 
     def handle(self, *args, **options):
         try:
             scan = self._scan(options)
+            job = scan_start(scan, send=not options["inline"])
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         for note in scan.notes:
             self.stderr.write(f"warning: {note}")
-        if options["inline"]:
-            bar = ProgressBar(self.stdout)
-            for tile in scan.tiles.filter(done=False).order_by("index"):
-                services.scan_tile_run(scan_id=scan.pk, index=tile.index)
-                bar.update(*services.scan_progress(scan), f"tile {tile.index}")
-            services.scan_finalize(scan_id=scan.pk)
-        else:
-            queued = scan_dispatch(scan)
-            self.stdout.write(f"scan {scan.pk}: {queued} tile(s) queued; page /scans/{scan.pk}/")
-            if options["no_wait"]:
-                return
-            self._follow(scan)
+        left = scan.tiles.filter(done=False).count()
+        queued = f"scan {scan.pk}: {left} tile(s) queued; page /scans/{scan.pk}/"
+        if not (options["inline"] or options["no_wait"]):
+            self.stdout.write(queued)
+        if not self.run_or_follow(job, options, queued=queued):
+            return
         scan.refresh_from_db()
         if scan.status != Scan.Status.SUCCEEDED:
             raise CommandError(f"scan {scan.pk} {scan.status}: {scan.message}")
@@ -63,10 +56,6 @@ class Command(BaseCommand):
             scan = Scan.objects.filter(pk=options["resume"]).first()
             if scan is None:
                 raise CommandError(f"no scan {options['resume']}")
-            Scan.objects.filter(pk=scan.pk).exclude(status=Scan.Status.SUCCEEDED).update(
-                status=Scan.Status.RUNNING, finished_at=None, message=""
-            )
-            scan.refresh_from_db()
             return scan
         missing = [f"--{name}" for name in ("mosaic", "aperture", "stride", "out") if options[name] is None]
         if missing:
@@ -79,13 +68,3 @@ class Command(BaseCommand):
             top_percents=options["top"],
             tile_frames=options["tile_frames"],
         )
-
-    def _follow(self, scan: Scan) -> None:
-        bar = ProgressBar(self.stdout)
-        while True:
-            scan.refresh_from_db()
-            done, total = services.scan_progress(scan)
-            bar.update(done, total, scan.status)
-            if scan.status != Scan.Status.RUNNING or (done == total and scan.finished_at and scan.frames):
-                return
-            time.sleep(0.5)

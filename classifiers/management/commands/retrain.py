@@ -2,12 +2,10 @@
 
 from django.core.management.base import CommandError
 
-from annotations.errors import DomainError
-from annotations.jobs import job_run
-from annotations.management.jobcli import JobCommand, ProgressBar
-from annotations.models import Job
 from classifiers import selectors, services
 from classifiers.models import ModelVersion
+from core.errors import DomainError
+from jobs.cli import JobCommand
 
 
 class Command(JobCommand):
@@ -15,7 +13,7 @@ class Command(JobCommand):
         "Train a new version of a classifier (FixMatch on the Tang CNN, published settings) on the training "
         "queue and follow it with a progress bar; the new version is evaluated but not promoted unless --promote."
     )
-    job_kind = "train_classifier"
+    job_kind = services.TRAIN_JOB
 
     def add_arguments(self, parser):
         super().add_arguments(parser)
@@ -49,26 +47,14 @@ class Command(JobCommand):
                     method=options["method"],
                     overrides=overrides,
                 )
-                if options["inline"]:
-                    version = services.version_create(**kwargs)
-                    job = Job.objects.create(kind=self.job_kind, parameters={"version_id": version.pk})
-                    ModelVersion.objects.filter(pk=version.pk).update(job=job)
-                else:
-                    version = services.training_start(**kwargs)
-                    job = version.job
+                version = services.training_start(**kwargs, send=not options["inline"])
+                job = version.job
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"training {task.name} v{version.number} (version id {version.pk})")
-        if options["inline"]:
-            job_run(job_id=job.pk, on_progress=ProgressBar(self.stdout).update)
-        elif options["no_wait"]:
-            self.stdout.write(
-                f"queued job {job.pk}; follow it at /jobs/{job.pk}/ or /classifiers/versions/{version.pk}/"
-            )
+        queued = f"queued job {job.pk}; follow it at /jobs/{job.pk}/ or /classifiers/versions/{version.pk}/"
+        if not self.run_or_follow(job, options, queued=queued):
             return
-        else:
-            self.follow(job)
-        self.report(Job.objects.get(pk=job.pk))
         version = selectors.version_get(version_id=version.pk)
         if version.status == ModelVersion.Status.READY:
             m = version.metrics

@@ -1,7 +1,7 @@
 """python manage.py generate --survey NAME --per-class N [--guidance G] [--seed S]"""
 
-from annotations.management.jobcli import JobCommand
 from generative import selectors, services
+from jobs.cli import JobCommand
 
 
 class Command(JobCommand):

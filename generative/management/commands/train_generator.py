@@ -2,12 +2,11 @@
 
 from django.core.management.base import CommandError
 
-from annotations.errors import DomainError
-from annotations.jobs import job_run
-from annotations.management.jobcli import JobCommand, ProgressBar
-from annotations.models import Job
+from core.errors import DomainError
 from generative import selectors, services
 from generative.models import GeneratorVersion
+from jobs.cli import JobCommand
+from jobs.selectors import job_get
 
 
 class Command(JobCommand):
@@ -32,25 +31,25 @@ class Command(JobCommand):
     def handle(self, *args, **options):
         try:
             survey = selectors.survey_get(survey=options["survey"])
-            kwargs = dict(survey=survey, preset=options["preset"], epochs=options["epochs"], classes=options["classes"])
-            if options["inline"]:
-                version = services.generator_version_create(**kwargs)
-                job = Job.objects.create(kind=self.job_kind, parameters={"version_id": version.pk})
-                GeneratorVersion.objects.filter(pk=version.pk).update(job_id=job.pk)
-            else:
-                version = services.generator_training_start(**kwargs)
-                job = Job.objects.get(pk=version.job_id)
+            version = services.generator_training_start(
+                survey=survey,
+                preset=options["preset"],
+                epochs=options["epochs"],
+                classes=options["classes"],
+                send=not options["inline"],
+            )
+            job = job_get(job_id=version.job_id)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"training the generator of {survey.name}, v{version.number} (version id {version.pk})")
-        if options["inline"]:
-            job_run(job_id=job.pk, on_progress=ProgressBar(self.stdout).update)
-        elif options["no_wait"]:
-            self.stdout.write(f"queued job {job.pk}; follow it at /jobs/{job.pk}/ or /generative/")
+        queued = f"queued job {job.pk}; follow it at /jobs/{job.pk}/ or /generative/"
+        try:
+            finished = self.run_or_follow(job, options, queued=queued)
+        except CommandError:
+            version = selectors.version_get(version_id=version.pk)
+            raise CommandError(f"v{version.number} is {version.status}: {version.error}")
+        if not finished:
             return
-        else:
-            self.follow(job)
-        self.report(Job.objects.get(pk=job.pk))
         version = selectors.version_get(version_id=version.pk)
         if version.status != GeneratorVersion.Status.READY:
             raise CommandError(f"v{version.number} is {version.status}: {version.error}")

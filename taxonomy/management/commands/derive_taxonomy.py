@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from annotations.management.jobcli import JobCommand
+from jobs.cli import JobCommand
 from taxonomy import ml
 from taxonomy.models import Tag
 

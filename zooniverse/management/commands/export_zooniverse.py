@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from annotations.models import Workflow
-from zooniverse.exporter import export_lines
+from zooniverse.export_writer import export_lines
 
 
 class Command(BaseCommand):

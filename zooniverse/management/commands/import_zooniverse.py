@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from annotations.errors import DomainError
-from annotations.management.jobcli import ProgressBar
+from core.errors import DomainError
+from jobs.cli import ProgressBar
 from zooniverse.importer import import_classifications
 
 

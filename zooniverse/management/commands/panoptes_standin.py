@@ -2,8 +2,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotations.errors import DomainError
 from annotations.selectors import workflow_current_version, workflow_get
+from core.errors import DomainError
 from zooniverse.panoptes_standin import StandinServer, StandinState
 
 

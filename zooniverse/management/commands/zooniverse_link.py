@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from annotations.errors import DomainError
 from annotations.selectors import workflow_get
+from core.errors import DomainError
 from zooniverse import sync
 from zooniverse.models import ZooniverseLink
 

@@ -1,4 +1,4 @@
-from annotations.management.jobcli import JobCommand
+from jobs.cli import JobCommand
 from zooniverse import sync
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from .errors import InvalidInput
+from core.errors import InvalidInput
 
 TASK_TYPES = {"single", "multiple", "text", "tags"}
 

@@ -1,4 +1,4 @@
-"""Celery worker signals, connected in AnnotationsConfig.ready(): a starting worker sweeps lost
+"""Celery worker signals, connected in JobsConfig.ready(): a starting worker sweeps lost
 jobs at once (not only at the next beat), and a job whose pool process died is not left running."""
 
 import logging
@@ -6,15 +6,14 @@ import logging
 from celery import signals
 from django.db import close_old_connections
 
-logger = logging.getLogger(__name__)
+from .outbox import outbox_flush
+from .recovery import job_task_lost, jobs_sweep
+from .worker import run_job
 
-JOB_TASKS = {"annotations.run_job", "classifiers.train_version"}
+logger = logging.getLogger(__name__)
 
 
 def worker_ready(**kwargs) -> None:
-    from .job_recovery import jobs_sweep
-    from .outbox import outbox_flush
-
     try:
         recovered = jobs_sweep()
         if recovered:
@@ -29,10 +28,8 @@ def worker_ready(**kwargs) -> None:
 def task_failure(sender=None, args=None, exception=None, **kwargs) -> None:
     """Runs in the worker's main process when Celery records a failure it did not see the task
     raise itself (WorkerLostError: the pool process running it died)."""
-    if getattr(sender, "name", None) not in JOB_TASKS or not args:
+    if getattr(sender, "name", None) != run_job.name or not args:
         return
-    from .job_recovery import job_task_lost
-
     try:
         job_task_lost(job_id=args[0], exception=exception)
     except Exception:
@@ -40,5 +37,5 @@ def task_failure(sender=None, args=None, exception=None, **kwargs) -> None:
 
 
 def connect() -> None:
-    signals.worker_ready.connect(worker_ready, dispatch_uid="annotations-jobs-sweep-at-start")
-    signals.task_failure.connect(task_failure, dispatch_uid="annotations-job-task-failure")
+    signals.worker_ready.connect(worker_ready, dispatch_uid="jobs-sweep-at-start")
+    signals.task_failure.connect(task_failure, dispatch_uid="jobs-task-failure")

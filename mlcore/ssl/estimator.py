@@ -1,11 +1,9 @@
-"""Training: the FixMatch / supervised loop as an explicit function, checkpoints, and the
-scikit-learn-style ``SSLClassifier`` (fit / predict_proba / features / save / load)."""
+"""The scikit-learn-style ``SSLClassifier``: fit / predict_proba / features / mc_dropout_proba /
+save / load around the training loop (``loop``) and its files (``checkpoint``)."""
 
 from __future__ import annotations
 
 import math
-import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,19 +11,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from .augment import circular_mask, strong_augment, weak_augment
-from .config import FixMatchConfig, NetworkConfig
-from .losses import fixmatch_loss
+from .augment import circular_mask
+from .checkpoint import checkpoint_resume, checkpoint_save, weights_load_into, weights_read, weights_save
+from .config import FixMatchConfig
+from .loop import train_loop
 from .network import build_network
 
-WEIGHTS_FORMAT = "rgz-ssl-1"
 DEFAULT_CONFIG = FixMatchConfig()
 # progress(epoch, epochs, stats): called after every epoch with that epoch's row of the history
 Progress = Callable[[int, int, dict], None]
-
-
-class WeightsError(ValueError):
-    """A weights file that cannot be read or does not match the architecture."""
 
 
 class TrainingDataError(ValueError):
@@ -67,92 +61,22 @@ def _place(model: nn.Module, device: torch.device) -> nn.Module:
     return model
 
 
-def _save_atomic(obj: dict, path: Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+def _epochs_to_run(config: FixMatchConfig, n_labelled: int) -> int:
+    """The epochs a fit will run: ``config.epochs`` or fewer when ``config.max_steps`` ends it first."""
+    if config.max_steps is None:
+        return config.epochs
+    steps_per_epoch = max(1, math.ceil(n_labelled / config.batch_size))
+    return min(config.epochs, math.ceil(config.max_steps / steps_per_epoch))
 
 
-def train_loop(
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    x_l: torch.Tensor,
-    y_l: torch.Tensor,
-    x_u: torch.Tensor | None,
-    config: FixMatchConfig,
-    *,
-    generator: torch.Generator,
-    start_epoch: int = 0,
-    start_step: int = 0,
-    history: list[dict] | None = None,
-    evaluate: Callable[[], dict] | None = None,
-    on_epoch_end: Callable[[int, int, list[dict]], None] | None = None,
-) -> list[dict]:
-    """Train from ``start_epoch`` to ``config.epochs`` (or ``config.max_steps``).
-
-    x_l (N, 1, S, S), y_l (N,), x_u (M, 1, S, S) or None on the model's device. An epoch is one
-    pass over the labelled set in batches of ``batch_size``; each step also draws ``mu`` x batch
-    unlabelled images. Returns the history, one dict per epoch.
-    """
-    history = list(history or [])
-    aug = config.augment
-    use_unlabelled = config.method == "fixmatch" and x_u is not None and len(x_u) > 0
-    n = len(x_l)
-    batch = min(config.batch_size, n)
-    steps_per_epoch = max(1, math.ceil(n / batch))
-    step = start_step
-    for epoch in range(start_epoch, config.epochs):
-        if config.max_steps is not None and step >= config.max_steps:
-            break
-        model.train()
-        started = time.monotonic()
-        order = torch.randperm(n, generator=generator)
-        sums = {"loss": 0.0, "loss_x": 0.0, "loss_u": 0.0, "mask_rate": 0.0}
-        correct = seen = steps = 0
-        for s in range(steps_per_epoch):
-            if config.max_steps is not None and step >= config.max_steps:
-                break
-            idx = order[s * batch : (s + 1) * batch]
-            if len(idx) < batch:  # last partial batch: top up at random so every step has `batch` images
-                idx = torch.cat([idx, torch.randint(n, (batch - len(idx),), generator=generator)])
-            idx = idx.to(x_l.device)
-            xb = weak_augment(x_l[idx], aug, generator)  # (B, 1, S, S)
-            yb = y_l[idx]
-            if use_unlabelled:
-                uidx = torch.randint(len(x_u), (config.mu * batch,), generator=generator).to(x_u.device)
-                xu = x_u[uidx]  # (muB, 1, S, S)
-                inputs = torch.cat([xb, weak_augment(xu, aug, generator), strong_augment(xu, aug, generator)])
-                logits = model(inputs)  # (B + 2 muB, K)
-                logits_x = logits[:batch]
-                logits_w, logits_s = logits[batch:].chunk(2)
-            else:
-                logits_x = model(xb)
-                logits_w = logits_s = None
-            loss, parts = fixmatch_loss(logits_x, yb, logits_w, logits_s, tau=config.tau, lambda_u=config.lambda_u)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            sums["loss"] += float(loss.detach())
-            for key in ("loss_x", "loss_u", "mask_rate"):
-                sums[key] += parts[key]
-            correct += int((logits_x.argmax(1) == yb).sum())
-            seen += len(yb)
-            steps += 1
-            step += 1
-        if steps == 0:
-            break
-        row = {"epoch": epoch + 1, "step": step, **{k: v / steps for k, v in sums.items()}}
-        row["train_accuracy"] = correct / max(seen, 1)
-        last = epoch + 1 == config.epochs or (config.max_steps is not None and step >= config.max_steps)
-        if evaluate is not None and ((epoch + 1) % config.val_every == 0 or last):
-            row.update(evaluate())
-        row["seconds"] = time.monotonic() - started
-        history.append(row)
-        if on_epoch_end is not None:
-            on_epoch_end(epoch + 1, step, history)
-    return history
+def _evaluation_sets(x_val, y_val, monitor) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """History key -> (images, labels) measured after an epoch: validation and the monitor set."""
+    measured = {}
+    if x_val is not None and len(x_val):
+        measured["val_accuracy"] = (np.asarray(x_val, dtype=np.float32), np.asarray(y_val).astype(np.int64))
+    if monitor is not None and len(monitor[0]):
+        measured["monitor_accuracy"] = (np.asarray(monitor[0], dtype=np.float32), np.asarray(monitor[1]))
+    return measured
 
 
 class SSLClassifier:
@@ -194,63 +118,38 @@ class SSLClassifier:
         generator = torch.Generator().manual_seed(config.seed)
         model = _place(build_network(config.network), device)
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-        start_epoch = start_step = 0
-        history: list[dict] = []
-        best: dict = {}  # {"epoch", "val_accuracy", "model"}: the best validated weights so far
-        self.resumed_from_epoch_ = 0
-        if self.checkpoint_path and Path(self.checkpoint_path).is_file():
-            state = torch.load(self.checkpoint_path, map_location=device, weights_only=False)
-            if state.get("config") == config.as_dict():
-                model.load_state_dict(state["model"])
-                optimizer.load_state_dict(state["optimizer"])
-                generator.set_state(state["generator"])
-                torch.set_rng_state(state["torch_rng"])
-                start_epoch, start_step, history = state["epoch"], state["step"], state["history"]
-                best = state.get("best") or {}
-                self.resumed_from_epoch_ = start_epoch
+        state = checkpoint_resume(
+            self.checkpoint_path, config=config, model=model, optimizer=optimizer, generator=generator, device=device
+        )
+        self.resumed_from_epoch_ = state.epoch
 
-        x_l = torch.from_numpy(x).to(device)
-        y_l = torch.from_numpy(y).to(device)
         x_u = None
         if x_unlabelled is not None and len(x_unlabelled):
             x_u = torch.from_numpy(np.asarray(x_unlabelled, dtype=np.float32)).to(device)
-        measured = {}
-        if x_val is not None and len(x_val):
-            measured["val_accuracy"] = (np.asarray(x_val, dtype=np.float32), np.asarray(y_val).astype(np.int64))
-        if monitor is not None and len(monitor[0]):
-            measured["monitor_accuracy"] = (np.asarray(monitor[0], dtype=np.float32), np.asarray(monitor[1]))
+        measured = _evaluation_sets(x_val, y_val, monitor)
 
         def evaluate() -> dict:
-            out = {}
-            for key, (xe, ye) in measured.items():
-                out[key] = float((_predict(model, xe, config, device).argmax(1) == ye).mean())
-            return out
+            return {
+                key: float((_predict(model, xe, config, device).argmax(1) == ye).mean())
+                for key, (xe, ye) in measured.items()
+            }
 
-        total_epochs = config.epochs
-        if config.max_steps is not None:
-            total_epochs = min(
-                total_epochs, math.ceil(config.max_steps / max(1, math.ceil(len(y) / config.batch_size)))
-            )
+        total_epochs = _epochs_to_run(config, len(y))
 
         def on_epoch_end(epoch: int, step: int, rows: list[dict]) -> None:
             accuracy = rows[-1].get("val_accuracy")
-            if config.select_best and accuracy is not None and accuracy > best.get("val_accuracy", -1.0):
+            if config.select_best and accuracy is not None and accuracy > state.best.get("val_accuracy", -1.0):
                 weights = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-                best.update(epoch=epoch, val_accuracy=accuracy, model=weights)
+                state.best.update(epoch=epoch, val_accuracy=accuracy, model=weights)
             if self.checkpoint_path and (epoch % self.checkpoint_every == 0 or epoch == config.epochs):
-                _save_atomic(
-                    {
-                        "config": config.as_dict(),
-                        "model": model.state_dict(),
-                        "optimizer": optimizer.state_dict(),
-                        "generator": generator.get_state(),
-                        "torch_rng": torch.get_rng_state(),
-                        "epoch": epoch,
-                        "step": step,
-                        "history": rows,
-                        "best": best,
-                    },
-                    Path(self.checkpoint_path),
+                state.epoch, state.step, state.history = epoch, step, rows
+                checkpoint_save(
+                    self.checkpoint_path,
+                    config=config,
+                    model=model,
+                    optimizer=optimizer,
+                    generator=generator,
+                    state=state,
                 )
             if self.progress is not None:
                 self.progress(epoch, total_epochs, rows[-1])
@@ -258,26 +157,30 @@ class SSLClassifier:
         history = train_loop(
             model,
             optimizer,
-            x_l,
-            y_l,
+            torch.from_numpy(x).to(device),
+            torch.from_numpy(y).to(device),
             x_u,
             config,
             generator=generator,
-            start_epoch=start_epoch,
-            start_step=start_step,
-            history=history,
+            start_epoch=state.epoch,
+            start_step=state.step,
+            history=state.history,
             evaluate=evaluate if measured else None,
             on_epoch_end=on_epoch_end,
         )
+        return self._fitted(model, history, state.best)
+
+    def _fitted(self, model: nn.Module, history: list[dict], best: dict) -> SSLClassifier:
+        """Keep the best validated weights (when any were validated), not the last ones."""
         self.selected_epoch_ = history[-1]["epoch"] if history else 0
-        if best:  # the best validated weights, not the last ones
+        if best:
             model.load_state_dict(best["model"])
             self.selected_epoch_ = best["epoch"]
         self.best_val_accuracy_ = best.get("val_accuracy")
         model.eval()
         self.model_ = model
         self.history_ = history
-        self.n_classes_ = config.network.n_classes
+        self.n_classes_ = self.config.network.n_classes
         return self
 
     # -- inference --------------------------------------------------------------------------
@@ -335,37 +238,17 @@ class SSLClassifier:
     # -- persistence ------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
         """Write the weights with the settings they were trained with."""
-        _save_atomic(
-            {"format": WEIGHTS_FORMAT, "config": self.config.as_dict(), "model": self._model().state_dict()},
-            Path(path),
-        )
+        weights_save(path, config=self.config, model=self._model())
 
     @classmethod
     def load(cls, path: str | Path, *, device: str | None = "auto", config: FixMatchConfig | None = None):
         """Read a weights file; ``WeightsError`` when it is unreadable or does not fit the
         architecture (of ``config`` when given, else of the settings stored with it)."""
         device_ = resolve_device(device)
-        try:
-            state = torch.load(path, map_location=device_, weights_only=False)
-        except Exception as exc:  # pickle, zip and torch errors alike
-            raise WeightsError(f"cannot read weights file {path}: {exc}") from exc
-        if not isinstance(state, dict) or state.get("format") != WEIGHTS_FORMAT:
-            raise WeightsError(f"{path} is not a weights file of this library (format {WEIGHTS_FORMAT})")
-        try:
-            stored = FixMatchConfig.from_dict(state["config"])
-        except (TypeError, ValueError) as exc:
-            raise WeightsError(f"{path}: unusable settings: {exc}") from exc
+        stored, weights = weights_read(path, device_)
         config = config or stored
         model = _place(build_network(config.network), device_)
-        try:
-            model.load_state_dict(state["model"])
-        except RuntimeError as exc:
-            first = str(exc).strip().splitlines()
-            detail = " ".join(line.strip() for line in first[:3])
-            raise WeightsError(
-                f"{path} does not match the {config.network.architecture} architecture "
-                f"({config.network.n_classes} classes, {config.network.image_size} px): {detail}"
-            ) from exc
+        weights_load_into(model, weights, path=path, config=config)
         model.eval()
         clf = cls(config, device=str(device_))
         clf.model_ = model
@@ -375,6 +258,7 @@ class SSLClassifier:
 
 
 def _predict(model: nn.Module, x: np.ndarray, config: FixMatchConfig, device, batch_size: int = 256) -> np.ndarray:
+    """(N, 1, S, S) -> (N, K) softmax probabilities with the circular mask; restores the train mode."""
     was_training = model.training
     model.eval()
     mask = circular_mask(config.network.image_size, config.augment.mask_radius, device)
@@ -387,10 +271,3 @@ def _predict(model: nn.Module, x: np.ndarray, config: FixMatchConfig, device, ba
     if not out:
         return np.zeros((0, config.network.n_classes), dtype=np.float32)
     return np.concatenate(out)
-
-
-def small_config(**overrides) -> FixMatchConfig:
-    """Settings for smoke runs: tiny batches, a few steps (tests and CI only)."""
-    base = {"batch_size": 4, "mu": 2, "epochs": 2, "max_steps": 4, "mc_samples": 4}
-    base.update(overrides)
-    return FixMatchConfig(network=NetworkConfig(), **base)

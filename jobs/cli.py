@@ -1,4 +1,4 @@
-"""Shared by the ingestion commands: start a job as a Celery task and follow it with a progress bar."""
+"""Shared by the job commands: start a job as a Celery task and follow it with a progress bar."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotations.errors import DomainError
-from annotations.job_dispatch import job_start
-from annotations.jobs import job_run
-from annotations.models import Job
+from core.errors import DomainError
+
+from .dispatch import job_start
+from .models import Job
+from .runner import job_run
 
 BAR_WIDTH = 30
 
@@ -28,19 +29,23 @@ class JobCommand(BaseCommand):
     def handle(self, *args, **options):
         try:
             parameters = self.job_parameters(options)
-            job = job_start(kind=self.job_kind, parameters=parameters) if not options["inline"] else None
+            job = job_start(kind=self.job_kind, parameters=parameters, send=not options["inline"])
         except DomainError as exc:
             raise CommandError(exc.message) from exc
+        self.run_or_follow(job, options)
+
+    def run_or_follow(self, job: Job, options, *, queued: str = "") -> bool:
+        """Run the job here (``--inline``), return at once (``--no-wait``: False) or follow it on
+        a worker; then print its errors and outcome (a failed job is a CommandError)."""
         if options["inline"]:
-            job = Job.objects.create(kind=self.job_kind, parameters=parameters)
-            bar = ProgressBar(self.stdout)
-            job_run(job_id=job.pk, on_progress=bar.update)
+            job_run(job_id=job.pk, on_progress=ProgressBar(self.stdout).update)
         elif options["no_wait"]:
-            self.stdout.write(f"queued job {job.pk}; follow it at /jobs/{job.pk}/")
-            return
+            self.stdout.write(queued or f"queued job {job.pk}; follow it at /jobs/{job.pk}/")
+            return False
         else:
             self.follow(job)
         self.report(Job.objects.get(pk=job.pk))
+        return True
 
     def follow(self, job: Job) -> None:
         bar = ProgressBar(self.stdout)

@@ -11,9 +11,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .job_dispatch import job_send
-from .jobs import job_abandon, job_attempt_limit
+from .dispatch import job_send
 from .models import Job
+from .registry import job_attempt_limit
+from .runner import job_abandon
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from annotations.models import Classification, SubjectWorkflowStatus, Workflow, WorkflowVersion
 
-from .exports import CLASSIFICATION_COLUMNS, SUBJECT_COLUMNS, WORKFLOW_COLUMNS
+from .export_reader import CLASSIFICATION_COLUMNS, SUBJECT_COLUMNS, WORKFLOW_COLUMNS
 
 
 class _Echo:

@@ -1,10 +1,10 @@
-"""What a background job reports back: counts, errors and notes, for the job row and the CLI."""
+"""What a job reports back: counts, errors and notes, for the job row and the CLI."""
 
 from dataclasses import dataclass, field
 
 
 @dataclass
-class IngestReport:
+class JobReport:
     created: int = 0
     skipped: int = 0
     failed: int = 0

@@ -1,98 +1,23 @@
-"""Running background jobs: a row per job that workers update and pages and the CLI read."""
+"""Running a job to its end: progress and heartbeat on its row, its outcome recorded there."""
 
 from __future__ import annotations
 
-import functools
-import inspect
 import logging
 import threading
 import time
-import typing
 from collections.abc import Callable
 
-import pydantic
 from django.conf import settings
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from .complexity import score_survey_complexity
-from .errors import DomainError, InvalidInput, NotFound
-from .ingestion import ingest_demo, ingest_image_files, ingest_mosaic
+from core.errors import DomainError, NotFound
+
 from .models import Job
+from .registry import JOB_KINDS, job_attempt_limit
 
 logger = logging.getLogger(__name__)
-
-JOB_RUNNERS = {
-    "ingest_images": ingest_image_files,
-    "ingest_fits": ingest_mosaic,
-    "ingest_demo": ingest_demo,
-    "score_complexity": score_survey_complexity,
-}
-# Celery queue per job kind; kinds not listed go to the default queue.
-JOB_QUEUES: dict[str, str] = {}
-# Kinds whose Celery task is redelivered when its worker dies: how many starts a job gets, and
-# what to undo when it gets no more (called with the job's parameters and the reason).
-JOB_MAX_ATTEMPTS: dict[str, Callable[[], int]] = {}
-JOB_ABANDONED: dict[str, Callable[..., None]] = {}
-
-
-def register_job_runner(
-    kind: str,
-    runner: Callable[..., object],
-    *,
-    queue: str | None = None,
-    max_attempts: Callable[[], int] | None = None,
-    on_abandoned: Callable[..., None] | None = None,
-) -> None:
-    """Let another app run its long work as a job (call from its AppConfig.ready()).
-
-    A runner takes the job's parameters as keyword arguments plus ``progress(done, total, message)``
-    and returns an object with ``as_dict()`` and ``created``/``skipped``/``failed``/``errors``
-    (see ``reports.IngestReport``). ``max_attempts`` (read at each start, so settings apply) caps
-    how often a job is started again after its worker died; past it the job fails and
-    ``on_abandoned(**parameters, message=...)`` runs.
-    """
-    JOB_RUNNERS[kind] = runner
-    if queue:
-        JOB_QUEUES[kind] = queue
-    if max_attempts is not None:
-        JOB_MAX_ATTEMPTS[kind] = max_attempts
-    if on_abandoned is not None:
-        JOB_ABANDONED[kind] = on_abandoned
-
-
-def job_parameters_validate(kind: str, parameters: dict) -> dict:
-    """The parameters a job's runner can take, checked against its signature and type hints
-    before anything is queued (else the worker fails later with a TypeError)."""
-    try:
-        validated = _parameters_model(JOB_RUNNERS[kind]).model_validate(parameters)
-    except pydantic.ValidationError as exc:
-        error = exc.errors()[0]
-        name = ".".join(str(part) for part in error["loc"]) or "parameters"
-        accepted = ", ".join(_parameters_model(JOB_RUNNERS[kind]).model_fields) or "none"
-        raise InvalidInput(
-            f"job {kind!r}, parameter {name!r}: {error['msg']} (it takes: {accepted})", field=f"parameters.{name}"
-        )
-    return validated.model_dump(mode="json", exclude_unset=True)
-
-
-@functools.cache
-def _parameters_model(runner: Callable[..., object]) -> type[pydantic.BaseModel]:
-    try:
-        hints = typing.get_type_hints(runner)
-    except Exception:  # a hint that only exists for type checkers: check names, not types
-        hints = {}
-    fields = {}
-    extra = "forbid"
-    for name, parameter in inspect.signature(runner).parameters.items():
-        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
-            extra = "allow"
-        elif name != "progress" and parameter.kind is not inspect.Parameter.VAR_POSITIONAL:
-            default = ... if parameter.default is inspect.Parameter.empty else parameter.default
-            fields[name] = (hints.get(name, typing.Any), default)
-    config = pydantic.ConfigDict(extra=extra, arbitrary_types_allowed=True)
-    return pydantic.create_model(f"{runner.__name__}_parameters", __config__=config, **fields)
 
 
 class JobReporter:
@@ -138,7 +63,7 @@ def job_run(*, job_id, on_progress: Callable[[int, int, str], None] | None = Non
         return job_abandon(job, limit=limit)
     try:
         with JobHeartbeat(job.pk):
-            report = JOB_RUNNERS[job.kind](**job.parameters, progress=JobReporter(job, also=on_progress))
+            report = JOB_KINDS[job.kind].runner(**job.parameters, progress=JobReporter(job, also=on_progress))
     except DomainError as exc:
         _finish(job, status=Job.Status.FAILED, message=exc.message, result={}, errors=[exc.message])
         return {}
@@ -166,11 +91,6 @@ def job_fail(*, job_id, message: str) -> None:
         _finish(job, status=Job.Status.FAILED, message=message, result={}, errors=[message])
 
 
-def job_attempt_limit(kind: str) -> int:
-    """How many starts a job of this kind gets: its own limit, else RGZ_JOB_MAX_ATTEMPTS."""
-    return JOB_MAX_ATTEMPTS[kind]() if kind in JOB_MAX_ATTEMPTS else settings.RGZ_JOB_MAX_ATTEMPTS
-
-
 def job_abandon(job: Job, *, limit: int, reason: str = "") -> dict:
     """Fail a job whose worker died in each of its ``limit`` starts (a crash loop: out of memory,
     a killed or restarted worker), instead of starting it for ever."""
@@ -180,7 +100,7 @@ def job_abandon(job: Job, *, limit: int, reason: str = "") -> dict:
     )
     if reason:
         message = f"{message}; last: {reason}"
-    hook = JOB_ABANDONED.get(job.kind)
+    hook = JOB_KINDS[job.kind].on_abandoned if job.kind in JOB_KINDS else None
     if hook is not None:
         hook(**job.parameters, message=message)
     _finish(job, status=Job.Status.FAILED, message=message, result={}, errors=[message])

@@ -1,0 +1,1 @@
+"""What every app shares and no app owns: the domain error type, roles and API permissions."""

@@ -1,0 +1,26 @@
+"""Reads of the job rows."""
+
+import uuid
+
+from core.errors import NotFound
+
+from .models import Job
+
+
+def job_get(*, job_id) -> Job:
+    try:
+        job_id = uuid.UUID(str(job_id))
+    except ValueError:
+        raise NotFound(f"job {job_id} does not exist")
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None:
+        raise NotFound(f"job {job_id} does not exist")
+    return job
+
+
+def job_list_recent(*, limit: int = 20, kinds: list[str] | None = None) -> list[Job]:
+    """The newest jobs (of the given kinds), newest first."""
+    rows = Job.objects.order_by("-created_at")
+    if kinds is not None:
+        rows = rows.filter(kind__in=kinds)
+    return list(rows[:limit])
