@@ -120,6 +120,12 @@ def cutout_create(
 
 
 @transaction.atomic
+def synthetic_cutout_create(*, survey: Survey, name: str, image: ml.SkyImage, metadata: dict) -> Cutout:
+    """Store a generated source as a cutout flagged synthetic, rendered as real cutouts are (PNG,
+    16-bit pixels, contours). It joins no subject set: it is served only once approved."""
+    return cutout_create(survey=survey, name=name, prepared=ml.prepare_cutout(image), metadata=metadata, synthetic=True)
+
+
 def cutout_upload(
     *,
     survey_name: str,

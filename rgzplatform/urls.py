@@ -22,12 +22,14 @@ urlpatterns = [
     path("api/", include("classifiers.api.urls")),
     path("api/", include("zooniverse.urls")),
     path("api/", include("taxonomy.api.urls")),
+    path("api/", include("generative.api.urls")),
     # Cutout files; a reverse proxy in front of gunicorn may serve MEDIA_ROOT directly instead.
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
     path("", include("anomalies.urls")),
     path("", include("classifiers.urls")),
     path("", include("zooniverse.page_urls")),
     path("", include("taxonomy.urls")),
+    path("", include("generative.urls")),
     path("", include("jobs.page_urls")),
     path("", include("annotations.urls")),
 ]

@@ -47,6 +47,7 @@ class CutoutSerializer(serializers.Serializer):
     height = serializers.IntegerField()
     source_format = serializers.CharField()
     metadata = serializers.SerializerMethodField()
+    synthetic = serializers.BooleanField(help_text="made by a generator, not observed (volunteers are told)")
     image_url = serializers.SerializerMethodField()
     pixels_url = serializers.SerializerMethodField()
     contours_url = serializers.SerializerMethodField()
@@ -83,7 +84,6 @@ class CutoutAstronomerSerializer(CutoutSerializer):
     complexity_percentile = serializers.FloatField(allow_null=True)
     model_scores = serializers.JSONField()
     priority = serializers.FloatField(allow_null=True)
-    synthetic = serializers.BooleanField()
 
     def get_source_url(self, cutout) -> str:
         return self._absolute(cutout.source_file.url)
@@ -100,7 +100,6 @@ class CutoutForRoleSerializer(CutoutSerializer):
     complexity_percentile = serializers.FloatField(allow_null=True, required=False)
     model_scores = serializers.JSONField(required=False)
     priority = serializers.FloatField(allow_null=True, required=False)
-    synthetic = serializers.BooleanField(required=False)
 
 
 class ContourLevelSerializer(serializers.Serializer):

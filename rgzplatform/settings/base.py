@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "zooniverse",
     "classifiers",
     "taxonomy",
+    "generative",
 ]
 
 MIDDLEWARE = [
@@ -260,6 +261,7 @@ SPECTACULAR_SETTINGS = {
 
 from .celery import *  # noqa: E402,F403  one module per integration
 from .classifiers import *  # noqa: E402,F403
+from .generative import *  # noqa: E402,F403
 from .jobs import *  # noqa: E402,F403
 from .logging import *  # noqa: E402,F403
 from .zooniverse import *  # noqa: E402,F403

@@ -162,7 +162,9 @@
       state.startedAt = new Date().toISOString();
       await loadImage(next.subject);
       const where = next.subject.ra_deg != null ? ` at RA ${next.subject.ra_deg.toFixed(4)}°, Dec ${next.subject.dec_deg.toFixed(4)}°` : "";
-      caption.textContent = `${next.subject.name}${where}`;
+      caption.textContent = next.subject.synthetic
+        ? `${next.subject.name}: a generated example, not an observed source`
+        : `${next.subject.name}${where}`;
       canvas.setAttribute("aria-label", `Radio cutout of ${next.subject.name}. Drag or use the arrow keys to pan, + and - to zoom.`);
       submit.disabled = false;
     } catch (error) {

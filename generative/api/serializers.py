@@ -1,0 +1,77 @@
+"""Input and output shapes of the generative API."""
+
+from rest_framework import serializers
+
+from generative.models import GeneratedSample, GeneratorVersion
+from generative.services import MAX_PER_CLASS, PRESETS
+
+
+class GeneratorVersionSerializer(serializers.ModelSerializer):
+    survey = serializers.CharField(source="survey.name")
+    sample_grid_url = serializers.SerializerMethodField()
+    job = serializers.UUIDField(source="job_id", allow_null=True)
+
+    class Meta:
+        model = GeneratorVersion
+        fields = [
+            "id", "survey", "number", "status", "preset", "classes", "config", "history", "metrics",
+            "sample_grid_url", "error", "job", "created_at", "trained_at", "promoted_at",
+        ]  # fmt: skip
+
+    def get_sample_grid_url(self, version) -> str | None:
+        return version.sample_grid.url if version.sample_grid else None
+
+
+class TrainSerializer(serializers.Serializer):
+    survey = serializers.CharField(max_length=100, help_text="survey name or id")
+    preset = serializers.ChoiceField(choices=list(PRESETS), default="cpu")
+    epochs = serializers.IntegerField(min_value=1, max_value=100_000, required=False, allow_null=True, default=None)
+    classes = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, allow_empty=False, max_length=50, default=None
+    )
+
+
+class GenerateSerializer(serializers.Serializer):
+    survey = serializers.CharField(max_length=100, help_text="survey name or id")
+    per_class = serializers.IntegerField(min_value=1, max_value=MAX_PER_CLASS)
+    guidance = serializers.FloatField(min_value=0, max_value=20, required=False, allow_null=True, default=None)
+    seed = serializers.IntegerField(min_value=0, max_value=2**31 - 1, default=0)
+
+
+class SampleSerializer(serializers.ModelSerializer):
+    cutout = serializers.IntegerField(source="cutout_id")
+    image_url = serializers.SerializerMethodField()
+    version = serializers.IntegerField(source="version.number")
+
+    class Meta:
+        model = GeneratedSample
+        fields = [
+            "id",
+            "cutout",
+            "image_url",
+            "version",
+            "requested_class",
+            "seed",
+            "guidance",
+            "review",
+            "reviewed_at",
+        ]
+
+    def get_image_url(self, sample) -> str:
+        return sample.cutout.image.url
+
+
+class ReviewSerializer(serializers.Serializer):
+    survey = serializers.CharField(max_length=100, help_text="survey name or id")
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=1000)
+    review = serializers.ChoiceField(choices=[GeneratedSample.Review.APPROVED, GeneratedSample.Review.REJECTED])
+
+
+class ReviewResultSerializer(serializers.Serializer):
+    reviewed = serializers.IntegerField()
+    review = serializers.CharField()
+
+
+class JobStartedSerializer(serializers.Serializer):
+    job = serializers.UUIDField()
+    url = serializers.CharField()

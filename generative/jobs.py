@@ -1,0 +1,155 @@
+"""Long work of the generative app, run as jobs: training a generator version on the ``training``
+queue (resuming from its checkpoint after a worker crash) and rendering samples."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from annotations.ingestion import synthetic_cutout_create
+from core.errors import DomainError, InvalidInput
+from jobs.reports import JobReport
+
+from . import ml, selectors, services
+from .models import GeneratedSample, GeneratorVersion
+
+logger = logging.getLogger(__name__)
+
+
+def checkpoint_path(version: GeneratorVersion) -> Path:
+    return Path(settings.MEDIA_ROOT) / "generative" / "checkpoints" / f"version-{version.pk}.ckpt"
+
+
+def train_generator(*, version_id: int, progress) -> JobReport:
+    """Read the survey's labelled cutouts, train, evaluate, store weights, metrics and a sample
+    grid; the version ends ``ready`` (or ``failed`` with the reason). The active version is
+    never touched here."""
+    version = selectors.version_get(version_id=version_id)
+    report = JobReport()
+    if version.status != GeneratorVersion.Status.TRAINING:
+        report.skipped = 1
+        report.notes.append(f"version {version.pk} is {version.status}; nothing to do")
+        return report
+    try:
+        _train(version, progress, report)
+    except DomainError as exc:
+        services.version_fail(version_id=version.pk, message=exc.message)
+        raise
+    except Exception as exc:
+        logger.exception("training of generator version %s failed", version.pk)
+        services.version_fail(version_id=version.pk, message=f"unexpected error: {exc}")
+        raise
+    return report
+
+
+def training_abandoned(*, version_id: int, message: str) -> None:
+    services.version_fail(version_id=version_id, message=message)
+    version = GeneratorVersion.objects.filter(pk=version_id).first()
+    if version is not None:
+        checkpoint_path(version).unlink(missing_ok=True)
+
+
+def _train(version: GeneratorVersion, progress, report: JobReport) -> None:
+    cutouts, classes = selectors.labelled_cutouts(survey=version.survey, classes=version.classes or None)
+    config = ml.diffusion_config(preset=version.preset, n_classes=len(classes), epochs=version.config.get("epochs"))
+    labels = [classes.index(str(c.metadata["label"])) for c in cutouts]
+    progress(0, 1, f"reading {len(cutouts)} labelled cutouts")
+    data = ml.labelled_arrays(
+        cutouts, labels, size=config.unet.image_size, progress=lambda d, t: progress(d, t, f"read {d}/{t} cutouts")
+    )
+    report.errors.extend(data.errors)
+    if len(np.unique(data.y)) < 1 or len(data.y) < 4:
+        raise InvalidInput(f"only {len(data.y)} usable labelled cutouts: a generator needs more")
+    test = _held_out(data.y, settings.RGZ_GENERATIVE_TEST_FRACTION, seed=config.seed)
+    train = np.setdiff1d(np.arange(len(data.y)), test)
+    GeneratorVersion.objects.filter(pk=version.pk).update(
+        config=config.as_dict(),
+        classes=classes,
+        training_data={"train": [data.ids[i] for i in train], "test": [data.ids[i] for i in test]},
+    )
+    started = time.monotonic()
+
+    def on_epoch(epoch: int, total: int, row: dict) -> None:
+        left = (time.monotonic() - started) / max(epoch, 1) * (total - epoch)
+        GeneratorVersion.objects.filter(pk=version.pk).update(history=_history_append(version.pk, row))
+        progress(epoch, total, f"epoch {epoch}/{total}: loss {row['loss']:.4f}, about {left / 60:.0f} min left")
+
+    generator = ml.train(
+        config, x=data.x[train], y=data.y[train], checkpoint_path=checkpoint_path(version), progress=on_epoch
+    )
+    progress(1, 1, "evaluating: sampling every class")
+    x_test = data.x[test] if len(test) else data.x[train]
+    y_test = data.y[test] if len(test) else data.y[train]
+    metrics, grid = ml.evaluate(
+        generator, x_train=data.x[train], x_test=x_test, y_test=y_test, per_class=settings.RGZ_GENERATIVE_EVAL_PER_CLASS
+    )
+    _store(version, generator, metrics, grid)
+    report.created = 1
+    report.extra.update({"version": version.number, "train_images": int(len(train)), "test_images": int(len(test))})
+
+
+def _held_out(y: np.ndarray, fraction: float, *, seed: int) -> np.ndarray:
+    """A class-stratified ``fraction`` of the indices, for evaluation only."""
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for k in np.unique(y):
+        members = rng.permutation(np.flatnonzero(y == k))
+        chosen.extend(members[: int(round(len(members) * fraction))])
+    return np.sort(np.asarray(chosen, dtype=np.int64))
+
+
+def _history_append(version_id: int, row: dict) -> list:
+    history = list(GeneratorVersion.objects.filter(pk=version_id).values_list("history", flat=True).first() or [])
+    return [*history, {k: row[k] for k in ("epoch", "step", "loss", "seconds")}]
+
+
+@transaction.atomic
+def _store(version: GeneratorVersion, generator, metrics: dict, grid: bytes) -> None:
+    version = GeneratorVersion.objects.select_for_update().get(pk=version.pk)
+    weights = Path(settings.MEDIA_ROOT) / "generative" / "weights" / f"version-{version.pk}.pt"
+    generator.save(weights)
+    version.weights.name = str(weights.relative_to(settings.MEDIA_ROOT))
+    version.sample_grid.save(f"version-{version.pk}-grid.png", ContentFile(grid), save=False)
+    version.metrics = metrics
+    version.history = generator.history_
+    version.status = GeneratorVersion.Status.READY
+    version.trained_at = timezone.now()
+    version.save()
+
+
+def generate_samples(
+    *, version_id: int, per_class: int, seed: int = 0, guidance: float | None = None, progress
+) -> JobReport:
+    """Render ``per_class`` samples of every class as synthetic cutouts, each with its provenance.
+    Seeds are fixed per sample, so a resumed job skips what it already stored."""
+    version = selectors.version_get(version_id=version_id)
+    generator = ml.load(Path(settings.MEDIA_ROOT) / version.weights.name)
+    guidance = generator.config.guidance if guidance is None else guidance
+    report = JobReport()
+    plan = [(k, seed * 1_000_000 + k * 10_000 + i) for k in range(len(version.classes)) for i in range(per_class)]
+    done_seeds = set(GeneratedSample.objects.filter(version=version).values_list("seed", flat=True))
+    todo = [(k, s) for k, s in plan if s not in done_seeds]
+    report.skipped = len(plan) - len(todo)
+    for n, (k, sample_seed) in enumerate(todo, start=1):
+        image = ml.sample(generator, [k], guidance=guidance, seed=sample_seed)[0]
+        requested = version.classes[k]
+        cutout = synthetic_cutout_create(
+            survey=version.survey,
+            name=f"generated-v{version.number}-{sample_seed}-{guidance:g}",
+            image=ml.sky_image(image),
+            metadata={"#generator_version": version.number, "#requested_class": requested, "#seed": sample_seed},
+        )
+        services.sample_create(
+            version=version, cutout=cutout, requested_class=requested, seed=sample_seed, guidance=guidance
+        )
+        report.created += 1
+        report.cutout_ids.append(cutout.pk)
+        progress(n, len(todo), f"{requested}: {n}/{len(todo)} rendered")
+    return report

@@ -1,0 +1,129 @@
+"""The bridge from the generative app to mlcore.generative: cutout rows in, arrays, generators,
+metrics and pictures out. torch is imported inside the functions, so the web process starts
+without it."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from annotations.ml import ImageReadError, read_cutout_image
+from annotations.models import Cutout
+
+
+@dataclass
+class LabelledArrays:
+    x: np.ndarray  # (N, 1, S, S) float32 in [0, 1], noise-clipped as the classifier prepares images
+    y: np.ndarray  # (N,) class indices
+    ids: list[int]
+    errors: list[str] = field(default_factory=list)
+
+
+def labelled_arrays(
+    cutouts: list[Cutout], labels: list[int], *, size: int, progress: Callable[[int, int], None] | None = None
+) -> LabelledArrays:
+    """Each cutout's source image, noise-clipped, scaled to [0, 1] and resampled to ``size``;
+    unreadable or blank ones are skipped and named."""
+    from mlcore.ssl.data import BadImageError, clip_and_scale, resample
+
+    images, kept, ids, errors = [], [], [], []
+    for done, (cutout, label) in enumerate(zip(cutouts, labels, strict=True), start=1):
+        try:
+            images.append(resample(clip_and_scale(read_cutout_image(cutout.source_file.path).data)[None], size)[0])
+        except (ImageReadError, BadImageError, OSError, ValueError) as exc:
+            errors.append(f"cutout {cutout.pk} ({cutout.name}): {exc}")
+        else:
+            kept.append(label)
+            ids.append(cutout.pk)
+        if progress is not None and (done % 100 == 0 or done == len(cutouts)):
+            progress(done, len(cutouts))
+    x = np.stack(images)[:, None].astype(np.float32) if images else np.zeros((0, 1, size, size), np.float32)
+    return LabelledArrays(x=x, y=np.asarray(kept, dtype=np.int64), ids=ids, errors=errors)
+
+
+def diffusion_config(*, preset: str, n_classes: int, epochs: int | None = None, overrides: dict | None = None):
+    """A preset's settings (``tiny``, ``cpu``, ``gpu``) for this survey's classes."""
+    from mlcore.generative.config import DiffusionConfig
+    from mlcore.generative.config import preset as preset_config
+
+    config = preset_config(preset, n_classes=n_classes)
+    if epochs:
+        config = replace(config, epochs=epochs)
+    if overrides:
+        config = DiffusionConfig.from_dict({**config.as_dict(), **overrides})
+    return config
+
+
+def config_from_dict(data: dict):
+    from mlcore.generative.config import DiffusionConfig
+
+    return DiffusionConfig.from_dict(data)
+
+
+def train(config, *, x, y, checkpoint_path: Path, progress):
+    """Fit, resuming from ``checkpoint_path`` when a checkpoint of the same settings is there."""
+    from mlcore.generative.diffusion import DiffusionGenerator
+
+    return DiffusionGenerator(config, checkpoint_path=checkpoint_path, progress=progress).fit(x, y)
+
+
+def load(path: str | Path):
+    from mlcore.generative.diffusion import DiffusionGenerator
+
+    return DiffusionGenerator.load(path)
+
+
+def sample(generator, classes: list[int], *, guidance: float, seed: int) -> np.ndarray:
+    """(N,) class indices -> (N, 1, S, S) images in [0, 1]."""
+    return generator.sample(np.asarray(classes, dtype=np.int64), guidance=guidance, seed=seed)
+
+
+def evaluate(generator, *, x_train, x_test, y_test, per_class: int, seed: int = 0) -> tuple[dict, bytes]:
+    """Measures that need no classifier (memorisation, KS of source properties, diversity against
+    the real test images of each class) and a sample grid (PNG, one row per class)."""
+    from mlcore.generative import metrics
+
+    n_classes = generator.config.unet.n_classes
+    requested = np.repeat(np.arange(n_classes), per_class)
+    samples = generator.sample(requested, seed=seed)
+    memorised, memorised_real = metrics.memorisation_share(samples, x_train, x_test, seed=seed)
+    result = {
+        "samples_per_class": per_class,
+        "memorisation": memorised,
+        "memorisation_real": memorised_real,
+        **{f"ks_{k}": v for k, v in metrics.property_ks(x_test, samples).items()},
+    }
+    for k in range(n_classes):
+        real = x_test[y_test == k].reshape(int((y_test == k).sum()), -1)
+        mine = samples[requested == k].reshape(per_class, -1)
+        if len(real) >= 2:
+            result[f"diversity_ratio_{k}"] = metrics.diversity(mine) / max(metrics.diversity(real), 1e-12)
+    return result, grid_png(samples, requested, n_classes)
+
+
+def grid_png(images: np.ndarray, classes: np.ndarray, n_classes: int, per_row: int = 8) -> bytes:
+    """A grid of samples, one row per class (display orientation: north up)."""
+    from PIL import Image
+
+    size = images.shape[-1]
+    per_row = max(1, min(per_row, max(int((classes == k).sum()) for k in range(n_classes))))
+    canvas = np.zeros((n_classes * size, per_row * size), dtype=np.float32)
+    for k in range(n_classes):
+        for i, image in enumerate(images[classes == k][:per_row]):
+            canvas[k * size : (k + 1) * size, i * size : (i + 1) * size] = image[0][::-1]
+    buffer = io.BytesIO()
+    Image.fromarray((np.clip(canvas, 0, 1) ** 0.5 * 255).astype(np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def sky_image(image: np.ndarray):
+    """(1, S, S) or (S, S) generated pixels -> the image type ingestion renders (no WCS: a
+    generated source has no place on the sky)."""
+    from mlcore.io import SkyImage
+
+    data = np.asarray(image, dtype=np.float32).reshape(image.shape[-2:])
+    return SkyImage(data=data, format="fits", notes=["generated by the diffusion model: synthetic"])

@@ -1,0 +1,63 @@
+"""Reads of the generative app: versions, labelled training cutouts, samples."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from annotations.models import Cutout, Survey
+from core.errors import InvalidInput, NotFound
+
+from .models import GeneratedSample, GeneratorVersion
+
+
+def survey_get(*, survey) -> Survey:
+    """A survey by id or name."""
+    found = Survey.objects.filter(pk=int(survey)).first() if str(survey).isdigit() else None
+    found = found or Survey.objects.filter(name=str(survey)).first()
+    if found is None:
+        raise NotFound(f"no survey {survey!r}", field="survey")
+    return found
+
+
+def version_get(*, version_id: int) -> GeneratorVersion:
+    version = GeneratorVersion.objects.select_related("survey").filter(pk=version_id).first()
+    if version is None:
+        raise NotFound(f"generator version {version_id} does not exist")
+    return version
+
+
+def version_list(*, survey: Survey | None = None) -> QuerySet[GeneratorVersion]:
+    rows = GeneratorVersion.objects.select_related("survey").order_by("survey__name", "-number")
+    return rows.filter(survey=survey) if survey is not None else rows
+
+
+def active_version(*, survey: Survey) -> GeneratorVersion | None:
+    return GeneratorVersion.objects.filter(survey=survey, status=GeneratorVersion.Status.ACTIVE).first()
+
+
+def labelled_cutouts(*, survey: Survey, classes: list[str] | None = None) -> tuple[list[Cutout], list[str]]:
+    """The survey's real cutouts with a label (``metadata.label``, set at ingestion or from the
+    literature), in id order, and the classes in index order (those given, or every label found)."""
+    rows = list(
+        Cutout.objects.filter(survey=survey, synthetic=False, metadata__has_key="label")
+        .only("pk", "name", "source_file", "metadata")
+        .order_by("pk")
+    )
+    found = sorted({str(c.metadata["label"]) for c in rows})
+    classes = list(classes or found)
+    if len(classes) < 1:
+        raise InvalidInput(f"survey {survey.name} has no labelled cutouts to learn from", field="survey")
+    return [c for c in rows if str(c.metadata["label"]) in classes], classes
+
+
+def sample_list(
+    *, survey: Survey, requested_class: str | None = None, review: str | None = None
+) -> QuerySet[GeneratedSample]:
+    rows = GeneratedSample.objects.select_related("cutout", "version").filter(version__survey=survey)
+    if requested_class:
+        rows = rows.filter(requested_class=requested_class)
+    if review:
+        if review not in GeneratedSample.Review.values:
+            raise InvalidInput(f"review must be one of {GeneratedSample.Review.values}", field="review")
+        rows = rows.filter(review=review)
+    return rows.order_by("requested_class", "id")

@@ -1,0 +1,10 @@
+"""Generators (the generative app): evaluation and training limits."""
+
+import os
+
+# Share of a survey's labelled cutouts held out (per class) to evaluate a generator against.
+RGZ_GENERATIVE_TEST_FRACTION = float(os.environ.get("RGZ_GENERATIVE_TEST_FRACTION", 0.1))
+# Samples per class drawn to evaluate a trained version (and shown in its sample grid).
+RGZ_GENERATIVE_EVAL_PER_CLASS = int(os.environ.get("RGZ_GENERATIVE_EVAL_PER_CLASS", 16))
+# A training is redelivered when its worker dies (it resumes from its checkpoint) this many times.
+RGZ_GENERATIVE_MAX_ATTEMPTS = int(os.environ.get("RGZ_GENERATIVE_MAX_ATTEMPTS", 3))

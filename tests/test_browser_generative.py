@@ -1,0 +1,66 @@
+"""The generator registry and gallery in Debian Chromium: promote a trained version, generate
+samples, approve a class of them, at desktop and phone size."""
+
+import pytest
+import torch
+from django.core.management import call_command
+
+from annotations.models import Cutout, SubjectWorkflowStatus
+from generative.models import GeneratedSample, GeneratorVersion
+from tests.factories import UserFactory, make_workflow_with_subjects
+from tests.test_browser import ARTIFACTS, browser, page  # noqa: F401  (shared Chromium fixtures)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(tab, live_server, next_url):
+    tab.goto(f"{live_server.url}/accounts/login/?next={next_url}")
+    tab.fill("#id_username", "boss")
+    tab.fill("#id_password", "pw-for-tests")
+    tab.click("button[type=submit]")
+    tab.wait_for_url(f"{live_server.url}{next_url}")
+
+
+def test_admin_promotes_generates_and_approves_samples(page, live_server, settings, browser):  # noqa: F811
+    torch.set_num_threads(1)
+    settings.RGZ_GENERATIVE_EVAL_PER_CLASS = 2
+    workflow, cutouts = make_workflow_with_subjects(n=10, retirement=3, name="Gen browser", survey_name="gen-browser")
+    for i, cutout in enumerate(cutouts):
+        Cutout.objects.filter(pk=cutout.pk).update(metadata={"label": "FRI" if i % 2 else "FRII"})
+    call_command("train_generator", "--survey", "gen-browser", "--preset", "tiny", "--epochs", "2", "--inline")
+    version = GeneratorVersion.objects.get()
+    UserFactory(username="boss", is_staff=True)
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    sign_in(page, live_server, "/generative/")
+    assert page.locator(f"tr[data-version='{version.pk}'] img.grid").evaluate("img => img.naturalWidth") > 0
+    with page.expect_navigation(timeout=30000):
+        page.click(f"tr[data-version='{version.pk}'] button.promote")
+        page.wait_for_function("() => document.querySelector('.action-message').textContent.includes('now active')")
+    assert GeneratorVersion.objects.get(pk=version.pk).status == "active"
+
+    page.fill(".generate-form input[name=per_class]", "3")
+    page.click(".generate-form button[type=submit]")
+    page.wait_for_selector(".generate-form .form-message a", timeout=60000)
+    page.screenshot(path=str(ARTIFACTS / "generative-registry.png"), full_page=True)
+    assert GeneratedSample.objects.count() == 6
+
+    page.goto(f"{live_server.url}/generative/gallery/{version.survey_id}/")
+    fri = page.locator("fieldset.class-block[data-class=FRI]")
+    fri.locator(".select-class").check()
+    page.screenshot(path=str(ARTIFACTS / "generative-gallery.png"), full_page=True)
+    page.click("button[value=approved]")
+    page.wait_for_function("() => document.getElementById('review-result').textContent.includes('approved')")
+    approved = GeneratedSample.objects.filter(review="approved")
+    assert approved.count() == 3 and {s.requested_class for s in approved} == {"FRI"}
+    assert SubjectWorkflowStatus.objects.filter(workflow=workflow, subject__synthetic=True).count() == 3
+    assert not errors, errors
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    small = phone.new_page()
+    sign_in(small, live_server, f"/generative/gallery/{version.survey_id}/")
+    sample = small.locator(".sample input").first
+    assert sample.bounding_box()["width"] >= 20  # a tick box a thumb can hit beside its 128 px image
+    small.screenshot(path=str(ARTIFACTS / "generative-gallery-phone.png"), full_page=True)
+    phone.close()

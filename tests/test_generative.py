@@ -1,0 +1,148 @@
+"""The generator registry end to end: train (tiny preset), evaluate, promote, generate, review;
+approved samples reach the queue flagged synthetic, nothing else does; bad input is refused."""
+
+import pytest
+import torch
+from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
+
+from annotations.models import Cutout, SubjectWorkflowStatus
+from generative.models import GeneratedSample, GeneratorVersion
+from tests.factories import UserFactory, astronomer, make_workflow_with_subjects
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _small(settings):
+    torch.set_num_threads(1)
+    settings.RGZ_GENERATIVE_EVAL_PER_CLASS = 2
+
+
+@pytest.fixture
+def labelled():
+    """A workflow over 12 real cutouts labelled FRI / FRII alternately."""
+    workflow, cutouts = make_workflow_with_subjects(n=12, retirement=3, name="Generative", survey_name="gen-survey")
+    for i, cutout in enumerate(cutouts):
+        Cutout.objects.filter(pk=cutout.pk).update(metadata={"label": "FRI" if i % 2 else "FRII"})
+    return workflow, cutouts
+
+
+def admin_client():
+    client = APIClient()
+    client.force_authenticate(UserFactory(username="boss", is_staff=True))
+    return client
+
+
+def train_tiny(survey="gen-survey", *extra):
+    call_command("train_generator", "--survey", survey, "--preset", "tiny", "--epochs", "2", "--inline", *extra)
+    return GeneratorVersion.objects.order_by("-pk").first()
+
+
+def test_training_evaluates_and_stores_a_ready_version(labelled):
+    version = train_tiny()
+    assert version.status == "ready" and version.classes == ["FRI", "FRII"]
+    assert version.config["unet"]["network"] == "rab" and version.config["unet"]["n_classes"] == 2
+    assert {"memorisation", "memorisation_real", "ks_flux", "ks_extent", "ks_components"} <= set(version.metrics)
+    assert len(version.history) >= 1 and version.weights and version.sample_grid
+    split = version.training_data
+    assert split["test"] and not set(split["test"]) & set(split["train"])  # evaluated on held-out cutouts
+
+
+def test_promote_generate_review_and_serve_flagged_synthetic(labelled, django_capture_on_commit_callbacks):
+    workflow, cutouts = labelled
+    version = train_tiny()
+    admin = admin_client()
+    promoted = admin.post(f"/api/generative/versions/{version.pk}/promote/")
+    assert promoted.status_code == 200 and promoted.json()["status"] == "active"
+    assert admin.post(f"/api/generative/versions/{version.pk}/promote/").status_code == 409
+
+    with django_capture_on_commit_callbacks(execute=True):
+        started = admin.post("/api/generative/generate/", {"survey": "gen-survey", "per_class": 2}, format="json")
+    assert started.status_code == 202
+    samples = list(GeneratedSample.objects.order_by("pk"))
+    assert len(samples) == 4 and {s.requested_class for s in samples} == {"FRI", "FRII"}
+    assert all(s.review == "pending" and s.cutout.synthetic for s in samples)
+    assert all(s.cutout.image and s.cutout.pixels and s.guidance == version.config["guidance"] for s in samples)
+    # pending samples are in no queue
+    assert not SubjectWorkflowStatus.objects.filter(subject__synthetic=True).exists()
+
+    listed = admin.get("/api/generative/samples/", {"survey": "gen-survey", "review": "pending"}).json()
+    assert len(listed) == 4
+    approve = [samples[0].pk, samples[2].pk]
+    reviewed = admin.post(
+        "/api/generative/samples/review/", {"survey": "gen-survey", "ids": approve, "review": "approved"}, format="json"
+    )
+    assert reviewed.status_code == 200 and reviewed.json()["reviewed"] == 2
+    admin.post(
+        "/api/generative/samples/review/",
+        {"survey": "gen-survey", "ids": [samples[1].pk], "review": "rejected"},
+        format="json",
+    )
+    queued = set(SubjectWorkflowStatus.objects.filter(workflow=workflow).values_list("subject_id", flat=True))
+    assert {samples[0].cutout_id, samples[2].cutout_id} <= queued
+    assert samples[1].cutout_id not in queued and samples[3].cutout_id not in queued
+
+    # a volunteer is eventually served an approved sample, and told it is generated
+    served = set()
+    volunteer = APIClient()
+    for _ in range(len(cutouts) + 2):
+        subject = volunteer.get("/api/queue/next/", {"workflow": workflow.pk}).json()["subject"]
+        if subject is None:
+            break
+        served.add((subject["id"], subject["synthetic"]))
+        volunteer.post(
+            "/api/classifications/",
+            {"workflow": workflow.pk, "subject": subject["id"], "annotations": [{"task": "T0", "value": 1}]},
+            format="json",
+        )
+    assert (samples[0].cutout_id, True) in served and (samples[2].cutout_id, True) in served
+    assert all(not synthetic for pk, synthetic in served if pk in {c.pk for c in cutouts})
+    assert samples[1].cutout_id not in {pk for pk, _ in served}
+
+
+def test_a_failed_training_leaves_the_active_version_in_place(labelled):
+    first = train_tiny()
+    admin_client().post(f"/api/generative/versions/{first.pk}/promote/")
+    with pytest.raises(CommandError, match="no labelled cutouts|usable labelled"):
+        train_tiny("gen-survey", "--classes", "Bent")
+    failed = GeneratorVersion.objects.order_by("-pk").first()
+    assert failed.status == "failed" and failed.error
+    assert GeneratorVersion.objects.get(pk=first.pk).status == "active"
+
+
+def test_bad_requests_are_refused_with_the_reason(labelled, django_capture_on_commit_callbacks):
+    admin = admin_client()
+    bad_preset = admin.post("/api/generative/train/", {"survey": "gen-survey", "preset": "huge"}, format="json")
+    assert bad_preset.status_code == 400 and "preset" in bad_preset.json()
+    no_survey = admin.post("/api/generative/train/", {"survey": "nowhere"}, format="json")
+    assert no_survey.status_code == 404
+    no_generator = admin.post("/api/generative/generate/", {"survey": "gen-survey", "per_class": 2}, format="json")
+    assert no_generator.status_code == 409 and "no active generator" in no_generator.json()["detail"]
+    zero = admin.post("/api/generative/generate/", {"survey": "gen-survey", "per_class": 0}, format="json")
+    assert zero.status_code == 400
+    review = {"survey": "gen-survey", "ids": [999999], "review": "approved"}
+    foreign = admin.post("/api/generative/samples/review/", review, format="json")
+    assert foreign.status_code == 404
+    assert admin.post("/api/generative/surveys/1/rollback/").status_code in (404, 409)
+    with pytest.raises(CommandError, match="no active generator"):
+        call_command("generate", "--survey", "gen-survey", "--per-class", "2", "--inline")
+    # roles: volunteers see nothing, astronomers may review but not train
+    assert APIClient().get("/api/generative/versions/").status_code in (401, 403)
+    astro = APIClient()
+    astro.force_authenticate(astronomer())
+    assert astro.get("/api/generative/versions/").status_code == 200
+    assert astro.post("/api/generative/train/", {"survey": "gen-survey"}, format="json").status_code == 403
+
+
+def test_registry_and_gallery_pages(client, labelled):
+    version = train_tiny()
+    client.force_login(UserFactory(username="boss", is_staff=True))
+    page = client.get("/generative/")
+    assert page.status_code == 200 and f'data-version="{version.pk}"' in page.content.decode()
+    assert "Promote" in page.content.decode()
+    survey_id = version.survey_id
+    assert client.get(f"/generative/gallery/{survey_id}/").status_code == 200
+    assert client.get("/generative/gallery/99999/").status_code == 404
+    client.logout()
+    assert client.get("/generative/").status_code == 302
