@@ -41,6 +41,7 @@ worker: install
 test: install aggregation-env
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 lint: install

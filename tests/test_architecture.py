@@ -2,10 +2,16 @@
 import of an app hides a cycle), and their top-level imports form no cycle."""
 
 import ast
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("annotations", "anomalies", "classifiers", "core", "jobs", "taxonomy", "zooniverse")
+APPS = ("annotations", "anomalies", "classifiers", "core", "generative", "jobs", "taxonomy", "zooniverse")
 
 
 def app_modules() -> dict[str, Path]:
@@ -76,3 +82,49 @@ def test_no_function_local_imports_of_the_apps():
 
 def test_the_app_modules_import_each_other_without_cycles():
     assert import_cycles() == []
+
+
+# The import-linter contracts in pyproject.toml: kept by the tree, broken by a planted violation.
+PACKAGES = ("core", "jobs", "annotations", "anomalies", "classifiers", "generative", "taxonomy", "zooniverse", "mlcore")
+
+
+def lint_imports(tree: Path) -> subprocess.CompletedProcess:
+    lint = Path(sys.executable).with_name("lint-imports")
+    return subprocess.run(
+        [str(lint), "--no-cache", str(ROOT / "pyproject.toml")],
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def copy_of_the_tree(tmp_path: Path) -> Path:
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+def test_the_dependency_contracts_hold():
+    result = lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "module, source, contract",
+    [
+        ("mlcore/planted.py", "import django\n", "mlcore is a plain library"),
+        ("classifiers/planted.py", "from zooniverse import models\n", "Layers"),
+        ("jobs/planted.py", "from annotations import models\n", "Layers"),
+        ("generative/planted.py", "from annotations.api import views\n", "annotation API"),
+        ("taxonomy/api/planted.py", "from classifiers.api import views\n", "another app's API"),
+    ],
+)
+def test_a_planted_violation_breaks_its_contract(tmp_path, module, source, contract):
+    tree = copy_of_the_tree(tmp_path)
+    (tree / module).write_text(source)
+    result = lint_imports(tree)
+    assert result.returncode != 0
+    assert contract in result.stdout.split("Broken contracts")[-1], result.stdout

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from .fields import NumberField, StoredJSONField
+from core.api.fields import NumberField, StoredJSONField
 
 
 class RetirementUpdateSerializer(serializers.Serializer):

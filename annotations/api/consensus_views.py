@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 from annotations import retirement, selectors
 from annotations.consensus import question_consensus
 from annotations.skill import DEFAULT_COUNT_THRESHOLD, skill_weights, volunteer_skills
+from core.api.params import bool_param, int_param
 from core.errors import InvalidInput
 from core.permissions import IsAstronomer
 
@@ -21,7 +22,6 @@ from .consensus_serializers import (
     WorkflowRetirementSerializer,
     WorkflowSkillSerializer,
 )
-from .params import bool_param, int_param
 
 
 def _task_param(request, workflow) -> str | None:

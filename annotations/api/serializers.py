@@ -6,8 +6,7 @@ from rest_framework import serializers
 
 from annotations.models import Classification, SubjectWorkflowStatus, Survey
 from annotations.paths import import_path
-
-from .fields import NumberField, PolylinesField, StoredJSONField
+from core.api.fields import NumberField, PolylinesField, StoredJSONField
 
 
 class SurveySerializer(serializers.ModelSerializer):

@@ -15,13 +15,13 @@ from annotations import ingestion, selectors, services
 from annotations.client_address import client_address
 from annotations.queue import queue_next_subject, queue_retry_after
 from annotations.roles import volunteer_from_request
+from core.api.params import bool_param, int_param
 from core.errors import InvalidInput, TooLarge
 from core.permissions import IsAstronomer
 from core.roles import is_astronomer
 from jobs.dispatch import job_start
 from jobs.serializers import JobSerializer
 
-from .params import bool_param, int_param
 from .permissions import AnonymousAddressSubmitThrottle, VolunteerSubmitThrottle
 from .serializers import (
     ClassificationCreateSerializer,

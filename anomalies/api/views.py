@@ -8,11 +8,11 @@ from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.api.params import float_param
 from annotations.api.serializers import CutoutAstronomerSerializer
 from annotations.paths import import_path
 from anomalies import selectors, services
 from anomalies.dispatch import scan_start
+from core.api.params import float_param
 from core.errors import InvalidInput, NotFound
 from core.permissions import IsAstronomer
 

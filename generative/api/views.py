@@ -5,7 +5,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.api.params import int_param
+from core.api.params import int_param
 from core.permissions import IsAdmin, IsAstronomer
 from generative import selectors, services
 

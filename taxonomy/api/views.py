@@ -8,7 +8,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.api.params import int_param
+from core.api.params import int_param
 from core.permissions import IsAstronomer
 from jobs.dispatch import job_start
 from jobs.serializers import JobSerializer
