@@ -1,4 +1,5 @@
-"""The one place that talks to panoptes-client: sign-in from settings, retry policy, exports, uploads."""
+"""Sign-in to Zooniverse from settings, the retry policy, exports and uploads (the sync's push and pull
+use panoptes-client's resource classes themselves)."""
 
 from __future__ import annotations
 
