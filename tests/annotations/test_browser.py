@@ -10,7 +10,7 @@ from annotations.models import Classification
 from tests.factories import make_workflow_with_subjects
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 LAUNCH_ARGS = [
     "--headless",
     "--no-sandbox",

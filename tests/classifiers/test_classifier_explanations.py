@@ -13,8 +13,8 @@ from classifiers import explanations, services
 from core.errors import InvalidInput
 from jobs.models import Job
 from jobs.runner import job_run
+from tests.classifiers.test_classifiers import _small, labelled_task, train_version  # noqa: F401  (shared fixtures)
 from tests.factories import astronomer
-from tests.test_classifiers import _small, labelled_task, train_version  # noqa: F401  (shared fixtures)
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,8 @@
 import pytest
 
 from jobs.models import Job
+from tests.annotations.test_browser import browser, page  # noqa: F401  (shared Chromium fixtures)
 from tests.factories import astronomer, make_workflow_with_subjects
-from tests.test_browser import browser, page  # noqa: F401  (shared Chromium fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

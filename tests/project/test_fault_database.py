@@ -12,7 +12,7 @@ from django.db import connection
 
 from tests.conftest import postgres_in_use
 from tests.factories import make_workflow_with_subjects
-from tests.test_worker import ROOT, worker_environment
+from tests.jobs.test_worker import ROOT, worker_environment
 
 pytestmark = [
     pytest.mark.postgres,

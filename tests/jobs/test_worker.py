@@ -16,7 +16,7 @@ from jobs.dispatch import job_start
 from rgzplatform.celery import app as celery_app
 from tests.factories import blob_array, fits_bytes
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 

@@ -16,7 +16,7 @@ from annotations.services import classification_create
 from tests.factories import astronomer, make_workflow_with_subjects
 
 pytestmark = pytest.mark.django_db
-AGGREGATION = Path(__file__).resolve().parent.parent / ".venv-aggregation" / "bin" / "panoptes_aggregation"
+AGGREGATION = Path(__file__).resolve().parents[2] / ".venv-aggregation" / "bin" / "panoptes_aggregation"
 
 
 @pytest.fixture

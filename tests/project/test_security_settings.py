@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
     "DJANGO_SETTINGS_MODULE": "rgzplatform.settings.production",
     "DJANGO_SECRET_KEY": "a-production-key-long-and-random-enough-Zx8#Qm2$Lp9&Vt4*Rk7!Hn3^Wd6",

@@ -16,7 +16,7 @@ import requests
 from annotations.models import Classification
 from taxonomy.models import Tag, TagLink
 from tests.factories import make_workflow_with_subjects
-from tests.test_worker import ROOT, worker_environment
+from tests.jobs.test_worker import ROOT, worker_environment
 
 pytestmark = [
     pytest.mark.worker,

@@ -27,7 +27,7 @@ from jobs.reports import JobReport
 from jobs.runner import job_run
 from rgzplatform.celery import app as celery_app
 from tests.factories import blob_array, fits_bytes
-from tests.test_worker import ROOT, _children_of, worker_environment
+from tests.jobs.test_worker import ROOT, _children_of, worker_environment
 
 FILES = 160
 # Short enough for a test; the defaults are minutes (rgzplatform/settings/jobs.py).

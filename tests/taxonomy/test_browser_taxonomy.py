@@ -8,9 +8,9 @@ from annotations.roles import Volunteer
 from annotations.services import classification_create
 from taxonomy import services
 from taxonomy.models import Tag, TagLink
+from tests.annotations.test_browser import ARTIFACTS, browser, page  # noqa: F401  (shared Chromium fixtures)
 from tests.factories import astronomer, make_workflow_with_subjects
-from tests.test_browser import ARTIFACTS, browser, page  # noqa: F401  (shared Chromium fixtures)
-from tests.test_taxonomy import DESCRIPTIONS
+from tests.taxonomy.test_taxonomy import DESCRIPTIONS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

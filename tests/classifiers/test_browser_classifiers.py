@@ -12,9 +12,9 @@ from classifiers.models import ModelVersion
 from jobs.models import Job
 from jobs.runner import job_run
 from jobs.worker import run_job
+from tests.annotations.test_browser import ARTIFACTS, browser, page  # noqa: F401  (shared Chromium fixtures)
+from tests.classifiers.test_classifiers import TINY, add_cutout
 from tests.factories import UserFactory, make_workflow_with_subjects
-from tests.test_browser import ARTIFACTS, browser, page  # noqa: F401  (shared Chromium fixtures)
-from tests.test_classifiers import TINY, add_cutout
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

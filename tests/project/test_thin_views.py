@@ -15,7 +15,7 @@ from annotations.models import SubjectWorkflowStatus, Workflow
 from core.errors import InvalidInput
 from tests.factories import astronomer, demo_workflow_definition, make_workflow_with_subjects
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VIEW_MODULES = sorted(
     {
         *ROOT.glob("*/views.py"),

@@ -9,8 +9,8 @@ from rest_framework.test import APIClient
 
 from annotations.models import Cutout, Workflow, WorkflowVersion
 from annotations.services import expert_classification_create
+from tests.annotations.test_retirement import FRII, vote
 from tests.factories import astronomer, make_workflow_with_subjects
-from tests.test_retirement import FRII, vote
 from zooniverse.models import ZooniverseWorkflow
 
 

@@ -17,8 +17,8 @@ from classifiers import services as classifier_services
 from jobs.models import Job, PendingTask
 from jobs.recovery import jobs_sweep
 from rgzplatform.celery import app as celery_app
+from tests.classifiers.test_classifiers import TINY, labelled_task  # noqa: F401  (shared fixture)
 from tests.factories import astronomer, blob_array, fits_bytes
-from tests.test_classifiers import TINY, labelled_task  # noqa: F401  (shared fixture)
 
 BEFORE_THE_MOVE = [
     ("annotations", "0008_pending_task_outbox"),

@@ -7,8 +7,8 @@ from django.core.management import call_command
 
 from annotations.models import Cutout, SubjectWorkflowStatus
 from generative.models import GeneratedSample, GeneratorVersion
+from tests.annotations.test_browser import ARTIFACTS, browser, page  # noqa: F401  (shared Chromium fixtures)
 from tests.factories import UserFactory, make_workflow_with_subjects
-from tests.test_browser import ARTIFACTS, browser, page  # noqa: F401  (shared Chromium fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
