@@ -5,7 +5,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from annotations.models import Survey
+from annotations.selectors import survey_list
 from core.errors import DomainError
 from core.roles import is_admin, is_astronomer
 
@@ -18,7 +18,7 @@ from .models import GeneratedSample, GeneratorVersion
 @user_passes_test(is_astronomer)
 def registry(request):
     surveys = []
-    for survey in Survey.objects.order_by("name"):
+    for survey in survey_list():
         versions = list(selectors.version_list(survey=survey))
         surveys.append(
             {
