@@ -12,8 +12,9 @@ from django.conf import settings
 
 from annotations.models import Cutout
 from annotations.ranking import queue_rerank_after_scores
-from core.errors import DomainError, InvalidInput
+from core.errors import InvalidInput
 from jobs.reports import JobReport
+from jobs.versions import version_training_run
 
 from . import explanations, ml, selectors, services
 from .models import ModelVersion
@@ -29,21 +30,12 @@ def train_classifier(*, version_id: int, progress) -> JobReport:
     """Train, evaluate on the fixed test split, store weights, metrics and plots; the version ends
     ``ready`` (or ``failed`` with the reason). The active version is never touched here."""
     version = selectors.version_get(version_id=version_id)
-    report = JobReport()
-    if version.status != ModelVersion.Status.TRAINING:
-        report.skipped = 1
-        report.notes.append(f"version {version.pk} is {version.status}; nothing to do")
-        return report
-    try:
-        _train(version, progress, report)
-    except DomainError as exc:
-        services.version_fail(version_id=version.pk, message=exc.message)
-        raise
-    except Exception as exc:
-        logger.exception("training of version %s failed", version.pk)
-        services.version_fail(version_id=version.pk, message=f"unexpected error: {exc}")
-        raise
-    return report
+    return version_training_run(
+        version,
+        train=lambda report: _train(version, progress, report),
+        fail=services.version_fail,
+        training_status=ModelVersion.Status.TRAINING,
+    )
 
 
 def training_abandoned(*, version_id: int, message: str) -> None:
