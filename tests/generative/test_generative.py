@@ -146,3 +146,15 @@ def test_registry_and_gallery_pages(client, labelled):
     assert client.get("/generative/gallery/99999/").status_code == 404
     client.logout()
     assert client.get("/generative/").status_code == 302
+
+
+def test_generating_again_skips_what_is_stored_and_another_guidance_renders_anew(labelled):
+    version = train_tiny()
+    admin_client().post(f"/api/generative/versions/{version.pk}/promote/")
+    call_command("generate", "--survey", "gen-survey", "--per-class", "1", "--inline")
+    call_command("generate", "--survey", "gen-survey", "--per-class", "1", "--inline")  # as a resumed job would
+    assert GeneratedSample.objects.count() == 2
+    call_command("generate", "--survey", "gen-survey", "--per-class", "1", "--guidance", "4", "--inline")
+    assert sorted(GeneratedSample.objects.values_list("guidance", flat=True)) == [2.0, 2.0, 4.0, 4.0]
+    names = list(Cutout.objects.filter(synthetic=True).values_list("name", flat=True))
+    assert len(set(names)) == 4 and all("gen-survey" not in n for n in names)
