@@ -61,3 +61,22 @@ def sample_list(
             raise InvalidInput(f"review must be one of {GeneratedSample.Review.values}", field="review")
         rows = rows.filter(review=review)
     return rows.order_by("requested_class", "id")
+
+
+COMPARED = (
+    ("memorisation", "memorisation (share nearer a training image)"),
+    ("memorisation_real", "the same for real held-out images"),
+    ("ks_flux", "KS statistic, integrated flux"),
+    ("ks_extent", "KS statistic, largest extent"),
+    ("ks_components", "KS statistic, components"),
+)
+
+
+def version_comparison(*, a: GeneratorVersion, b: GeneratorVersion) -> list[dict]:
+    """Each evaluation measure of two versions side by side, with b minus a where both have it."""
+    rows = []
+    for key, label in COMPARED:
+        first, second = a.metrics.get(key), b.metrics.get(key)
+        diff = second - first if isinstance(first, int | float) and isinstance(second, int | float) else None
+        rows.append({"key": key, "label": label, "a": first, "b": second, "diff": diff})
+    return rows

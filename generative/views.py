@@ -52,3 +52,15 @@ def gallery(request, survey_id: int):
         "active": selectors.active_version(survey=survey),
     }
     return render(request, "generative/gallery.html", context)
+
+
+@login_required
+@user_passes_test(is_astronomer)
+def compare(request):
+    try:
+        a = selectors.version_get(version_id=int(request.GET.get("a", "")))
+        b = selectors.version_get(version_id=int(request.GET.get("b", "")))
+    except (DomainError, ValueError):
+        raise Http404("choose two generator versions")
+    rows = selectors.version_comparison(a=a, b=b)
+    return render(request, "generative/compare.html", {"a": a, "b": b, "rows": rows})

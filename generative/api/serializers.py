@@ -75,3 +75,17 @@ class ReviewResultSerializer(serializers.Serializer):
 class JobStartedSerializer(serializers.Serializer):
     job = serializers.UUIDField()
     url = serializers.CharField()
+
+
+class ComparisonRowSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    a = serializers.FloatField(allow_null=True)
+    b = serializers.FloatField(allow_null=True)
+    diff = serializers.FloatField(allow_null=True)
+
+
+class ComparisonSerializer(serializers.Serializer):
+    a = GeneratorVersionSerializer()
+    b = GeneratorVersionSerializer()
+    rows = ComparisonRowSerializer(many=True)

@@ -10,6 +10,7 @@ from core.permissions import IsAdmin, IsAstronomer
 from generative import selectors, services
 
 from .serializers import (
+    ComparisonSerializer,
     GenerateSerializer,
     GeneratorVersionSerializer,
     JobStartedSerializer,
@@ -138,3 +139,18 @@ class ReviewView(APIView):
             user=request.user,
         )
         return Response(ReviewResultSerializer({"reviewed": count, "review": data["review"]}).data)
+
+
+class CompareView(APIView):
+    permission_classes = [IsAstronomer]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("a", int, required=True), OpenApiParameter("b", int, required=True)],
+        responses=ComparisonSerializer,
+        summary="Two generator versions' evaluations side by side",
+    )
+    def get(self, request):
+        a = selectors.version_get(version_id=int_param(request, "a", required=True))
+        b = selectors.version_get(version_id=int_param(request, "b", required=True))
+        body = {"a": a, "b": b, "rows": selectors.version_comparison(a=a, b=b)}
+        return Response(ComparisonSerializer(body).data)

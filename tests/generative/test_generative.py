@@ -158,3 +158,20 @@ def test_generating_again_skips_what_is_stored_and_another_guidance_renders_anew
     assert sorted(GeneratedSample.objects.values_list("guidance", flat=True)) == [2.0, 2.0, 4.0, 4.0]
     names = list(Cutout.objects.filter(synthetic=True).values_list("name", flat=True))
     assert len(set(names)) == 4 and all("gen-survey" not in n for n in names)
+
+
+def test_two_versions_are_compared_side_by_side(client, labelled):
+    first, second = train_tiny(), train_tiny()
+    admin = admin_client()
+    body = admin.get("/api/generative/compare/", {"a": first.pk, "b": second.pk}).json()
+    rows = {row["key"]: row for row in body["rows"]}
+    assert body["a"]["number"] == 1 and body["b"]["number"] == 2
+    assert rows["ks_flux"]["diff"] == pytest.approx(rows["ks_flux"]["b"] - rows["ks_flux"]["a"])
+    assert admin.get("/api/generative/compare/", {"a": first.pk}).status_code == 400
+    assert admin.get("/api/generative/compare/", {"a": first.pk, "b": 99999}).status_code == 404
+    client.force_login(UserFactory(username="boss", is_staff=True))
+    page = client.get("/generative/", follow=True)
+    assert 'class="compare-form"' in page.content.decode()
+    compared = client.get("/generative/compare/", {"a": first.pk, "b": second.pk})
+    assert compared.status_code == 200 and 'data-key="memorisation"' in compared.content.decode()
+    assert client.get("/generative/compare/", {"a": "x"}).status_code == 404
