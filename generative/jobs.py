@@ -4,7 +4,6 @@ queue (resuming from its checkpoint after a worker crash) and rendering samples.
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
 import numpy as np
@@ -66,16 +65,17 @@ def _train(version: GeneratorVersion, progress, report: JobReport) -> None:
         classes=classes,
         training_data={"train": [data.ids[i] for i in train], "test": [data.ids[i] for i in test]},
     )
-    started = time.monotonic()
 
     def on_epoch(epoch: int, total: int, row: dict) -> None:
-        left = (time.monotonic() - started) / max(epoch, 1) * (total - epoch)
+        left = row["seconds"] * (total - epoch)
         GeneratorVersion.objects.filter(pk=version.pk).update(history=_history_append(version.pk, row))
+        if epoch % settings.RGZ_GENERATIVE_GRID_EVERY == 0 and epoch < total:
+            progress(epoch, total, f"epoch {epoch}/{total}: drawing a sample grid")
+            _grid_store(version.pk, ml.preview_grid(generator, seed=epoch))
         progress(epoch, total, f"epoch {epoch}/{total}: loss {row['loss']:.4f}, about {left / 60:.0f} min left")
 
-    generator = ml.train(
-        config, x=data.x[train], y=data.y[train], checkpoint_path=checkpoint_path(version), progress=on_epoch
-    )
+    generator = ml.generator_new(config, checkpoint_path=checkpoint_path(version), progress=on_epoch)
+    generator.fit(data.x[train], data.y[train])
     progress(1, 1, "evaluating: sampling every class")
     x_test = data.x[test] if len(test) else data.x[train]
     y_test = data.y[test] if len(test) else data.y[train]
@@ -97,6 +97,16 @@ def _held_out(y: np.ndarray, fraction: float, *, seed: int) -> np.ndarray:
     return np.sort(np.asarray(chosen, dtype=np.int64))
 
 
+def _grid_store(version_id: int, png: bytes) -> None:
+    """The training's latest sample grid, shown live on the registry page."""
+    version = GeneratorVersion.objects.get(pk=version_id)
+    old = version.sample_grid.name
+    version.sample_grid.save(f"version-{version_id}-grid.png", ContentFile(png), save=False)
+    GeneratorVersion.objects.filter(pk=version_id).update(sample_grid=version.sample_grid.name)
+    if old and old != version.sample_grid.name:
+        version.sample_grid.storage.delete(old)
+
+
 def _history_append(version_id: int, row: dict) -> list:
     history = list(GeneratorVersion.objects.filter(pk=version_id).values_list("history", flat=True).first() or [])
     return [*history, {k: row[k] for k in ("epoch", "step", "loss", "seconds")}]
@@ -108,7 +118,10 @@ def _store(version: GeneratorVersion, generator, metrics: dict, grid: bytes) -> 
     weights = Path(settings.MEDIA_ROOT) / "generative" / "weights" / f"version-{version.pk}.pt"
     generator.save(weights)
     version.weights.name = str(weights.relative_to(settings.MEDIA_ROOT))
+    previous_grid = version.sample_grid.name
     version.sample_grid.save(f"version-{version.pk}-grid.png", ContentFile(grid), save=False)
+    if previous_grid and previous_grid != version.sample_grid.name:
+        version.sample_grid.storage.delete(previous_grid)  # the last live preview
     version.metrics = metrics
     version.history = generator.history_
     version.status = GeneratorVersion.Status.READY

@@ -64,11 +64,19 @@ def config_from_dict(data: dict):
     return DiffusionConfig.from_dict(data)
 
 
-def train(config, *, x, y, checkpoint_path: Path, progress):
-    """Fit, resuming from ``checkpoint_path`` when a checkpoint of the same settings is there."""
+def generator_new(config, *, checkpoint_path: Path, progress):
+    """An unfitted generator; its ``fit`` resumes from ``checkpoint_path`` when a checkpoint of the
+    same settings is there, and ``progress`` may call ``preview_grid`` on it between epochs."""
     from mlcore.generative.diffusion import DiffusionGenerator
 
-    return DiffusionGenerator(config, checkpoint_path=checkpoint_path, progress=progress).fit(x, y)
+    return DiffusionGenerator(config, checkpoint_path=checkpoint_path, progress=progress)
+
+
+def preview_grid(generator, *, per_class: int = 4, seed: int = 0) -> bytes:
+    """A sample grid from the weights so far (a training's live picture)."""
+    n_classes = generator.config.unet.n_classes
+    requested = np.repeat(np.arange(n_classes), per_class)
+    return grid_png(generator.sample(requested, seed=seed), requested, n_classes)
 
 
 def load(path: str | Path):

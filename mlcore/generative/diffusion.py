@@ -192,6 +192,7 @@ class DiffusionGenerator:
                 epoch, step, history = state["epoch"], state["step"], state["history"]
                 self.resumed_from_epoch_ = epoch
 
+        self.training_model_ = ema.module  # what ``sample`` previews while training (EMA so far)
         data = torch.from_numpy(x * 2 - 1).to(device)  # (N, 1, S, S) in [-1, 1]
         labels = torch.from_numpy(y).to(device)
         batch = min(config.batch_size, len(data))
@@ -243,9 +244,13 @@ class DiffusionGenerator:
         return self
 
     def _model(self) -> nn.Module:
-        if not hasattr(self, "model_"):
+        """The fitted EMA weights, or during ``fit`` (from its ``progress``) the EMA weights so far."""
+        model = getattr(self, "model_", None)
+        if model is None:
+            model = getattr(self, "training_model_", None)
+        if model is None:
             raise RuntimeError("the generator is not fitted")
-        return self.model_
+        return model
 
     def sample(
         self,
@@ -268,6 +273,8 @@ class DiffusionGenerator:
         generator = torch.Generator().manual_seed(seed)
         scheduler = sampling_scheduler(config, sampler)
         out = []
+        was_training = model.training
+        model.eval()
         for i in range(0, len(classes), batch_size):
             images = sample_loop(
                 model,
@@ -280,6 +287,7 @@ class DiffusionGenerator:
                 generator=generator,
             )
             out.append(((images + 1) / 2).cpu().numpy())
+        model.train(was_training)
         size = config.unet.image_size
         return np.concatenate(out) if out else np.zeros((0, 1, size, size), dtype=np.float32)
 

@@ -8,3 +8,5 @@ RGZ_GENERATIVE_TEST_FRACTION = float(os.environ.get("RGZ_GENERATIVE_TEST_FRACTIO
 RGZ_GENERATIVE_EVAL_PER_CLASS = int(os.environ.get("RGZ_GENERATIVE_EVAL_PER_CLASS", 16))
 # A training is redelivered when its worker dies (it resumes from its checkpoint) this many times.
 RGZ_GENERATIVE_MAX_ATTEMPTS = int(os.environ.get("RGZ_GENERATIVE_MAX_ATTEMPTS", 3))
+# Every this many epochs a training draws a sample grid from its weights so far (the live picture).
+RGZ_GENERATIVE_GRID_EVERY = int(os.environ.get("RGZ_GENERATIVE_GRID_EVERY", 5))

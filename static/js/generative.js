@@ -68,6 +68,11 @@
         const points = losses.map((v, i) => `${(300 * i) / Math.max(losses.length - 1, 1)},${75 - (70 * (v - lo)) / span}`);
         box.querySelector(".loss-curve polyline").setAttribute("points", points.join(" "));
       }
+      const grid = box.querySelector(".live-grid");
+      if (version.sample_grid_url && grid.getAttribute("src") !== version.sample_grid_url) {
+        grid.src = version.sample_grid_url;
+        grid.hidden = false;
+      }
       if (version.status === "training") return setTimeout(poll, 2000);
       if (version.status === "failed") box.querySelector(".live-message").textContent = `failed: ${version.error}`;
       else window.location.reload();

@@ -175,3 +175,12 @@ def test_two_versions_are_compared_side_by_side(client, labelled):
     compared = client.get("/generative/compare/", {"a": first.pk, "b": second.pk})
     assert compared.status_code == 200 and 'data-key="memorisation"' in compared.content.decode()
     assert client.get("/generative/compare/", {"a": "x"}).status_code == 404
+
+
+def test_a_training_draws_live_sample_grids_and_keeps_one(labelled, settings, capsys):
+    settings.RGZ_GENERATIVE_GRID_EVERY = 1
+    version = train_tiny()  # tiny: 2 epochs, a preview after the first
+    assert "epoch 1/2: drawing a sample grid" in capsys.readouterr().out
+    assert version.sample_grid and version.status == "ready"
+    grids = list((settings.MEDIA_ROOT / "generative" / "grids").iterdir())
+    assert [p.name for p in grids] == [version.sample_grid.name.rsplit("/", 1)[1]]  # previews replaced, none left

@@ -174,3 +174,18 @@ def test_memorisation_share_flags_copies():
 def test_diversity_is_the_mean_pairwise_distance():
     assert metrics.diversity(np.array([[0.0, 0.0], [3.0, 4.0]])) == pytest.approx(5.0)
     assert metrics.diversity(np.zeros((5, 3))) == 0.0
+
+
+def test_previews_during_training_change_nothing_learned():
+    """A sample grid drawn from ``progress`` while training (the EMA weights so far) leaves the
+    training's random state and so its result untouched."""
+    x, y = blobs(16)
+    config = tiny(max_steps=None, epochs=3, batch_size=8)
+    previews = []
+    watched = DiffusionGenerator(config)
+    watched.progress = lambda epoch, total, row: previews.append(watched.sample([0, 1], seed=epoch, steps=2))
+    watched.fit(x, y)
+    plain = DiffusionGenerator(config).fit(x, y)
+    assert len(previews) == 3 and previews[0].shape == (2, 1, SIZE, SIZE)
+    for name, weights in plain.model_.state_dict().items():
+        assert torch.equal(weights, watched.model_.state_dict()[name]), name
