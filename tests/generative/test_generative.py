@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from annotations.models import Cutout, SubjectWorkflowStatus
+from generative import jobs as generative_jobs
 from generative.models import GeneratedSample, GeneratorVersion
 from tests.factories import UserFactory, astronomer, make_workflow_with_subjects
 
@@ -177,10 +178,13 @@ def test_two_versions_are_compared_side_by_side(client, labelled):
     assert client.get("/generative/compare/", {"a": "x"}).status_code == 404
 
 
-def test_a_training_draws_live_sample_grids_and_keeps_one(labelled, settings, capsys):
+def test_a_training_draws_live_sample_grids_and_keeps_one(labelled, settings, monkeypatch):
     settings.RGZ_GENERATIVE_GRID_EVERY = 1
+    stored = []
+    real_store = generative_jobs._grid_store
+    monkeypatch.setattr(generative_jobs, "_grid_store", lambda pk, png: stored.append(png) or real_store(pk, png))
     version = train_tiny()  # tiny: 2 epochs, a preview after the first
-    assert "epoch 1/2: drawing a sample grid" in capsys.readouterr().out
+    assert len(stored) == 1 and stored[0].startswith(b"\x89PNG")
     assert version.sample_grid and version.status == "ready"
     grids = list((settings.MEDIA_ROOT / "generative" / "grids").iterdir())
     assert [p.name for p in grids] == [version.sample_grid.name.rsplit("/", 1)[1]]  # previews replaced, none left
