@@ -19,12 +19,12 @@ from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import cache
 from django.dispatch import receiver
-from redis.exceptions import RedisError
+
+from core.cache import CACHE_DOWN
 
 from .client_address import client_address
 
 logger = logging.getLogger(__name__)
-CACHE_DOWN = (RedisError, OSError)
 _clock = time.time  # tests move it forward rather than wait out a cool-off
 
 

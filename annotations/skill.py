@@ -15,7 +15,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from redis.exceptions import RedisError
+
+from core.cache import CACHE_DOWN
 
 from .consensus import QUESTION_TYPES, chosen_labels
 from .models import Classification, Workflow, WorkflowVersion
@@ -116,13 +117,13 @@ def skill_weights_cached(*, workflow: Workflow, task: str) -> tuple[dict[str, fl
     key = f"rgz:skill:{workflow.pk}:{task}"
     try:
         found = cache.get(key)
-    except (RedisError, OSError) as exc:  # the cache is down: measure afresh, the submit goes on
+    except CACHE_DOWN as exc:  # the cache is down: measure afresh, the submit goes on
         logger.warning("skill cache unreachable (%s)", exc)
         return skill_weights(workflow=workflow, task=task)
     if found is None:
         found = skill_weights(workflow=workflow, task=task)
         try:
             cache.set(key, found, SKILL_CACHE_SECONDS)
-        except (RedisError, OSError) as exc:
+        except CACHE_DOWN as exc:
             logger.warning("skill cache unreachable (%s)", exc)
     return found

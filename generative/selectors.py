@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from annotations import selectors as annotation_selectors
 from annotations.models import Cutout, Survey
 from core.errors import InvalidInput, NotFound
 
@@ -11,12 +12,13 @@ from .models import GeneratedSample, GeneratorVersion
 
 
 def survey_get(*, survey) -> Survey:
-    """A survey by id or name."""
-    found = Survey.objects.filter(pk=int(survey)).first() if str(survey).isdigit() else None
-    found = found or Survey.objects.filter(name=str(survey)).first()
-    if found is None:
-        raise NotFound(f"no survey {survey!r}", field="survey")
-    return found
+    """A survey by id (digits) or by name, as the commands, forms and API give it."""
+    text = str(survey).strip()
+    return (
+        annotation_selectors.survey_get(survey_id=int(text))
+        if text.isdigit()
+        else annotation_selectors.survey_get(name=text)
+    )
 
 
 def version_get(*, version_id: int) -> GeneratorVersion:

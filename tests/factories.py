@@ -111,11 +111,11 @@ def volunteer_key_of(client) -> str:
 
     signer = get_cookie_signer(salt=VOLUNTEER_COOKIE + VOLUNTEER_SALT)
     morsel = client.cookies.get(VOLUNTEER_COOKIE)
-    if morsel is not None:
-        try:
+    try:
+        if morsel is not None:
             return f"session:{signer.unsign(morsel.value)}"
-        except BadSignature:
-            pass
+    except BadSignature:
+        morsel = None  # a cookie the server would refuse: the client gets a new id, as it would
     anonymous_id = uuid.uuid4().hex
     client.cookies[VOLUNTEER_COOKIE] = signer.sign(anonymous_id)
     return f"session:{anonymous_id}"

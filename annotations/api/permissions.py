@@ -2,12 +2,12 @@
 
 import logging
 
-from redis.exceptions import RedisError
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from annotations.client_address import client_address
 from annotations.roles import volunteer_from_request
+from core.cache import CACHE_DOWN
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ class SettingsRateThrottle(SimpleRateThrottle):
         # the volunteers' submits, which need only the database.
         try:
             return super().allow_request(request, view)
-        except (RedisError, OSError) as exc:
+        except CACHE_DOWN as exc:
             logger.warning("throttle %s not applied: the cache is unreachable (%s)", self.scope, exc)
             return True
 

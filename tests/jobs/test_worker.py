@@ -15,6 +15,7 @@ from annotations.models import Cutout
 from jobs.dispatch import job_start
 from rgzplatform.celery import app as celery_app
 from tests.factories import blob_array, fits_bytes
+from tests.servers import free_port, wait_for_http
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -192,12 +193,8 @@ def _children_of(pid: int) -> set[int]:
 
 def test_run_embedded_stops_its_worker_and_web_app_on_sigterm(tmp_path):
     import signal
-    import socket
-    import urllib.request
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = {**worker_environment(), "RGZ_VAR_DIR": str(tmp_path)}
     parent = subprocess.Popen(
         [sys.executable, "manage.py", "run_embedded", "--no-demo", "--port", str(port)],
@@ -209,17 +206,7 @@ def test_run_embedded_stops_its_worker_and_web_app_on_sigterm(tmp_path):
     )
     children: set[int] = set()
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/schema/", timeout=2)
-                break
-            except OSError:
-                if parent.poll() is not None:
-                    pytest.fail(f"run_embedded exited early:\n{parent.stdout.read()[-3000:]}")
-                time.sleep(0.5)
-        else:
-            pytest.fail("the web app never answered")
+        wait_for_http(f"http://127.0.0.1:{port}", process=parent, seconds=90, name="run_embedded")
         children = _children_of(parent.pid)
         assert len(children) == 2  # the worker and the web app
         parent.send_signal(signal.SIGTERM)  # to the parent alone, as a service manager or `kill` does

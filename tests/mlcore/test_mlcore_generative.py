@@ -100,7 +100,7 @@ def test_an_interrupted_training_resumes_exactly(tmp_path):
     config = tiny(max_steps=None, epochs=4, batch_size=8)
 
     class Crash(Exception):
-        pass
+        """The worker dies after the second epoch."""
 
     def crash_after_two(epoch, total, row):
         if epoch == 2:

@@ -167,7 +167,7 @@ def test_fixmatch_smoke_run_uses_the_unlabelled_pool():
 
 
 class Crash(Exception):
-    pass
+    """A training's worker dying mid-run."""
 
 
 def test_training_resumes_from_its_checkpoint(tmp_path):

@@ -1,9 +1,7 @@
 """PostgreSQL drops every connection (a restart, a failover): the next request still answers."""
 
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
@@ -13,18 +11,13 @@ from django.db import connection
 from tests.conftest import postgres_in_use
 from tests.factories import make_workflow_with_subjects
 from tests.jobs.test_worker import ROOT, worker_environment
+from tests.servers import free_port, wait_for_http
 
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.skipif(not postgres_in_use(), reason="needs PostgreSQL (DATABASE_URL)"),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _get(url: str) -> int:
@@ -38,7 +31,7 @@ def _get(url: str) -> int:
 @pytest.fixture
 def one_process_server():
     """gunicorn with one sync worker: one persistent database connection serves every request."""
-    port = _free_port()
+    port = free_port()
     env = {**worker_environment(), "DB_CONN_MAX_AGE": "600"}
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "rgzplatform.wsgi", "--workers", "1", "--bind", f"127.0.0.1:{port}"],
@@ -50,17 +43,7 @@ def one_process_server():
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{url}/api/schema/", timeout=2)
-                break
-            except OSError:
-                if process.poll() is not None:
-                    pytest.fail(f"gunicorn exited early:\n{process.stdout.read()[-3000:]}")
-                time.sleep(0.3)
-        else:
-            pytest.fail("gunicorn never answered")
+        wait_for_http(url, process=process, name="gunicorn")
         yield url
     finally:
         process.terminate()

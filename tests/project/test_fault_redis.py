@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 import requests
@@ -17,6 +16,7 @@ from annotations.models import Classification
 from taxonomy.models import Tag, TagLink
 from tests.factories import make_workflow_with_subjects
 from tests.jobs.test_worker import ROOT, worker_environment
+from tests.servers import free_port, wait_for_http
 
 pytestmark = [
     pytest.mark.worker,
@@ -28,17 +28,11 @@ BEFORE, DURING, AFTER = 3, 12, 3
 OUTAGE_SECONDS = 8
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class PrivateRedis:
     """A redis-server of the test's own on a free port, stopped and started again at will."""
 
     def __init__(self):
-        self.port = _free_port()
+        self.port = free_port()
         self.process = None
 
     def start(self):
@@ -84,7 +78,7 @@ def platform(redis_server, tmp_path, settings):
         "RGZ_JOB_SWEEP_SECONDS": "1",  # the beat that sends what waited for the broker
         "RGZ_TAXONOMY_CHECK_SECONDS": "3600",  # only the submits' own follow-up tags picks
     }
-    port = _free_port()
+    port = free_port()
     # A file, not a pipe: nobody reads a pipe during the test, and a full one blocks its writer.
     log = open(tmp_path / "servers.log", "wb")
     processes = [
@@ -102,15 +96,7 @@ def platform(redis_server, tmp_path, settings):
     ]  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{base}/api/schema/", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("gunicorn never answered")
+        wait_for_http(base, name="gunicorn")
         yield base
     finally:
         for process in processes:
