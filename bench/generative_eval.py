@@ -68,7 +68,11 @@ def mirabest_prepared(size: int) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def train_judge(x, y, n_classes: int, size: int, steps: int | None, epochs: int, seed: int = 0):
+def train_judge(
+    x, y, n_classes: int, size: int, steps: int | None, epochs: int, seed: int = 0, cache: Path | None = None
+):
+    """The platform's classifier trained as a judge; with ``cache`` (a weights file) it is trained
+    once and read back by later runs with the same settings."""
     from mlcore.ssl.config import FixMatchConfig, NetworkConfig
     from mlcore.ssl.estimator import SSLClassifier
 
@@ -81,7 +85,15 @@ def train_judge(x, y, n_classes: int, size: int, steps: int | None, epochs: int,
         lr=1e-3,
         seed=seed,
     )
-    return SSLClassifier(config, device="cpu").fit(x, y)
+    if cache is not None and cache.is_file():
+        judge_ = SSLClassifier.load(cache, device="cpu")
+        if judge_.config == config:
+            return judge_
+    judge_ = SSLClassifier(config, device="cpu").fit(x, y)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        judge_.save(cache)
+    return judge_
 
 
 def balanced_classes(per_class: int, n_classes: int) -> np.ndarray:
@@ -148,21 +160,33 @@ def train_generators(real, config, seed: int, vae_hidden, progress=print, checkp
         seconds = sum(row["seconds"] for row in generator.history_)  # across resumes
         out[name] = (generator, seconds)
         progress(f"seed {seed}: {name} trained in {seconds:.1f} s, loss {generator.history_[-1]['loss']:.4f}")
-    # The VAE gets the diffusion model's wall time: its step count calibrated here.
+    # The VAE gets the diffusion model's training time on an idle machine: the cost of one step of
+    # each is measured back to back, so a machine shared with other work while the diffusion model
+    # trained does not inflate the VAE's budget.
     base = VAEConfig(
         image_size=config.unet.image_size, n_classes=len(CLASSES), hidden=vae_hidden, batch_size=32, seed=seed
     )
-    calibration = VAEGenerator(replace(base, epochs=10**6, max_steps=40)).fit(x, y).history_
-    timed = [
-        row["seconds"] / max(1, row["step"] - previous["step"])
-        for previous, row in zip(calibration, calibration[1:], strict=False)
-    ]
-    per_step = float(np.median(timed)) if timed else calibration[0]["seconds"] / calibration[0]["step"]
-    steps = max(10, int(out["diffusion"][1] / per_step))
+    diffusion_steps = out["diffusion"][0].history_[-1]["step"]
+    diffusion_run = replace(config, seed=seed, unet=replace(config.unet, network="rab"))
+    ratio = step_cost(lambda n: DiffusionGenerator(replace(diffusion_run, max_steps=n)), x, y) / step_cost(
+        lambda n: VAEGenerator(replace(base, epochs=10**6, max_steps=n)), x, y
+    )
+    steps = max(10, int(diffusion_steps * ratio))
     started = time.perf_counter()
     out["vae"] = (VAEGenerator(replace(base, epochs=10**6, max_steps=steps)).fit(x, y), time.perf_counter() - started)
-    progress(f"seed {seed}: vae trained {steps} steps in {out['vae'][1]:.1f} s")
+    progress(f"seed {seed}: vae trained {steps} steps ({ratio:.1f} per diffusion step) in {out['vae'][1]:.1f} s")
     return out
+
+
+def step_cost(make, x, y, steps: int = 16) -> float:
+    """Median seconds of one training step of ``make(steps)`` on 128 images (epochs of 4 steps at
+    batch 32), its first epoch (warm-up) left out."""
+    history = make(steps).fit(x[:128], y[:128]).history_
+    per_step = [
+        row["seconds"] / max(1, row["step"] - previous["step"])
+        for previous, row in zip([{"step": 0}, *history], history, strict=False)
+    ]
+    return float(np.median(per_step[1:] or per_step))
 
 
 def summarise(rows: list[dict], references: dict) -> dict:
@@ -285,9 +309,17 @@ def main(argv=None) -> dict:
     real = firstgalaxydata_prepared(size, limit=limit)
     say(f"firstgalaxydata at {size} px: {len(real['train'][1])} train, {len(real['test'][1])} test")
     x_mb, y_mb = mirabest_prepared(size)
+    cache = args.checkpoints if not args.quick else None
     judges = (
-        train_judge(*real["train"], len(CLASSES), size, judge_steps, args.judge_epochs),
-        train_judge(x_mb, y_mb, 2, size, judge_steps, args.judge_epochs),
+        train_judge(
+            *real["train"],
+            len(CLASSES),
+            size,
+            judge_steps,
+            args.judge_epochs,
+            cache=cache and cache / "judge-4class.pt",
+        ),
+        train_judge(x_mb, y_mb, 2, size, judge_steps, args.judge_epochs, cache=cache and cache / "judge-frii.pt"),
     )
     judge_accuracy = float((judges[0].predict(real["test"][0]) == real["test"][1]).mean())
     say(f"judging classifiers trained; 4-class test accuracy {judge_accuracy:.3f}")
