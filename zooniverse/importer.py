@@ -7,6 +7,7 @@ are read and written in batches: memory stays flat whatever the export's length.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from annotations.models import Classification, SubjectWorkflowStatus, Workflow, 
 from annotations.services import workflow_current_versions_repair
 from core.errors import InvalidInput
 
-from . import export_reader, staged_import
+from . import export_encoding, export_reader, staged_import
 from .models import ZooniverseSubject, ZooniverseWorkflow
 from .subjects import subject_resolve
 
@@ -40,6 +41,8 @@ class ImportReport:
     bad_count: int = 0
     placeholders: list[int] = field(default_factory=list)
     workflows: set[int] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)  # the file was read, with something to say about it
+    encoding: export_encoding.EncodingRepairs = field(default_factory=export_encoding.EncodingRepairs)
 
     def bad(self, item: export_reader.BadRow | str) -> None:
         self.bad_count += 1
@@ -153,13 +156,13 @@ def import_classifications(
     try:
         with path.open("rb") as raw:
             first_line = raw.readline()
-        header = export_reader.read_header(first_line.decode("utf-8-sig"), str(path))
+        header = _header(first_line, path, report)
         if connection.vendor == "postgresql" and staged_import.usable(header):
 
             def careful(chunk: staged_import.Chunk) -> None:
                 text = io.StringIO(chunk.data.decode("utf-8"), newline="")
                 records = export_reader.read_classification_stream(
-                    text, str(path), header=header, first_row=chunk.first_row
+                    text, str(path), header=header, first_row=chunk.first_row, repairs=report.encoding
                 )
                 _store_stream(records, catalogue, report)
 
@@ -167,22 +170,36 @@ def import_classifications(
                 path, header, len(first_line), catalogue, report, fallback=careful, progress=progress
             )
         else:
-            with path.open(newline="", encoding="utf-8-sig") as handle:
-                records = export_reader.read_classification_stream(handle, name=str(path))
+            with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
+                next(handle)  # the header, read above
+                records = export_reader.read_classification_stream(
+                    handle, name=str(path), header=header, repairs=report.encoding
+                )
                 _store_stream(
                     records,
                     catalogue,
                     report,
                     on_batch=lambda: progress(min(size, handle.buffer.tell()), size, f"{report.imported} imported"),
                 )
-    except ValueError as exc:
-        raise InvalidInput(str(exc)) from exc
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{path}: not UTF-8 text ({exc})") from exc
+    except ValueError as exc:  # UnicodeDecodeError included
+        raise InvalidInput(f"{path}: {exc}" if str(path) not in str(exc) else str(exc)) from exc
+    report.warnings.extend(report.encoding.warnings(str(path)))
     _recount(report)
     workflow_current_versions_repair(workflow_ids=report.workflows)
     progress(size, size, f"{report.imported} imported")
     return report
+
+
+def _header(first_line: bytes, path: Path, report: ImportReport) -> list[str]:
+    """The export's column names; invalid bytes in them are replaced and reported like any cell's."""
+    text = export_encoding.decode_lenient(first_line).removeprefix("\ufeff")
+    if export_encoding.has_escapes(text):
+        report.encoding.note("header", 1)
+        text = export_encoding.repair(text)
+    header = export_reader.read_header(text, str(path))
+    if "classification_id" not in (name.strip() for name in next(csv.reader([text]))):
+        report.warnings.append(f"{path}: 2015 layout, column id read as classification_id")
+    return header
 
 
 def _store_stream(records, catalogue: _Catalogue, report: ImportReport, on_batch=lambda: None) -> None:

@@ -24,7 +24,7 @@ from django.db import DatabaseError, connection, transaction
 
 from annotations.models import Classification
 
-from . import export_reader
+from . import export_encoding, export_reader
 from .models import ZooniverseSubject
 
 CHUNK_ROWS = 20_000
@@ -244,6 +244,7 @@ def staged_import(
         with path.open("rb") as handle:
             handle.seek(header_end)
             for chunk in iter_chunks(handle, first_row=2):
+                chunk.data = export_encoding.repair_chunk(chunk.data, header, chunk.first_row, report.encoding)
                 placeholders, workflows = list(report.placeholders), set(report.workflows)
                 try:
                     import_chunk(chunk, header, catalogue, report)
