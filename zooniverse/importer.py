@@ -26,8 +26,8 @@ from annotations.services import workflow_current_versions_repair
 from core.errors import InvalidInput
 
 from . import export_encoding, export_reader, staged_import
-from .models import ZooniverseSubject, ZooniverseWorkflow
-from .subjects import subject_resolve
+from .models import ZooniverseWorkflow
+from .subjects import SubjectMapping, subjects_resolve
 
 BATCH = 2000
 MAX_REPORTED = 1000
@@ -55,18 +55,18 @@ class ImportReport:
 
 
 class _Catalogue:
-    """Workflows, versions and subjects met so far (cached; created on first sight)."""
+    """Workflows and versions met so far (cached; created on first sight); subjects resolved in bulk
+    (not cached: an export holds about one subject per 15 rows, and memory must stay flat)."""
 
     def __init__(self, known_versions: dict[int, set[tuple[int, int]]], subject_metadata: dict[int, dict]):
         self.known_versions = known_versions  # from a workflow export, when one was given
         self.subject_metadata = subject_metadata
         self.workflows: dict[int, Workflow] = {}
         self.versions: dict[tuple[int, int, int], WorkflowVersion] = {}
-        self.subjects: dict[int, ZooniverseSubject] = {}
 
     def forget(self) -> None:
         """Drop what was cached (after a rollback the cached rows may no longer exist)."""
-        self.workflows, self.versions, self.subjects = {}, {}, {}
+        self.workflows, self.versions = {}, {}
 
     def workflow(self, zooniverse_id: int, name: str) -> Workflow:
         if zooniverse_id not in self.workflows:
@@ -82,12 +82,21 @@ class _Catalogue:
             )
         return self.versions[key]
 
-    def subject(self, zooniverse_id: int, subject_data: dict) -> ZooniverseSubject:
-        if zooniverse_id not in self.subjects:
-            metadata = {**self.subject_metadata.get(zooniverse_id, {}), **subject_data.get(str(zooniverse_id), {})}
-            metadata.pop("retired", None)
-            self.subjects[zooniverse_id] = subject_resolve(zooniverse_id, metadata)
-        return self.subjects[zooniverse_id]
+    def subject_metadata_of(self, zooniverse_id: int, subject_data: dict) -> dict:
+        """What the subject export and the row's subject_data say of a subject (the export's own
+        retirement state left out: the platform counts its own)."""
+        own = subject_data.get(str(zooniverse_id), {})
+        metadata = {**self.subject_metadata.get(zooniverse_id, {}), **(own if isinstance(own, dict) else {})}
+        metadata.pop("retired", None)
+        return metadata
+
+    def subjects(self, wanted: dict[int, dict], report: ImportReport) -> dict[int, SubjectMapping]:
+        """Mappings for {subject id: the subject_data of a row naming it}, made in bulk when new."""
+        mappings, placeholders = subjects_resolve(
+            {zid: self.subject_metadata_of(zid, data) for zid, data in wanted.items()}
+        )
+        report.placeholders.extend(placeholders)
+        return mappings
 
 
 def workflow_for(zooniverse_id: int, name: str) -> Workflow:
@@ -222,6 +231,11 @@ def _store(batch: list[export_reader.ExportClassification], catalogue: _Catalogu
         return
     keys = {f"zooniverse:{r.classification_id}": r for r in batch}
     stored = set(Classification.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
+    wanted = {}
+    for key, record in keys.items():
+        if key not in stored:
+            wanted.setdefault(record.subject_ids[0], record.subject_data)
+    subjects = catalogue.subjects(wanted, report)
     rows = []
     for key, record in keys.items():
         if key in stored:
@@ -239,9 +253,7 @@ def _store(batch: list[export_reader.ExportClassification], catalogue: _Catalogu
             continue
         workflow = catalogue.workflow(record.workflow_id, record.workflow_name)
         version = catalogue.version(workflow, record.workflow_id, record.version)
-        subject = catalogue.subject(record.subject_ids[0], record.subject_data)
-        if subject.placeholder and subject.zooniverse_id not in report.placeholders:
-            report.placeholders.append(subject.zooniverse_id)
+        subject = subjects[record.subject_ids[0]]
         report.workflows.add(workflow.pk)
         rows.append(_classification(record, workflow, version, subject))
     _insert(rows)

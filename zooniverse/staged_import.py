@@ -25,7 +25,7 @@ from django.db import DatabaseError, connection, transaction
 from annotations.models import Classification
 
 from . import export_encoding, export_reader
-from .models import ZooniverseSubject
+from .subjects import subjects_known
 
 CHUNK_ROWS = 20_000
 # What Python's str.strip() removes (its ASCII part and the no-break space): trim() alone takes spaces only.
@@ -163,17 +163,17 @@ def _subject_map(cursor, catalogue, report) -> list[tuple]:
     first = "split_part(replace(subject_ids, ',', ';'), ';', 1)::bigint"
     cursor.execute(f"SELECT DISTINCT {first} FROM {ROWS}")
     wanted = [row[0] for row in cursor.fetchall()]
-    known = dict(ZooniverseSubject.objects.filter(zooniverse_id__in=wanted).values_list("zooniverse_id", "cutout_id"))
+    known = {zid: mapping.cutout_id for zid, mapping in subjects_known(wanted).items()}
     missing = [zid for zid in wanted if zid not in known]
     if missing:
         cursor.execute(
             f"SELECT DISTINCT ON ({first}) {first}, subject_data FROM {ROWS} WHERE {first} = ANY(%s)", [missing]
         )
+        data_of = {}
         for zid, subject_data in cursor.fetchall():
             data = json.loads(subject_data) if (subject_data or "").strip() else {}
-            mapping = catalogue.subject(zid, data if isinstance(data, dict) else {})
-            if mapping.placeholder and zid not in report.placeholders:
-                report.placeholders.append(zid)
+            data_of[zid] = data if isinstance(data, dict) else {}
+        for zid, mapping in catalogue.subjects(data_of, report).items():
             known[zid] = mapping.cutout_id
     return list(known.items())
 
