@@ -73,6 +73,16 @@ COPY_TYPES = {
 }
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of a local process, such as the PostgreSQL backend of a connection;
+    unlike wall time, it hardly moves with other work on the machine. NaN when not local."""
+    try:
+        parts = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def bare_copy(database_url: str, path: Path) -> dict:
     """Seconds for PostgreSQL to COPY the file into an unindexed table: the limit an import can reach."""
     import psycopg
@@ -83,28 +93,41 @@ def bare_copy(database_url: str, path: Path) -> dict:
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS bench_bare_copy")
         conn.execute(f"CREATE TABLE bench_bare_copy ({columns})")
-        t0 = time.perf_counter()
+        backend = conn.info.backend_pid
+        cpu0, own0, t0 = process_cpu_seconds(backend), time.process_time(), time.perf_counter()
         with conn.cursor() as cursor, open(path, "rb") as data:
             with cursor.copy("COPY bench_bare_copy FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
                 while block := data.read(1 << 20):
                     copy.write(block)
         seconds = time.perf_counter() - t0
+        cpu = process_cpu_seconds(backend) - cpu0 + time.process_time() - own0
         (stored,) = conn.execute("SELECT count(*) FROM bench_bare_copy").fetchone()
         conn.execute("DROP TABLE bench_bare_copy")
-    return {"seconds": seconds, "rows": stored}
+    return {"seconds": seconds, "rows": stored, "cpu_seconds": cpu}
 
 
 IMPORT_CHILD = """
 import json, os, sys, time
 sys.path.insert(0, {root!r})
 os.environ.update({env!r})
+import resource
 import django
 django.setup()
+from django.db import connection
 from zooniverse.importer import import_classifications
+sys.path.insert(0, {bench!r})
+from zooniverse_import import process_cpu_seconds
+with connection.cursor() as cursor:
+    cursor.execute("SELECT pg_backend_pid()")
+    backend = cursor.fetchone()[0]
+backend_cpu, own = process_cpu_seconds(backend), resource.getrusage(resource.RUSAGE_SELF)
 t0 = time.perf_counter()
 report = import_classifications(classifications={path!r}, workflows={workflows!r})
-print(json.dumps({{"seconds": time.perf_counter() - t0, "imported": report.imported, "bad": report.bad_count,
-    "placeholders": len(report.placeholders), "peak_rss_mb": int({hwm}) / 1024}}))
+seconds = time.perf_counter() - t0
+after = resource.getrusage(resource.RUSAGE_SELF)
+cpu = process_cpu_seconds(backend) - backend_cpu + (after.ru_utime + after.ru_stime - own.ru_utime - own.ru_stime)
+print(json.dumps({{"seconds": seconds, "imported": report.imported, "bad": report.bad_count,
+    "placeholders": len(report.placeholders), "cpu_seconds": cpu, "peak_rss_mb": int({hwm}) / 1024}}))
 """
 
 EXTRACT_CHILD = """
@@ -155,7 +178,12 @@ def main():
         env = {k: v for k, v in env.items() if k.startswith(("DJANGO", "DATABASE", "DB_", "RGZ"))}
         ours = run_child(
             IMPORT_CHILD.format(
-                root=str(_data.ROOT), env=env, path=str(export), hwm=HWM, workflows=str(EXPORTS / "slsn_workflows.csv")
+                root=str(_data.ROOT),
+                bench=str(Path(__file__).resolve().parent),
+                env=env,
+                path=str(export),
+                hwm=HWM,
+                workflows=str(EXPORTS / "slsn_workflows.csv"),
             )
         )
         print(f"import_zooniverse: {ours}")
@@ -181,6 +209,10 @@ def main():
                 "peak_rss_mb": round(ours["peak_rss_mb"]),
                 "copy_rows_per_s": round(copy_rate),
                 "ratio_vs_copy": round(ours_rate / copy_rate, 2),
+                # CPU seconds (client + PostgreSQL backend): the same comparison, little moved by other load.
+                "cpu_s": round(ours["cpu_seconds"], 2),
+                "copy_cpu_s": round(copied["cpu_seconds"], 2),
+                "cpu_ratio_vs_copy": round(copied["cpu_seconds"] / ours["cpu_seconds"], 2),
                 "panoptes_aggregation_rows_per_s": round(theirs_rate),
                 "panoptes_aggregation_peak_rss_mb": round(theirs["peak_rss_mb"]),
                 "ratio_vs_panoptes_aggregation": round(ours_rate / theirs_rate, 2),

@@ -14,6 +14,7 @@ bad row with its number and reason; so both paths give the same result.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,8 +175,10 @@ def _subject_map(cursor, catalogue, report) -> list[tuple]:
             f"SELECT DISTINCT ON ({first}) {first}, subject_data FROM {ROWS} WHERE {first} = ANY(%s)", [missing]
         )
         data_of = {}
-        for zid, subject_data in cursor.fetchall():  # jsonb: already parsed
-            data_of[zid] = subject_data if isinstance(subject_data, dict) else {}
+        for zid, subject_data in cursor.fetchall():
+            # Django's PostgreSQL connection hands jsonb over as text (its JSONField parses it).
+            data = json.loads(subject_data) if isinstance(subject_data, str) else subject_data
+            data_of[zid] = data if isinstance(data, dict) else {}
         for zid, mapping in catalogue.subjects(data_of, report).items():
             known[zid] = mapping.cutout_id
     return list(known.items())

@@ -74,7 +74,9 @@ def test_placeholders_share_one_set_of_files_and_a_second_import_adds_nothing(tm
     assert mapped.placeholder and mapped.matched_by == "placeholder"
     assert mapped.cutout.name == "zooniverse-900007" and mapped.cutout.metadata["zooniverse_subject_id"] == 900_007
     assert mapped.cutout.width == 32 and mapped.cutout.complexity is not None
-    assert "retired" not in mapped.metadata  # Zooniverse's own retirement state is not carried over
+    # The row's subject_data is the subject's metadata, less Zooniverse's own retirement state.
+    assert mapped.metadata["ramean"] and "retired" not in mapped.metadata
+    assert mapped.cutout.metadata["zooniverse"] == mapped.metadata
     again = import_classifications(classifications=path)
     assert (again.imported, again.already_there, again.placeholders) == (0, 100, [])
     assert placeholders.count() == 50
