@@ -11,7 +11,7 @@ with ``import_zooniverse``'s code in a child process, and ``panoptes_aggregation
 question extractor, configured from the real workflow export) on the same file. Peak memory is
 each child's VmHWM. The last line printed is one JSON object.
 
-    python bench/zooniverse_import.py [--rows 1000000] [--rows-per-subject 15] [--quick]
+    python bench/zooniverse_import.py [--rows 1000000] [--rows-per-subject 15] [--quick] [--database NAME]
 """
 
 from __future__ import annotations
@@ -152,6 +152,9 @@ def main():
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rows-per-subject", type=int, default=15, help="classifications per distinct subject")
     parser.add_argument("--quick", action="store_true", help="20,000 rows")
+    parser.add_argument(
+        "--database", default="rgz_bench_zooniverse", help="scratch PostgreSQL database (dropped and made again)"
+    )
     args = parser.parse_args()
     if args.rows_per_subject < 1:
         parser.error("--rows-per-subject must be at least 1")
@@ -168,7 +171,7 @@ def main():
             f"in {time.perf_counter() - t0:.1f} s"
         )
 
-        database_url = _setup.scratch_database("rgz_bench_zooniverse")
+        database_url = _setup.scratch_database(args.database)
         env = _setup.django_environment(database_url, folder / "media")
         _setup.migrate(env)
         copied = bare_copy(database_url, export)
