@@ -119,6 +119,62 @@ def cutout_create(
     return cutout
 
 
+def cutouts_create_sharing_image(
+    *, survey: Survey, items: list[tuple[str, dict]], prepared: ml.PreparedCutout
+) -> dict[str, int]:
+    """Many cutouts showing one and the same image (placeholders, say), in one bulk insert; their
+    rows share one set of files, written once, or taken from a cutout of the survey that already
+    shows this image. Names taken meanwhile are kept as they are. Returns {name: cutout id}."""
+    names = [name.strip()[:255] for name, _ in items]
+    if not all(names):
+        raise InvalidInput("a cutout needs a name")
+    image = prepared.image
+    files = _shared_files(survey, prepared)
+    common = {
+        "survey": survey,
+        "width": image.shape[1],
+        "height": image.shape[0],
+        "source_format": image.format,
+        "source_file": files[0],
+        "image": files[1],
+        "pixels": files[2],
+        "wcs_header": image.wcs_header,
+        "ingest_notes": list(image.notes),
+        "contours": prepared.contours,
+        "complexity": ml.cutout_complexity(image, survey.pixel_scale_arcsec),
+    }
+    rows = [
+        Cutout(name=name, metadata=metadata or {}, **common) for name, (_, metadata) in zip(names, items, strict=True)
+    ]
+    Cutout.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    return dict(Cutout.objects.filter(survey=survey, name__in=names).values_list("name", "id"))
+
+
+def _shared_files(survey: Survey, prepared: ml.PreparedCutout) -> tuple[str, str, str]:
+    """The stored files of a cutout of ``survey`` with exactly these pixels, or a new set."""
+    for row in Cutout.objects.filter(survey=survey).values_list("source_file", "image", "pixels")[:5]:
+        try:
+            if all(default_storage.exists(name) for name in row) and _same_bytes(row[2], prepared.pixels):
+                return row
+        except OSError:
+            continue
+    stem = f"{survey.pk}/{uuid.uuid4().hex}"
+    extension = {"fits": "fits", "png": "png", "jpeg": "jpg"}[prepared.image.format]
+    return tuple(
+        default_storage.save(f"cutouts/{folder}/{stem}.{ext}", ContentFile(payload))
+        for folder, payload, ext in (
+            ("source", prepared.source_bytes, extension),
+            ("png", prepared.png, "png"),
+            ("pixels", prepared.pixels, "u16"),
+        )
+    )
+
+
+def _same_bytes(name: str, payload: bytes) -> bool:
+    with default_storage.open(name, "rb") as handle:
+        return handle.read(len(payload) + 1) == payload
+
+
 @transaction.atomic
 def synthetic_cutout_create(*, survey: Survey, name: str, image: ml.SkyImage, metadata: dict) -> Cutout:
     """Store a generated source as a cutout flagged synthetic, rendered as real cutouts are (PNG,

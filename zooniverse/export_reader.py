@@ -16,7 +16,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .export_encoding import EncodingRepairs, repair_cells
+
 REQUIRED = ("classification_id", "workflow_id", "annotations", "subject_ids")
+LEGACY_ID = "id"  # the 2015 layout's name for classification_id
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
@@ -129,10 +132,20 @@ def _annotations(text: str) -> list:
 
 
 def read_header(line: str, name: str = "export") -> list[str]:
-    """The column names of a classification export's first line, checked for the required ones."""
+    """The column names of a classification export's first line, checked for the required ones.
+
+    The 2015 layout names the classification id ``id``: it is read as ``classification_id`` when
+    that is the only way to read it (one ``id`` column and no ``classification_id``)."""
     header = [h.strip() for h in next(csv.reader([line]), [])]
     if not any(header):
         raise ValueError(f"{name}: the file is empty")
+    if "classification_id" not in header and LEGACY_ID in header:
+        if header.count(LEGACY_ID) > 1:
+            raise ValueError(
+                f"{name}: no classification_id column and {header.count(LEGACY_ID)} columns named id: "
+                "which one holds the classification id is ambiguous"
+            )
+        header[header.index(LEGACY_ID)] = "classification_id"
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise ValueError(f"{name}: not a Zooniverse classification export (missing {', '.join(missing)})")
@@ -140,12 +153,19 @@ def read_header(line: str, name: str = "export") -> list[str]:
 
 
 def read_classification_stream(
-    handle, name: str = "export", *, header: list[str] | None = None, first_row: int = 2
+    handle,
+    name: str = "export",
+    *,
+    header: list[str] | None = None,
+    first_row: int = 2,
+    repairs: EncodingRepairs | None = None,
 ) -> Iterator[ExportClassification | BadRow]:
     """Yield each record of an open classification export in file order, never holding the file in
     memory (the caller owns the handle, so it can follow ``handle.buffer.tell()`` for progress).
 
     With ``header`` the handle starts after the header line, at record number ``first_row``.
+    With ``repairs`` the handle may be opened with errors="surrogateescape": invalid bytes are
+    replaced by U+FFFD and noted there by column and row.
     """
     reader = csv.reader(handle)
     if header is None:
@@ -156,6 +176,8 @@ def read_classification_stream(
     for number, cells in enumerate(reader, start=first_row):
         if not cells or not any(c.strip() for c in cells):
             continue
+        if repairs is not None:
+            cells = repair_cells(cells, header, number, repairs)
         if len(cells) != len(header):
             yield BadRow(number, f"truncated or malformed line ({len(cells)} of {len(header)} columns)")
             continue

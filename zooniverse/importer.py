@@ -7,6 +7,7 @@ are read and written in batches: memory stays flat whatever the export's length.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from collections.abc import Callable
@@ -24,9 +25,9 @@ from annotations.models import Classification, SubjectWorkflowStatus, Workflow, 
 from annotations.services import workflow_current_versions_repair
 from core.errors import InvalidInput
 
-from . import export_reader, staged_import
-from .models import ZooniverseSubject, ZooniverseWorkflow
-from .subjects import subject_resolve
+from . import export_encoding, export_reader, staged_import
+from .models import ZooniverseWorkflow
+from .subjects import SubjectMapping, subjects_resolve
 
 BATCH = 2000
 MAX_REPORTED = 1000
@@ -40,6 +41,8 @@ class ImportReport:
     bad_count: int = 0
     placeholders: list[int] = field(default_factory=list)
     workflows: set[int] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)  # the file was read, with something to say about it
+    encoding: export_encoding.EncodingRepairs = field(default_factory=export_encoding.EncodingRepairs)
 
     def bad(self, item: export_reader.BadRow | str) -> None:
         self.bad_count += 1
@@ -52,18 +55,18 @@ class ImportReport:
 
 
 class _Catalogue:
-    """Workflows, versions and subjects met so far (cached; created on first sight)."""
+    """Workflows and versions met so far (cached; created on first sight); subjects resolved in bulk
+    (not cached: an export holds about one subject per 15 rows, and memory must stay flat)."""
 
     def __init__(self, known_versions: dict[int, set[tuple[int, int]]], subject_metadata: dict[int, dict]):
         self.known_versions = known_versions  # from a workflow export, when one was given
         self.subject_metadata = subject_metadata
         self.workflows: dict[int, Workflow] = {}
         self.versions: dict[tuple[int, int, int], WorkflowVersion] = {}
-        self.subjects: dict[int, ZooniverseSubject] = {}
 
     def forget(self) -> None:
         """Drop what was cached (after a rollback the cached rows may no longer exist)."""
-        self.workflows, self.versions, self.subjects = {}, {}, {}
+        self.workflows, self.versions = {}, {}
 
     def workflow(self, zooniverse_id: int, name: str) -> Workflow:
         if zooniverse_id not in self.workflows:
@@ -79,12 +82,21 @@ class _Catalogue:
             )
         return self.versions[key]
 
-    def subject(self, zooniverse_id: int, subject_data: dict) -> ZooniverseSubject:
-        if zooniverse_id not in self.subjects:
-            metadata = {**self.subject_metadata.get(zooniverse_id, {}), **subject_data.get(str(zooniverse_id), {})}
-            metadata.pop("retired", None)
-            self.subjects[zooniverse_id] = subject_resolve(zooniverse_id, metadata)
-        return self.subjects[zooniverse_id]
+    def subject_metadata_of(self, zooniverse_id: int, subject_data: dict) -> dict:
+        """What the subject export and the row's subject_data say of a subject (the export's own
+        retirement state left out: the platform counts its own)."""
+        own = subject_data.get(str(zooniverse_id), {})
+        metadata = {**self.subject_metadata.get(zooniverse_id, {}), **(own if isinstance(own, dict) else {})}
+        metadata.pop("retired", None)
+        return metadata
+
+    def subjects(self, wanted: dict[int, dict], report: ImportReport) -> dict[int, SubjectMapping]:
+        """Mappings for {subject id: the subject_data of a row naming it}, made in bulk when new."""
+        mappings, placeholders = subjects_resolve(
+            {zid: self.subject_metadata_of(zid, data) for zid, data in wanted.items()}
+        )
+        report.placeholders.extend(placeholders)
+        return mappings
 
 
 def workflow_for(zooniverse_id: int, name: str) -> Workflow:
@@ -153,13 +165,13 @@ def import_classifications(
     try:
         with path.open("rb") as raw:
             first_line = raw.readline()
-        header = export_reader.read_header(first_line.decode("utf-8-sig"), str(path))
+        header = _header(first_line, path, report)
         if connection.vendor == "postgresql" and staged_import.usable(header):
 
             def careful(chunk: staged_import.Chunk) -> None:
                 text = io.StringIO(chunk.data.decode("utf-8"), newline="")
                 records = export_reader.read_classification_stream(
-                    text, str(path), header=header, first_row=chunk.first_row
+                    text, str(path), header=header, first_row=chunk.first_row, repairs=report.encoding
                 )
                 _store_stream(records, catalogue, report)
 
@@ -167,22 +179,36 @@ def import_classifications(
                 path, header, len(first_line), catalogue, report, fallback=careful, progress=progress
             )
         else:
-            with path.open(newline="", encoding="utf-8-sig") as handle:
-                records = export_reader.read_classification_stream(handle, name=str(path))
+            with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
+                next(handle)  # the header, read above
+                records = export_reader.read_classification_stream(
+                    handle, name=str(path), header=header, repairs=report.encoding
+                )
                 _store_stream(
                     records,
                     catalogue,
                     report,
                     on_batch=lambda: progress(min(size, handle.buffer.tell()), size, f"{report.imported} imported"),
                 )
-    except ValueError as exc:
-        raise InvalidInput(str(exc)) from exc
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{path}: not UTF-8 text ({exc})") from exc
+    except ValueError as exc:  # UnicodeDecodeError included
+        raise InvalidInput(f"{path}: {exc}" if str(path) not in str(exc) else str(exc)) from exc
+    report.warnings.extend(report.encoding.warnings(str(path)))
     _recount(report)
     workflow_current_versions_repair(workflow_ids=report.workflows)
     progress(size, size, f"{report.imported} imported")
     return report
+
+
+def _header(first_line: bytes, path: Path, report: ImportReport) -> list[str]:
+    """The export's column names; invalid bytes in them are replaced and reported like any cell's."""
+    text = export_encoding.decode_lenient(first_line).removeprefix("\ufeff")
+    if export_encoding.has_escapes(text):
+        report.encoding.note("header", 1)
+        text = export_encoding.repair(text)
+    header = export_reader.read_header(text, str(path))
+    if "classification_id" not in (name.strip() for name in next(csv.reader([text]))):
+        report.warnings.append(f"{path}: 2015 layout, column id read as classification_id")
+    return header
 
 
 def _store_stream(records, catalogue: _Catalogue, report: ImportReport, on_batch=lambda: None) -> None:
@@ -205,6 +231,11 @@ def _store(batch: list[export_reader.ExportClassification], catalogue: _Catalogu
         return
     keys = {f"zooniverse:{r.classification_id}": r for r in batch}
     stored = set(Classification.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
+    wanted = {}
+    for key, record in keys.items():
+        if key not in stored:
+            wanted.setdefault(record.subject_ids[0], record.subject_data)
+    subjects = catalogue.subjects(wanted, report)
     rows = []
     for key, record in keys.items():
         if key in stored:
@@ -222,9 +253,7 @@ def _store(batch: list[export_reader.ExportClassification], catalogue: _Catalogu
             continue
         workflow = catalogue.workflow(record.workflow_id, record.workflow_name)
         version = catalogue.version(workflow, record.workflow_id, record.version)
-        subject = catalogue.subject(record.subject_ids[0], record.subject_data)
-        if subject.placeholder and subject.zooniverse_id not in report.placeholders:
-            report.placeholders.append(subject.zooniverse_id)
+        subject = subjects[record.subject_ids[0]]
         report.workflows.add(workflow.pk)
         rows.append(_classification(record, workflow, version, subject))
     _insert(rows)

@@ -24,8 +24,8 @@ from django.db import DatabaseError, connection, transaction
 
 from annotations.models import Classification
 
-from . import export_reader
-from .models import ZooniverseSubject
+from . import export_encoding, export_reader
+from .subjects import subjects_known
 
 CHUNK_ROWS = 20_000
 # What Python's str.strip() removes (its ASCII part and the no-break space): trim() alone takes spaces only.
@@ -34,6 +34,10 @@ STAGE = "rgz_zooniverse_stage"  # the export's columns by position (c0, c1, ...)
 ROWS = "rgz_zooniverse_rows"  # a view naming the columns the INSERT reads
 # The columns the INSERT reads; exports of other projects may carry more, which are staged and ignored.
 USED = export_reader.CLASSIFICATION_COLUMNS
+# Staged as jsonb: PostgreSQL parses them once, while COPY reads them, as a bare COPY would. An
+# empty cell is NULL (read as {}); a cell jsonb refuses (quoted empty, broken JSON) fails the chunk,
+# which the row-by-row path then reads as Python reads it.
+JSONB = ("metadata", "subject_data")
 
 
 @dataclass
@@ -77,7 +81,7 @@ def _positional(header: list[str]) -> str:
 def create_stage(header: list[str]) -> None:
     """The staging table takes every column of the file by position; the view names the ones used
     (from the project's own list), so no text of the file's header ever reaches SQL."""
-    columns = ", ".join(f"c{i} text" for i in range(len(header)))
+    columns = ", ".join(f"c{i} {'jsonb' if name in JSONB else 'text'}" for i, name in enumerate(header))
     named = ", ".join(f"c{header.index(name)} AS {name}" for name in USED)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP VIEW IF EXISTS {ROWS}")
@@ -109,11 +113,12 @@ def import_chunk(chunk: Chunk, header: list[str], catalogue, report) -> None:
 
 def _import_chunk(chunk: Chunk, header: list[str], catalogue, report) -> tuple[int, int]:
     quoted = _positional(header)
+    texts = ", ".join(f"c{i}" for i, name in enumerate(header) if name not in JSONB)
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {STAGE}")
-        # FORCE_NOT_NULL: an empty cell is '' as in Python's csv module, not NULL.
+        # FORCE_NOT_NULL: an empty text cell is '' as in Python's csv module, not NULL.
         with cursor.cursor.copy(
-            f"COPY {STAGE} ({quoted}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({quoted}))"
+            f"COPY {STAGE} ({quoted}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({texts}))"
         ) as copy:
             copy.write(chunk.data)
         cursor.execute(f"SELECT count(*), min(n) FROM {ROWS}")
@@ -163,32 +168,26 @@ def _subject_map(cursor, catalogue, report) -> list[tuple]:
     first = "split_part(replace(subject_ids, ',', ';'), ';', 1)::bigint"
     cursor.execute(f"SELECT DISTINCT {first} FROM {ROWS}")
     wanted = [row[0] for row in cursor.fetchall()]
-    known = dict(ZooniverseSubject.objects.filter(zooniverse_id__in=wanted).values_list("zooniverse_id", "cutout_id"))
+    known = {zid: mapping.cutout_id for zid, mapping in subjects_known(wanted).items()}
     missing = [zid for zid in wanted if zid not in known]
     if missing:
         cursor.execute(
             f"SELECT DISTINCT ON ({first}) {first}, subject_data FROM {ROWS} WHERE {first} = ANY(%s)", [missing]
         )
+        data_of = {}
         for zid, subject_data in cursor.fetchall():
-            data = json.loads(subject_data) if (subject_data or "").strip() else {}
-            mapping = catalogue.subject(zid, data if isinstance(data, dict) else {})
-            if mapping.placeholder and zid not in report.placeholders:
-                report.placeholders.append(zid)
+            # Django's PostgreSQL connection hands jsonb over as text (its JSONField parses it).
+            data = json.loads(subject_data) if isinstance(subject_data, str) else subject_data
+            data_of[zid] = data if isinstance(data, dict) else {}
+        for zid, mapping in catalogue.subjects(data_of, report).items():
             known[zid] = mapping.cutout_id
     return list(known.items())
 
 
 # Mirrors importer._classification and export_reader._record: same keys, same pseudonyms, same defaults.
+# Each JSON value is parsed once: metadata and subject_data by COPY into jsonb columns, annotations in
+# a lateral subquery that OFFSET 0 keeps from being inlined (inlined, each use would parse it again).
 _INSERT = f"""
-WITH s AS (
-    SELECT st.*, st.n - %(first_n)s + %(first_row)s AS rownum,
-           coalesce(nullif(btrim(st.metadata, {WS}), ''), '{{}}')::jsonb AS m,
-           btrim(st.annotations, {WS}) AS a,
-           coalesce(nullif(btrim(st.subject_data, {WS}), ''), '{{}}')::jsonb AS sd,
-           split_part(replace(st.subject_ids, ',', ';'), ';', 1)::bigint AS sid,
-           coalesce(nullif(btrim(st.workflow_version, {WS}), ''), '1.0') AS v
-    FROM {ROWS} st
-)
 INSERT INTO {Classification._meta.db_table} (
     workflow_id, workflow_version_id, subject_id, session_key, volunteer_key, annotations, metadata,
     started_at, finished_at, created_at, user_agent, gold_standard, expert, idempotency_key, source
@@ -197,31 +196,36 @@ SELECT mv.workflow, mv.version, ms.cutout, '',
     'zooniverse:' || left(encode(sha256(convert_to(
         CASE WHEN s.user_id <> '' AND s.user_name NOT LIKE 'not-logged-in%%' THEN 'user|' || s.user_id
              ELSE 'anon|' || s.user_name || '|' || s.user_ip END, 'UTF8')), 'hex'), 24),
-    CASE WHEN left(s.a, 1) IN ('[', '{{') THEN
-            CASE jsonb_typeof(s.a::jsonb) WHEN 'object' THEN jsonb_build_array(s.a::jsonb)
-                                          WHEN 'array' THEN s.a::jsonb END
-         ELSE jsonb_build_array(jsonb_build_object('task', 'T0', 'value', s.a)) END,
-    CASE jsonb_typeof(s.m) WHEN 'object' THEN s.m ELSE '{{}}'::jsonb END
+    CASE WHEN pa.parsed IS NULL THEN jsonb_build_array(jsonb_build_object('task', 'T0', 'value', pa.a))
+         WHEN jsonb_typeof(pa.parsed) = 'object' THEN jsonb_build_array(pa.parsed)
+         WHEN jsonb_typeof(pa.parsed) = 'array' THEN pa.parsed END,
+    CASE jsonb_typeof(s.metadata) WHEN 'object' THEN s.metadata ELSE '{{}}'::jsonb END
     || jsonb_build_object('zooniverse', jsonb_build_object(
         'classification_id', s.classification_id::bigint,
         'workflow_id', s.workflow_id::bigint,
         'subject_ids', to_jsonb(array_remove(string_to_array(replace(s.subject_ids, ',', ';'), ';'), '')::bigint[]),
         'created_at', s.created_at,
-        'row', s.rownum,
+        'row', s.n - %(first_n)s + %(first_row)s,
         'annotation_format', 'export',
-        'subject_data', CASE jsonb_typeof(s.sd) WHEN 'object' THEN s.sd ELSE '{{}}'::jsonb END)),
-    nullif(s.m ->> 'started_at', '')::timestamptz,
-    coalesce(nullif(s.m ->> 'finished_at', '')::timestamptz,
+        'subject_data', CASE jsonb_typeof(s.subject_data) WHEN 'object' THEN s.subject_data ELSE '{{}}'::jsonb END)),
+    nullif(s.metadata ->> 'started_at', '')::timestamptz,
+    coalesce(nullif(s.metadata ->> 'finished_at', '')::timestamptz,
              nullif(replace(s.created_at, ' UTC', '+00:00'), '')::timestamptz),
     now(),
-    left(coalesce(s.m ->> 'user_agent', ''), 512),
+    left(coalesce(s.metadata ->> 'user_agent', ''), 512),
     lower(btrim(s.gold_standard, {WS})) = 'true',
     btrim(s.expert, {WS}) <> '',
     'zooniverse:' || s.classification_id::bigint,
     'zooniverse'
-FROM s
-JOIN rgz_map_version mv ON mv.zwf = s.workflow_id::bigint AND mv.v = s.v
-JOIN rgz_map_subject ms ON ms.zsid = s.sid
+FROM {ROWS} s
+CROSS JOIN LATERAL (
+    SELECT a, CASE WHEN left(a, 1) IN ('[', '{{') THEN a::jsonb END AS parsed
+    FROM (SELECT btrim(s.annotations, {WS}) AS a) trimmed
+    OFFSET 0
+) pa
+JOIN rgz_map_version mv
+    ON mv.zwf = s.workflow_id::bigint AND mv.v = coalesce(nullif(btrim(s.workflow_version, {WS}), ''), '1.0')
+JOIN rgz_map_subject ms ON ms.zsid = split_part(replace(s.subject_ids, ',', ';'), ';', 1)::bigint
 ORDER BY s.n  -- ids in file order, as the row-by-row path gives them
 ON CONFLICT (idempotency_key) DO NOTHING
 """
@@ -244,6 +248,7 @@ def staged_import(
         with path.open("rb") as handle:
             handle.seek(header_end)
             for chunk in iter_chunks(handle, first_row=2):
+                chunk.data = export_encoding.repair_chunk(chunk.data, header, chunk.first_row, report.encoding)
                 placeholders, workflows = list(report.placeholders), set(report.workflows)
                 try:
                     import_chunk(chunk, header, catalogue, report)

@@ -1,12 +1,24 @@
-"""Matching Zooniverse subjects to the platform's cutouts, or making placeholders for them."""
+"""Matching Zooniverse subjects to the platform's cutouts, or making placeholders for them.
+
+Subjects are resolved in bulk: a real export carries about one subject per 15 classifications,
+so one at a time (several queries and three files each) would dominate a large import. For a
+set of subjects: one query finds the known ones, one query per kind of key (platform id, file
+name, name, position) matches the rest, one bulk insert makes the placeholders (all showing the
+same image, whose files are stored once) and one bulk insert the mappings.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+
 import numpy as np
 from django.db import transaction
+from django.db.models import Q
 
-from annotations.ingestion import cutout_create, survey_get_or_create
-from annotations.ml import SkyImage, prepare_cutout
+from annotations.ingestion import cutouts_create_sharing_image, survey_get_or_create
+from annotations.ml import PreparedCutout, SkyImage, prepare_cutout
 from annotations.models import Cutout
 
 from .models import ZooniverseSubject
@@ -18,46 +30,102 @@ NAME_KEYS = ("#name", "name", "source_name", "Source", "objectId", "#source")
 RA_KEYS = ("ra", "RA", "#ra", "ra_deg", "ramean", "RAJ2000")
 DEC_KEYS = ("dec", "DEC", "Dec", "#dec", "dec_deg", "decmean", "DEJ2000")
 MATCH_RADIUS_DEG = 3 / 3600
+IN_QUERY = 5000  # ids per IN (...) list: far under SQLite's limit on query parameters
+BOXES_PER_QUERY = 200  # position boxes OR-ed in one query
+
+
+@dataclass(frozen=True)
+class SubjectMapping:
+    zooniverse_id: int
+    cutout_id: int
+    placeholder: bool
 
 
 def _first(metadata: dict, keys) -> object | None:
     return next((metadata[k] for k in keys if metadata.get(k) not in (None, "")), None)
 
 
-def match_cutout(metadata: dict) -> tuple[Cutout | None, str]:
-    """The platform cutout a subject's metadata points at, and how it was matched."""
-    platform_id = _first(metadata, ID_KEYS)
-    if platform_id is not None and str(platform_id).isdigit():
-        cutout = Cutout.objects.filter(pk=int(platform_id)).first()
-        if cutout:
-            return cutout, "platform id"
-    file_name = _first(metadata, FILE_KEYS)
-    if file_name:
-        name = str(file_name).rsplit("/", 1)[-1]
-        cutout = (
-            Cutout.objects.filter(metadata__file=name).first()
-            or Cutout.objects.filter(name=name.rsplit(".", 1)[0]).first()
-        )
-        if cutout:
-            return cutout, "file name"
-    name = _first(metadata, NAME_KEYS)
-    if name:
-        cutout = Cutout.objects.filter(name=str(name)).first()
-        if cutout:
-            return cutout, "name"
-    ra, dec = _first(metadata, RA_KEYS), _first(metadata, DEC_KEYS)
+def _pieces(items: list, size: int = IN_QUERY):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _lowest_id_by(queryset, field: str, values: set) -> dict:
+    """{value: the lowest cutout id having it}: what ``.filter(field=value).first()`` gives, for many values."""
+    found: dict = {}
+    for piece in _pieces(sorted(values, key=str)):
+        for value, pk in queryset.filter(**{f"{field}__in": piece}).values_list(field, "id"):
+            if value not in found or pk < found[value]:
+                found[value] = pk
+    return found
+
+
+def _position(metadata: dict) -> tuple[float, float] | None:
     try:
-        ra, dec = float(ra), float(dec)
+        return float(_first(metadata, RA_KEYS)), float(_first(metadata, DEC_KEYS))
     except (TypeError, ValueError):
-        return None, ""
-    box = Cutout.objects.filter(
-        dec_deg__range=(dec - MATCH_RADIUS_DEG, dec + MATCH_RADIUS_DEG),
-        ra_deg__range=(
-            ra - MATCH_RADIUS_DEG / max(np.cos(np.radians(dec)), 1e-3),
-            ra + MATCH_RADIUS_DEG / max(np.cos(np.radians(dec)), 1e-3),
-        ),
-    ).first()
-    return (box, "position") if box else (None, "")
+        return None
+
+
+def _box(ra: float, dec: float) -> Q:
+    half_ra = MATCH_RADIUS_DEG / max(np.cos(np.radians(dec)), 1e-3)
+    return Q(
+        dec_deg__range=(dec - MATCH_RADIUS_DEG, dec + MATCH_RADIUS_DEG), ra_deg__range=(ra - half_ra, ra + half_ra)
+    )
+
+
+def _by_position(positions: dict[int, tuple[float, float]]) -> dict[int, int]:
+    """{subject: the lowest cutout id inside its box}, the boxes of many subjects OR-ed in each query."""
+    found: dict[int, int] = {}
+    items = list(positions.items())
+    for piece in _pieces(items, BOXES_PER_QUERY):
+        candidates = Cutout.objects.filter(reduce(or_, (_box(ra, dec) for _, (ra, dec) in piece)))
+        rows = sorted(candidates.values_list("id", "ra_deg", "dec_deg"))
+        for subject, (ra, dec) in piece:
+            half_ra = MATCH_RADIUS_DEG / max(np.cos(np.radians(dec)), 1e-3)
+            for pk, c_ra, c_dec in rows:
+                if abs(c_dec - dec) <= MATCH_RADIUS_DEG and abs(c_ra - ra) <= half_ra:
+                    found[subject] = pk
+                    break
+    return found
+
+
+def match_cutouts(metadata_by_subject: dict[int, dict]) -> dict[int, tuple[int, str]]:
+    """{subject: (cutout id, how)} for the subjects whose metadata points at a platform cutout.
+
+    Keys are tried in order (platform id, file name, name, position); for each, the lowest
+    matching cutout id wins."""
+    platform_ids, files, names, positions = {}, {}, {}, {}
+    for subject, metadata in metadata_by_subject.items():
+        platform_id = _first(metadata, ID_KEYS)
+        if platform_id is not None and str(platform_id).isdigit():
+            platform_ids[subject] = int(platform_id)
+        file_name = _first(metadata, FILE_KEYS)
+        if file_name:
+            files[subject] = str(file_name).rsplit("/", 1)[-1]
+        name = _first(metadata, NAME_KEYS)
+        if name:
+            names[subject] = str(name)
+        position = _position(metadata)
+        if position is not None:
+            positions[subject] = position
+    cutouts = Cutout.objects.all()
+    existing = _lowest_id_by(cutouts, "id", set(platform_ids.values()))
+    by_file = _lowest_id_by(cutouts, "metadata__file", set(files.values()))
+    by_stem = _lowest_id_by(cutouts, "name", {f.rsplit(".", 1)[0] for f in files.values()})
+    by_name = _lowest_id_by(cutouts, "name", set(names.values()))
+    matched: dict[int, tuple[int, str]] = {}
+    for subject in metadata_by_subject:
+        if platform_ids.get(subject) in existing:
+            matched[subject] = (platform_ids[subject], "platform id")
+        elif subject in files and (by_file.get(files[subject]) or by_stem.get(files[subject].rsplit(".", 1)[0])):
+            matched[subject] = (by_file.get(files[subject]) or by_stem[files[subject].rsplit(".", 1)[0]], "file name")
+        elif names.get(subject) in by_name:
+            matched[subject] = (by_name[names[subject]], "name")
+    unmatched = {s: p for s, p in positions.items() if s not in matched}
+    for subject, pk in _by_position(unmatched).items():
+        matched[subject] = (pk, "position")
+    return matched
 
 
 def _placeholder_image() -> SkyImage:
@@ -66,23 +134,72 @@ def _placeholder_image() -> SkyImage:
     return SkyImage(data=ramp, format="fits", notes=["placeholder: the platform holds no image of this subject"])
 
 
+_prepared_placeholder: PreparedCutout | None = None
+
+
+def _placeholder() -> PreparedCutout:
+    global _prepared_placeholder
+    if _prepared_placeholder is None:  # rendered once per process: every placeholder looks the same
+        _prepared_placeholder = prepare_cutout(_placeholder_image())
+    return _prepared_placeholder
+
+
+def subjects_known(zooniverse_ids) -> dict[int, SubjectMapping]:
+    """The mappings already made, for these Zooniverse subject ids."""
+    known = {}
+    for piece in _pieces(sorted(set(zooniverse_ids))):
+        for zid, cutout_id, placeholder in ZooniverseSubject.objects.filter(zooniverse_id__in=piece).values_list(
+            "zooniverse_id", "cutout_id", "placeholder"
+        ):
+            known[zid] = SubjectMapping(zid, cutout_id, placeholder)
+    return known
+
+
 @transaction.atomic
-def subject_resolve(zooniverse_id: int, metadata: dict) -> ZooniverseSubject:
-    """The mapping for a Zooniverse subject, made on first sight (matched, or a listed placeholder)."""
-    known = ZooniverseSubject.objects.filter(zooniverse_id=zooniverse_id).select_related("cutout").first()
-    if known:
-        return known
-    cutout, how = match_cutout(metadata)
-    placeholder = cutout is None
-    if placeholder:
+def subjects_resolve(metadata_by_subject: dict[int, dict]) -> tuple[dict[int, SubjectMapping], list[int]]:
+    """The mappings for these Zooniverse subjects, made on first sight (matched, or listed
+    placeholders); returns them and the ids of the placeholders made by this call."""
+    mappings = subjects_known(metadata_by_subject)
+    missing = {zid: metadata for zid, metadata in metadata_by_subject.items() if zid not in mappings}
+    if not missing:
+        return mappings, []
+    matched = match_cutouts(missing)
+    unmatched = [zid for zid in missing if zid not in matched]
+    if unmatched:
         survey = survey_get_or_create(name=PLACEHOLDER_SURVEY)
-        cutout = Cutout.objects.filter(survey=survey, name=f"zooniverse-{zooniverse_id}").first() or cutout_create(
+        made = cutouts_create_sharing_image(
             survey=survey,
-            name=f"zooniverse-{zooniverse_id}",
-            prepared=prepare_cutout(_placeholder_image()),
-            metadata={"zooniverse_subject_id": zooniverse_id, "placeholder": True, "zooniverse": metadata},
+            items=[
+                (
+                    f"zooniverse-{zid}",
+                    {"zooniverse_subject_id": zid, "placeholder": True, "zooniverse": missing[zid]},
+                )
+                for zid in unmatched
+            ],
+            prepared=_placeholder(),
         )
-        how = "placeholder"
-    return ZooniverseSubject.objects.create(
-        zooniverse_id=zooniverse_id, cutout=cutout, metadata=metadata, placeholder=placeholder, matched_by=how
+        for zid in unmatched:
+            matched[zid] = (made[f"zooniverse-{zid}"], "placeholder")
+    ZooniverseSubject.objects.bulk_create(
+        [
+            ZooniverseSubject(
+                zooniverse_id=zid,
+                cutout_id=cutout_id,
+                metadata=missing[zid],
+                placeholder=how == "placeholder",
+                matched_by=how,
+            )
+            for zid, (cutout_id, how) in matched.items()
+        ],
+        batch_size=1000,
+        ignore_conflicts=True,  # another import made some meanwhile: theirs stand
     )
+    made_now = subjects_known(missing)
+    mappings.update(made_now)
+    return mappings, [zid for zid in unmatched if made_now[zid].placeholder]
+
+
+def subject_resolve(zooniverse_id: int, metadata: dict) -> SubjectMapping:
+    """The mapping for one Zooniverse subject (see ``subjects_resolve``)."""
+    mappings, _ = subjects_resolve({zooniverse_id: metadata})
+    return mappings[zooniverse_id]

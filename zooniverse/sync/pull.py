@@ -58,7 +58,7 @@ def _pull(link: ZooniverseLink, progress) -> JobReport:
         skipped=imported.already_there,
         failed=imported.bad_count,
         errors=imported.bad_rows,
-        notes=[f"export kept at {destination}"]
+        notes=[f"export kept at {destination}", *imported.warnings]
         + [f"{len(imported.placeholders)} subjects had no platform cutout (placeholders)"]
         * bool(imported.placeholders),
         extra={"retired_by_rules": len(retired)},

@@ -28,6 +28,8 @@ class Command(BaseCommand):
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write("")
+        for line in report.warnings:
+            self.stderr.write(f"warning: {line}")
         for line in report.bad_rows[:50]:
             self.stderr.write(f"{classifications} {line}")
         if report.bad_count > 50:
