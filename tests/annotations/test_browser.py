@@ -22,6 +22,8 @@ LAUNCH_ARGS = [
     "--disable-quic",
 ]
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# A returning volunteer: the first-visit tutorial has been seen in this browser.
+TUTORIAL_SEEN = "try { localStorage.setItem('rgz.tutorialSeen', '1'); } catch (e) {}"
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +44,7 @@ def browser():
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(TUTORIAL_SEEN)
     page = context.new_page()
     yield page
     # Let the page's last requests finish before the test database is flushed under them.
