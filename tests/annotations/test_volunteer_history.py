@@ -7,6 +7,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from annotations.models import Classification, QueueLease, VolunteerProfile
+from annotations.roles import Volunteer
+from annotations.services import classification_create
 from tests.factories import make_workflow_with_subjects, serve, volunteer_key_of
 
 pytestmark = pytest.mark.django_db
@@ -56,10 +58,13 @@ def test_signing_up_moves_the_anonymous_classifications_to_the_account():
 def test_signing_in_keeps_the_account_answer_where_both_classified_a_subject():
     workflow, cutouts = make_workflow_with_subjects(n=2, retirement=5)
     user = User.objects.create_user("returning", password="radio lobes 1400 MHz")
+    classification_create(
+        workflow_id=workflow.pk,
+        subject_id=cutouts[0].pk,
+        volunteer=Volunteer(user_id=user.pk, session_key=""),
+        annotations=[{"task": "T0", "value": 1}],
+    )
     client = APIClient()
-    client.force_login(user)
-    assert _classify(client, workflow, cutouts[0], 1).status_code == 201
-    client.logout()
     volunteer_key_of(client)
     assert _classify(client, workflow, cutouts[0], 4).status_code == 201
     assert _classify(client, workflow, cutouts[1], 2).status_code == 201
