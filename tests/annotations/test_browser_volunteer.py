@@ -254,7 +254,8 @@ def test_one_tag_vocabulary_from_the_published_taxonomy(browser, live_server, si
     page = context.new_page()
     page.goto(f"{live_server.url}/classify/{workflow.pk}/")
     page.wait_for_function(READY, timeout=15000)
-    offered = page.locator(".task[data-task=T2] input[type=checkbox]").evaluate_all("(boxes) => boxes.map((b) => b.value)")
+    boxes = page.locator(".task[data-task=T2] input[type=checkbox]")
+    offered = boxes.evaluate_all("(boxes) => boxes.map((b) => b.value)")
     assert sorted(offered) == sorted(names)  # the taxonomy's tags, not the workflow's fixed list
     assert page.locator(".task[data-task=T2] input[value=lobe]").count() == 0
     # a long list gets a filter that matches words anywhere in a tag's name
