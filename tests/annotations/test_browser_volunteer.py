@@ -273,7 +273,8 @@ def test_one_tag_vocabulary_from_the_published_taxonomy(browser, live_server, si
     assert page.locator(".task[data-task=T2] input[value='bent tail']").is_checked()
     page.locator(".task[data-task=T0] label.answer").nth(3).click()
     page.click("#submit")
-    page.wait_for_function("() => document.getElementById('count').textContent === '1'", timeout=15000)
+    # in tests the description is tagged in the request (eager tasks): the first loads the language model
+    page.wait_for_function("() => document.getElementById('count').textContent === '1'", timeout=60000)
     stored = Classification.objects.get()
     assert {"task": "T2", "value": ["bent tail"]} in stored.annotations
     assert {"task": "T1", "value": "a double with bent tail,"} in stored.annotations
