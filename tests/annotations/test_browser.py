@@ -75,7 +75,8 @@ def test_volunteer_classifies_three_cutouts(page, live_server):
         page.fill("#text-T1", f"<b>two lobes</b> round {round_}")
         page.check("input[name=T2][value=lobe]")
         page.click("#submit")
-        page.wait_for_function(f"() => document.getElementById('count').textContent === '{round_ + 1}'", timeout=15000)
+        # in tests the description is tagged in the request (eager tasks): the first loads the language model
+        page.wait_for_function(f"() => document.getElementById('count').textContent === '{round_ + 1}'", timeout=60000)
     stored = list(Classification.objects.order_by("id"))
     assert len(stored) == 3
     assert len({c.subject_id for c in stored}) == 3
