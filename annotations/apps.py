@@ -9,6 +9,7 @@ class AnnotationsConfig(AppConfig):
 
     def ready(self):
         from django.conf import settings
+        from django.contrib.auth.signals import user_logged_in
         from PIL import Image
 
         from jobs.registry import register_job_runner
@@ -16,6 +17,7 @@ class AnnotationsConfig(AppConfig):
         from . import login_throttle  # noqa: F401  connects the failed sign-in counters
         from .complexity import score_survey_complexity
         from .ingestion import ingest_demo, ingest_image_files, ingest_mosaic
+        from .volunteer_history import claim_on_sign_in
 
         # Pillow's own decompression-bomb guard, for every image it opens in this process: it
         # warns above this many pixels and refuses above twice as many (mlcore.io refuses both).
@@ -23,6 +25,7 @@ class AnnotationsConfig(AppConfig):
 
         # The embedded SQLite file's folder: settings only name it, this process is about to use it.
         sqlite_folders_create(settings.DATABASES)
+        user_logged_in.connect(claim_on_sign_in, dispatch_uid="annotations-claim-anonymous-history")
         register_job_runner("ingest_images", ingest_image_files)
         register_job_runner("ingest_fits", ingest_mosaic)
         register_job_runner("ingest_demo", ingest_demo)

@@ -13,6 +13,7 @@ from mlcore.cutouts import MosaicLimits, SourcePosition, cut_sources, open_mosai
 from mlcore.datasets import LabelledImage, iter_firstgalaxydata
 from mlcore.io import ImageLimits, ImageReadError, SkyImage, read_image, sniff_format
 from mlcore.render import pixels_u16, render_png
+from mlcore.sky import sky_summary
 
 __all__ = [
     "ImageReadError",
@@ -25,6 +26,7 @@ __all__ = [
     "demo_images",
     "mosaic_cutouts",
     "prepare_cutout",
+    "cutout_sky",
     "read_cutout_image",
     "sniff_format",
 ]
@@ -48,6 +50,18 @@ def image_limits() -> ImageLimits:
 def mosaic_limits() -> MosaicLimits:
     return MosaicLimits(
         max_pixels=settings.RGZ_MAX_MOSAIC_PIXELS, max_decoded_pixels=settings.RGZ_MAX_DECODED_MOSAIC_PIXELS
+    )
+
+
+def cutout_sky(cutout) -> dict | None:
+    """Where the cutout's pixels lie on the sky, for the page's scale bar and cursor position."""
+    return sky_summary(
+        wcs_header=cutout.wcs_header,
+        width=cutout.width,
+        height=cutout.height,
+        ra_deg=cutout.ra_deg,
+        dec_deg=cutout.dec_deg,
+        pixel_scale_arcsec=cutout.survey.pixel_scale_arcsec,
     )
 
 

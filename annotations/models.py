@@ -239,3 +239,13 @@ class Classification(models.Model):
 
     def __str__(self):
         return f"classification {self.pk} of {self.subject_id}"
+
+
+class VolunteerProfile(models.Model):
+    """What the platform remembers for a signed-in volunteer between browsers."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="volunteer_profile")
+    tutorial_seen_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"volunteer profile of {self.user_id}"

@@ -6,12 +6,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 
 from core.errors import InvalidInput, NotFound
 
 from .consensus import QUESTION_TYPES, chosen_labels, question_consensus
+from .field_guide import OTHER_EXAMPLES_NOTE, answer_help
 from .models import Classification, Cutout, SubjectWorkflowStatus, Survey, Workflow, WorkflowVersion
+from .task_definitions import answer_labels
 
 
 def workflow_get(*, workflow_id) -> Workflow:
@@ -116,23 +118,60 @@ def volunteer_classification_count(*, volunteer_key: str, workflow: Workflow | N
 
 
 def field_guide(*, workflow: Workflow, per_answer: int = 3) -> list[dict]:
-    """Example cutouts for each answer of the workflow's first question, from expert labels."""
+    """Per answer of the workflow's first question: its label, help text and example cutouts.
+
+    Examples are cutouts labelled with the answer's value; "Something else", which no catalogue
+    labels, shows the workflow's most complex cutouts instead.
+    """
     version = workflow_current_version(workflow=workflow)
     task = version.tasks.get(version.first_task, {})
+    in_workflow = Cutout.objects.filter(workflow_statuses__workflow=workflow).select_related("survey")
     guide = []
     for answer in task.get("answers", []):
         value = answer.get("value")
-        examples = (
-            list(
-                Cutout.objects.filter(metadata__label=value, workflow_statuses__workflow=workflow).order_by("id")[
-                    :per_answer
-                ]
-            )
-            if value
-            else []
+        examples = list(in_workflow.filter(metadata__label=value).order_by("id")[:per_answer]) if value else []
+        note = ""
+        if not examples and value == "Other":
+            examples = list(in_workflow.order_by(F("complexity").desc(nulls_last=True), "id")[:per_answer])
+            note = OTHER_EXAMPLES_NOTE if examples else ""
+        guide.append(
+            {
+                "label": version.strings.get(answer["label"], answer["label"]),
+                "help": answer_help(
+                    value=value, strings=version.strings, help_key=answer["label"].removesuffix(".label") + ".help"
+                ),
+                "examples": examples,
+                "note": note,
+            }
         )
-        guide.append({"label": version.strings.get(answer["label"], answer["label"]), "examples": examples})
     return guide
+
+
+def volunteer_recent_classifications(*, volunteer_key: str, limit: int = 50) -> list[dict]:
+    """The volunteer's newest classifications with their answers in words, newest first."""
+    rows = (
+        Classification.objects.filter(volunteer_key=volunteer_key)
+        .select_related("subject", "workflow", "workflow_version")
+        .order_by("-id")[:limit]
+    )
+    recent = []
+    for row in rows:
+        tasks, strings = row.workflow_version.tasks, row.workflow_version.strings
+        answers = []
+        for item in row.annotations:
+            task = tasks.get(item.get("task"), {})
+            labels = answer_labels(task, strings)
+            value = item.get("value")
+            if task.get("type") == "single" and isinstance(value, int) and 0 <= value < len(labels):
+                answers.append(labels[value])
+            elif task.get("type") == "multiple" and isinstance(value, list):
+                answers.extend(labels[v] for v in value if isinstance(v, int) and 0 <= v < len(labels))
+            elif task.get("type") == "tags" and isinstance(value, list):
+                answers.append("tags: " + ", ".join(value))
+            elif isinstance(value, str):
+                answers.append(f"“{value}”")
+        recent.append({"classification": row, "subject": row.subject, "workflow": row.workflow, "answers": answers})
+    return recent
 
 
 def workflow_progress(*, workflow: Workflow) -> dict:

@@ -18,6 +18,8 @@ from django.conf import settings
 
 from core.errors import InvalidInput
 
+from .tag_vocabulary import tag_task_names
+
 TASK_TYPES = {"single", "multiple", "text", "tags"}
 
 
@@ -112,10 +114,10 @@ def _validate_value(key: str, task: dict, value):
     # tags
     if not isinstance(value, list) or any(not isinstance(v, str) for v in value):
         raise InvalidInput(f"task {key}: tags must be a list of names", field="annotations")
-    allowed = task.get("tags")
     names = list(dict.fromkeys(v.strip().lower() for v in value if v.strip()))
+    allowed = tag_task_names(task) if names else None
     if allowed is not None:
-        unknown = [v for v in names if v not in {a.lower() for a in allowed}]
+        unknown = [v for v in names if v not in allowed]
         if unknown:
             raise InvalidInput(f"task {key}: unknown tag(s) {', '.join(unknown)}", field="annotations")
     return names

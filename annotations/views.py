@@ -1,7 +1,9 @@
 """Server-rendered pages: the volunteer's classify page, the astronomers' desk."""
 
 from django.conf import settings
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required, user_passes_test
+from django.contrib.auth.forms import UserCreationForm
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -12,9 +14,12 @@ from jobs.selectors import job_list_recent
 
 from . import selectors
 from .consensus import QUESTION_TYPES
+from .field_guide import TUTORIAL_STEPS
 from .models import Survey
 from .roles import volunteer_from_request
+from .tag_vocabulary import tag_task_choices
 from .task_definitions import answer_labels, task_text
+from .volunteer_history import tutorial_seen_get
 
 
 def home(request):
@@ -41,7 +46,7 @@ def classify(request, workflow_id: int):
                 "text": task_text(task, version.strings),
                 "required": bool(task.get("required")),
                 "answers": answer_labels(task, version.strings),
-                "tags": task.get("tags", []),
+                "tags": tag_task_choices(task) if task["type"] == "tags" else [],
             }
         )
     context = {
@@ -52,8 +57,30 @@ def classify(request, workflow_id: int):
         "field_guide": selectors.field_guide(workflow=workflow),
         "progress": selectors.workflow_progress(workflow=workflow),
         "max_description": settings.RGZ_DESCRIPTION_MAX_CHARS,
+        "tutorial_steps": TUTORIAL_STEPS,
+        "tutorial_seen": tutorial_seen_get(user=request.user),
     }
     return render(request, "annotations/classify.html", context)
+
+
+def recent_classifications(request):
+    """The volunteer's own recent classifications, to look again at what they saw."""
+    volunteer = volunteer_from_request(request)
+    context = {"recent": selectors.volunteer_recent_classifications(volunteer_key=volunteer.key)}
+    return render(request, "annotations/recent.html", context)
+
+
+def sign_up(request):
+    """Create a volunteer account; what this browser classified anonymously joins it on sign-in."""
+    if request.user.is_authenticated:
+        return redirect("classify")
+    form = UserCreationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("recent-classifications")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "registration/signup.html", {"form": form}, status=status)
 
 
 @login_required

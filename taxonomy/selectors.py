@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -57,21 +58,49 @@ def tag_example_cutouts(*, tags, per_tag: int = 4) -> dict[int, list[Cutout]]:
     return {tag_id: [found[i] for i in ids if i in found] for tag_id, ids in wanted.items()}
 
 
+SUGGEST_STOPWORDS = {"a", "an", "and", "the", "with", "of", "in", "on", "to", "at", "or", "is", "it", "its", "has"}
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[^a-z0-9]+", text.lower()) if w]
+
+
 def tag_suggest(*, q: str, limit: int = 8) -> list[dict]:
-    """Approved tags whose name or a synonym matches what the volunteer is typing (prefix first)."""
+    """Approved tags whose name or a synonym has a word starting with a word of what the volunteer types.
+
+    The word being typed (the last) counts most: "a double with ben" offers bent-tail tags first,
+    then tags for "double". Names that start with the whole phrase come before all others.
+    """
     q = " ".join((q or "").lower().split())[:80]
-    if len(q) < 2:
+    words = [w for w in _words(q) if w not in SUGGEST_STOPWORDS]
+    if len(q) < 2 or not words or all(len(w) < 2 for w in words):
         return []
-    approved = Tag.objects.filter(status=Tag.Status.APPROVED)
-    hits: dict[int, dict] = {}
-    for tag in approved.filter(name__istartswith=q).order_by("-support", "name")[:limit]:
-        hits[tag.pk] = {"id": tag.pk, "name": tag.name, "matched": tag.name}
-    for syn in TagSynonym.objects.filter(tag__in=approved, phrase__istartswith=q).select_related("tag")[:limit]:
-        hits.setdefault(syn.tag_id, {"id": syn.tag_id, "name": syn.tag.name, "matched": syn.phrase})
-    if len(hits) < limit:
-        for tag in approved.filter(name__icontains=q).order_by("-support", "name")[:limit]:
-            hits.setdefault(tag.pk, {"id": tag.pk, "name": tag.name, "matched": tag.name})
-    return list(hits.values())[:limit]
+    weights = {w: 2 + i for i, w in enumerate(words) if len(w) >= 2}  # later words weigh more
+    hits: dict[int, tuple[float, dict]] = {}
+    approved = Tag.objects.filter(status=Tag.Status.APPROVED).prefetch_related("synonyms")
+    for tag in approved:
+        for phrase in [tag.name, *(s.phrase for s in tag.synonyms.all())]:
+            phrase_words = _words(phrase)
+            score = sum(weight for w, weight in weights.items() if any(pw.startswith(w) for pw in phrase_words))
+            if phrase.lower().startswith(q):
+                score += 100
+            if not score:
+                continue
+            rank = (score, tag.support)
+            if tag.pk not in hits or rank > hits[tag.pk][0]:
+                hits[tag.pk] = (rank, {"id": tag.pk, "name": tag.name, "matched": phrase})
+    ordered = sorted(hits.values(), key=lambda hit: (-hit[0][0], -hit[0][1], hit[1]["name"]))
+    return [item for _, item in ordered[:limit]]
+
+
+def tag_published_vocabulary() -> list[dict]:
+    """The newest published taxonomy's tags, ``[{"name", "description"}]`` by name; [] before any."""
+    version = TaxonomyVersion.objects.order_by("-number").first()
+    if version is None:
+        return []
+    return sorted(
+        ({"name": t["name"], "description": t.get("description", "")} for t in version.tags), key=lambda t: t["name"]
+    )
 
 
 def event_list(*, tag_id=None, limit: int = 100):

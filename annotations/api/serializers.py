@@ -4,6 +4,7 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
+from annotations import ml
 from annotations.models import Classification, SubjectWorkflowStatus, Survey
 from annotations.paths import import_path
 from core.api.fields import NumberField, PolylinesField, StoredJSONField
@@ -50,9 +51,16 @@ class CutoutSerializer(serializers.Serializer):
     image_url = serializers.SerializerMethodField()
     pixels_url = serializers.SerializerMethodField()
     contours_url = serializers.SerializerMethodField()
+    sky = serializers.SerializerMethodField(
+        help_text="raster pixels to sky: crpix (0-based, row 0 at the top), crval (deg), cd (deg per pixel), "
+        "projection (TAN or SIN), pixel_scale_arcsec, approximate; null when the position is unknown"
+    )
 
     def get_name(self, cutout) -> str:
         return neutral_name(cutout)
+
+    def get_sky(self, cutout) -> dict | None:
+        return ml.cutout_sky(cutout)
 
     def get_metadata(self, cutout) -> dict:
         return volunteer_metadata(cutout.metadata)

@@ -2,7 +2,7 @@ from django.urls import path
 
 from annotations.auth_views import LimitedObtainAuthToken
 
-from . import consensus_views, ranking_views, views
+from . import consensus_views, ranking_views, views, volunteer_views
 
 urlpatterns = [
     path("auth/token/", LimitedObtainAuthToken.as_view(), name="api-token"),
@@ -43,4 +43,5 @@ urlpatterns = [
     ),
     path("subject-status/", views.SubjectStatusListView.as_view(), name="api-subject-status"),
     path("jobs/", views.JobCreateView.as_view(), name="api-jobs"),
+    path("volunteer/tutorial/", volunteer_views.TutorialStateView.as_view(), name="api-volunteer-tutorial"),
 ]

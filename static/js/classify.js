@@ -17,7 +17,9 @@
   const state = {
     subject: null, key: null, startedAt: null, pixels: null, width: 0, height: 0,
     contours: [], zoom: 1, panX: 0, panY: 0, raster: null, busy: false, retryTimer: null,
+    opening: { zoom: 1, panX: 0, panY: 0 }, lastInput: "pointer",
   };
+  const sky = window.rgzSky;
 
   // ---- rendering -----------------------------------------------------------------
   function stretchFn(name) {
@@ -66,17 +68,43 @@
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.fillStyle = "#000";
     ctx.fillRect(0, 0, canvas.width, canvas.height);
-    if (!state.raster) return;
-    const fit = Math.min(canvas.width / state.width, canvas.height / state.height);
-    const scale = fit * state.zoom;
-    const ox = canvas.width / 2 - (state.width / 2 + state.panX) * scale;
-    const oy = canvas.height / 2 - (state.height / 2 + state.panY) * scale;
+    if (!state.raster) { $("scale-bar").hidden = true; return; }
+    const { scale, ox, oy } = transform();
     ctx.setTransform(scale, 0, 0, scale, ox, oy);
     ctx.imageSmoothingEnabled = state.zoom < 2;
     ctx.drawImage(state.raster, 0, 0);
     if ($("contours").checked) drawContours(scale);
+    updateScaleBar(scale);
   }
 
+  // Screen (CSS) pixels per raster pixel at the present zoom.
+  function screenPixelsPerRasterPixel(scale) {
+    return (scale * canvas.getBoundingClientRect().width) / canvas.width;
+  }
+
+  function updateScaleBar(scale) {
+    const bar = $("scale-bar");
+    const info = state.subject && state.subject.sky;
+    if (!info || !info.pixel_scale_arcsec || !state.raster) { bar.hidden = true; return; }
+    const perScreenPixel = info.pixel_scale_arcsec / screenPixelsPerRasterPixel(scale);
+    const choice = sky.scaleBar(perScreenPixel);
+    $("scale-line").style.width = `${Math.round(choice.pixels)}px`;
+    $("scale-label").textContent = choice.label + (info.approximate ? " (approx.)" : "");
+    bar.dataset.arcsec = String(choice.arcsec);
+    bar.hidden = false;
+  }
+
+  // The canvas's backing store follows its size on screen, so a large screen gets a sharp image.
+  function fitCanvasToScreen() {
+    const rect = canvas.getBoundingClientRect();
+    const ratio = window.devicePixelRatio || 1;
+    const size = Math.max(64, Math.round(Math.min(rect.width, rect.height || rect.width) * ratio));
+    if (rect.width && size !== canvas.width) {
+      canvas.width = size;
+      canvas.height = size;
+      draw();
+    }
+  }
   function drawContours(scale) {
     ctx.lineWidth = 1.2 / scale;
     state.contours.forEach((level, index) => {
@@ -90,8 +118,37 @@
     });
   }
 
-  function zoomBy(factor) {
+  function transform() {
+    const fit = Math.min(canvas.width / state.width, canvas.height / state.height);
+    const scale = fit * state.zoom;
+    return {
+      scale,
+      ox: canvas.width / 2 - (state.width / 2 + state.panX) * scale,
+      oy: canvas.height / 2 - (state.height / 2 + state.panY) * scale,
+    };
+  }
+
+  // Client (CSS) coordinates -> canvas backing-store pixels.
+  function canvasPoint(clientX, clientY) {
+    const rect = canvas.getBoundingClientRect();
+    return [((clientX - rect.left) * canvas.width) / rect.width, ((clientY - rect.top) * canvas.height) / rect.height];
+  }
+
+  function rasterPoint(clientX, clientY) {
+    const [cx, cy] = canvasPoint(clientX, clientY);
+    const t = transform();
+    return [(cx - t.ox) / t.scale, (cy - t.oy) / t.scale];
+  }
+
+  // Zoom keeping the raster point under (cx, cy) in place; the canvas centre when none is given.
+  function zoomBy(factor, cx = canvas.width / 2, cy = canvas.height / 2) {
+    const before = transform();
+    const ix = (cx - before.ox) / before.scale;
+    const iy = (cy - before.oy) / before.scale;
     state.zoom = Math.min(16, Math.max(1, state.zoom * factor));
+    const scale = transform().scale;
+    state.panX = (canvas.width / 2 - cx) / scale + ix - state.width / 2;
+    state.panY = (canvas.height / 2 - cy) / scale + iy - state.height / 2;
     clampPan();
     draw();
   }
@@ -112,11 +169,12 @@
 
   function frameSource() {
     // Start zoomed on the catalogued source: cutouts are centred on it, so frame the
-    // lowest-level contours that reach the central third. Reset (0) shows the whole cutout.
+    // lowest-level contours that reach the central third. Reset (0) comes back to this view.
     const [w, h] = [state.width, state.height];
     const central = (p) => p[0] > w / 3 && p[0] < (2 * w) / 3 && p[1] > h / 3 && p[1] < (2 * h) / 3;
     const paths = (state.contours[0] || { paths: [] }).paths.filter((path) => path.some(central));
     const points = paths.flat();
+    state.opening = { zoom: 1, panX: 0, panY: 0 };
     if (!points.length) return;
     const xs = points.map((p) => p[0]);
     const ys = points.map((p) => p[1]);
@@ -126,6 +184,7 @@
     state.panX = (x0 + x1) / 2 - w / 2;
     state.panY = (y0 + y1) / 2 - h / 2;
     clampPan();
+    state.opening = { zoom: state.zoom, panX: state.panX, panY: state.panY };
   }
 
   function resetView() {
@@ -134,7 +193,8 @@
     $("contrast").value = "1";
     $("invert").checked = false;
     $("contours").checked = true;
-    state.zoom = 1; state.panX = 0; state.panY = 0;
+    // Back to the view the subject opened with (framed on the source), not the whole cutout.
+    Object.assign(state, state.opening);
     buildRaster();
   }
 
@@ -166,6 +226,8 @@
         ? `${next.subject.name}: a generated example, not an observed source`
         : `${next.subject.name}${where}`;
       canvas.setAttribute("aria-label", `Radio cutout of ${next.subject.name}. Drag or use the arrow keys to pan, + and - to zoom.`);
+      showLegend();
+      showSkyAt(null);
       submit.disabled = false;
     } catch (error) {
       caption.textContent = `Could not load a source: ${error.message}`;
@@ -202,6 +264,47 @@
       img.alt = `Radio cutout of ${subject.name}`;
       img.hidden = false;
       canvas.hidden = true;
+    }
+  }
+
+  function showLegend() {
+    const list = $("contour-levels");
+    list.replaceChildren();
+    state.contours.forEach((level, index) => {
+      const item = document.createElement("li");
+      const swatch = document.createElement("span");
+      swatch.className = `swatch level-${index % LEVEL_COLOURS.length}`;
+      item.append(swatch, document.createTextNode(Number(level.level).toPrecision(2)));
+      list.appendChild(item);
+    });
+    $("contour-legend").hidden = state.contours.length === 0;
+  }
+
+  // The sky position under the pointer; the cutout's centre when the pointer is elsewhere.
+  function showSkyAt(event) {
+    const readout = $("sky-readout");
+    const info = state.subject && state.subject.sky;
+    if (!info) { readout.textContent = "No sky position is known for this image."; return; }
+    let [x, y] = [state.width / 2, state.height / 2];
+    let where = "Centre";
+    if (event) {
+      [x, y] = rasterPoint(event.clientX, event.clientY);
+      where = "Pointer";
+      if (x < 0 || y < 0 || x > state.width || y > state.height) return;
+    }
+    const [ra, dec] = sky.pixelToSky(info, x - 0.5, y - 0.5);
+    readout.textContent = `${where}: RA ${sky.formatRA(ra)} Dec ${sky.formatDec(dec)} (${ra.toFixed(4)}°, ${dec.toFixed(4)}°)`;
+    readout.dataset.ra = ra.toFixed(6);
+    readout.dataset.dec = dec.toFixed(6);
+  }
+
+  // After Done the next subject is shown from the top; keyboard users land on its first answer.
+  function showNextSubject() {
+    const top = root.getBoundingClientRect().top + window.scrollY - 8;
+    if (window.scrollY > top) window.scrollTo({ top: Math.max(0, top), behavior: "instant" });
+    if (state.lastInput === "keyboard") {
+      const first = form.querySelector(".task input");
+      if (first) first.focus({ preventScroll: true });
     }
   }
 
@@ -276,6 +379,7 @@
       count.textContent = String(parseInt(count.textContent, 10) + 1);
       state.busy = false;
       await loadNext();
+      showNextSubject();
     } catch (error) {
       state.busy = false;
       formError.textContent = `Not saved: ${error.message}`;
@@ -289,30 +393,88 @@
     }
   });
 
-  // ---- controls and keyboard ----------------------------------------------------------------
+  // ---- controls, pointer, touch and keyboard -------------------------------------------------
   ["stretch", "brightness", "contrast", "invert"].forEach((id) => $(id).addEventListener("input", buildRaster));
   $("contours").addEventListener("change", draw);
   $("zoom-in").addEventListener("click", () => zoomBy(1.5));
   $("zoom-out").addEventListener("click", () => zoomBy(1 / 1.5));
   $("reset").addEventListener("click", resetView);
 
-  let drag = null;
-  canvas.addEventListener("pointerdown", (e) => { drag = { x: e.clientX, y: e.clientY }; canvas.setPointerCapture(e.pointerId); });
-  canvas.addEventListener("pointerup", () => { drag = null; });
-  canvas.addEventListener("pointermove", (e) => {
-    if (!drag || !state.raster) return;
-    const perPixel = state.width / canvas.getBoundingClientRect().width;
-    panBy(-(e.clientX - drag.x) * perPixel, -(e.clientY - drag.y) * perPixel);
-    drag = { x: e.clientX, y: e.clientY };
+  // Pointer events for mouse, pen and touch alike: one pointer pans, two pinch-zoom about their
+  // midpoint, a double tap zooms in about the tap (or back to the opening view when zoomed in).
+  const pointers = new Map();
+  let pinch = null;
+  let lastTap = { time: 0, x: 0, y: 0 };
+
+  function pinchState() {
+    const [a, b] = [...pointers.values()];
+    return { distance: Math.hypot(a.x - b.x, a.y - b.y), x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 };
+  }
+
+  canvas.addEventListener("pointerdown", (e) => {
+    state.lastInput = "pointer";
+    canvas.setPointerCapture(e.pointerId);
+    pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
+    pinch = pointers.size === 2 ? pinchState() : null;
   });
-  canvas.addEventListener("wheel", (e) => { e.preventDefault(); zoomBy(e.deltaY < 0 ? 1.2 : 1 / 1.2); }, { passive: false });
+  function pointerEnd(e) {
+    if (!pointers.has(e.pointerId)) return;
+    pointers.delete(e.pointerId);
+    pinch = pointers.size === 2 ? pinchState() : null;
+  }
+  canvas.addEventListener("pointerup", (e) => {
+    const wasSingle = pointers.size === 1;
+    pointerEnd(e);
+    if (!wasSingle || e.pointerType === "mouse" || !state.raster) return;
+    const now = performance.now();
+    const near = Math.hypot(e.clientX - lastTap.x, e.clientY - lastTap.y) < 30;
+    if (now - lastTap.time < 350 && near) {
+      if (state.zoom >= 8) resetView();
+      else zoomBy(2, ...canvasPoint(e.clientX, e.clientY));
+      lastTap = { time: 0, x: 0, y: 0 };
+    } else {
+      lastTap = { time: now, x: e.clientX, y: e.clientY };
+    }
+  });
+  canvas.addEventListener("pointercancel", pointerEnd);
+  canvas.addEventListener("pointerleave", (e) => { if (e.pointerType === "mouse") showSkyAt(null); });
+  canvas.addEventListener("dblclick", (e) => { if (state.raster) zoomBy(2, ...canvasPoint(e.clientX, e.clientY)); });
+  canvas.addEventListener("pointermove", (e) => {
+    if (state.raster && state.subject) showSkyAt(e);
+    const previous = pointers.get(e.pointerId);
+    if (!previous || !state.raster) return;
+    pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
+    if (pointers.size === 2 && pinch) {
+      const now = pinchState();
+      if (pinch.distance > 0) zoomBy(now.distance / pinch.distance, ...canvasPoint(now.x, now.y));
+      const perPixel = state.width / canvas.getBoundingClientRect().width;
+      panBy(-(now.x - pinch.x) * perPixel, -(now.y - pinch.y) * perPixel);
+      pinch = now;
+    } else if (pointers.size === 1) {
+      const perPixel = state.width / canvas.getBoundingClientRect().width;
+      panBy(-(e.clientX - previous.x) * perPixel, -(e.clientY - previous.y) * perPixel);
+    }
+  });
+  canvas.addEventListener("wheel", (e) => {
+    e.preventDefault();
+    zoomBy(e.deltaY < 0 ? 1.2 : 1 / 1.2, ...canvasPoint(e.clientX, e.clientY));
+  }, { passive: false });
   canvas.addEventListener("keydown", (e) => {
     const step = state.width / 20;
     const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
     if (moves[e.key]) { e.preventDefault(); panBy(...moves[e.key]); }
   });
 
+  // A picked answer clears the "Please answer" message.
+  form.addEventListener("change", (e) => {
+    if (e.target.closest('.task[data-required="true"]') && formError.textContent.startsWith("Please answer")) {
+      formError.hidden = true;
+      formError.textContent = "";
+    }
+  });
+
   document.addEventListener("keydown", (e) => {
+    state.lastInput = "keyboard";
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); return; }
     const typing = ["TEXTAREA", "INPUT", "SELECT"].includes(document.activeElement.tagName) &&
       !["radio", "checkbox", "range"].includes(document.activeElement.type);
@@ -320,7 +482,11 @@
     const firstQuestion = form.querySelector('.task[data-type="single"], .task[data-type="multiple"]');
     if (/^[1-9]$/.test(e.key) && firstQuestion) {
       const input = firstQuestion.querySelectorAll("input")[parseInt(e.key, 10) - 1];
-      if (input) { input.checked = input.type === "radio" ? true : !input.checked; input.focus(); }
+      if (input) {
+        input.checked = input.type === "radio" ? true : !input.checked;
+        input.focus();
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+      }
     } else if (e.key === "s" || e.key === "S") {
       const select = $("stretch");
       select.value = STRETCHES[(STRETCHES.indexOf(select.value) + 1) % STRETCHES.length];
@@ -331,9 +497,9 @@
     else if (e.key === "-") zoomBy(1 / 1.5);
     else if (e.key === "0") resetView();
   });
+  document.addEventListener("pointerdown", () => { state.lastInput = "pointer"; }, true);
 
-  const guide = $("guide");
-  $("open-guide").addEventListener("click", () => guide.showModal());
-
+  if (window.ResizeObserver) new ResizeObserver(fitCanvasToScreen).observe(canvas);
+  fitCanvasToScreen();
   loadNext();
 })();

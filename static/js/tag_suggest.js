@@ -29,10 +29,27 @@
       const before = textarea.value.slice(0, end);
       const after = textarea.value.slice(end);
       const cut = Math.max(...[",", ".", ";", "\n", "/"].map((c) => before.lastIndexOf(c)));
-      const head = cut >= 0 ? before.slice(0, cut + 1) + " " : "";
+      let head = cut >= 0 ? before.slice(0, cut + 1) + " " : "";
+      // The tag replaces the phrase it completes ("be" -> "bent tail"), else only the word being
+      // typed ("a double with ben" -> "a double with bent tail").
+      const phrase = before.slice(cut + 1).trim();
+      if (!name.toLowerCase().startsWith(phrase.toLowerCase())) {
+        head += phrase.slice(0, phrase.length - phrase.split(/\s+/).pop().length);
+      }
       textarea.value = (head + name + ", ").replace(/^\s+/, "") + after.replace(/^\s*,?\s*/, "");
       textarea.focus();
+      tick(name);
       render([]);
+    }
+    // The same tag ticked in the workflow's tag task, when it offers it: one vocabulary.
+    function tick(name) {
+      if (!textarea.form) return;
+      const escaped = window.CSS && CSS.escape ? CSS.escape(name) : name.replace(/"/g, '\\"');
+      const box = textarea.form.querySelector(`.task[data-type="tags"] input[value="${escaped}"]`);
+      if (box) {
+        box.checked = true;
+        box.closest("label").hidden = false;
+      }
     }
     async function ask() {
       const q = current();

@@ -22,6 +22,8 @@ LAUNCH_ARGS = [
     "--disable-quic",
 ]
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# A returning volunteer: the first-visit tutorial has been seen in this browser.
+TUTORIAL_SEEN = "try { localStorage.setItem('rgz.tutorialSeen', '1'); } catch (e) {}"
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +44,7 @@ def browser():
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(TUTORIAL_SEEN)
     page = context.new_page()
     yield page
     # Let the page's last requests finish before the test database is flushed under them.
@@ -72,7 +75,8 @@ def test_volunteer_classifies_three_cutouts(page, live_server):
         page.fill("#text-T1", f"<b>two lobes</b> round {round_}")
         page.check("input[name=T2][value=lobe]")
         page.click("#submit")
-        page.wait_for_function(f"() => document.getElementById('count').textContent === '{round_ + 1}'", timeout=15000)
+        # in tests the description is tagged in the request (eager tasks): the first loads the language model
+        page.wait_for_function(f"() => document.getElementById('count').textContent === '{round_ + 1}'", timeout=60000)
     stored = list(Classification.objects.order_by("id"))
     assert len(stored) == 3
     assert len({c.subject_id for c in stored}) == 3

@@ -36,6 +36,8 @@ def test_main_pages_report_no_csp_violation(page, live_server):  # noqa: F811
 
     # the volunteer's page: its script must run to load a cutout and enable the submit button
     visit(f"/classify/{workflow.pk}/", "() => !document.getElementById('submit').disabled")
+    visit("/classify/recent/")
+    visit("/accounts/signup/")
     visit("/accounts/login/?next=/desk/")
     page.fill("#id_username", "csp-astronomer")
     page.fill("#id_password", "pw-for-tests")

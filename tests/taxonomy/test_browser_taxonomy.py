@@ -8,7 +8,7 @@ from annotations.roles import Volunteer
 from annotations.services import classification_create
 from taxonomy import services
 from taxonomy.models import Tag, TagLink
-from tests.annotations.test_browser import ARTIFACTS, browser, page  # noqa: F401  (shared Chromium fixtures)
+from tests.annotations.test_browser import ARTIFACTS, TUTORIAL_SEEN, browser, page  # noqa: F401  (shared Chromium fixtures)
 from tests.factories import astronomer, make_workflow_with_subjects
 from tests.taxonomy.test_taxonomy import DESCRIPTIONS
 
@@ -78,6 +78,7 @@ def test_astronomer_curates_and_publishes_then_volunteer_gets_suggestions(page, 
 
     # A volunteer (anonymous, a fresh browser context) describes a source.
     volunteer = page.context.browser.new_context(viewport={"width": 1280, "height": 900})
+    volunteer.add_init_script(TUTORIAL_SEEN)
     vpage = volunteer.new_page()
     vpage.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     vpage.goto(f"{live_server.url}/classify/{workflow.pk}/")

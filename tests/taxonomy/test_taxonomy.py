@@ -256,6 +256,11 @@ def test_suggestions_offer_approved_tags_only(described):
     names = lambda q: [s["name"] for s in client.get(reverse("api-tag-suggest"), {"q": q}).json()]  # noqa: E731
     assert names("be") == ["bent tail"] and names("cur") == ["bent tail"] and names("je") == ["jet"]
     assert names("comp") == []  # a candidate, not approved
+    # any word of the phrase, as a prefix of any word of a tag name or synonym; the last word first
+    assert names("a double with ben") == ["bent tail"]
+    assert names("faint curv") == ["bent tail"] and names("long tai") == ["bent tail"]
+    assert names("bent jet")[:2] == ["jet", "bent tail"]
+    assert names("with the") == []  # only small words: nothing to match
     assert names("") == [] and names("🚀") == [] and names("<script>") == []
 
 
