@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotations', '0009_job_and_outbox_to_jobs_app'),
+        ('annotations', '0010_classification_json_lz4_compression'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
