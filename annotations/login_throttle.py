@@ -96,3 +96,34 @@ def _count_failure(sender, credentials, request=None, **kwargs):
 def _reset_on_success(sender, request, user, **kwargs):
     if request is not None:
         login_success_record(request, user.get_username())
+
+
+def _signup_key(request) -> tuple[str, int]:
+    length = settings.RGZ_SIGNUP_WINDOW_SECONDS
+    now = _clock()
+    window = int(now // length)
+    return f"rgz-signup:{window}:{client_address(request)}", max(1, math.ceil((window + 1) * length - now))
+
+
+def signup_wait_seconds(request) -> int:
+    """0 when one more account may be made from this address in this window, else the seconds
+    until it may (0 while the cache is down, as for sign-ins)."""
+    key, remaining = _signup_key(request)
+    try:
+        made = cache.get(key, 0)
+    except CACHE_DOWN as exc:
+        logger.warning("sign-up limit not applied: the cache is unreachable (%s)", exc)
+        return 0
+    return remaining if made >= settings.RGZ_SIGNUPS_PER_ADDRESS else 0
+
+
+def signup_record(request) -> None:
+    key, _ = _signup_key(request)
+    try:
+        cache.add(key, 0, timeout=2 * settings.RGZ_SIGNUP_WINDOW_SECONDS)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=2 * settings.RGZ_SIGNUP_WINDOW_SECONDS)
+    except CACHE_DOWN as exc:
+        logger.warning("sign-up not counted: the cache is unreachable (%s)", exc)

@@ -1,5 +1,7 @@
 """Server-rendered pages: the volunteer's classify page, the astronomers' desk."""
 
+import math
+
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required, user_passes_test
@@ -15,6 +17,7 @@ from jobs.selectors import job_list_recent
 from . import selectors
 from .consensus import QUESTION_TYPES
 from .field_guide import TUTORIAL_STEPS
+from .login_throttle import signup_record, signup_wait_seconds
 from .models import Survey
 from .roles import volunteer_from_request
 from .tag_vocabulary import tag_task_choices
@@ -74,9 +77,23 @@ def sign_up(request):
     """Create a volunteer account; what this browser classified anonymously joins it on sign-in."""
     if request.user.is_authenticated:
         return redirect("classify")
+    if request.method == "POST" and (wait := signup_wait_seconds(request)):
+        minutes = math.ceil(wait / 60)
+        response = render(
+            request,
+            "registration/signup.html",
+            {
+                "form": UserCreationForm(),
+                "refused": f"Too many new accounts from this address. Try again in {minutes} min.",
+            },
+            status=429,
+        )
+        response["Retry-After"] = str(wait)
+        return response
     form = UserCreationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
+        signup_record(request)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("recent-classifications")
     status = 400 if request.method == "POST" else 200

@@ -177,6 +177,9 @@ RGZ_TRUSTED_PROXIES = env_list("RGZ_TRUSTED_PROXIES")
 RGZ_LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("RGZ_LOGIN_FAILURES_PER_ACCOUNT", 5))
 RGZ_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("RGZ_LOGIN_FAILURES_PER_ADDRESS", 50))
 RGZ_LOGIN_COOLOFF_SECONDS = int(os.environ.get("RGZ_LOGIN_COOLOFF_SECONDS", 10 * 60))
+# Accounts made from one address per window: sign-up is open to anyone, so it is bounded too.
+RGZ_SIGNUPS_PER_ADDRESS = int(os.environ.get("RGZ_SIGNUPS_PER_ADDRESS", 5))
+RGZ_SIGNUP_WINDOW_SECONDS = int(os.environ.get("RGZ_SIGNUP_WINDOW_SECONDS", 3600))
 
 # Uploads: the largest file an astronomer may send through the browser or the API.
 RGZ_MAX_UPLOAD_BYTES = int(os.environ.get("RGZ_MAX_UPLOAD_BYTES", 64 * 1024 * 1024))

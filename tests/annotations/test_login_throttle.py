@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.test import override_settings
 from django.urls import reverse
@@ -107,3 +108,21 @@ def test_sign_in_works_while_the_cache_is_down():
         assert token("astro", "wrong").status_code == 400
         assert token("astro", "pw-for-tests").status_code == 200
         assert page_login("astro", "wrong").status_code == 200  # the form again, with its error
+
+
+def test_sign_ups_from_one_address_are_bounded_per_window(client, settings):
+    settings.RGZ_SIGNUPS_PER_ADDRESS = 2
+    settings.RGZ_SIGNUP_WINDOW_SECONDS = 3600
+
+    def sign_up(name):
+        client.logout()
+        return client.post(
+            "/accounts/signup/", {"username": name, "password1": "Kp9!radio-x", "password2": "Kp9!radio-x"}
+        )
+
+    assert [sign_up(f"vol{i}").status_code for i in range(2)] == [302, 302]
+    refused = sign_up("vol2")
+    assert refused.status_code == 429 and refused["Retry-After"]
+    assert "Too many new accounts" in refused.content.decode()
+    assert not User.objects.filter(username="vol2").exists()
+    assert User.objects.filter(username__startswith="vol").count() == 2
