@@ -297,11 +297,20 @@ class DiffusionGenerator:
 
     @classmethod
     def load(cls, path: str | Path, *, device: str = "cpu") -> DiffusionGenerator:
+        """A generator ready to sample, from a file of ``save`` or from a training checkpoint
+        (``checkpoint_path`` of ``fit``; its EMA weights are taken, as ``save`` would)."""
         state = torch.load(path, map_location=device, weights_only=False)
         config = DiffusionConfig.from_dict(state["config"])
         generator = cls(config, device=device)
         model = build_network(config.unet).to(device)
-        model.load_state_dict(state["model"])
+        model.load_state_dict(ema_weights(state["ema"]) if "ema" in state else state["model"])
         generator.model_ = model.eval()
-        generator.history_ = []
+        generator.history_ = list(state.get("history", []))
         return generator
+
+
+def ema_weights(averaged_state: dict) -> dict:
+    """The averaged network's own state dict out of an ``AveragedModel`` state dict (its keys are
+    the network's behind ``module.``, beside the ``n_averaged`` counter)."""
+    prefix = "module."
+    return {key[len(prefix) :]: value for key, value in averaged_state.items() if key.startswith(prefix)}
