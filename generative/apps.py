@@ -21,3 +21,4 @@ class GenerativeConfig(AppConfig):
             on_abandoned=jobs.training_abandoned,
         )
         register_job_runner(services.GENERATE_JOB, jobs.generate_samples, queue="training")
+        register_job_runner(services.EVALUATE_JOB, jobs.evaluate_generator, queue="training")

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from annotations.ingestion import synthetic_cutout_create
 from core.errors import InvalidInput
+from core.feature_extractors import feature_extractor_for_survey
 from jobs.reports import JobReport
 from jobs.versions import version_training_run
 
@@ -76,15 +77,56 @@ def _train(version: GeneratorVersion, progress, report: JobReport) -> None:
 
     generator = ml.generator_new(config, checkpoint_path=checkpoint_path(version), progress=on_epoch)
     generator.fit(data.x[train], data.y[train])
-    progress(1, 1, "evaluating: sampling every class")
+    judge = feature_extractor_for_survey(version.survey, classes)
+    progress(1, 1, f"evaluating: sampling every class, judged by {judge.version_label if judge else 'no classifier'}")
     x_test = data.x[test] if len(test) else data.x[train]
     y_test = data.y[test] if len(test) else data.y[train]
     metrics, grid = ml.evaluate(
-        generator, x_train=data.x[train], x_test=x_test, y_test=y_test, per_class=settings.RGZ_GENERATIVE_EVAL_PER_CLASS
+        generator,
+        x_train=data.x[train],
+        x_test=x_test,
+        y_test=y_test,
+        per_class=settings.RGZ_GENERATIVE_EVAL_PER_CLASS,
+        classes=classes,
+        judge=judge,
     )
     _store(version, generator, metrics, grid)
     report.created = 1
     report.extra.update({"version": version.number, "train_images": int(len(train)), "test_images": int(len(test))})
+
+
+def evaluate_generator(*, version_id: int, progress) -> JobReport:
+    """Measure a trained version again on its own held-out cutouts, judged by the survey's
+    classifier active now; only the version's metrics change (a failure changes nothing)."""
+    version = selectors.version_get(version_id=version_id)
+    generator = ml.load(Path(settings.MEDIA_ROOT) / version.weights.name)
+    report = JobReport()
+    split = {key: version.training_data.get(key, []) for key in ("train", "test")}
+    cutouts = selectors.cutouts_by_id(survey=version.survey, ids=split["train"] + split["test"])
+    arrays = {}
+    for key, ids in split.items():
+        rows = [cutouts[i] for i in ids if i in cutouts and str(cutouts[i].metadata.get("label")) in version.classes]
+        labels = [version.classes.index(str(c.metadata["label"])) for c in rows]
+        arrays[key] = ml.labelled_arrays(rows, labels, size=generator.config.unet.image_size)
+        report.errors.extend(arrays[key].errors)
+    train, test = arrays["train"], arrays["test"] if len(arrays["test"].y) else arrays["train"]
+    if len(train.y) < 2:
+        raise InvalidInput(f"only {len(train.y)} of v{version.number}'s training cutouts are left to evaluate with")
+    judge = feature_extractor_for_survey(version.survey, version.classes)
+    progress(0, 1, f"sampling every class, judged by {judge.version_label if judge else 'no classifier'}")
+    metrics, _ = ml.evaluate(
+        generator,
+        x_train=train.x,
+        x_test=test.x,
+        y_test=test.y,
+        per_class=settings.RGZ_GENERATIVE_EVAL_PER_CLASS,
+        classes=version.classes,
+        judge=judge,
+    )
+    services.version_metrics_store(version_id=version.pk, metrics=metrics)
+    progress(1, 1, "evaluated")
+    report.extra.update({"version": version.number, "judge": judge.version_label if judge else None})
+    return report
 
 
 def _held_out(y: np.ndarray, fraction: float, *, seed: int) -> np.ndarray:

@@ -15,7 +15,7 @@ from jobs.dispatch import job_start
 from .models import GeneratedSample, GeneratorVersion
 
 PRESETS = ("tiny", "cpu", "gpu")
-TRAIN_JOB, GENERATE_JOB = "train_generator", "generate_samples"
+TRAIN_JOB, GENERATE_JOB, EVALUATE_JOB = "train_generator", "generate_samples", "evaluate_generator"
 SYNTHETIC_SET = "Synthetic (approved)"
 MAX_PER_CLASS = 500
 
@@ -112,6 +112,19 @@ def version_rollback(*, survey: Survey) -> GeneratorVersion:
     )
     previous.refresh_from_db()
     return previous
+
+
+def generator_evaluation_start(*, version: GeneratorVersion, user=None):
+    """A job that measures a trained version again, with the survey's classifier active now
+    (one promoted after the version was trained, say)."""
+    if version.status not in (GeneratorVersion.Status.READY, GeneratorVersion.Status.ACTIVE) or not version.weights:
+        raise Conflict(f"v{version.number} is {version.status}: only a trained version can be evaluated")
+    return job_start(kind=EVALUATE_JOB, parameters={"version_id": version.pk}, user=user)
+
+
+def version_metrics_store(*, version_id: int, metrics: dict) -> None:
+    """A new evaluation of a trained version; nothing else about it changes."""
+    GeneratorVersion.objects.filter(pk=version_id).update(metrics=metrics)
 
 
 def generate_parameters_check(*, survey: Survey, version, per_class: int, guidance: float | None) -> None:
