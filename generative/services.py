@@ -164,6 +164,10 @@ def samples_review(*, survey: Survey, sample_ids: list[int], review: str, user=N
     if missing:
         raise NotFound(f"no samples {sorted(missing)[:20]} in {survey.name}", field="ids")
     cutouts = Cutout.objects.filter(pk__in=[s.cutout_id for s in samples])
+    marked = list(cutouts.only("pk", "metadata"))
+    for cutout in marked:  # hidden metadata: what a classifier training with augmentation may use
+        cutout.metadata = {**(cutout.metadata or {}), "#approved": review == GeneratedSample.Review.APPROVED}
+    Cutout.objects.bulk_update(marked, ["metadata"])
     subject_set = subject_set_get_or_create(survey=survey, display_name=SYNTHETIC_SET)
     if review == GeneratedSample.Review.APPROVED:
         subject_set.cutouts.add(*cutouts)
