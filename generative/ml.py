@@ -13,6 +13,7 @@ import numpy as np
 
 from annotations.ml import ImageReadError, read_cutout_image
 from annotations.models import Cutout
+from core.errors import InvalidInput
 
 
 @dataclass
@@ -79,10 +80,20 @@ def preview_grid(generator, *, per_class: int = 4, seed: int = 0) -> bytes:
     return grid_png(generator.sample(requested, seed=seed), requested, n_classes)
 
 
-def load(path: str | Path):
-    from mlcore.generative.diffusion import DiffusionGenerator
+def load(path: str | Path, *, expected_config: dict | None = None):
+    """The generator stored at ``path``; InvalidInput when the file is missing, is no generator's,
+    or holds another architecture than ``expected_config`` (the version's own)."""
+    from mlcore.generative.diffusion import DiffusionGenerator, GeneratorWeightsError
 
-    return DiffusionGenerator.load(path)
+    try:
+        generator = DiffusionGenerator.load(path)
+    except FileNotFoundError:
+        raise InvalidInput(f"the weights file {Path(path).name} is missing")
+    except GeneratorWeightsError as exc:
+        raise InvalidInput(str(exc))
+    if expected_config and generator.config.unet != config_from_dict(expected_config).unet:
+        raise InvalidInput(f"{Path(path).name} holds another architecture than the version it belongs to")
+    return generator
 
 
 def sample(generator, classes: list[int], *, guidance: float, seed: int) -> np.ndarray:
@@ -118,9 +129,9 @@ def sample_metrics(samples, requested, *, x_train, x_test, y_test, seed: int = 0
         **{f"ks_{k}": v for k, v in metrics.property_ks(x_test, samples).items()},
     }
     for k in np.unique(requested):
-        real = x_test[y_test == k].reshape(int((y_test == k).sum()), -1)
-        mine = samples[requested == k].reshape(int((requested == k).sum()), -1)
-        if len(real) >= 2:
+        real, mine = x_test[y_test == k], samples[requested == k]
+        if len(real) >= 2:  # a class may have no held-out image at all
+            real, mine = real.reshape(len(real), -1), mine.reshape(len(mine), -1)
             result[f"diversity_ratio_{k}"] = metrics.diversity(mine) / max(metrics.diversity(real), 1e-12)
     return result
 

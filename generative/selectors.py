@@ -60,6 +60,12 @@ def cutouts_by_id(*, survey: Survey, ids: list[int]) -> dict[int, Cutout]:
     return {c.pk: c for c in rows}
 
 
+def survey_labels(*, survey: Survey) -> list[str]:
+    """The labels of the survey's real labelled cutouts (the classes a generator can learn)."""
+    rows = Cutout.objects.filter(survey=survey, synthetic=False, metadata__has_key="label")
+    return sorted({str(meta["label"]) for meta in rows.values_list("metadata", flat=True)})
+
+
 def sample_list(
     *, survey: Survey, requested_class: str | None = None, review: str | None = None
 ) -> QuerySet[GeneratedSample]:

@@ -12,6 +12,7 @@ from annotations.services import subject_set_get_or_create, subject_statuses_ens
 from core.errors import Conflict, InvalidInput, NotFound
 from jobs.dispatch import job_start
 
+from . import selectors
 from .models import GeneratedSample, GeneratorVersion
 
 PRESETS = ("tiny", "cpu", "gpu")
@@ -51,6 +52,15 @@ def generator_version_create(
     Survey.objects.select_for_update().get(pk=survey.pk)  # one start at a time per survey
     if GeneratorVersion.objects.filter(survey=survey, status=GeneratorVersion.Status.TRAINING).exists():
         raise Conflict(f"a generator of {survey.name} is already training")
+    if classes:
+        known = selectors.survey_labels(survey=survey)
+        unknown = [c for c in classes if c not in known]
+        if unknown:
+            have = ", ".join(known) or "none"
+            raise InvalidInput(
+                f"unknown class(es) {', '.join(unknown)}: the labelled cutouts of {survey.name} are {have}",
+                field="classes",
+            )
     number = (GeneratorVersion.objects.filter(survey=survey).aggregate(n=Max("number"))["n"] or 0) + 1
     version = GeneratorVersion.objects.create(
         survey=survey,
@@ -163,6 +173,9 @@ def samples_review(*, survey: Survey, sample_ids: list[int], review: str, user=N
     missing = set(sample_ids) - {s.pk for s in samples}
     if missing:
         raise NotFound(f"no samples {sorted(missing)[:20]} in {survey.name}", field="ids")
+    already = sorted(s.pk for s in samples if s.review == review)
+    if already:
+        raise Conflict(f"sample(s) {already[:20]} are {review} already; nothing was changed", field="ids")
     cutouts = Cutout.objects.filter(pk__in=[s.cutout_id for s in samples])
     marked = list(cutouts.only("pk", "metadata"))
     for cutout in marked:  # hidden metadata: what a classifier training with augmentation may use
