@@ -8,9 +8,10 @@ class ClassifiersConfig(AppConfig):
     def ready(self):
         from django.conf import settings
 
+        from core.feature_extractors import register_feature_extractor
         from jobs.registry import register_job_runner
 
-        from . import explanations, jobs, services
+        from . import explanations, extractors, jobs, services
 
         register_job_runner(
             services.TRAIN_JOB,
@@ -23,3 +24,5 @@ class ClassifiersConfig(AppConfig):
         register_job_runner(services.SCORE_JOB, jobs.score_cutouts, queue="training")
         # explanations are short: the default queue, so that they never wait behind a training
         register_job_runner(explanations.EXPLAIN_JOB, jobs.explain_cutout)
+        # the generators judge their samples with the survey's active classifier
+        register_feature_extractor(extractors.active_classifier_for_survey)

@@ -47,7 +47,7 @@ def training_abandoned(*, version_id: int, message: str) -> None:
 
 
 def _train(version: ModelVersion, progress, report: JobReport) -> None:
-    arrays, labels = _read(version, progress, report)
+    arrays, labels, synthetic = _read(version, progress, report)
     services.version_set_training_data(
         version=version,
         training_data={
@@ -56,6 +56,7 @@ def _train(version: ModelVersion, progress, report: JobReport) -> None:
             "test": arrays.test.ids,
             "unlabelled": arrays.pool.ids,
             "labels": {str(i): labels[i] for i in arrays.train.ids + arrays.val.ids + arrays.test.ids},
+            "synthetic": [i for i in arrays.train.ids if i in synthetic],
             "skipped": report.errors[:200],
         },
     )
@@ -73,9 +74,11 @@ def _train(version: ModelVersion, progress, report: JobReport) -> None:
     _store(version, fitted, report)
 
 
-def _read(version: ModelVersion, progress, report: JobReport) -> tuple[ml.TrainingArrays, dict[int, int]]:
+def _read(version: ModelVersion, progress, report: JobReport) -> tuple[ml.TrainingArrays, dict[int, int], set[int]]:
     """The images of the version's training set, prepared; unreadable ones are reported."""
-    data = selectors.training_set(task=version.task, source=version.label_source)
+    data = selectors.training_set(
+        task=version.task, source=version.label_source, augment_synthetic=version.augment_synthetic
+    )
     size = version.config["network"]["image_size"]
     by_id = Cutout.objects.in_bulk(data.train + data.val + data.test + data.unlabelled)
 
@@ -104,7 +107,7 @@ def _read(version: ModelVersion, progress, report: JobReport) -> tuple[ml.Traini
             "at least two classes are needed"
         )
     arrays = ml.TrainingArrays(train, val, test, pool, y_train=y_train, y_val=classes(val), y_test=classes(test))
-    return arrays, data.labels
+    return arrays, data.labels, set(data.synthetic)
 
 
 def _epoch_recorder(version: ModelVersion, progress):

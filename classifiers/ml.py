@@ -220,3 +220,10 @@ def explain(clf, image: np.ndarray, classes: list[str], *, num_samples: int, see
         "top_segments": [{"segment": s, "weight": w} for s, w in top],
         "png": png,
     }
+
+
+def resampled(x: np.ndarray, size: int) -> np.ndarray:
+    """(N, 1, S, S) -> (N, 1, size, size), as real cutouts are resampled for the network."""
+    from mlcore.ssl.data import resample
+
+    return x if x.shape[-1] == size else resample(x[:, 0], size)[:, None]

@@ -52,6 +52,9 @@ class ModelVersion(models.Model):
     method = models.CharField(max_length=20, default="fixmatch")
     config = models.JSONField(default=dict)  # mlcore.ssl.config.FixMatchConfig.as_dict()
     label_source = models.CharField(max_length=10, choices=LabelSource.choices, default=LabelSource.BOTH)
+    # Approved generated samples join the training split, labelled with the class asked for; off
+    # unless an astronomer turns it on for this run (they never enter validation or test).
+    augment_synthetic = models.BooleanField(default=False)
     # Cutout ids: {"train": [...], "val": [...], "test": [...], "unlabelled": [...]} and labels per id.
     training_data = models.JSONField(default=dict, blank=True)
     history = models.JSONField(default=list, blank=True)  # one row per epoch: losses, accuracies

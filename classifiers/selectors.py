@@ -135,23 +135,45 @@ class TrainingSet:
     val: list[int] = field(default_factory=list)
     test: list[int] = field(default_factory=list)
     unlabelled: list[int] = field(default_factory=list)
+    synthetic: list[int] = field(default_factory=list)  # approved generated samples among ``train``
 
 
-def training_set(*, task: ClassifierTask, source: str) -> TrainingSet:
-    """Labels from ``source`` (expert, consensus or both: experts win), split by the fixed per-survey
-    hash; the unlabelled pool is every other training-split cutout of the survey."""
+def training_set(*, task: ClassifierTask, source: str, augment_synthetic: bool = False) -> TrainingSet:
+    """Labels from ``source`` (expert, consensus or both: experts win) on the survey's real cutouts,
+    split by the fixed per-survey hash; the unlabelled pool is every other real training-split
+    cutout. Generated cutouts never count, unless ``augment_synthetic``: then the approved ones join
+    the training split with the class they were generated as."""
     if source not in {"expert", "consensus", "both"}:
         raise InvalidInput(f"labels must be expert, consensus or both, not {source!r}", field="labels")
-    labels: dict[int, int] = {}
+    found: dict[int, int] = {}
     if source in {"consensus", "both"}:
-        labels.update(consensus_labels(task=task))
+        found.update(consensus_labels(task=task))
     if source in {"expert", "both"}:
-        labels.update(expert_labels(task=task))
-    result = TrainingSet(labels=labels)
-    for pk, name in Cutout.objects.filter(survey=task.survey).order_by("pk").values_list("pk", "name"):
+        found.update(expert_labels(task=task))
+    result = TrainingSet(labels={})
+    real = Cutout.objects.filter(survey=task.survey, synthetic=False).order_by("pk").values_list("pk", "name")
+    for pk, name in real:
         split = cutout_split(survey_name=task.survey.name, name=name)
-        if pk in labels:
+        if pk in found:
+            result.labels[pk] = found[pk]
             getattr(result, split).append(pk)
         elif split == "train":
             result.unlabelled.append(pk)
+    if augment_synthetic:
+        generated = synthetic_labels(task=task)
+        result.labels.update(generated)
+        result.synthetic = sorted(generated)
+        result.train.extend(result.synthetic)
     return result
+
+
+def synthetic_labels(*, task: ClassifierTask) -> dict[int, int]:
+    """Generated cutout id -> class index: the survey's approved samples whose class asked for
+    (hidden metadata ``#requested_class``) is one of the task's classes."""
+    classes = {value: i for i, value in enumerate(task.classes)}
+    rows = Cutout.objects.filter(survey=task.survey, synthetic=True).order_by("pk").values_list("pk", "metadata")
+    return {
+        pk: classes[str(meta.get("#requested_class"))]
+        for pk, meta in rows
+        if meta and meta.get("#approved") is True and str(meta.get("#requested_class")) in classes
+    }

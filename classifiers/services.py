@@ -125,6 +125,7 @@ def version_create(
     labels: str = "both",
     method: str = "fixmatch",
     overrides: dict | None = None,
+    augment_synthetic: bool = False,
     user=None,
 ) -> ModelVersion:
     """A new version in status ``training`` (its training data checked, not yet trained)."""
@@ -151,6 +152,7 @@ def version_create(
         method=method,
         config=config.as_dict(),
         label_source=labels,
+        augment_synthetic=augment_synthetic,
         created_by=user if user is not None and user.pk else None,
     )
 
@@ -163,12 +165,21 @@ def training_start(
     labels: str = "both",
     method: str = "fixmatch",
     overrides: dict | None = None,
+    augment_synthetic: bool = False,
     user=None,
     send: bool = True,
 ) -> ModelVersion:
     """Create a version and start its training job (on the ``training`` queue; a worker that dies
     hands it back to the queue, and the next resumes from the checkpoint)."""
-    version = version_create(task=task, epochs=epochs, labels=labels, method=method, overrides=overrides, user=user)
+    version = version_create(
+        task=task,
+        epochs=epochs,
+        labels=labels,
+        method=method,
+        overrides=overrides,
+        augment_synthetic=augment_synthetic,
+        user=user,
+    )
     job = job_start(kind=TRAIN_JOB, parameters={"version_id": version.pk}, user=user, send=send)
     ModelVersion.objects.filter(pk=version.pk).update(job=job)
     version.job = job

@@ -20,4 +20,6 @@ class GenerativeConfig(AppConfig):
             max_attempts=lambda: settings.RGZ_GENERATIVE_MAX_ATTEMPTS,
             on_abandoned=jobs.training_abandoned,
         )
-        register_job_runner(services.GENERATE_JOB, jobs.generate_samples, queue="training")
+        # a worker lost mid-generation: the message returns and the job skips the samples it stored
+        register_job_runner(services.GENERATE_JOB, jobs.generate_samples, queue="training", redeliver=True)
+        register_job_runner(services.EVALUATE_JOB, jobs.evaluate_generator, queue="training")

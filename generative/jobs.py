@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from annotations.ingestion import synthetic_cutout_create
 from core.errors import InvalidInput
+from core.feature_extractors import feature_extractor_for_survey
 from jobs.reports import JobReport
 from jobs.versions import version_training_run
 
@@ -56,8 +57,7 @@ def _train(version: GeneratorVersion, progress, report: JobReport) -> None:
         cutouts, labels, size=config.unet.image_size, progress=lambda d, t: progress(d, t, f"read {d}/{t} cutouts")
     )
     report.errors.extend(data.errors)
-    if len(np.unique(data.y)) < 1 or len(data.y) < 4:
-        raise InvalidInput(f"only {len(data.y)} usable labelled cutouts: a generator needs more")
+    _check_class_counts(data.y, classes, settings.RGZ_GENERATIVE_MIN_PER_CLASS)
     test = _held_out(data.y, settings.RGZ_GENERATIVE_TEST_FRACTION, seed=config.seed)
     train = np.setdiff1d(np.arange(len(data.y)), test)
     GeneratorVersion.objects.filter(pk=version.pk).update(
@@ -76,15 +76,67 @@ def _train(version: GeneratorVersion, progress, report: JobReport) -> None:
 
     generator = ml.generator_new(config, checkpoint_path=checkpoint_path(version), progress=on_epoch)
     generator.fit(data.x[train], data.y[train])
-    progress(1, 1, "evaluating: sampling every class")
+    judge = feature_extractor_for_survey(version.survey, classes)
+    progress(1, 1, f"evaluating: sampling every class, judged by {judge.version_label if judge else 'no classifier'}")
     x_test = data.x[test] if len(test) else data.x[train]
     y_test = data.y[test] if len(test) else data.y[train]
     metrics, grid = ml.evaluate(
-        generator, x_train=data.x[train], x_test=x_test, y_test=y_test, per_class=settings.RGZ_GENERATIVE_EVAL_PER_CLASS
+        generator,
+        x_train=data.x[train],
+        x_test=x_test,
+        y_test=y_test,
+        per_class=settings.RGZ_GENERATIVE_EVAL_PER_CLASS,
+        classes=classes,
+        judge=judge,
     )
     _store(version, generator, metrics, grid)
     report.created = 1
     report.extra.update({"version": version.number, "train_images": int(len(train)), "test_images": int(len(test))})
+
+
+def evaluate_generator(*, version_id: int, progress) -> JobReport:
+    """Measure a trained version again on its own held-out cutouts, judged by the survey's
+    classifier active now; only the version's metrics change (a failure changes nothing)."""
+    version = selectors.version_get(version_id=version_id)
+    generator = ml.load(Path(settings.MEDIA_ROOT) / version.weights.name, expected_config=version.config)
+    report = JobReport()
+    split = {key: version.training_data.get(key, []) for key in ("train", "test")}
+    cutouts = selectors.cutouts_by_id(survey=version.survey, ids=split["train"] + split["test"])
+    arrays = {}
+    for key, ids in split.items():
+        rows = [cutouts[i] for i in ids if i in cutouts and str(cutouts[i].metadata.get("label")) in version.classes]
+        labels = [version.classes.index(str(c.metadata["label"])) for c in rows]
+        arrays[key] = ml.labelled_arrays(rows, labels, size=generator.config.unet.image_size)
+        report.errors.extend(arrays[key].errors)
+    train, test = arrays["train"], arrays["test"] if len(arrays["test"].y) else arrays["train"]
+    if len(train.y) < 2:
+        raise InvalidInput(f"only {len(train.y)} of v{version.number}'s training cutouts are left to evaluate with")
+    judge = feature_extractor_for_survey(version.survey, version.classes)
+    progress(0, 1, f"sampling every class, judged by {judge.version_label if judge else 'no classifier'}")
+    metrics, _ = ml.evaluate(
+        generator,
+        x_train=train.x,
+        x_test=test.x,
+        y_test=test.y,
+        per_class=settings.RGZ_GENERATIVE_EVAL_PER_CLASS,
+        classes=version.classes,
+        judge=judge,
+    )
+    services.version_metrics_store(version_id=version.pk, metrics=metrics)
+    progress(1, 1, "evaluated")
+    report.extra.update({"version": version.number, "judge": judge.version_label if judge else None})
+    return report
+
+
+def _check_class_counts(y: np.ndarray, classes: list[str], minimum: int) -> None:
+    """Every class needs ``minimum`` usable images; the error names each class short of it."""
+    counts = np.bincount(y, minlength=len(classes)) if len(y) else np.zeros(len(classes), dtype=int)
+    short = [f"{name} has {int(n)}" for name, n in zip(classes, counts, strict=True) if n < minimum]
+    if short:
+        raise InvalidInput(
+            f"too few usable labelled cutouts to train a generator: {'; '.join(short)} "
+            f"(at least {minimum} of each class are needed)"
+        )
 
 
 def _held_out(y: np.ndarray, fraction: float, *, seed: int) -> np.ndarray:
@@ -135,7 +187,7 @@ def generate_samples(
     """Render ``per_class`` samples of every class as synthetic cutouts, each with its provenance.
     Seeds are fixed per sample, so a resumed job skips what it already stored."""
     version = selectors.version_get(version_id=version_id)
-    generator = ml.load(Path(settings.MEDIA_ROOT) / version.weights.name)
+    generator = ml.load(Path(settings.MEDIA_ROOT) / version.weights.name, expected_config=version.config)
     guidance = generator.config.guidance if guidance is None else guidance
     report = JobReport()
     plan = [(k, seed * 1_000_000 + k * 10_000 + i) for k in range(len(version.classes)) for i in range(per_class)]
@@ -146,15 +198,16 @@ def generate_samples(
     for n, (k, sample_seed) in enumerate(todo, start=1):
         image = ml.sample(generator, [k], guidance=guidance, seed=sample_seed)[0]
         requested = version.classes[k]
-        cutout = synthetic_cutout_create(
-            survey=version.survey,
-            name=f"generated-v{version.number}-{sample_seed}-{guidance:g}",
-            image=ml.sky_image(image),
-            metadata={"#generator_version": version.number, "#requested_class": requested, "#seed": sample_seed},
-        )
-        services.sample_create(
-            version=version, cutout=cutout, requested_class=requested, seed=sample_seed, guidance=guidance
-        )
+        with transaction.atomic():  # a worker lost between the two leaves neither: the redelivery redoes it
+            cutout = synthetic_cutout_create(
+                survey=version.survey,
+                name=f"generated-v{version.number}-{sample_seed}-{guidance:g}",
+                image=ml.sky_image(image),
+                metadata={"#generator_version": version.number, "#requested_class": requested, "#seed": sample_seed},
+            )
+            services.sample_create(
+                version=version, cutout=cutout, requested_class=requested, seed=sample_seed, guidance=guidance
+            )
         report.created += 1
         report.cutout_ids.append(cutout.pk)
         progress(n, len(todo), f"{requested}: {n}/{len(todo)} rendered")

@@ -13,6 +13,7 @@ import numpy as np
 
 from annotations.ml import ImageReadError, read_cutout_image
 from annotations.models import Cutout
+from core.errors import InvalidInput
 
 
 @dataclass
@@ -79,10 +80,20 @@ def preview_grid(generator, *, per_class: int = 4, seed: int = 0) -> bytes:
     return grid_png(generator.sample(requested, seed=seed), requested, n_classes)
 
 
-def load(path: str | Path):
-    from mlcore.generative.diffusion import DiffusionGenerator
+def load(path: str | Path, *, expected_config: dict | None = None):
+    """The generator stored at ``path``; InvalidInput when the file is missing, is no generator's,
+    or holds another architecture than ``expected_config`` (the version's own)."""
+    from mlcore.generative.diffusion import DiffusionGenerator, GeneratorWeightsError
 
-    return DiffusionGenerator.load(path)
+    try:
+        generator = DiffusionGenerator.load(path)
+    except FileNotFoundError:
+        raise InvalidInput(f"the weights file {Path(path).name} is missing")
+    except GeneratorWeightsError as exc:
+        raise InvalidInput(str(exc))
+    if expected_config and generator.config.unet != config_from_dict(expected_config).unet:
+        raise InvalidInput(f"{Path(path).name} holds another architecture than the version it belongs to")
+    return generator
 
 
 def sample(generator, classes: list[int], *, guidance: float, seed: int) -> np.ndarray:
@@ -90,14 +101,26 @@ def sample(generator, classes: list[int], *, guidance: float, seed: int) -> np.n
     return generator.sample(np.asarray(classes, dtype=np.int64), guidance=guidance, seed=seed)
 
 
-def evaluate(generator, *, x_train, x_test, y_test, per_class: int, seed: int = 0) -> tuple[dict, bytes]:
+def evaluate(
+    generator, *, x_train, x_test, y_test, per_class: int, seed: int = 0, classes: list[str] | None = None, judge=None
+) -> tuple[dict, bytes]:
     """Measures that need no classifier (memorisation, KS of source properties, diversity against
-    the real test images of each class) and a sample grid (PNG, one row per class)."""
-    from mlcore.generative import metrics
-
+    the real test images of each class), those measured with the survey's classifier ``judge``
+    (see ``judged_metrics``), and a sample grid (PNG, one row per class)."""
     n_classes = generator.config.unet.n_classes
     requested = np.repeat(np.arange(n_classes), per_class)
     samples = generator.sample(requested, seed=seed)
+    result = sample_metrics(samples, requested, x_train=x_train, x_test=x_test, y_test=y_test, seed=seed)
+    names = classes or [str(k) for k in range(n_classes)]
+    result.update(judged_metrics(judge, samples, requested, names, x_train=x_train, x_test=x_test, y_test=y_test))
+    return result, grid_png(samples, requested, n_classes)
+
+
+def sample_metrics(samples, requested, *, x_train, x_test, y_test, seed: int = 0) -> dict:
+    """Memorisation, KS statistics of source properties and diversity ratios of ``samples``."""
+    from mlcore.generative import metrics
+
+    per_class = int(np.bincount(requested).max()) if len(requested) else 0
     memorised, memorised_real = metrics.memorisation_share(samples, x_train, x_test, seed=seed)
     result = {
         "samples_per_class": per_class,
@@ -105,12 +128,52 @@ def evaluate(generator, *, x_train, x_test, y_test, per_class: int, seed: int = 
         "memorisation_real": memorised_real,
         **{f"ks_{k}": v for k, v in metrics.property_ks(x_test, samples).items()},
     }
-    for k in range(n_classes):
-        real = x_test[y_test == k].reshape(int((y_test == k).sum()), -1)
-        mine = samples[requested == k].reshape(per_class, -1)
-        if len(real) >= 2:
+    for k in np.unique(requested):
+        real, mine = x_test[y_test == k], samples[requested == k]
+        if len(real) >= 2:  # a class may have no held-out image at all
+            real, mine = real.reshape(len(real), -1), mine.reshape(len(mine), -1)
             result[f"diversity_ratio_{k}"] = metrics.diversity(mine) / max(metrics.diversity(real), 1e-12)
-    return result, grid_png(samples, requested, n_classes)
+    return result
+
+
+NO_JUDGE = "no active classifier for this survey: Frechet distance and class consistency not measured"
+
+
+def judged_metrics(judge, samples, requested, classes: list[str], *, x_train, x_test, y_test) -> dict:
+    """Frechet distance in the classifier's feature space (overall, per class, and the real train
+    vs held-out floor) and class consistency (the share of samples it assigns to the class asked
+    for, beside the same share of real held-out images), over the classes it predicts. Without a
+    classifier: ``judge`` None and the reason, no numbers."""
+    from mlcore.generative import metrics
+
+    if judge is None:
+        return {"judge": None, "judge_note": NO_JUDGE}
+    known = [k for k, name in enumerate(classes) if name in judge.classes]
+    result: dict = {
+        "judge": {"id": judge.version_id, "label": judge.version_label, "classes": list(judge.classes)},
+        "judged_classes": [classes[k] for k in known],
+    }
+    features, test_features = judge.features(samples), judge.features(x_test)
+    result["fd"] = metrics.frechet_distance(features, test_features)
+    result["fd_real_floor"] = metrics.frechet_distance(judge.features(x_train), test_features)
+    for k, name in enumerate(classes):
+        mine, theirs = features[requested == k], test_features[y_test == k]
+        if len(mine) >= 2 and len(theirs) >= 2:
+            result[f"fd_{name}"] = metrics.frechet_distance(mine, theirs)
+    if not known:
+        result["judge_note"] = f"{judge.version_label} predicts none of {classes}: class consistency not measured"
+        return result
+    to_judge = np.array([judge.classes.index(name) if name in judge.classes else -1 for name in classes])
+    judged = np.isin(requested, known)
+    result["class_consistency"] = metrics.class_consistency(
+        judge.predict_proba(samples[judged]), to_judge[requested[judged]]
+    )
+    real = np.isin(y_test, known)
+    if real.any():
+        result["class_consistency_real"] = metrics.class_consistency(
+            judge.predict_proba(x_test[real]), to_judge[y_test[real]]
+        )
+    return result
 
 
 def grid_png(images: np.ndarray, classes: np.ndarray, n_classes: int, per_row: int = 8) -> bytes:

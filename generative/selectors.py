@@ -52,6 +52,20 @@ def labelled_cutouts(*, survey: Survey, classes: list[str] | None = None) -> tup
     return [c for c in rows if str(c.metadata["label"]) in classes], classes
 
 
+def cutouts_by_id(*, survey: Survey, ids: list[int]) -> dict[int, Cutout]:
+    """The survey's real cutouts among ``ids`` (those deleted since are simply missing)."""
+    rows = Cutout.objects.filter(survey=survey, synthetic=False, pk__in=ids).only(
+        "pk", "name", "source_file", "metadata"
+    )
+    return {c.pk: c for c in rows}
+
+
+def survey_labels(*, survey: Survey) -> list[str]:
+    """The labels of the survey's real labelled cutouts (the classes a generator can learn)."""
+    rows = Cutout.objects.filter(survey=survey, synthetic=False, metadata__has_key="label")
+    return sorted({str(meta["label"]) for meta in rows.values_list("metadata", flat=True)})
+
+
 def sample_list(
     *, survey: Survey, requested_class: str | None = None, review: str | None = None
 ) -> QuerySet[GeneratedSample]:
@@ -66,6 +80,10 @@ def sample_list(
 
 
 COMPARED = (
+    ("fd", "Frechet distance in the classifier's features (lower is better)"),
+    ("fd_real_floor", "the same between real training and held-out images (the floor)"),
+    ("class_consistency", "class consistency (share the classifier assigns to the class asked for)"),
+    ("class_consistency_real", "the same for real held-out images"),
     ("memorisation", "memorisation (share nearer a training image)"),
     ("memorisation_real", "the same for real held-out images"),
     ("ks_flux", "KS statistic, integrated flux"),

@@ -12,10 +12,11 @@ from annotations.services import subject_set_get_or_create, subject_statuses_ens
 from core.errors import Conflict, InvalidInput, NotFound
 from jobs.dispatch import job_start
 
+from . import selectors
 from .models import GeneratedSample, GeneratorVersion
 
 PRESETS = ("tiny", "cpu", "gpu")
-TRAIN_JOB, GENERATE_JOB = "train_generator", "generate_samples"
+TRAIN_JOB, GENERATE_JOB, EVALUATE_JOB = "train_generator", "generate_samples", "evaluate_generator"
 SYNTHETIC_SET = "Synthetic (approved)"
 MAX_PER_CLASS = 500
 
@@ -51,6 +52,15 @@ def generator_version_create(
     Survey.objects.select_for_update().get(pk=survey.pk)  # one start at a time per survey
     if GeneratorVersion.objects.filter(survey=survey, status=GeneratorVersion.Status.TRAINING).exists():
         raise Conflict(f"a generator of {survey.name} is already training")
+    if classes:
+        known = selectors.survey_labels(survey=survey)
+        unknown = [c for c in classes if c not in known]
+        if unknown:
+            have = ", ".join(known) or "none"
+            raise InvalidInput(
+                f"unknown class(es) {', '.join(unknown)}: the labelled cutouts of {survey.name} are {have}",
+                field="classes",
+            )
     number = (GeneratorVersion.objects.filter(survey=survey).aggregate(n=Max("number"))["n"] or 0) + 1
     version = GeneratorVersion.objects.create(
         survey=survey,
@@ -114,6 +124,19 @@ def version_rollback(*, survey: Survey) -> GeneratorVersion:
     return previous
 
 
+def generator_evaluation_start(*, version: GeneratorVersion, user=None):
+    """A job that measures a trained version again, with the survey's classifier active now
+    (one promoted after the version was trained, say)."""
+    if version.status not in (GeneratorVersion.Status.READY, GeneratorVersion.Status.ACTIVE) or not version.weights:
+        raise Conflict(f"v{version.number} is {version.status}: only a trained version can be evaluated")
+    return job_start(kind=EVALUATE_JOB, parameters={"version_id": version.pk}, user=user)
+
+
+def version_metrics_store(*, version_id: int, metrics: dict) -> None:
+    """A new evaluation of a trained version; nothing else about it changes."""
+    GeneratorVersion.objects.filter(pk=version_id).update(metrics=metrics)
+
+
 def generate_parameters_check(*, survey: Survey, version, per_class: int, guidance: float | None) -> None:
     if version is None:
         raise Conflict(f"{survey.name} has no active generator: train one and promote it first")
@@ -150,7 +173,14 @@ def samples_review(*, survey: Survey, sample_ids: list[int], review: str, user=N
     missing = set(sample_ids) - {s.pk for s in samples}
     if missing:
         raise NotFound(f"no samples {sorted(missing)[:20]} in {survey.name}", field="ids")
+    already = sorted(s.pk for s in samples if s.review == review)
+    if already:
+        raise Conflict(f"sample(s) {already[:20]} are {review} already; nothing was changed", field="ids")
     cutouts = Cutout.objects.filter(pk__in=[s.cutout_id for s in samples])
+    marked = list(cutouts.only("pk", "metadata"))
+    for cutout in marked:  # hidden metadata: what a classifier training with augmentation may use
+        cutout.metadata = {**(cutout.metadata or {}), "#approved": review == GeneratedSample.Review.APPROVED}
+    Cutout.objects.bulk_update(marked, ["metadata"])
     subject_set = subject_set_get_or_create(survey=survey, display_name=SYNTHETIC_SET)
     if review == GeneratedSample.Review.APPROVED:
         subject_set.cutouts.add(*cutouts)

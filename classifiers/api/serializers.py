@@ -31,6 +31,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
             "architecture",
             "method",
             "label_source",
+            "augment_synthetic",
             "config",
             "accuracy",
             "ece",
@@ -124,6 +125,10 @@ class RetrainSerializer(serializers.Serializer):
     method = serializers.ChoiceField(choices=["fixmatch", "supervised"], default="fixmatch")
     config = serializers.DictField(
         required=False, help_text="overrides of the published settings (FixMatchConfig fields)"
+    )
+    augment_synthetic = serializers.BooleanField(
+        default=False,
+        help_text="add the approved generated samples to the training split, labelled with the class asked for",
     )
 
 

@@ -78,6 +78,7 @@ class RetrainView(APIView):
             labels=data["labels"],
             method=data["method"],
             overrides=data.get("config"),
+            augment_synthetic=data["augment_synthetic"],
             user=request.user,
         )
         version = selectors.version_get(version_id=version.pk)

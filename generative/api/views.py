@@ -71,6 +71,20 @@ class PromoteView(APIView):
         return Response(GeneratorVersionSerializer(version).data)
 
 
+class EvaluateView(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        request=None,
+        responses={202: JobStartedSerializer},
+        summary="Measure a trained version again with the survey's active classifier",
+    )
+    def post(self, request, pk):
+        job = services.generator_evaluation_start(version=selectors.version_get(version_id=pk), user=request.user)
+        body = JobStartedSerializer({"job": job.pk, "url": f"/jobs/{job.pk}/"}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
 class RollbackView(APIView):
     permission_classes = [IsAdmin]
 

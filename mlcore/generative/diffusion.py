@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import pickle
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +29,10 @@ Progress = Callable[[int, int, dict], None]  # (epoch, total epochs, last histor
 
 class GeneratorDataError(ValueError):
     """Training images or labels that a generator cannot use."""
+
+
+class GeneratorWeightsError(ValueError):
+    """A weights file that is not a generator of the architecture it claims (or not one at all)."""
 
 
 def noise_scheduler(config: DiffusionConfig):
@@ -297,11 +302,24 @@ class DiffusionGenerator:
 
     @classmethod
     def load(cls, path: str | Path, *, device: str = "cpu") -> DiffusionGenerator:
-        state = torch.load(path, map_location=device, weights_only=False)
-        config = DiffusionConfig.from_dict(state["config"])
+        """A generator ready to sample, from a file of ``save`` or from a training checkpoint
+        (``checkpoint_path`` of ``fit``; its EMA weights are taken, as ``save`` would)."""
+        try:
+            state = torch.load(path, map_location=device, weights_only=False)
+            config = DiffusionConfig.from_dict(state["config"])
+            model = build_network(config.unet).to(device)
+            model.load_state_dict(ema_weights(state["ema"]) if "ema" in state else state["model"])
+        except (RuntimeError, KeyError, TypeError, ValueError, EOFError, pickle.UnpicklingError) as exc:
+            reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+            raise GeneratorWeightsError(f"{Path(path).name} does not hold weights of its generator: {reason}") from exc
         generator = cls(config, device=device)
-        model = build_network(config.unet).to(device)
-        model.load_state_dict(state["model"])
         generator.model_ = model.eval()
-        generator.history_ = []
+        generator.history_ = list(state.get("history", []))
         return generator
+
+
+def ema_weights(averaged_state: dict) -> dict:
+    """The averaged network's own state dict out of an ``AveragedModel`` state dict (its keys are
+    the network's behind ``module.``, beside the ``n_averaged`` counter)."""
+    prefix = "module."
+    return {key[len(prefix) :]: value for key, value in averaged_state.items() if key.startswith(prefix)}

@@ -10,3 +10,5 @@ RGZ_GENERATIVE_EVAL_PER_CLASS = int(os.environ.get("RGZ_GENERATIVE_EVAL_PER_CLAS
 RGZ_GENERATIVE_MAX_ATTEMPTS = int(os.environ.get("RGZ_GENERATIVE_MAX_ATTEMPTS", 3))
 # Every this many epochs a training draws a sample grid from its weights so far (the live picture).
 RGZ_GENERATIVE_GRID_EVERY = int(os.environ.get("RGZ_GENERATIVE_GRID_EVERY", 5))
+# Fewest usable labelled cutouts of each class that a generator training accepts.
+RGZ_GENERATIVE_MIN_PER_CLASS = int(os.environ.get("RGZ_GENERATIVE_MIN_PER_CLASS", 5))

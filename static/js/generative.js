@@ -50,6 +50,21 @@
     });
   });
 
+  document.querySelectorAll("button.evaluate").forEach((button) => {
+    button.addEventListener("click", async () => {
+      const message = button.closest("article").querySelector(".action-message");
+      button.disabled = true;
+      try {
+        const started = await window.rgz.request(button.dataset.url, { method: "POST" });
+        say(message, "evaluating: ");
+        message.appendChild(Object.assign(document.createElement("a"), { href: started.url, textContent: "follow the job" }));
+      } catch (error) {
+        say(message, error.message, true);
+        button.disabled = false;
+      }
+    });
+  });
+
   // Live training: status, the job's message (epoch, loss, time left) and the loss curve.
   document.querySelectorAll(".live").forEach((box) => {
     async function poll() {

@@ -64,3 +64,31 @@ def test_admin_promotes_generates_and_approves_samples(page, live_server, settin
     assert sample.bounding_box()["width"] >= 20  # a tick box a thumb can hit beside its 128 px image
     small.screenshot(path=str(ARTIFACTS / "generative-gallery-phone.png"), full_page=True)
     phone.close()
+
+
+def test_registry_shows_the_judged_measures_and_evaluates_again(page, live_server, settings, browser):  # noqa: F811
+    torch.set_num_threads(1)
+    settings.RGZ_GENERATIVE_EVAL_PER_CLASS = 2
+    workflow, cutouts = make_workflow_with_subjects(n=10, retirement=3, name="Gen judged", survey_name="gen-judged")
+    for i, cutout in enumerate(cutouts):
+        Cutout.objects.filter(pk=cutout.pk).update(metadata={"label": "FRI" if i % 2 else "FRII"})
+    call_command("train_generator", "--survey", "gen-judged", "--preset", "tiny", "--epochs", "1", "--inline")
+    version = GeneratorVersion.objects.get()
+    UserFactory(username="boss", is_staff=True)
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    sign_in(page, live_server, "/generative/")
+    row = page.locator(f"tr[data-version='{version.pk}']")
+    assert "no active classifier for this survey" in row.locator("td.judged").inner_text()
+    row.locator("button.evaluate").click()
+    page.wait_for_selector(".action-message a", timeout=60000)
+    assert "evaluating" in page.locator(".action-message").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "generative-registry-judged.png"), full_page=True)
+    assert not errors, errors
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    small = phone.new_page()
+    sign_in(small, live_server, "/generative/")
+    small.screenshot(path=str(ARTIFACTS / "generative-registry-judged-phone.png"), full_page=True)
+    phone.close()

@@ -120,6 +120,17 @@ def test_an_interrupted_training_resumes_exactly(tmp_path):
     assert np.array_equal(DiffusionGenerator.load(saved).sample([0, 1], seed=1), resumed.sample([0, 1], seed=1))
 
 
+def test_a_training_checkpoint_loads_its_ema_weights_for_sampling(tmp_path):
+    x, y = blobs(16)
+    path = tmp_path / "diffusion-seed0.ckpt"
+    fitted = DiffusionGenerator(tiny(max_steps=None, epochs=2, batch_size=8), checkpoint_path=path).fit(x, y)
+    loaded = DiffusionGenerator.load(path)
+    for name, weights in fitted.model_.state_dict().items():
+        assert torch.equal(weights, loaded.model_.state_dict()[name]), name
+    assert [r["epoch"] for r in loaded.history_] == [1, 2]
+    assert np.array_equal(loaded.sample([0, 1], seed=2), fitted.sample([0, 1], seed=2))
+
+
 def test_bad_training_data_is_refused_with_the_reason():
     x, y = blobs(4)
     with pytest.raises(GeneratorDataError, match="labels must lie"):

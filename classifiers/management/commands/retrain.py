@@ -22,6 +22,11 @@ class Command(JobCommand):
         parser.add_argument("--labels", choices=["expert", "consensus", "both"], default="both")
         parser.add_argument("--method", choices=["fixmatch", "supervised"], default="fixmatch")
         parser.add_argument("--max-steps", type=int, default=None, help="stop after this many optimiser steps")
+        parser.add_argument(
+            "--augment-synthetic",
+            action="store_true",
+            help="add the survey's approved generated samples to the training split (off by default)",
+        )
         parser.add_argument("--promote", action="store_true", help="promote the version if its training succeeds")
         parser.add_argument(
             "--if-due",
@@ -46,6 +51,7 @@ class Command(JobCommand):
                     labels=options["labels"],
                     method=options["method"],
                     overrides=overrides,
+                    augment_synthetic=options["augment_synthetic"],
                 )
                 version = services.training_start(**kwargs, send=not options["inline"])
                 job = version.job

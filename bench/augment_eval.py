@@ -1,0 +1,292 @@
+"""Does augmentation with generated sources help the classifier? The platform's classifier
+(``mlcore.ssl``, supervised) trained on real labelled images only, and on the same real images
+plus synthetic ones from a trained diffusion generator, tested on the untouched real test split.
+
+Data: firstgalaxydata's own train / test split (FRI, FRII, Compact, Bent), the central 150 x 150
+pixels, prepared as ``bench/generative_eval.py`` prepares them, at the generator's image size.
+Per seed and label budget (50, 100, all) the real labels are drawn stratified by class; both arms
+see the same real labels and train for the same number of optimiser steps. The augmented arm adds
+synthetic images only of ``--synthetic-classes``, ``--synthetic-per-class`` of each, or (the
+default) ``--synthetic-ratio`` times the real labels drawn of that class. Reported per arm and
+budget (mean and spread over seeds): accuracy, recall of every class, expected calibration error
+(15 equal-width bins).
+
+The generator: a checkpoint written by ``bench/generative_eval.py --checkpoints DIR``
+(``DIR/diffusion-seed0.ckpt``) or a generator version's weights file, via ``--generator``;
+``--quick`` trains a tiny one itself for seconds (its samples are noise-like: the run checks the
+pipeline, not the science).
+
+    python bench/augment_eval.py --quick
+    python bench/augment_eval.py --generator bench/out/checkpoints/diffusion-seed0.ckpt \\
+        --synthetic-classes Bent FRI --synthetic-ratio 1 --seeds 0 1 2 --threads 2
+The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _data  # noqa: E402
+from generative_eval import CLASSES, firstgalaxydata_prepared  # noqa: E402
+
+OUT = _data.ROOT / "bench" / "out"
+FIGURES = _data.ROOT / "bench" / "figures"
+ARMS = ("real", "augmented")
+
+
+def stratified_draw(y: np.ndarray, n: int | None, seed: int) -> np.ndarray:
+    """Indices of ``n`` labels drawn in proportion to the class counts (at least one of each
+    class), or every index when ``n`` is None or not smaller than the set."""
+    if n is None or n >= len(y):
+        return np.arange(len(y))
+    rng = np.random.default_rng(seed)
+    classes, counts = np.unique(y, return_counts=True)
+    quota = np.maximum(1, np.floor(counts / counts.sum() * n).astype(int))
+    for k in np.argsort(-(counts / counts.sum() * n - quota))[: max(0, n - quota.sum())]:
+        quota[k] += 1  # largest remainders first, so that the quotas add up to n
+    picks = [
+        rng.choice(np.flatnonzero(y == c), min(q, c_n), replace=False)
+        for c, q, c_n in zip(classes, quota, counts, strict=True)
+    ]
+    return np.sort(np.concatenate(picks))
+
+
+def synthetic_counts(y_real: np.ndarray, classes: list[int], per_class: int | None, ratio: float) -> dict[int, int]:
+    """How many synthetic images of each chosen class join a training set with labels ``y_real``."""
+    if per_class is not None:
+        return {k: per_class for k in classes}
+    return {k: int(round(ratio * int((y_real == k).sum()))) for k in classes}
+
+
+def quick_generator(real: dict, seed: int, size: int = 32):
+    """A tiny diffusion model trained for seconds on the training split at ``size`` pixels
+    (pipeline check only)."""
+    from mlcore.generative.config import preset
+    from mlcore.generative.diffusion import DiffusionGenerator
+    from mlcore.ssl.data import resample
+
+    x, y = real["train"]
+    config = preset("tiny", image_size=size, n_classes=len(CLASSES), max_steps=3, batch_size=8, guidance=1.0, seed=seed)
+    return DiffusionGenerator(config).fit(resample(x[:, 0], size)[:, None], y)
+
+
+def synthetic_pool(generator, needed: dict[int, int], seed: int, steps: int | None, size: int) -> dict[int, np.ndarray]:
+    """{class: (n, 1, size, size) samples}, drawn once per seed (smaller budgets take the first
+    ones), resampled to the classifier's ``size`` if the generator draws another."""
+    from mlcore.ssl.data import resample
+
+    pool = {}
+    for k, n in needed.items():
+        samples = generator.sample(np.full(n, k, dtype=np.int64), seed=seed * 1000 + k, steps=steps)
+        pool[k] = resample(samples[:, 0], size)[:, None] if n else np.zeros((0, 1, size, size), np.float32)
+    return pool
+
+
+def train_classifier(x, y, size: int, steps: int, seed: int, batch_size: int = 32):
+    from mlcore.ssl.config import FixMatchConfig, NetworkConfig
+    from mlcore.ssl.estimator import SSLClassifier
+
+    config = FixMatchConfig(
+        method="supervised",
+        network=NetworkConfig(image_size=size, n_classes=len(CLASSES)),
+        epochs=10**6,
+        max_steps=steps,
+        batch_size=batch_size,
+        lr=1e-3,
+        seed=seed,
+    )
+    return SSLClassifier(config, device="cpu").fit(x, y)
+
+
+def test_metrics(classifier, x_test, y_test) -> dict:
+    from mlcore.ssl.metrics import classification_metrics
+
+    m = classification_metrics(classifier.predict_proba(x_test), y_test, class_names=list(CLASSES))
+    return {
+        "accuracy": m["accuracy"],
+        "ece": m["ece"],
+        **{f"recall_{name}": r for name, r in zip(CLASSES, m["recall"], strict=True)},
+    }
+
+
+def summarise(rows: list[dict]) -> dict:
+    """``{measure}_{arm}_{budget}`` means and ``..._std`` spreads, and the augmented minus real
+    accuracy and Bent recall per budget."""
+    out = {}
+    measures = ["accuracy", "ece", *(f"recall_{name}" for name in CLASSES)]
+    for budget in dict.fromkeys(r["budget"] for r in rows):
+        for arm in ARMS:
+            mine = [r for r in rows if r["budget"] == budget and r["arm"] == arm]
+            for measure in measures:
+                values = np.array([r[measure] for r in mine])
+                out[f"{measure}_{arm}_{budget}"] = float(values.mean())
+                out[f"{measure}_{arm}_{budget}_std"] = float(values.std())
+        for measure in ("accuracy", "recall_Bent"):
+            out[f"{measure}_gain_{budget}"] = out[f"{measure}_augmented_{budget}"] - out[f"{measure}_real_{budget}"]
+    return out
+
+
+def plot(summary: dict, budgets: list[str], labels_at: dict[str, int], path: Path) -> None:
+    """Accuracy and Bent recall against real labels, both arms, error bars over seeds."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    xs = [labels_at[b] for b in budgets]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    for ax, measure, title in zip(axes, ("accuracy", "recall_Bent"), ("test accuracy", "Bent recall"), strict=True):
+        for arm, marker in zip(ARMS, ("o", "s"), strict=True):
+            means = [summary[f"{measure}_{arm}_{b}"] for b in budgets]
+            stds = [summary[f"{measure}_{arm}_{b}_std"] for b in budgets]
+            ax.errorbar(
+                xs, means, stds, marker=marker, capsize=3, label="real only" if arm == "real" else "real + synthetic"
+            )
+        ax.set_xscale("log")
+        ax.minorticks_off()
+        ax.set_xticks(xs, [f"{b}\n({n})" if b == "all" else b for b, n in zip(budgets, xs, strict=True)])
+        ax.set(xlabel="real labels", ylabel=title, ylim=(0, 1))
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def parse_budget(text: str) -> str:
+    if text != "all" and not (text.isdigit() and int(text) > 0):
+        raise argparse.ArgumentTypeError(f"a label budget is a positive whole number or 'all', not {text!r}")
+    return text
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a tiny generator and short trainings, under 45 s")
+    parser.add_argument("--generator", type=Path, help="diffusion checkpoint or weights (bench/generative_eval.py)")
+    parser.add_argument("--labels", nargs="+", type=parse_budget, default=["50", "100", "all"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--synthetic-classes", nargs="+", default=["Bent"], choices=CLASSES)
+    amount = parser.add_mutually_exclusive_group()
+    amount.add_argument("--synthetic-per-class", type=int, help="synthetic images of each chosen class")
+    amount.add_argument(
+        "--synthetic-ratio", type=float, default=1.0, help="synthetic images per real label of a chosen class"
+    )
+    parser.add_argument("--steps", type=int, default=1500, help="classifier optimiser steps (both arms)")
+    parser.add_argument("--sample-steps", type=int, default=None, help="sampler steps (default: the generator's)")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (part of what a run reproduces)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="rows and summary (default bench/out/augment_eval*.json)"
+    )
+    args = parser.parse_args(argv)
+    if args.synthetic_per_class is not None and args.synthetic_per_class < 0:
+        parser.error("--synthetic-per-class must be 0 or more")
+    if args.synthetic_ratio < 0:
+        parser.error("--synthetic-ratio must be 0 or more")
+    if not args.quick and args.generator is None:
+        parser.error("--generator is required (a checkpoint of bench/generative_eval.py --checkpoints DIR)")
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    started = time.perf_counter()
+
+    def say(message: str) -> None:
+        print(f"[{time.perf_counter() - started:7.1f} s] {message}", flush=True)
+
+    if args.quick:
+        # a prefix of the archive (mixed classes, about 50 test images), 240 training images of it
+        size, limit, seeds, steps, sample_steps, batch_size, train_cap = 64, 720, [0], 8, 2, 16, 240
+    else:
+        from mlcore.generative.diffusion import DiffusionGenerator
+
+        generator = DiffusionGenerator.load(args.generator)
+        if generator.config.unet.n_classes != len(CLASSES):
+            raise SystemExit(
+                f"{args.generator}: a generator of {generator.config.unet.n_classes} classes, not {CLASSES}"
+            )
+        size, seeds, steps = generator.config.unet.image_size, args.seeds, args.steps
+        limit, sample_steps, batch_size, train_cap = None, None, 32, None
+    sample_steps = args.sample_steps or sample_steps
+    real = firstgalaxydata_prepared(size, limit=limit)
+    (x_train, y_train), (x_test, y_test) = real["train"], real["test"]
+    kept = stratified_draw(y_train, train_cap, seed=0)
+    x_train, y_train = x_train[kept], y_train[kept]
+    real["train"] = (x_train, y_train)
+    say(f"firstgalaxydata at {size} px: {len(y_train)} train, {len(y_test)} test")
+    chosen_classes = [CLASSES.index(name) for name in args.synthetic_classes]
+
+    rows, labels_at = [], {}
+    for seed in seeds:
+        if args.quick:
+            generator = quick_generator(real, seed)
+        draws = {b: stratified_draw(y_train, None if b == "all" else int(b), seed) for b in args.labels}
+        needed = {
+            k: max(
+                synthetic_counts(y_train[d], [k], args.synthetic_per_class, args.synthetic_ratio)[k]
+                for d in draws.values()
+            )
+            for k in chosen_classes
+        }
+        pool = synthetic_pool(generator, needed, seed, sample_steps, size)
+        say(f"seed {seed}: sampled {sum(needed.values())} synthetic images ({needed})")
+        for budget, drawn in draws.items():
+            labels_at[budget] = len(drawn)
+            counts = synthetic_counts(y_train[drawn], chosen_classes, args.synthetic_per_class, args.synthetic_ratio)
+            x_syn = [pool[k][:n] for k, n in counts.items() if n]
+            y_syn = [np.full(n, k) for k, n in counts.items() if n]
+            sets = {
+                "real": (x_train[drawn], y_train[drawn]),
+                "augmented": (
+                    np.concatenate([x_train[drawn], *x_syn]),
+                    np.concatenate([y_train[drawn], *y_syn]).astype(np.int64),
+                ),
+            }
+            for arm, (x, y) in sets.items():
+                classifier = train_classifier(x, y, size, steps, seed, batch_size)
+                row = {
+                    "seed": seed,
+                    "budget": budget,
+                    "arm": arm,
+                    "real_labels": len(drawn),
+                    "synthetic": int(len(y) - len(drawn)),
+                    **test_metrics(classifier, x_test, y_test),
+                }
+                rows.append(row)
+                say(
+                    f"seed {seed}, {budget} labels, {arm}: accuracy {row['accuracy']:.3f}, "
+                    f"Bent recall {row['recall_Bent']:.3f}, ECE {row['ece']:.3f}"
+                )
+    summary = summarise(rows)
+    plot(summary, list(args.labels), labels_at, FIGURES / f"augment_eval{'_quick' if args.quick else ''}.png")
+    result = {
+        "bench": "augment_eval",
+        "quick": args.quick,
+        "generator": "tiny, trained here" if args.quick else str(args.generator),
+        "image_size": size,
+        "seeds": seeds,
+        "labels": {b: labels_at[b] for b in args.labels},
+        "synthetic_classes": list(args.synthetic_classes),
+        "synthetic_per_class": args.synthetic_per_class,
+        "synthetic_ratio": None if args.synthetic_per_class is not None else args.synthetic_ratio,
+        "classifier_steps": steps,
+        "sample_steps": sample_steps,
+        "threads": args.threads,
+        **summary,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    out = args.out or OUT / f"augment_eval{'_quick' if args.quick else ''}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"result": result, "rows": rows}, indent=1))
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()
