@@ -16,6 +16,7 @@ class AnnotationsConfig(AppConfig):
         from . import login_throttle  # noqa: F401  connects the failed sign-in counters
         from .complexity import score_survey_complexity
         from .ingestion import ingest_demo, ingest_image_files, ingest_mosaic
+        from .layers import ingest_layers
 
         # Pillow's own decompression-bomb guard, for every image it opens in this process: it
         # warns above this many pixels and refuses above twice as many (mlcore.io refuses both).
@@ -26,4 +27,5 @@ class AnnotationsConfig(AppConfig):
         register_job_runner("ingest_images", ingest_image_files)
         register_job_runner("ingest_fits", ingest_mosaic)
         register_job_runner("ingest_demo", ingest_demo)
+        register_job_runner("ingest_layers", ingest_layers)
         register_job_runner("score_complexity", score_survey_complexity)

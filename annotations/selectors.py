@@ -86,7 +86,7 @@ def cutout_list(
     synthetic: bool | None = None,
 ) -> QuerySet[Cutout]:
     """Cutouts filtered by survey name or id, synthetic flag, and retirement (in one or any workflow)."""
-    rows = Cutout.objects.select_related("survey").order_by("id")
+    rows = Cutout.objects.select_related("survey").prefetch_related("layers").order_by("id")
     if survey:
         rows = rows.filter(survey__pk=int(survey)) if str(survey).isdigit() else rows.filter(survey__name=survey)
     if synthetic is not None:
