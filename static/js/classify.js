@@ -59,6 +59,7 @@
     off.width = state.width; off.height = state.height;
     off.getContext("2d").putImageData(image, 0, 0);
     state.raster = off;
+    if (window.rgzLayers) window.rgzLayers.build(lut);
     draw();
   }
 
@@ -73,7 +74,8 @@
     const oy = canvas.height / 2 - (state.height / 2 + state.panY) * scale;
     ctx.setTransform(scale, 0, 0, scale, ox, oy);
     ctx.imageSmoothingEnabled = state.zoom < 2;
-    ctx.drawImage(state.raster, 0, 0);
+    if (window.rgzLayers) window.rgzLayers.paint(ctx, state.raster);
+    else ctx.drawImage(state.raster, 0, 0);
     if ($("contours").checked) drawContours(scale);
   }
 
@@ -190,6 +192,7 @@
       state.width = subject.width;
       state.height = subject.height;
       state.contours = contours.levels || [];
+      if (window.rgzLayers) await window.rgzLayers.load(subject, draw);
       canvas.hidden = false;
       $("fallback").hidden = true;
       frameSource();
