@@ -55,7 +55,7 @@ def classification_list(
     *, volunteer_key: str | None = None, workflow: int | None = None, subject: int | None = None
 ) -> QuerySet[Classification]:
     """Classifications oldest first; only one volunteer's when ``volunteer_key`` is given."""
-    rows = Classification.objects.select_related("workflow_version").order_by("id")
+    rows = Classification.objects.select_related("workflow_version", "subject").order_by("id")
     if volunteer_key is not None:
         rows = rows.filter(volunteer_key=volunteer_key)
     if workflow is not None:

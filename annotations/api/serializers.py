@@ -4,6 +4,7 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
+from annotations.drawing import annotations_with_sky, has_marks
 from annotations.models import Classification, SubjectWorkflowStatus, Survey
 from annotations.paths import import_path
 from core.api.fields import NumberField, PolylinesField, StoredJSONField
@@ -221,6 +222,15 @@ class ClassificationCreateSerializer(serializers.Serializer):
 
 class ClassificationSerializer(serializers.ModelSerializer):
     workflow_version = serializers.CharField(source="workflow_version.label")
+    annotations = serializers.SerializerMethodField(
+        help_text="as stored; marks of drawing tasks (radio-frame pixels) also carry ra_deg and dec_deg"
+    )
+
+    def get_annotations(self, classification) -> list:
+        tasks = classification.workflow_version.tasks
+        if not has_marks(tasks):
+            return classification.annotations
+        return annotations_with_sky(classification.annotations, tasks, classification.subject)
 
     class Meta:
         model = Classification
