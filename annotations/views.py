@@ -42,6 +42,14 @@ def classify(request, workflow_id: int):
                 "required": bool(task.get("required")),
                 "answers": answer_labels(task, version.strings),
                 "tags": task.get("tags", []),
+                "tools": [
+                    {
+                        "type": tool["type"],
+                        "label": version.strings.get(tool["label"], tool["label"]),
+                        "color": tool.get("color", ""),
+                    }
+                    for tool in task.get("tools", [])
+                ],
             }
         )
     context = {
