@@ -13,7 +13,7 @@ from mlcore.cutouts import MosaicLimits, SourcePosition, cut_sources, open_mosai
 from mlcore.datasets import LabelledImage, iter_firstgalaxydata
 from mlcore.io import ImageLimits, ImageReadError, SkyImage, read_image, sniff_format
 from mlcore.layers import FramedLayer, LayerError, covered_positions, onto_frame, source_key, wcs_problem
-from mlcore.marks import marks_to_sky
+from mlcore.marks import PointClusterConfig, cluster_points, marks_to_sky, pixel_scale_arcsec
 from mlcore.render import pixels_u16, render_png
 
 __all__ = [
@@ -21,6 +21,9 @@ __all__ = [
     "ImageReadError",
     "LayerError",
     "marks_to_sky",
+    "PointClusterConfig",
+    "cluster_points",
+    "pixel_scale_arcsec",
     "covered_positions",
     "frame_layer",
     "render_layer",
