@@ -197,3 +197,53 @@ def annotations_with_sky(annotations: list, tasks: dict, cutout) -> list:
 
 def has_marks(tasks: dict) -> bool:
     return any(task.get("type") in {"drawing", "radio_components"} for task in tasks.values())
+
+
+# Every shape Zooniverse's classifiers draw (their annotations name it in ``toolType``).
+ZOONIVERSE_SHAPES = set(DRAWING_TOOLS) | {
+    "anchoredEllipse",
+    "bezier",
+    "column",
+    "fan",
+    "freehandLine",
+    "freehandSegmentLine",
+    "freehandSegmentShape",
+    "freehandShape",
+    "fullHeightLine",
+    "fullWidthLine",
+    "grid",
+    "pointGrid",
+    "polygon",
+    "rotateRectangle",
+    "temporalPoint",
+    "temporalRotateRectangle",
+    "transcriptionLine",
+    "triangle",
+}
+
+
+def export_marks_problem(annotations, tasks: dict) -> str:
+    """Why a Zooniverse export's drawing marks cannot be read ("" when they can): a mark from a tool
+    the workflow does not have, of an unknown shape, or with a coordinate that is not a finite number."""
+    for item in annotations if isinstance(annotations, list) else []:
+        value = item.get("value") if isinstance(item, dict) else None
+        task = tasks.get(item.get("task"), {}) if isinstance(item, dict) else {}
+        marks = [m for m in value if isinstance(m, dict)] if isinstance(value, list) else []
+        if task.get("type") != "drawing" and not any("tool" in m or "toolIndex" in m for m in marks):
+            continue
+        tools = task.get("tools", [])
+        for n, mark in enumerate(marks):
+            where = f"task {item.get('task')} mark {n}"
+            index = mark.get("tool", mark.get("toolIndex"))
+            if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+                return f"{where}: no tool index"
+            if tools and index >= len(tools):
+                return f"{where}: unknown tool {index} (the workflow's task has {len(tools)})"
+            shape = mark.get("toolType") or (tools[index].get("type") if tools else None)
+            if shape is not None and shape not in ZOONIVERSE_SHAPES:
+                return f"{where}: unknown tool type {str(shape)[:40]!r}"
+            for name in ("x", "y", "r", "rx", "ry", "width", "height", "x1", "y1", "x2", "y2"):
+                number = mark.get(name)
+                if isinstance(number, float) and not math.isfinite(number):
+                    return f"{where}: {name} is not a finite number"
+    return ""

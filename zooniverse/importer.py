@@ -20,6 +20,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from annotations.drawing import export_marks_problem
 from annotations.models import Classification, SubjectWorkflowStatus, Workflow, WorkflowVersion
 from annotations.services import workflow_current_versions_repair
 from core.errors import InvalidInput
@@ -222,6 +223,10 @@ def _store(batch: list[export_reader.ExportClassification], catalogue: _Catalogu
             continue
         workflow = catalogue.workflow(record.workflow_id, record.workflow_name)
         version = catalogue.version(workflow, record.workflow_id, record.version)
+        problem = export_marks_problem(record.annotations, version.tasks)
+        if problem:
+            report.bad(export_reader.BadRow(record.row, problem))
+            continue
         subject = catalogue.subject(record.subject_ids[0], record.subject_data)
         if subject.placeholder and subject.zooniverse_id not in report.placeholders:
             report.placeholders.append(subject.zooniverse_id)
