@@ -92,3 +92,32 @@ def _text(value) -> str:
 
 def _blank(value, kind):
     return value if value is not None else {int: 0, float: 0.0, str: ""}[kind]
+
+
+OVERLAY_COLOURS = ["#ff4060", "#40ff80", "#ffe000", "#00e5ff", "#ff90ff", "#ff9000"]
+
+
+def consensus_source_overlays(*, workflow: Workflow, limit: int = 100) -> list[dict]:
+    """Per subject with consensus sources: its image, and per source the outline of its components
+    (SVG points in image pixels) and its host, for the desk's overlay; at most ``limit`` subjects."""
+    rows = consensus_sources(workflow=workflow)
+    by_subject: dict[int, list[dict]] = {}
+    for row in rows:
+        by_subject.setdefault(row["subject"], []).append(row)
+    cutouts = Cutout.objects.in_bulk(list(by_subject)[:limit])
+    overlays = []
+    for subject_id, sources in list(by_subject.items())[:limit]:
+        cutout = cutouts[subject_id]
+        paths = cutout.contours[0]["paths"] if cutout.contours else []
+        drawn = []
+        for index, row in enumerate(sources):
+            components = [int(c) for c in row["components"].split()]
+            outlines = [
+                " ".join(f"{x + 0.5:.1f},{y + 0.5:.1f}" for x, y in paths[c]) for c in components if c < len(paths)
+            ]
+            x, y = row["host_x"], row["host_y"]
+            cross = None if x is None else {"x": x, "y": y, "x0": x - 8, "x1": x + 8, "y0": y - 8, "y1": y + 8}
+            colour = OVERLAY_COLOURS[index % len(OVERLAY_COLOURS)]
+            drawn.append({"row": row, "colour": colour, "outlines": outlines, "cross": cross})
+        overlays.append({"cutout": cutout, "sources": drawn})
+    return overlays

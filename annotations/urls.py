@@ -8,4 +8,5 @@ urlpatterns = [
     path("classify/", views.home, name="classify"),
     path("desk/", views.astronomer_desk, name="desk"),
     path("workflows/<int:workflow_id>/retirement/", views.workflow_retirement, name="workflow-retirement"),
+    path("workflows/<int:workflow_id>/sources/", views.workflow_sources, name="workflow-sources"),
 ]

@@ -14,6 +14,7 @@ from . import selectors
 from .consensus import QUESTION_TYPES
 from .models import Survey
 from .roles import volunteer_from_request
+from .source_catalogue import consensus_source_overlays
 from .task_definitions import answer_labels, task_text
 
 
@@ -98,3 +99,15 @@ def workflow_retirement(request, workflow_id: int):
         "open_subjects": selectors.open_subjects_with_consensus(workflow=workflow, limit=25),
     }
     return render(request, "annotations/retirement.html", context)
+
+
+@login_required
+@user_passes_test(is_astronomer)
+def workflow_sources(request, workflow_id: int):
+    """The consensus radio sources of a workflow over their images, with the catalogue's links."""
+    try:
+        workflow = selectors.workflow_get(workflow_id=workflow_id)
+    except DomainError:
+        raise Http404("no such workflow")
+    context = {"workflow": workflow, "subjects": consensus_source_overlays(workflow=workflow)}
+    return render(request, "annotations/sources.html", context)

@@ -47,7 +47,7 @@ def click_target(paths: list, index: int) -> tuple[float, float]:
 @pytest.fixture
 def s311_workflow(shared_data):
     tasks, strings = radio_source_workflow_definition()
-    workflow = workflow_create(display_name="Radio sources", tasks=tasks, strings=strings, retirement_count=5)
+    workflow = workflow_create(display_name="Radio sources", tasks=tasks, strings=strings, retirement_count=10)
     fits_path = shared_data / "rgz_atlas_examples" / "S311.fits"
     call_command(
         "ingest_images", str(fits_path), survey="ATLAS", workflow=workflow.pk, inline=True, stdout=io.StringIO()
@@ -121,3 +121,28 @@ def test_volunteer_groups_two_components_and_marks_the_host(browser, live_server
     expected = wcs.pixel_to_world(source["host"]["x"] - 0.5, cutout.height - 0.5 - source["host"]["y"]).icrs
     assert host["ra_deg"] == pytest.approx(expected.ra.deg, abs=1e-9)
     assert host["dec_deg"] == pytest.approx(expected.dec.deg, abs=1e-9)
+
+
+def test_astronomer_sees_consensus_sources_over_the_image(browser, live_server, s311_workflow):  # noqa: F811
+    from tests.annotations.test_mark_consensus import classify
+
+    workflow, cutout, pair, _ = s311_workflow
+    classify(workflow, cutout, range(6))  # five of six volunteers agree on one source and its host
+    astronomer("desk-user")
+    for viewport in ("desktop", "phone"):
+        context = browser.new_context(viewport=VIEWPORTS[viewport])
+        page = context.new_page()
+        page.goto(f"{live_server.url}/workflows/{workflow.pk}/sources/")
+        if page.locator("#id_username").count():
+            page.fill("#id_username", "desk-user")
+            page.fill("#id_password", "pw-for-tests")
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{live_server.url}/workflows/{workflow.pk}/sources/")
+        card = page.locator(".source-card")
+        assert card.count() == 1 and "S311" in card.inner_text()
+        assert page.locator(".source-card polygon").count() == 2  # the two grouped components
+        assert page.locator(".source-card line").count() == 2  # the host's cross
+        assert "host RA" in card.inner_text() and "0.83 of 6" in card.inner_text()
+        page.screenshot(path=str(ARTIFACTS / f"sources_{viewport}.png"), full_page=True)
+        page.wait_for_load_state("networkidle")
+        context.close()
