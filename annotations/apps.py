@@ -17,6 +17,7 @@ class AnnotationsConfig(AppConfig):
         from . import login_throttle  # noqa: F401  connects the failed sign-in counters
         from .complexity import score_survey_complexity
         from .ingestion import ingest_demo, ingest_image_files, ingest_mosaic
+        from .layers import ingest_layers
         from .volunteer_history import claim_on_sign_in
 
         # Pillow's own decompression-bomb guard, for every image it opens in this process: it
@@ -29,4 +30,5 @@ class AnnotationsConfig(AppConfig):
         register_job_runner("ingest_images", ingest_image_files)
         register_job_runner("ingest_fits", ingest_mosaic)
         register_job_runner("ingest_demo", ingest_demo)
+        register_job_runner("ingest_layers", ingest_layers)
         register_job_runner("score_complexity", score_survey_complexity)

@@ -71,3 +71,41 @@ def _number(path: Path, line: int, column: str, text: str) -> float:
     if not math.isfinite(number):
         raise InvalidInput(f"{path} row {line}: {column} {text!r} is not a finite number")
     return number
+
+
+@dataclass(frozen=True)
+class LayerCatalogueRow:
+    row: int
+    name: str  # the cutout's name in its survey
+    file: str  # the layer file's name
+
+
+def read_layer_catalogue(path: str | Path) -> list[LayerCatalogueRow]:
+    """A catalogue that pairs layer files with cutouts: columns ``name`` and ``file``; bad rows name file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInput(f"{path}: no such catalogue file")
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            fields = {f.strip().lower(): f for f in (reader.fieldnames or [])}
+            missing = [c for c in ("name", "file") if c not in fields]
+            if missing:
+                raise InvalidInput(f"{path}: missing column(s) {', '.join(missing)} (need name, file)")
+            rows, files = [], set()
+            for line, record in enumerate(reader, start=2):
+                name = (record.get(fields["name"]) or "").strip()
+                file = (record.get(fields["file"]) or "").strip()
+                if not name or not file:
+                    raise InvalidInput(f"{path} row {line}: name and file must both be given")
+                if file in files:
+                    raise InvalidInput(f"{path} row {line}: file {file!r} appears twice")
+                files.add(file)
+                rows.append(LayerCatalogueRow(row=line, name=name, file=file))
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{path}: not a UTF-8 text file ({exc})") from exc
+    except csv.Error as exc:
+        raise InvalidInput(f"{path}: malformed CSV ({exc})") from exc
+    if not rows:
+        raise InvalidInput(f"{path}: the catalogue has no rows")
+    return rows

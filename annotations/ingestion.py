@@ -228,7 +228,7 @@ def ingest_image_files(
     ``import_roots_only`` (jobs started through the API): a file found in a folder whose real
     path leaves the import roots (a symlink out of them) is refused, not read.
     """
-    files = _expand_paths(paths)
+    files = expand_paths(paths)
     rows = _catalogue_by_file(read_catalogue(catalogue)) if catalogue else {}
     survey = survey_get_or_create(name=survey_name)
     subject_set = target_subject_set(survey, subject_set_name, workflow_id)
@@ -403,7 +403,8 @@ def target_subject_set(survey: Survey, name: str | None, workflow_id: int | None
     return subject_set
 
 
-def _expand_paths(paths: list[str]) -> list[Path]:
+def expand_paths(paths: list[str]) -> list[Path]:
+    """The files named, folders walked (hidden files left out); InvalidInput for a missing path."""
     files: list[Path] = []
     for text in paths:
         path = Path(text)

@@ -12,12 +12,25 @@ from mlcore.contours import contour_levels, contour_paths
 from mlcore.cutouts import MosaicLimits, SourcePosition, cut_sources, open_mosaic, to_fits_bytes
 from mlcore.datasets import LabelledImage, iter_firstgalaxydata
 from mlcore.io import ImageLimits, ImageReadError, SkyImage, read_image, sniff_format
+from mlcore.layers import FramedLayer, LayerError, covered_positions, onto_frame, source_key, wcs_problem
+from mlcore.marks import PointClusterConfig, cluster_points, marks_to_sky, pixel_scale_arcsec
 from mlcore.render import pixels_u16, render_png
 from mlcore.sky import sky_summary
 
 __all__ = [
+    "FramedLayer",
     "ImageReadError",
+    "LayerError",
+    "marks_to_sky",
+    "PointClusterConfig",
+    "cluster_points",
+    "pixel_scale_arcsec",
+    "covered_positions",
+    "frame_layer",
+    "render_layer",
+    "source_key",
     "cutout_complexity",
+    "wcs_problem",
     "ranks",
     "LabelledImage",
     "PreparedCutout",
@@ -81,6 +94,16 @@ def prepare_cutout(image: SkyImage, source_bytes: bytes | None = None) -> Prepar
         pixels=pixels_u16(image.data),
         contours=contour_paths(image.data, levels),
     )
+
+
+def frame_layer(layer: SkyImage, *, frame_wcs_header: str, width: int, height: int) -> FramedLayer:
+    """A layer on a cutout's radio frame (reprojected, or the same pixel grid); LayerError says why not."""
+    return onto_frame(layer, frame_wcs_header=frame_wcs_header, frame_shape=(height, width))
+
+
+def render_layer(framed: FramedLayer) -> tuple[bytes, bytes]:
+    """The display PNG and the 16-bit pixels of a layer on the radio frame (as for the radio image)."""
+    return render_png(framed.data), pixels_u16(framed.data)
 
 
 def complexity_config(pixel_scale_arcsec: float | None) -> ComplexityConfig:

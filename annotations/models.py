@@ -88,6 +88,37 @@ class Cutout(models.Model):
         return f"{self.survey.name}/{self.name}"
 
 
+class CutoutLayer(models.Model):
+    """Another band of a cutout's field (infrared, optical, polarisation, HI...) on the radio image's pixel grid."""
+
+    class MatchedBy(models.TextChoices):
+        SKY_POSITION = "sky_position", "sky position through the WCS"
+        CATALOGUE = "catalogue", "catalogue name and file columns"
+        SOURCE_NAME = "source_name", "source name shared by the file names"
+
+    cutout = models.ForeignKey(Cutout, on_delete=models.CASCADE, related_name="layers")
+    band = models.CharField(max_length=50)  # radio, infrared, optical, polarisation, hi_mom0...
+    survey_name = models.CharField(max_length=100)  # where the layer comes from (WISE, SWIRE, POSSUM...)
+    source_format = models.CharField(max_length=8)  # fits, png, jpeg
+    source_file = models.FileField(upload_to="layers/source/", max_length=255)  # as given, own WCS
+    image = models.FileField(upload_to="layers/png/", max_length=255)  # on the radio frame, for display
+    pixels = models.FileField(upload_to="layers/pixels/", max_length=255)  # uint16 on the radio frame
+    wcs_header = models.TextField(blank=True)  # the layer's own celestial WCS, before reprojection
+    pixel_scale_arcsec = models.FloatField(null=True, blank=True)  # the layer's own resolution
+    matched_by = models.CharField(max_length=20, choices=MatchedBy.choices)
+    reprojected = models.BooleanField(default=False)  # False: same pixel grid as the radio image
+    coverage = models.FloatField(default=1.0)  # share of the radio frame the layer covers
+    notes = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["cutout_id", "band"]
+        constraints = [models.UniqueConstraint(fields=["cutout", "band"], name="unique_layer_band_per_cutout")]
+
+    def __str__(self):
+        return f"{self.cutout}/{self.band}"
+
+
 class Workflow(models.Model):
     """What volunteers are asked about a subject set; its tasks are versioned."""
 

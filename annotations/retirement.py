@@ -6,7 +6,12 @@ meaning; the platform's early-retirement rules sit beside it under ``rules``::
     {"criteria": "classification_count", "options": {"count": 15},
      "rules": [{"kind": "consensus", "task": "T0", "min_votes": 5, "agreement": 0.8},
                {"kind": "nothing_here", "task": "T0", "answer": "Nothing here", "min_votes": 3,
-                "fraction": 0.5}]}
+                "fraction": 0.5},
+               {"kind": "drawing_consensus", "task": "T1", "min_votes": 5, "agreement": 0.8}]}
+
+A drawing-consensus rule reads the consensus on marks (mark_consensus.py): on a radio-component
+task the share of volunteers who gave the consensus grouping, on a drawing task the share of
+volunteers in the largest point cluster.
 
 A consensus rule may set ``"weighted": true`` to count votes by volunteer skill. Rules only ever
 retire subjects; no classification is touched when a rule changes.
@@ -24,12 +29,18 @@ from django.utils import timezone
 from core.errors import InvalidInput
 
 from .consensus import QUESTION_TYPES, QuestionConsensus, question_consensus
+from .mark_consensus import MARK_TYPES, MarkConsensus, mark_consensus
 from .models import RetirementReason, SubjectWorkflowStatus, Workflow
 from .skill import skill_weights, skill_weights_cached
 from .task_definitions import answer_labels
 
 logger = logging.getLogger(__name__)
-RULE_KINDS = {"consensus": RetirementReason.CONSENSUS, "nothing_here": RetirementReason.NOTHING_HERE}
+RULE_KINDS = {
+    "consensus": RetirementReason.CONSENSUS,
+    "nothing_here": RetirementReason.NOTHING_HERE,
+    "drawing_consensus": RetirementReason.CONSENSUS,
+}
+AGREEMENT_KINDS = {"consensus", "drawing_consensus"}
 
 
 @dataclass(frozen=True)
@@ -50,18 +61,20 @@ class RetirementRule:
         votes = "skill-weighted votes" if self.weighted else "votes"
         if self.kind == "consensus":
             return f"{self.task}: agreement >= {self.agreement:g} after at least {self.min_votes} {votes}"
+        if self.kind == "drawing_consensus":
+            return f"{self.task}: marks agree (share >= {self.agreement:g}) after at least {self.min_votes} volunteers"
         return f"{self.task}: '{self.answer}' in >= {self.fraction:g} of {votes}, at least {self.min_votes} votes"
 
-    def decides(self, consensus: QuestionConsensus) -> bool:
+    def decides(self, consensus: QuestionConsensus | MarkConsensus) -> bool:
         if consensus.num_votes < self.min_votes:
             return False
-        if self.kind == "consensus":
+        if self.kind in AGREEMENT_KINDS:
             return consensus.agreement >= self.agreement - 1e-12
         return consensus.fractions().get(self.answer, 0.0) >= self.fraction - 1e-12
 
     def as_dict(self) -> dict:
         data = {"kind": self.kind, "task": self.task, "min_votes": self.min_votes, "weighted": self.weighted}
-        if self.kind == "consensus":
+        if self.kind in AGREEMENT_KINDS:
             data["agreement"] = self.agreement
         else:
             data.update(answer=self.answer, fraction=self.fraction)
@@ -102,6 +115,8 @@ def _rule(index: int, raw, tasks: dict, strings: dict) -> RetirementRule:
     if kind not in RULE_KINDS:
         raise InvalidInput(f"{where}: kind must be one of {sorted(RULE_KINDS)}", field="retirement.rules")
     task = raw.get("task")
+    if kind == "drawing_consensus":
+        return _drawing_rule(where, raw, task, tasks)
     if task not in tasks or tasks[task].get("type") not in QUESTION_TYPES:
         questions = sorted(key for key, value in tasks.items() if value.get("type") in QUESTION_TYPES)
         raise InvalidInput(f"{where}: task must be a question task of the workflow ({questions})")
@@ -126,6 +141,19 @@ def _rule(index: int, raw, tasks: dict, strings: dict) -> RetirementRule:
     )
 
 
+def _drawing_rule(where: str, raw: dict, task, tasks: dict) -> RetirementRule:
+    if task not in tasks or tasks[task].get("type") not in MARK_TYPES:
+        drawings = sorted(key for key, value in tasks.items() if value.get("type") in MARK_TYPES)
+        raise InvalidInput(f"{where}: task must be a drawing or radio-component task of the workflow ({drawings})")
+    min_votes = raw.get("min_votes", 5)
+    if isinstance(min_votes, bool) or not isinstance(min_votes, int) or min_votes < 1:
+        raise InvalidInput(f"{where}: min_votes must be a whole number of at least 1")
+    if raw.get("weighted", False) is not False:
+        raise InvalidInput(f"{where}: drawing consensus is not weighted by skill")
+    agreement = _share(raw.get("agreement", 0.8), f"{where}: agreement")
+    return RetirementRule(kind="drawing_consensus", task=task, min_votes=min_votes, agreement=agreement)
+
+
 def _share(value, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
         raise InvalidInput(f"{what} must be a number above 0 and at most 1")
@@ -145,6 +173,10 @@ def workflow_rules(workflow: Workflow) -> list[RetirementRule]:
 
 
 def _consensus_for(workflow: Workflow, rule: RetirementRule, subject_ids, cache: dict) -> dict:
+    if rule.kind == "drawing_consensus":
+        if "marks" not in cache:
+            cache["marks"] = mark_consensus(workflow=workflow, subject_ids=subject_ids)
+        return cache["marks"]
     key = (rule.task, rule.weighted)
     if key not in cache:
         weights, default = None, 1.0

@@ -57,7 +57,7 @@ def classification_list(
     *, volunteer_key: str | None = None, workflow: int | None = None, subject: int | None = None
 ) -> QuerySet[Classification]:
     """Classifications oldest first; only one volunteer's when ``volunteer_key`` is given."""
-    rows = Classification.objects.select_related("workflow_version").order_by("id")
+    rows = Classification.objects.select_related("workflow_version", "subject").order_by("id")
     if volunteer_key is not None:
         rows = rows.filter(volunteer_key=volunteer_key)
     if workflow is not None:
@@ -88,7 +88,7 @@ def cutout_list(
     synthetic: bool | None = None,
 ) -> QuerySet[Cutout]:
     """Cutouts filtered by survey name or id, synthetic flag, and retirement (in one or any workflow)."""
-    rows = Cutout.objects.select_related("survey").order_by("id")
+    rows = Cutout.objects.select_related("survey").prefetch_related("layers").order_by("id")
     if survey:
         rows = rows.filter(survey__pk=int(survey)) if str(survey).isdigit() else rows.filter(survey__name=survey)
     if synthetic is not None:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput, NotFound, NotServed
 
+from .drawing import SubjectFrame, has_marks
 from .models import (
     UNRANKED,
     Classification,
@@ -269,6 +270,14 @@ def _workflow_and_version(workflow_id: int, label: str | None) -> tuple[Workflow
     return workflow, resolve_version(workflow, label)
 
 
+def _subject_frame(tasks: dict, subject_id) -> SubjectFrame | None:
+    """The subject's image size and contour components, read only when a task takes marks."""
+    if not has_marks(tasks):
+        return None
+    cutout = Cutout.objects.filter(pk=subject_id).only("width", "height", "contours").first()
+    return SubjectFrame.of(cutout) if cutout is not None else None
+
+
 @transaction.atomic
 def _classification_insert(
     *,
@@ -285,7 +294,7 @@ def _classification_insert(
     require_served,
 ) -> tuple[Classification, bool]:
     workflow, version = _workflow_and_version(workflow_id, workflow_version)
-    cleaned = validate_annotations(annotations, version.tasks)
+    cleaned = validate_annotations(annotations, version.tasks, _subject_frame(version.tasks, subject_id))
     status = SubjectWorkflowStatus.objects.select_for_update().filter(workflow=workflow, subject_id=subject_id).first()
     if status is None:
         if Cutout.objects.filter(pk=subject_id).exists():
@@ -359,7 +368,7 @@ def expert_classification_create(*, workflow: Workflow, subject: Cutout, annotat
         volunteer_key=f"expert:{source}"[:64],
         defaults={
             "workflow_version": version,
-            "annotations": validate_annotations(annotations, version.tasks),
+            "annotations": validate_annotations(annotations, version.tasks, SubjectFrame.of(subject)),
             "expert": True,
             "gold_standard": True,
             "finished_at": timezone.now(),

@@ -9,7 +9,8 @@ A version's ``tasks`` maps task keys to definitions whose texts live in ``string
      "T2": {"type": "tags", "instruction": "T2.instruction", "tags": ["jet", "lobe"]}}
 
 Through the API, question answers are integer indices (as in Panoptes); text tasks carry a
-string; tag tasks a list of tag names.
+string; tag tasks a list of tag names; drawing and radio-component tasks are described in
+annotations.drawing.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from django.conf import settings
 
 from core.errors import InvalidInput
 
+from .drawing import SubjectFrame, validate_drawing_definition, validate_marks, validate_sources
 from .tag_vocabulary import tag_task_names
 
-TASK_TYPES = {"single", "multiple", "text", "tags"}
+TASK_TYPES = {"single", "multiple", "text", "tags", "drawing", "radio_components"}
 
 
 def validate_task_definitions(tasks: dict, strings: dict) -> None:
@@ -42,6 +44,8 @@ def validate_task_definitions(tasks: dict, strings: dict) -> None:
                     raise InvalidInput(f"task {key}: each answer needs a label")
                 if answer["label"] not in strings:
                     raise InvalidInput(f"task {key}: answer label {answer.get('label')!r} is not in strings")
+        if kind in {"drawing", "radio_components"}:
+            validate_drawing_definition(key, task, strings)
         if kind == "tags" and not _texts(task.get("tags", [])):
             raise InvalidInput(f"task {key}: tags must be a list of names")
         if any(not isinstance(task.get(name, ""), str) for name in ("question", "instruction")):
@@ -65,8 +69,11 @@ def answer_labels(task: dict, strings: dict) -> list[str]:
     return [strings.get(a["label"], a["label"]) for a in task.get("answers", [])]
 
 
-def validate_annotations(annotations, tasks: dict) -> list[dict]:
-    """Check answers against a version's tasks; return them normalised (text stripped, capped)."""
+def validate_annotations(annotations, tasks: dict, frame: SubjectFrame | None = None) -> list[dict]:
+    """Check answers against a version's tasks; return them normalised (text stripped, capped).
+
+    ``frame`` (the subject's image size and contour components) bounds the marks of drawing tasks.
+    """
     if not isinstance(annotations, list):
         raise InvalidInput("annotations must be a list of {task, value} objects", field="annotations")
     seen: set[str] = set()
@@ -82,15 +89,19 @@ def validate_annotations(annotations, tasks: dict) -> list[dict]:
         if key in seen:
             raise InvalidInput(f"task {key!r} answered twice", field="annotations")
         seen.add(key)
-        cleaned.append({"task": key, "value": _validate_value(key, tasks[key], item["value"])})
+        cleaned.append({"task": key, "value": _validate_value(key, tasks[key], item["value"], frame)})
     missing = [k for k, t in tasks.items() if t.get("required") and k not in seen]
     if missing:
         raise InvalidInput(f"required task(s) not answered: {', '.join(missing)}", field="annotations")
     return cleaned
 
 
-def _validate_value(key: str, task: dict, value):
+def _validate_value(key: str, task: dict, value, frame: SubjectFrame | None):
     kind = task["type"]
+    if kind == "drawing":
+        return validate_marks(key, task, value, frame)
+    if kind == "radio_components":
+        return validate_sources(key, value, frame)
     if kind == "single":
         n = len(task.get("answers", []))
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < n:
@@ -148,5 +159,31 @@ def demo_workflow_definition() -> tuple[dict, dict]:
         "T0": {"type": "single", "question": "T0.question", "answers": answers, "required": True, "next": "T1"},
         "T1": {"type": "text", "instruction": "T1.instruction", "next": "T2"},
         "T2": {"type": "tags", "instruction": "T2.instruction", "tags": DEMO_TAGS},
+    }
+    return tasks, strings
+
+
+def radio_source_workflow_definition() -> tuple[dict, dict]:
+    """Radio Galaxy Zoo's task: group the radio components of each source and mark its host galaxy,
+    then (optionally) draw anything else with Zooniverse's drawing tools."""
+    strings = {
+        "T0.instruction": "Click the radio contours that belong to one source, then mark its host galaxy",
+        "T1.instruction": "Mark anything else you see (optional)",
+    }
+    tools = []
+    for i, (shape, label, colour) in enumerate(
+        [
+            ("point", "Galaxy", "#ff4060"),
+            ("circle", "Ring or halo", "#40ff80"),
+            ("ellipse", "Lobe", "#ffe000"),
+            ("rectangle", "Region", "#00e5ff"),
+            ("line", "Jet direction", "#ff90ff"),
+        ]
+    ):
+        strings[f"T1.tools.{i}.label"] = label
+        tools.append({"type": shape, "label": f"T1.tools.{i}.label", "color": colour, "details": []})
+    tasks = {
+        "T0": {"type": "radio_components", "instruction": "T0.instruction", "required": True, "next": "T1"},
+        "T1": {"type": "drawing", "instruction": "T1.instruction", "tools": tools},
     }
     return tasks, strings

@@ -10,4 +10,5 @@ urlpatterns = [
     path("accounts/signup/", views.sign_up, name="signup"),
     path("desk/", views.astronomer_desk, name="desk"),
     path("workflows/<int:workflow_id>/retirement/", views.workflow_retirement, name="workflow-retirement"),
+    path("workflows/<int:workflow_id>/sources/", views.workflow_sources, name="workflow-sources"),
 ]

@@ -20,6 +20,7 @@ from .field_guide import TUTORIAL_STEPS
 from .login_throttle import signup_record, signup_wait_seconds
 from .models import Survey
 from .roles import volunteer_from_request
+from .source_catalogue import consensus_source_overlays
 from .tag_vocabulary import tag_task_choices
 from .task_definitions import answer_labels, task_text
 from .volunteer_history import tutorial_seen_get
@@ -50,6 +51,14 @@ def classify(request, workflow_id: int):
                 "required": bool(task.get("required")),
                 "answers": answer_labels(task, version.strings),
                 "tags": tag_task_choices(task) if task["type"] == "tags" else [],
+                "tools": [
+                    {
+                        "type": tool["type"],
+                        "label": version.strings.get(tool["label"], tool["label"]),
+                        "color": tool.get("color", ""),
+                    }
+                    for tool in task.get("tools", [])
+                ],
             }
         )
     context = {
@@ -134,3 +143,15 @@ def workflow_retirement(request, workflow_id: int):
         "open_subjects": selectors.open_subjects_with_consensus(workflow=workflow, limit=25),
     }
     return render(request, "annotations/retirement.html", context)
+
+
+@login_required
+@user_passes_test(is_astronomer)
+def workflow_sources(request, workflow_id: int):
+    """The consensus radio sources of a workflow over their images, with the catalogue's links."""
+    try:
+        workflow = selectors.workflow_get(workflow_id=workflow_id)
+    except DomainError:
+        raise Http404("no such workflow")
+    context = {"workflow": workflow, "subjects": consensus_source_overlays(workflow=workflow)}
+    return render(request, "annotations/sources.html", context)

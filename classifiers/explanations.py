@@ -103,6 +103,10 @@ def explanation_request(*, task: ClassifierTask, cutout_id: int, user=None) -> t
         return None, job
     if not version.weights:
         raise Conflict(f"{task.name} v{version.number} has no weights file to explain with")
+    if len(version.config.get("layers") or ["radio"]) > 1:
+        raise InvalidInput(
+            f"{task.name} v{version.number} reads several layers; explanations need the radio image alone"
+        )
     arrays = ml.cutout_arrays([cutout], size=version.config["network"]["image_size"])
     if not arrays.ids:
         raise InvalidInput(f"cannot explain cutout {cutout.pk}: {arrays.errors[0]}")

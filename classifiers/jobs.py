@@ -22,6 +22,11 @@ from .models import ModelVersion
 logger = logging.getLogger(__name__)
 
 
+def version_layers(version: ModelVersion) -> tuple[str, ...]:
+    """The image layers a version reads, one input channel each (older versions: the radio image)."""
+    return tuple(version.config.get("layers") or (ml.RADIO,))
+
+
 def checkpoint_path(version: ModelVersion) -> Path:
     return Path(settings.MEDIA_ROOT) / "classifiers" / "checkpoints" / f"version-{version.pk}.ckpt"
 
@@ -80,13 +85,14 @@ def _read(version: ModelVersion, progress, report: JobReport) -> tuple[ml.Traini
         task=version.task, source=version.label_source, augment_synthetic=version.augment_synthetic
     )
     size = version.config["network"]["image_size"]
-    by_id = Cutout.objects.in_bulk(data.train + data.val + data.test + data.unlabelled)
+    layers = version_layers(version)
+    by_id = Cutout.objects.prefetch_related("layers").in_bulk(data.train + data.val + data.test + data.unlabelled)
 
     def read(ids: list[int], what: str) -> ml.CutoutArrays:
         def step(done, total):
             progress(done, total, f"reading {what} images {done}/{total}")
 
-        arrays = ml.cutout_arrays([by_id[i] for i in ids], size=size, progress=step)
+        arrays = ml.cutout_arrays([by_id[i] for i in ids], size=size, layers=layers, progress=step)
         report.errors.extend(arrays.errors)
         return arrays
 
@@ -94,7 +100,7 @@ def _read(version: ModelVersion, progress, report: JobReport) -> tuple[ml.Traini
     pool = (
         read(data.unlabelled, "unlabelled")
         if version.method == "fixmatch"
-        else ml.CutoutArrays(x=np.zeros((0, 1, size, size), np.float32), ids=[])
+        else ml.CutoutArrays(x=np.zeros((0, len(layers), size, size), np.float32), ids=[])
     )
 
     def classes(arrays: ml.CutoutArrays) -> np.ndarray:
@@ -172,8 +178,10 @@ def score_cutouts(*, version_id: int, progress, batch_size: int | None = None) -
         if not ModelVersion.objects.filter(pk=version.pk, status=ModelVersion.Status.ACTIVE).exists():
             report.notes.append(f"v{version.number} is no longer active: scoring stopped")
             break
-        batch = list(Cutout.objects.filter(pk__in=ids[start : start + batch_size]).order_by("pk"))
-        arrays = ml.cutout_arrays(batch, size=size)
+        batch = list(
+            Cutout.objects.filter(pk__in=ids[start : start + batch_size]).prefetch_related("layers").order_by("pk")
+        )
+        arrays = ml.cutout_arrays(batch, size=size, layers=version_layers(version))
         report.errors.extend(arrays.errors)
         report.failed += len(arrays.errors)
         if arrays.ids:

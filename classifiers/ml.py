@@ -17,29 +17,48 @@ from annotations.models import Cutout
 
 @dataclass
 class CutoutArrays:
-    x: np.ndarray  # (N, 1, S, S) float32 in [0, 1]
+    x: np.ndarray  # (N, C, S, S) float32 in [0, 1], one channel per image layer
     ids: list[int]  # cutout ids of the rows of x
     errors: list[str] = field(default_factory=list)  # cutouts that could not be used, with the reason
 
 
+RADIO = "radio"  # the cutout's own image; any other name is one of its layers (annotations.CutoutLayer)
+
+
+def _layer_plane(cutout: Cutout, band: str) -> np.ndarray:
+    """(H, W) float32 in FITS orientation: the radio image, or a layer on the radio frame."""
+    if band == RADIO:
+        return read_cutout_image(cutout.source_file.path).data
+    layer = next((item for item in cutout.layers.all() if item.band == band), None)
+    if layer is None:
+        raise ValueError(f"it has no {band} layer")
+    with layer.pixels.open("rb") as handle:
+        raster = np.frombuffer(handle.read(), dtype="<u2").reshape(cutout.height, cutout.width)
+    return np.flipud(raster).astype(np.float32)  # raster rows run top-down
+
+
 def cutout_arrays(
-    cutouts: list[Cutout], *, size: int, progress: Callable[[int, int], None] | None = None
+    cutouts: list[Cutout],
+    *,
+    size: int,
+    layers: tuple[str, ...] | list[str] = (RADIO,),
+    progress: Callable[[int, int], None] | None = None,
 ) -> CutoutArrays:
-    """Read each cutout's source image and prepare it for the network; unreadable, blank or
-    corrupt images are skipped and reported by name."""
+    """Read each cutout's image layers and prepare them for the network, one channel per layer;
+    unreadable, blank or corrupt images and missing layers are skipped and reported by name."""
     from mlcore.ssl.data import BadImageError, clip_and_scale, resample
 
     rows, ids, errors = [], [], []
     for done, cutout in enumerate(cutouts, start=1):
         try:
-            image = read_cutout_image(cutout.source_file.path)
-            rows.append(resample(clip_and_scale(image.data)[None], size)[0])
+            planes = [resample(clip_and_scale(_layer_plane(cutout, band))[None], size)[0] for band in layers]
+            rows.append(np.stack(planes))  # (C, S, S)
             ids.append(cutout.pk)
         except (ImageReadError, BadImageError, OSError, ValueError) as exc:
             errors.append(f"cutout {cutout.pk} ({cutout.name}): {exc}")
         if progress is not None and (done % 50 == 0 or done == len(cutouts)):
             progress(done, len(cutouts))
-    x = np.stack(rows)[:, None] if rows else np.zeros((0, 1, size, size), np.float32)
+    x = np.stack(rows) if rows else np.zeros((0, len(layers), size, size), np.float32)
     return CutoutArrays(x=x.astype(np.float32), ids=ids, errors=errors)
 
 

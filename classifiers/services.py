@@ -9,7 +9,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from annotations.ingestion import DEMO_SURVEY, DEMO_WORKFLOW
-from annotations.models import Cutout, Survey, Workflow
+from annotations.models import Cutout, CutoutLayer, Survey, Workflow
 from core.errors import Conflict, InvalidInput, NotFound
 from jobs.dispatch import job_start
 
@@ -155,6 +155,21 @@ def version_create(
         augment_synthetic=augment_synthetic,
         created_by=user if user is not None and user.pk else None,
     )
+
+
+def layers_overrides(*, task: ClassifierTask, layers: list[str]) -> dict:
+    """Training settings that read these image layers, one input channel each; several layers
+    make a multi-branch network (one convolutional branch per layer, fused before the head)."""
+    names = [name.strip().lower() for name in layers if name.strip()]
+    if not names or len(set(names)) != len(names):
+        raise InvalidInput("--layers must name distinct layers, e.g. radio,infrared", field="layers")
+    for name in names:
+        if name != "radio" and not CutoutLayer.objects.filter(cutout__survey=task.survey, band=name).exists():
+            raise InvalidInput(
+                f"no cutout of {task.survey.name} has a {name!r} layer (add one with ingest_layers)", field="layers"
+            )
+    architecture = "multibranch" if len(names) > 1 else "tang"
+    return {"layers": names, "network": {"architecture": architecture, "in_channels": len(names)}}
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 
+from annotations.drawing import annotations_with_sky, has_marks
 from annotations.models import Classification, SubjectWorkflowStatus, Workflow, WorkflowVersion
 
 from .export_reader import CLASSIFICATION_COLUMNS, SUBJECT_COLUMNS, WORKFLOW_COLUMNS
@@ -40,6 +41,8 @@ def export_tasks(version: WorkflowVersion) -> tuple[dict, dict]:
                 strings[f"{key}.answers.{i}.label"] = tag
                 task["answers"].append({"label": f"{key}.answers.{i}.label"})
             task.pop("instruction", None)
+        if task.get("type") == "drawing":
+            task["tools"] = [{"details": [], **tool} for tool in task.get("tools", [])]
         tasks[key] = task
     return tasks, strings
 
@@ -49,7 +52,10 @@ def export_annotations(classification: Classification, tasks: dict, strings: dic
     if classification.source == "zooniverse":
         return classification.annotations  # already in the export's shape
     out = []
-    for item in classification.annotations:
+    annotations = classification.annotations
+    if has_marks(tasks):
+        annotations = annotations_with_sky(annotations, tasks, classification.subject)
+    for item in annotations:
         task = tasks.get(item["task"], {})
         label_key = task.get("question") or task.get("instruction") or ""
         value = item["value"]
@@ -58,8 +64,17 @@ def export_annotations(classification: Classification, tasks: dict, strings: dic
             value = answers[value]
         elif task.get("type") == "multiple" and isinstance(value, list):
             value = [answers[v] if isinstance(v, int) and v < len(answers) else v for v in value]
+        elif task.get("type") == "drawing" and isinstance(value, list):
+            value = [_zooniverse_mark(mark, task, strings) for mark in value]
         out.append({"task": item["task"], "task_label": strings.get(label_key, label_key), "value": value})
     return out
+
+
+def _zooniverse_mark(mark: dict, task: dict, strings: dict) -> dict:
+    """A mark as Zooniverse's classifier (v1) writes it: tool index, frame, details and the tool's label."""
+    tools = task.get("tools", [])
+    label = tools[mark["tool"]].get("label", "") if 0 <= mark.get("tool", -1) < len(tools) else ""
+    return {**mark, "frame": 0, "details": [], "tool_label": strings.get(label, label)}
 
 
 def _retired(status: SubjectWorkflowStatus | None) -> dict | None:

@@ -21,6 +21,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from annotations.drawing import export_marks_problem
 from annotations.models import Classification, SubjectWorkflowStatus, Workflow, WorkflowVersion
 from annotations.services import workflow_current_versions_repair
 from core.errors import InvalidInput
@@ -253,6 +254,10 @@ def _store(batch: list[export_reader.ExportClassification], catalogue: _Catalogu
             continue
         workflow = catalogue.workflow(record.workflow_id, record.workflow_name)
         version = catalogue.version(workflow, record.workflow_id, record.version)
+        problem = export_marks_problem(record.annotations, version.tasks)
+        if problem:
+            report.bad(export_reader.BadRow(record.row, problem))
+            continue
         subject = subjects[record.subject_ids[0]]
         report.workflows.add(workflow.pk)
         rows.append(_classification(record, workflow, version, subject))

@@ -5,6 +5,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from annotations import ml
+from annotations.drawing import annotations_with_sky, has_marks
 from annotations.models import Classification, SubjectWorkflowStatus, Survey
 from annotations.paths import import_path
 from core.api.fields import NumberField, PolylinesField, StoredJSONField
@@ -34,6 +35,39 @@ def neutral_name(cutout) -> str:
     return f"Subject {cutout.pk}"
 
 
+class CutoutLayerSerializer(serializers.Serializer):
+    """Another band of the cutout's field, on the radio image's pixel grid (its width and height)."""
+
+    band = serializers.CharField()
+    survey = serializers.CharField(source="survey_name", help_text="where the layer image comes from")
+    source_format = serializers.CharField()
+    pixel_scale_arcsec = serializers.FloatField(allow_null=True, help_text="the layer's own resolution")
+    matched_by = serializers.ChoiceField(choices=["sky_position", "catalogue", "source_name"])
+    reprojected = serializers.BooleanField(help_text="reprojected through both WCS; false: same pixel grid")
+    coverage = serializers.FloatField(help_text="share of the radio frame the layer covers, 0..1")
+    image_url = serializers.SerializerMethodField()
+    pixels_url = serializers.SerializerMethodField(help_text="uint16 little-endian, raster order, radio frame")
+
+    def _absolute(self, url: str) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+    def get_image_url(self, layer) -> str:
+        return self._absolute(layer.image.url)
+
+    def get_pixels_url(self, layer) -> str:
+        return self._absolute(layer.pixels.url)
+
+
+class CutoutLayerAstronomerSerializer(CutoutLayerSerializer):
+    source_url = serializers.SerializerMethodField()
+    wcs_header = serializers.CharField(help_text="the layer's own celestial WCS, before reprojection")
+    notes = serializers.JSONField()
+
+    def get_source_url(self, layer) -> str:
+        return self._absolute(layer.source_file.url)
+
+
 class CutoutSerializer(serializers.Serializer):
     """A cutout as volunteers may see it: a neutral identifier and the sky position, nothing that
     hints at the answer (catalogue names, labels, ranking metadata are for astronomers)."""
@@ -55,6 +89,7 @@ class CutoutSerializer(serializers.Serializer):
         help_text="raster pixels to sky: crpix (0-based, row 0 at the top), crval (deg), cd (deg per pixel), "
         "projection (TAN or SIN), pixel_scale_arcsec, approximate; null when the position is unknown"
     )
+    layers = CutoutLayerSerializer(many=True, read_only=True, help_text="other bands on the radio frame")
 
     def get_name(self, cutout) -> str:
         return neutral_name(cutout)
@@ -83,6 +118,7 @@ class CutoutAstronomerSerializer(CutoutSerializer):
     """What astronomers see: everything, catalogue name and hidden ranking metadata included."""
 
     name = serializers.CharField()
+    layers = CutoutLayerAstronomerSerializer(many=True, read_only=True, help_text="other bands on the radio frame")
     source_url = serializers.SerializerMethodField()
     wcs_header = serializers.CharField()
     full_metadata = serializers.JSONField(source="metadata")
@@ -194,6 +230,15 @@ class ClassificationCreateSerializer(serializers.Serializer):
 
 class ClassificationSerializer(serializers.ModelSerializer):
     workflow_version = serializers.CharField(source="workflow_version.label")
+    annotations = serializers.SerializerMethodField(
+        help_text="as stored; marks of drawing tasks (radio-frame pixels) also carry ra_deg and dec_deg"
+    )
+
+    def get_annotations(self, classification) -> list:
+        tasks = classification.workflow_version.tasks
+        if not has_marks(tasks):
+            return classification.annotations
+        return annotations_with_sky(classification.annotations, tasks, classification.subject)
 
     class Meta:
         model = Classification
@@ -252,6 +297,22 @@ class IngestFitsParameters(serializers.Serializer):
         return data
 
 
+class IngestLayersParameters(serializers.Serializer):
+    survey_name = serializers.CharField(max_length=100)
+    band = serializers.CharField(max_length=50)
+    paths = serializers.ListField(child=serializers.CharField(), min_length=1, max_length=1000)
+    layer_survey = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, max_length=100, default=None
+    )
+    catalogue = serializers.CharField(required=False, allow_null=True, allow_blank=True, default=None)
+
+    def validate(self, data):
+        data["paths"] = [import_path(p, field="paths") for p in data["paths"]]
+        data["catalogue"] = import_path(data["catalogue"], field="catalogue") if data["catalogue"] else None
+        data["import_roots_only"] = True
+        return data
+
+
 class IngestDemoParameters(serializers.Serializer):
     limit = serializers.IntegerField(required=False, allow_null=True, min_value=1, default=None)
 
@@ -265,6 +326,7 @@ JOB_PARAMETERS = {
     "ingest_images": IngestImagesParameters,
     "ingest_fits": IngestFitsParameters,
     "ingest_demo": IngestDemoParameters,
+    "ingest_layers": IngestLayersParameters,
     "score_complexity": ScoreComplexityParameters,
 }
 

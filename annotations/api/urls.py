@@ -2,7 +2,7 @@ from django.urls import path
 
 from annotations.auth_views import LimitedObtainAuthToken
 
-from . import consensus_views, ranking_views, views, volunteer_views
+from . import consensus_views, mark_views, ranking_views, views, volunteer_views
 
 urlpatterns = [
     path("auth/token/", LimitedObtainAuthToken.as_view(), name="api-token"),
@@ -24,6 +24,16 @@ urlpatterns = [
     path("workflows/<int:pk>/retire/", views.WorkflowRetireView.as_view(), name="api-workflow-retire"),
     path(
         "workflows/<int:pk>/consensus/", consensus_views.WorkflowConsensusView.as_view(), name="api-workflow-consensus"
+    ),
+    path(
+        "workflows/<int:pk>/marks/consensus/",
+        mark_views.WorkflowMarkConsensusView.as_view(),
+        name="api-workflow-mark-consensus",
+    ),
+    path(
+        "workflows/<int:pk>/sources.<str:fmt>",
+        mark_views.WorkflowSourceCatalogueView.as_view(),
+        name="api-workflow-sources",
     ),
     path("workflows/<int:pk>/skill/", consensus_views.WorkflowSkillView.as_view(), name="api-workflow-skill"),
     path(

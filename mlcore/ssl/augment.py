@@ -91,7 +91,9 @@ def _apply_op(op: str, x: torch.Tensor, magnitude: torch.Tensor, sign: torch.Ten
         return torch.floor(x * 255 / step) * step / 255
     if op == "sharpness":
         kernel = torch.tensor([[1.0, 1.0, 1.0], [1.0, 5.0, 1.0], [1.0, 1.0, 1.0]], device=x.device) / 13
-        smooth = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel[None, None])
+        channels = x.shape[1]  # each layer smoothed on its own
+        weight = kernel[None, None].expand(channels, 1, 3, 3)
+        smooth = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), weight, groups=channels)
         return smooth + (1 + s * 0.9 * m) * (x - smooth)
     b = x.shape[0]
     theta = torch.zeros(b, 2, 3, device=x.device)

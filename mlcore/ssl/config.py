@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 METHODS = ("fixmatch", "supervised")
-ARCHITECTURES = ("tang",)
+ARCHITECTURES = ("tang", "multibranch")  # multibranch: one Tang branch per input layer
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,7 @@ class FixMatchConfig:
     # weights of the best one kept at the end, as the public implementation selects its checkpoint.
     val_every: int = 3
     select_best: bool = True
+    layers: tuple[str, ...] = ("radio",)  # image layers, one input channel each (radio: the cutout itself)
 
     def __post_init__(self):
         if self.method not in METHODS:
@@ -70,6 +71,10 @@ class FixMatchConfig:
             raise ValueError("max_steps must be positive")
         if self.val_every < 1:
             raise ValueError("val_every must be positive")
+        if not self.layers or len(set(self.layers)) != len(self.layers):
+            raise ValueError("layers must name distinct image layers")
+        if len(self.layers) != self.network.in_channels:
+            raise ValueError(f"{len(self.layers)} layer(s) need a network of as many input channels")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -86,4 +91,6 @@ class FixMatchConfig:
             data["network"] = NetworkConfig(**data["network"])
         if isinstance(data.get("augment"), dict):
             data["augment"] = AugmentConfig(**data["augment"])
+        if isinstance(data.get("layers"), list):
+            data["layers"] = tuple(data["layers"])
         return cls(**data)

@@ -1,6 +1,10 @@
-"""The "Tang" CNN of the FixMatch radio-galaxy study (Tang et al. 2019 layout), 1x150x150 input."""
+"""The "Tang" CNN of the FixMatch radio-galaxy study (Tang et al. 2019 layout), 1x150x150 input, and
+its multi-branch form for several image layers (one convolutional branch per layer, fused before
+the head, as for images plus kinematic maps in arXiv:2311.10351)."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import torch
 from torch import nn
@@ -63,7 +67,39 @@ class TangCNN(nn.Module):
         return self.head(self.features(x))
 
 
+def _head(width: int, config: NetworkConfig) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for _ in range(3):
+        layers += [nn.Linear(width, 256), nn.ReLU(inplace=True), nn.Dropout(config.dropout)]
+        width = 256
+    layers.append(nn.Linear(width, config.n_classes))
+    return nn.Sequential(*layers)
+
+
+class MultiBranchCNN(nn.Module):
+    """One Tang convolutional branch per input channel (layer: radio, infrared...), their features
+    concatenated, then the Tang head: (B, C, H, W) -> (B, n_classes)."""
+
+    def __init__(self, config: NetworkConfig = DEFAULT_NETWORK):
+        super().__init__()
+        self.config = config
+        single = replace(config, in_channels=1, architecture="tang")
+        self.branches = nn.ModuleList(TangCNN(single).features for _ in range(config.in_channels))
+        self.n_features = TangCNN(single).n_features * config.in_channels
+        self.head = _head(self.n_features, config)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) -> (B, C * 256): each layer's branch features, side by side."""
+        return torch.cat([branch(x[:, i : i + 1]) for i, branch in enumerate(self.branches)], dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) -> (B, n_classes) logits."""
+        return self.head(self.embed(x))
+
+
 def build_network(config: NetworkConfig) -> nn.Module:
     if config.architecture == "tang":
         return TangCNN(config)
+    if config.architecture == "multibranch":
+        return MultiBranchCNN(config)
     raise ValueError(f"unknown architecture {config.architecture!r}")

@@ -15,7 +15,7 @@
   const LEVEL_COLOURS = ["#00e5ff", "#40ff80", "#ffe000", "#ff9000", "#ff3060", "#ff60ff"];
 
   const state = {
-    subject: null, key: null, startedAt: null, pixels: null, width: 0, height: 0,
+    subject: null, key: null, view: { scale: 1, ox: 0, oy: 0 }, startedAt: null, pixels: null, width: 0, height: 0,
     contours: [], zoom: 1, panX: 0, panY: 0, raster: null, busy: false, retryTimer: null,
     opening: { zoom: 1, panX: 0, panY: 0 }, lastInput: "pointer",
   };
@@ -61,6 +61,7 @@
     off.width = state.width; off.height = state.height;
     off.getContext("2d").putImageData(image, 0, 0);
     state.raster = off;
+    if (window.rgzLayers) window.rgzLayers.build(lut);
     draw();
   }
 
@@ -70,10 +71,13 @@
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     if (!state.raster) { $("scale-bar").hidden = true; return; }
     const { scale, ox, oy } = transform();
+    state.view = { scale, ox, oy };
     ctx.setTransform(scale, 0, 0, scale, ox, oy);
     ctx.imageSmoothingEnabled = state.zoom < 2;
-    ctx.drawImage(state.raster, 0, 0);
+    if (window.rgzLayers) window.rgzLayers.paint(ctx, state.raster);
+    else ctx.drawImage(state.raster, 0, 0);
     if ($("contours").checked) drawContours(scale);
+    if (window.rgzDrawing) window.rgzDrawing.paint(ctx, scale);
     updateScaleBar(scale);
   }
 
@@ -105,6 +109,27 @@
       draw();
     }
   }
+
+  // Where the image lies on the canvas, for the drawing tools (static/js/drawing.js): image
+  // pixels count from the top-left corner of the radio frame, client pixels are the page's.
+  window.rgzViewer = {
+    toImage(clientX, clientY) {
+      const rect = canvas.getBoundingClientRect();
+      const { scale, ox, oy } = state.view;
+      const cx = ((clientX - rect.left) * canvas.width) / rect.width;
+      const cy = ((clientY - rect.top) * canvas.height) / rect.height;
+      return [(cx - ox) / scale, (cy - oy) / scale];
+    },
+    toClient(x, y) {
+      const rect = canvas.getBoundingClientRect();
+      const { scale, ox, oy } = state.view;
+      return [rect.left + ((x * scale + ox) * rect.width) / canvas.width, rect.top + ((y * scale + oy) * rect.height) / canvas.height];
+    },
+    contours: () => state.contours,
+    size: () => [state.width, state.height],
+    redraw: () => draw(),
+  };
+
   function drawContours(scale) {
     ctx.lineWidth = 1.2 / scale;
     state.contours.forEach((level, index) => {
@@ -204,6 +229,7 @@
     submit.disabled = true;
     caption.textContent = "Loading the next radio source…";
     form.reset();
+    if (window.rgzDrawing) window.rgzDrawing.reset();
     formError.hidden = true;
     clearTimeout(state.retryTimer);
     try {
@@ -252,6 +278,7 @@
       state.width = subject.width;
       state.height = subject.height;
       state.contours = contours.levels || [];
+      if (window.rgzLayers) await window.rgzLayers.load(subject, draw);
       canvas.hidden = false;
       $("fallback").hidden = true;
       frameSource();
@@ -328,6 +355,10 @@
       } else if (type === "tags") {
         const tags = [...task.querySelectorAll("input:checked")].map((i) => i.value);
         if (tags.length) annotations.push({ task: key, value: tags });
+      } else if ((type === "drawing" || type === "radio_components") && window.rgzDrawing) {
+        const value = window.rgzDrawing.value(key);
+        if (value.length) annotations.push({ task: key, value });
+        else if (task.dataset.required) throw new Error(`Please answer: ${task.querySelector("legend").textContent.trim()}`);
       }
     }
     return annotations;
@@ -412,6 +443,7 @@
   }
 
   canvas.addEventListener("pointerdown", (e) => {
+    if (window.rgzDrawing && window.rgzDrawing.capturing()) return; // a drawing tool takes the pointer
     state.lastInput = "pointer";
     canvas.setPointerCapture(e.pointerId);
     pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });

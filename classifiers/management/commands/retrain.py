@@ -1,4 +1,4 @@
-"""python manage.py retrain [--task NAME] [--epochs N] [--labels expert|consensus|both]"""
+"""python manage.py retrain [--task NAME] [--epochs N] [--labels expert|consensus|both] [--layers radio,infrared]"""
 
 from django.core.management.base import CommandError
 
@@ -27,6 +27,11 @@ class Command(JobCommand):
             action="store_true",
             help="add the survey's approved generated samples to the training split (off by default)",
         )
+        parser.add_argument(
+            "--layers",
+            default=None,
+            help="image layers as input channels, e.g. radio,infrared (several: one network branch per layer)",
+        )
         parser.add_argument("--promote", action="store_true", help="promote the version if its training succeeds")
         parser.add_argument(
             "--if-due",
@@ -44,7 +49,9 @@ class Command(JobCommand):
                     return
                 job = version.job
             else:
-                overrides = {"max_steps": options["max_steps"]} if options["max_steps"] else None
+                overrides = {"max_steps": options["max_steps"]} if options["max_steps"] else {}
+                if options["layers"]:
+                    overrides |= services.layers_overrides(task=task, layers=options["layers"].split(","))
                 kwargs = dict(
                     task=task,
                     epochs=options["epochs"],

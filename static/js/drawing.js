@@ -1,0 +1,285 @@
+// Drawing and radio-component tasks on the classify page. Marks are kept in image pixels of the
+// radio frame (x right, y down from the top-left corner, as Zooniverse's tools), whatever the
+// zoom, pan or layer shown. The page (classify.js) exposes window.rgzViewer and calls:
+//   rgzDrawing.capturing()   true while a tool takes the pointer (the page then does not pan)
+//   rgzDrawing.paint(ctx, scale)   after the image and contours, in image coordinates
+//   rgzDrawing.value(taskKey)      the task's answer
+//   rgzDrawing.reset()             for a new subject
+(function () {
+  "use strict";
+  const fieldsets = [...document.querySelectorAll(".drawing-task")];
+  if (!fieldsets.length) return;
+  const canvas = document.getElementById("sky");
+  const SOURCE_COLOURS = ["#ff4060", "#40ff80", "#ffe000", "#00e5ff", "#ff90ff", "#ff9000"];
+  const state = { active: null, drag: null, marks: {}, sources: {}, current: {} };
+  const viewer = () => window.rgzViewer;
+  const round = (v) => Math.round(v * 100) / 100;
+
+  function reset() {
+    for (const fieldset of fieldsets) {
+      const key = fieldset.dataset.task;
+      state.marks[key] = [];
+      state.sources[key] = [];
+      state.current[key] = { components: [], host: null };
+      renderSources(fieldset);
+      status(fieldset, "");
+    }
+    deactivate();
+  }
+
+  function status(fieldset, text) {
+    const line = fieldset.querySelector(".draw-status");
+    if (text) line.textContent = text;
+    else line.textContent = fieldset.dataset.type === "radio_components"
+      ? "Click the radio contours of one source, then mark its host galaxy."
+      : "Pick a tool, then click (point) or drag (other shapes) on the image.";
+  }
+
+  function deactivate() {
+    state.active = null;
+    document.querySelectorAll(".draw-tool").forEach((b) => b.setAttribute("aria-pressed", "false"));
+    canvas.style.cursor = "";
+  }
+
+  function activate(fieldset, button) {
+    const again = button.getAttribute("aria-pressed") === "true";
+    deactivate();
+    if (again) return; // a second press puts the tool down: drag pans again
+    button.setAttribute("aria-pressed", "true");
+    state.active = {
+      fieldset, key: fieldset.dataset.task, mode: button.dataset.mode,
+      tool: button.dataset.tool !== undefined ? parseInt(button.dataset.tool, 10) : null,
+      shape: button.dataset.shape, color: button.dataset.color || "#ff4060",
+    };
+    canvas.style.cursor = "crosshair";
+  }
+
+  // ---- geometry ---------------------------------------------------------------------
+  function inside(path, x, y) {
+    let hit = false;
+    for (let i = 0, j = path.length - 1; i < path.length; j = i++) {
+      const [xi, yi] = path[i];
+      const [xj, yj] = path[j];
+      if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) hit = !hit;
+    }
+    return hit;
+  }
+
+  function area(path) {
+    let sum = 0;
+    for (let i = 0, j = path.length - 1; i < path.length; j = i++) sum += path[j][0] * path[i][1] - path[i][0] * path[j][1];
+    return Math.abs(sum / 2);
+  }
+
+  function lowestPaths() {
+    return ((viewer().contours() || [])[0] || { paths: [] }).paths;
+  }
+
+  function componentAt(x, y) {
+    // Contour paths count pixel centres from 0; marks count from the pixel's corner.
+    let best = null;
+    let bestArea = Infinity;
+    lowestPaths().forEach((path, index) => {
+      if (path.length < 3 || !inside(path, x - 0.5, y - 0.5)) return;
+      const a = area(path);
+      if (a < bestArea) { best = index; bestArea = a; }
+    });
+    return best;
+  }
+
+  function inImage([x, y]) {
+    const [w, h] = viewer().size();
+    return x >= 0 && y >= 0 && x <= w && y <= h;
+  }
+
+  function clamp([x, y]) {
+    const [w, h] = viewer().size();
+    return [Math.min(w, Math.max(0, x)), Math.min(h, Math.max(0, y))];
+  }
+
+  function shapeFromDrag(active, drag) {
+    const { x0, y0, x, y } = drag;
+    const dx = x - x0;
+    const dy = y - y0;
+    const tool = active.tool;
+    switch (active.shape) {
+      case "circle": return { tool, x: round(x0), y: round(y0), r: round(Math.max(0.5, Math.hypot(dx, dy))) };
+      case "ellipse": return { tool, x: round(x0), y: round(y0), rx: round(Math.max(0.5, Math.abs(dx))), ry: round(Math.max(0.5, Math.abs(dy))), angle: 0 };
+      case "rectangle": return { tool, x: round(Math.min(x0, x)), y: round(Math.min(y0, y)), width: round(Math.max(0.5, Math.abs(dx))), height: round(Math.max(0.5, Math.abs(dy))) };
+      case "line": return { tool, x1: round(x0), y1: round(y0), x2: round(x), y2: round(y) };
+      default: return { tool, x: round(x), y: round(y) };
+    }
+  }
+
+  // ---- pointer ---------------------------------------------------------------------
+  canvas.addEventListener("pointerdown", (e) => {
+    const active = state.active;
+    if (!active || !viewer()) return;
+    const at = viewer().toImage(e.clientX, e.clientY);
+    if (!inImage(at)) return;
+    e.preventDefault();
+    const [x, y] = at;
+    const current = state.current[active.key];
+    if (active.mode === "components") {
+      const index = componentAt(x, y);
+      if (index === null) { status(active.fieldset, "No radio contour there: click inside a contour."); return; }
+      if (state.sources[active.key].some((s) => s.components.includes(index))) {
+        status(active.fieldset, "That contour already belongs to a source you finished."); return;
+      }
+      const position = current.components.indexOf(index);
+      if (position >= 0) current.components.splice(position, 1); else current.components.push(index);
+      status(active.fieldset, `${current.components.length} contour group(s) selected for this source.`);
+    } else if (active.mode === "host") {
+      current.host = { x: round(x), y: round(y) };
+      status(active.fieldset, "Host marked. Press “Done with this source”, or select the next source's contours.");
+    } else if (active.shape === "point") {
+      state.marks[active.key].push(shapeFromDrag(active, { x0: x, y0: y, x, y }));
+      status(active.fieldset, `${state.marks[active.key].length} mark(s).`);
+    } else {
+      state.drag = { x0: x, y0: y, x, y };
+      canvas.setPointerCapture(e.pointerId);
+    }
+    viewer().redraw();
+  });
+
+  canvas.addEventListener("pointermove", (e) => {
+    if (!state.drag) return;
+    [state.drag.x, state.drag.y] = clamp(viewer().toImage(e.clientX, e.clientY));
+    viewer().redraw();
+  });
+
+  canvas.addEventListener("pointerup", () => {
+    const { active, drag } = state;
+    if (!drag || !active) return;
+    state.drag = null;
+    if (Math.hypot(drag.x - drag.x0, drag.y - drag.y0) >= 1) {
+      state.marks[active.key].push(shapeFromDrag(active, drag));
+      status(active.fieldset, `${state.marks[active.key].length} mark(s).`);
+    }
+    viewer().redraw();
+  });
+
+  // ---- buttons -----------------------------------------------------------------------
+  function finishSource(fieldset) {
+    const key = fieldset.dataset.task;
+    const current = state.current[key];
+    if (!current.components.length) { status(fieldset, "Select at least one radio contour first."); return; }
+    state.sources[key].push({ components: [...current.components].sort((a, b) => a - b), host: current.host });
+    state.current[key] = { components: [], host: null };
+    renderSources(fieldset);
+    status(fieldset, "Source saved. Select the contours of another source, or go on.");
+    viewer().redraw();
+  }
+
+  function undo(fieldset) {
+    const key = fieldset.dataset.task;
+    if (fieldset.dataset.type === "radio_components") {
+      const current = state.current[key];
+      if (current.host) current.host = null;
+      else if (current.components.length) current.components.pop();
+      else if (state.sources[key].length) state.current[key] = state.sources[key].pop();
+      renderSources(fieldset);
+    } else {
+      state.marks[key].pop();
+    }
+    viewer().redraw();
+  }
+
+  function renderSources(fieldset) {
+    const list = fieldset.querySelector(".source-list");
+    if (!list) return;
+    list.replaceChildren(...state.sources[fieldset.dataset.task].map((source, i) => {
+      const item = document.createElement("li");
+      item.style.color = SOURCE_COLOURS[i % SOURCE_COLOURS.length];
+      const host = source.host ? `host at (${source.host.x.toFixed(1)}, ${source.host.y.toFixed(1)})` : "no host marked";
+      item.textContent = `Source ${i + 1}: ${source.components.length} contour group(s), ${host}`;
+      return item;
+    }));
+  }
+
+  for (const fieldset of fieldsets) {
+    fieldset.querySelectorAll(".draw-tool").forEach((button) => button.addEventListener("click", () => activate(fieldset, button)));
+    const finish = fieldset.querySelector(".finish-source");
+    if (finish) finish.addEventListener("click", () => finishSource(fieldset));
+    fieldset.querySelector(".undo-mark").addEventListener("click", () => undo(fieldset));
+  }
+
+  // ---- painting ----------------------------------------------------------------------
+  function tracePath(ctx, path) {
+    ctx.moveTo(path[0][0] + 0.5, path[0][1] + 0.5);
+    for (let k = 1; k < path.length; k++) ctx.lineTo(path[k][0] + 0.5, path[k][1] + 0.5);
+    ctx.closePath();
+  }
+
+  function paintHost(ctx, host, colour, scale) {
+    const arm = 8 / scale;
+    ctx.strokeStyle = colour;
+    ctx.lineWidth = 2.5 / scale;
+    ctx.beginPath();
+    ctx.moveTo(host.x - arm, host.y); ctx.lineTo(host.x + arm, host.y);
+    ctx.moveTo(host.x, host.y - arm); ctx.lineTo(host.x, host.y + arm);
+    ctx.stroke();
+    ctx.beginPath();
+    ctx.arc(host.x, host.y, arm * 0.6, 0, 2 * Math.PI);
+    ctx.stroke();
+  }
+
+  function paintSource(ctx, source, colour, scale) {
+    const paths = lowestPaths();
+    ctx.fillStyle = colour + "55";
+    ctx.strokeStyle = colour;
+    ctx.lineWidth = 2 / scale;
+    for (const index of source.components) {
+      if (!paths[index]) continue;
+      ctx.beginPath();
+      tracePath(ctx, paths[index]);
+      ctx.fill();
+      ctx.stroke();
+    }
+    if (source.host) paintHost(ctx, source.host, colour, scale);
+  }
+
+  function paintMark(ctx, mark, shape, colour, scale) {
+    ctx.strokeStyle = colour;
+    ctx.fillStyle = colour;
+    ctx.lineWidth = 2 / scale;
+    ctx.beginPath();
+    if (shape === "point") ctx.arc(mark.x, mark.y, 4 / scale, 0, 2 * Math.PI);
+    else if (shape === "circle") ctx.arc(mark.x, mark.y, mark.r, 0, 2 * Math.PI);
+    else if (shape === "ellipse") ctx.ellipse(mark.x, mark.y, mark.rx, mark.ry, (mark.angle * Math.PI) / 180, 0, 2 * Math.PI);
+    else if (shape === "rectangle") ctx.rect(mark.x, mark.y, mark.width, mark.height);
+    else if (shape === "line") { ctx.moveTo(mark.x1, mark.y1); ctx.lineTo(mark.x2, mark.y2); }
+    if (shape === "point") ctx.fill(); else ctx.stroke();
+  }
+
+  function paint(ctx, scale) {
+    for (const fieldset of fieldsets) {
+      const key = fieldset.dataset.task;
+      if (fieldset.dataset.type === "radio_components") {
+        state.sources[key].forEach((source, i) => paintSource(ctx, source, SOURCE_COLOURS[i % SOURCE_COLOURS.length], scale));
+        paintSource(ctx, state.current[key], "#ffffff", scale);
+      } else {
+        const buttons = [...fieldset.querySelectorAll(".draw-tool")];
+        for (const mark of state.marks[key]) {
+          const button = buttons[mark.tool];
+          paintMark(ctx, mark, button.dataset.shape, button.dataset.color || "#ff4060", scale);
+        }
+      }
+    }
+    const { active, drag } = state;
+    if (active && drag) paintMark(ctx, shapeFromDrag(active, drag), active.shape, active.color, scale);
+  }
+
+  function value(key) {
+    const fieldset = fieldsets.find((f) => f.dataset.task === key);
+    if (fieldset.dataset.type !== "radio_components") return state.marks[key].map((mark) => ({ ...mark }));
+    const current = state.current[key];
+    const sources = state.sources[key].map((s) => ({ components: [...s.components], host: s.host }));
+    // A source selected but not yet finished is part of the answer too.
+    if (current.components.length) sources.push({ components: [...current.components].sort((a, b) => a - b), host: current.host });
+    return sources;
+  }
+
+  reset();
+  window.rgzDrawing = { capturing: () => state.active !== null, paint, value, reset };
+})();
