@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from annotations.models import Classification, Cutout
 from annotations.services import workflow_create
 from annotations.task_definitions import radio_source_workflow_definition
-from tests.annotations.test_browser import ARTIFACTS, browser  # noqa: F401  (the shared Chromium fixture)
+from tests.annotations.test_browser import ARTIFACTS, TUTORIAL_SEEN, browser  # noqa: F401  (the shared Chromium fixture)
 from tests.factories import astronomer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -79,6 +79,7 @@ def test_volunteer_groups_two_components_and_marks_the_host(browser, live_server
     workflow, cutout, pair, wcs = s311_workflow
     ARTIFACTS.mkdir(exist_ok=True)
     context = browser.new_context(viewport=VIEWPORTS[viewport])
+    context.add_init_script(TUTORIAL_SEEN)  # a returning volunteer
     page = context.new_page()
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -131,6 +132,7 @@ def test_astronomer_sees_consensus_sources_over_the_image(browser, live_server, 
     astronomer("desk-user")
     for viewport in ("desktop", "phone"):
         context = browser.new_context(viewport=VIEWPORTS[viewport])
+        context.add_init_script(TUTORIAL_SEEN)  # a returning volunteer
         page = context.new_page()
         page.goto(f"{live_server.url}/workflows/{workflow.pk}/sources/")
         if page.locator("#id_username").count():

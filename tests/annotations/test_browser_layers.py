@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from annotations.services import workflow_create
 from annotations.task_definitions import demo_workflow_definition
-from tests.annotations.test_browser import ARTIFACTS, browser  # noqa: F401  (the shared Chromium fixture)
+from tests.annotations.test_browser import ARTIFACTS, TUTORIAL_SEEN, browser  # noqa: F401  (the shared Chromium fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -38,6 +38,7 @@ def canvas(page) -> str:
 
 def open_classify(browser, live_server, workflow, viewport):  # noqa: F811
     context = browser.new_context(viewport=VIEWPORTS[viewport])
+    context.add_init_script(TUTORIAL_SEEN)  # a returning volunteer
     page = context.new_page()
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
