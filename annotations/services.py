@@ -320,15 +320,17 @@ def _classification_insert(
         finished_at=finished_at or timezone.now(),
         user_agent=(user_agent or "")[:512],
         idempotency_key=idempotency_key or None,
+        gold_standard=status.gold,  # as Zooniverse flags answers to gold-standard subjects
     )
     released = lease_release(status=status, volunteer_key=volunteer.key)
     count = status.classification_count + 1
     updates = {"classification_count": count, "leased_count": F("leased_count") - released}
-    limit = workflow.retirement_limit
+    # A gold-standard subject never retires: its answers measure volunteers, not the subject.
+    limit = None if status.gold else workflow.retirement_limit
     if limit is not None and count >= limit:
         updates.update(retired_at=timezone.now(), retirement_reason=RetirementReason.CLASSIFICATION_COUNT)
     SubjectWorkflowStatus.objects.filter(pk=status.pk).update(**updates)
-    if "retired_at" not in updates and (workflow.retirement or {}).get("rules"):
+    if not status.gold and "retired_at" not in updates and (workflow.retirement or {}).get("rules"):
         retirement_apply(workflow=workflow, subject_ids=[subject_id])
     return classification, True
 

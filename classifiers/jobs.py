@@ -17,6 +17,7 @@ from jobs.reports import JobReport
 from jobs.versions import version_training_run
 
 from . import explanations, ml, selectors, services
+from .acquisition import workflows_rank_for_task
 from .models import ModelVersion
 
 logger = logging.getLogger(__name__)
@@ -176,11 +177,18 @@ def score_cutouts(*, version_id: int, progress, batch_size: int | None = None) -
         if arrays.ids:
             scored = dict(zip(arrays.ids, ml.scores(clf, arrays.x, list(task.classes)), strict=True))
             report.created += services.cutout_scores_store(task=task, version=version, scores=scored)
+            # the penultimate layer, for novelty, diversity and "more like this"
+            services.cutout_features_store(version=version, ids=arrays.ids, vectors=ml.features(clf, arrays.x))
         done = min(start + batch_size, len(ids))
         progress(done, len(ids), f"scored {done}/{len(ids)} cutouts")
     ranking = queue_rerank_after_scores(survey=task.survey, task_name=task.name)
     if ranking is not None:
         report.notes.append(f"queue of {ranking.survey} re-ranked ({ranking.by}): {ranking.ranked} cutouts ranked")
+    for ranked in workflows_rank_for_task(task=task):
+        report.notes.append(
+            f"workflow {ranked.workflow} re-ranked by its acquisition policy: {ranked.ranked} ranked, "
+            f"{ranked.exploration} at random"
+        )
     report.extra = {"version": version.pk, "scored": report.created, "failed": report.failed}
     return report
 
