@@ -8,4 +8,5 @@ urlpatterns = [
     path("classifiers/compare/", views.compare, name="classifier-compare"),
     path("classifiers/explain/", views.explanation_lookup, name="classifier-explain-lookup"),
     path("classifiers/explain/<int:cutout_id>/", views.explanation_page, name="classifier-explain"),
+    path("workflows/<int:workflow_id>/acquisition/", views.workflow_acquisition, name="workflow-acquisition"),
 ]
