@@ -12,11 +12,11 @@ from collections import Counter, defaultdict
 from django.db import transaction
 from django.db.models import Max, QuerySet
 
-from core.errors import InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 
 from . import ml
 from .consensus import QUESTION_TYPES, chosen_labels
-from .models import AcquisitionPolicy, Classification, SubjectWorkflowStatus, Workflow
+from .models import AcquisitionPolicy, Classification, Cutout, SubjectWorkflowStatus, Workflow
 
 
 def policy_active(*, workflow: Workflow) -> AcquisitionPolicy | None:
@@ -154,3 +154,22 @@ def gold_feedback(*, classification: Classification) -> dict | None:
 
 def gold_subjects_count(*, workflow: Workflow) -> int:
     return SubjectWorkflowStatus.objects.filter(workflow=workflow, gold=True).count()
+
+
+SENT_TO_FRONT = "sent to the front of the queue by an astronomer"
+
+
+@transaction.atomic
+def subject_send_to_front(*, workflow: Workflow, cutout: Cutout) -> SubjectWorkflowStatus:
+    """Put a cutout at the head of a workflow's queue (adding it to the workflow when it is not
+    in it); a policy re-rank keeps it there. Conflict when it has retired in this workflow."""
+    status, _ = SubjectWorkflowStatus.objects.select_for_update().get_or_create(workflow=workflow, subject=cutout)
+    if status.retired_at is not None:
+        raise Conflict(f"cutout {cutout.pk} has retired in workflow {workflow.pk} ({status.retirement_reason})")
+    if status.gold:
+        raise Conflict(f"cutout {cutout.pk} is a gold-standard subject of workflow {workflow.pk}")
+    top = SubjectWorkflowStatus.objects.filter(workflow=workflow).aggregate(top=Max("priority"))["top"]
+    status.priority = max(float(top if top is not None else 0.0), 0.0) + 1.0
+    status.rank_reason = SENT_TO_FRONT
+    status.save(update_fields=["priority", "rank_reason"])
+    return status

@@ -16,7 +16,7 @@ import numpy as np
 from django.conf import settings
 from django.db import transaction
 
-from annotations.acquisition import policy_active
+from annotations.acquisition import SENT_TO_FRONT, policy_active
 from annotations.models import UNRANKED, AcquisitionPolicy, SubjectWorkflowStatus, Workflow
 from core.errors import InvalidInput
 
@@ -189,8 +189,15 @@ def workflow_rank(*, workflow: Workflow, policy_row: AcquisitionPolicy | None = 
             values[i] = 100.0 + head_size - position  # above every other rank, in the order picked
             reasons[i] = reason
     model_version = table.version.pk if table.version is not None else None
+    kept = set(
+        SubjectWorkflowStatus.objects.filter(workflow=workflow, rank_reason=SENT_TO_FRONT).values_list("pk", flat=True)
+    )  # an astronomer's choice outranks the policy
+    front = (float(np.nanmax(values)) if np.isfinite(values).any() else 0.0) + 1.0
     statuses = []
     for i, status_id in enumerate(table.status_ids):
+        if status_id in kept:
+            statuses.append(SubjectWorkflowStatus(pk=status_id, priority=front, rank_reason=SENT_TO_FRONT))
+            continue
         ranked = math.isfinite(values[i])
         statuses.append(
             SubjectWorkflowStatus(

@@ -19,6 +19,7 @@ from mlcore.active.policy import explain as policy_explain
 from mlcore.active.policy import gold_rate as policy_gold_rate
 from mlcore.active.policy import select_batch as policy_select_batch
 from mlcore.active.scores import knn_novelty as mlcore_knn_novelty
+from mlcore.similarity import FeatureIndex
 
 
 @dataclass
@@ -267,3 +268,8 @@ def gold_rate(policy, answered: int) -> float:
 def knn_novelty(x_features: np.ndarray, k: int = 10) -> np.ndarray:
     """(N, D) -> (N,) mean distance to the k nearest other rows (large = novel)."""
     return mlcore_knn_novelty(x_features, k=k)
+
+
+def nearest_index(x_features: np.ndarray) -> FeatureIndex:
+    """An exact k-nearest-neighbour index over (N, D) features (``query(vector, k, exclude)``)."""
+    return FeatureIndex(x_features)

@@ -23,6 +23,7 @@ DEMO_TASK_CLASSES = ["FRI", "FRII"]  # FRI = 0, FRII = 1 as in MiraBest
 # Job kinds (registered in ClassifiersConfig.ready()).
 TRAIN_JOB = "train_classifier"
 SCORE_JOB = "score_cutouts"
+FEATURES_JOB = "cutout_features"
 
 
 @transaction.atomic
@@ -258,6 +259,7 @@ def version_promote(*, version: ModelVersion, user=None) -> ModelVersion:
     version.promoted_at = timezone.now()
     version.save(update_fields=["status", "promoted_at"])
     job_start(kind=SCORE_JOB, parameters={"version_id": version.pk}, user=user)
+    job_start(kind=FEATURES_JOB, parameters={"version_id": version.pk}, user=user)
     return version
 
 

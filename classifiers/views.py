@@ -17,6 +17,7 @@ from core.roles import is_admin, is_astronomer
 from . import selectors, services
 from .acquisition_preview import policy_settings_default
 from .models import ModelVersion
+from .similarity import novelty_gallery
 
 
 @ensure_csrf_cookie
@@ -125,3 +126,22 @@ def workflow_acquisition(request, workflow_id: int):
         "gold_count": gold_subjects_count(workflow=workflow),
     }
     return render(request, "classifiers/acquisition.html", context)
+
+
+@ensure_csrf_cookie
+@login_required
+@user_passes_test(is_astronomer)
+def novelty_gallery_page(request, survey_id: int):
+    """A survey's most novel cutouts in learned feature space, each sendable to a workflow's queue."""
+    try:
+        survey = annotation_selectors.survey_get(survey_id=survey_id)
+    except DomainError:
+        raise Http404("no such survey")
+    feature_version, items = novelty_gallery(survey=survey)
+    context = {
+        "survey": survey,
+        "feature_version": feature_version,
+        "items": items,
+        "workflows": list(annotation_selectors.workflow_list()),
+    }
+    return render(request, "classifiers/novelty.html", context)

@@ -105,7 +105,7 @@ class WorkflowAcquisitionPreviewView(APIView):
             workflow=workflow,
             values=policy_row.policy if policy_row else policy_settings_default(),
             task_name=policy_row.task_name if policy_row else "",
-            n=_preview_count(int_param(request, "n") or 20),
+            n=_preview_count(20 if int_param(request, "n") is None else int_param(request, "n")),
             answered=max(0, int_param(request, "answered") or 0),
             seed=int_param(request, "seed") or 0,
         )

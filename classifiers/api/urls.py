@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import acquisition_views, views
+from . import acquisition_views, similarity_views, views
 
 urlpatterns = [
     path("classifiers/tasks/", views.TaskListCreateView.as_view(), name="api-classifier-tasks"),
@@ -27,4 +27,10 @@ urlpatterns = [
         name="api-workflow-acquisition-preview",
     ),
     path("workflows/<int:pk>/gold/", acquisition_views.WorkflowGoldView.as_view(), name="api-workflow-gold"),
+    path(
+        "workflows/<int:pk>/queue-front/",
+        similarity_views.SendToQueueFrontView.as_view(),
+        name="api-workflow-queue-front",
+    ),
+    path("cutouts/<int:pk>/similar/", similarity_views.SimilarCutoutsView.as_view(), name="api-cutout-similar"),
 ]

@@ -72,6 +72,8 @@ TYPED = [
     ("/api/workflows/{id}/acquisition/preview/", "get"),
     ("/api/workflows/{id}/acquisition/preview/", "post"),
     ("/api/workflows/{id}/gold/", "post"),
+    ("/api/workflows/{id}/queue-front/", "post"),
+    ("/api/cutouts/{id}/similar/", "get"),
 ]
 
 
