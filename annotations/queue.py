@@ -80,17 +80,17 @@ def _lease_next(*, workflow_id: int, volunteer: Volunteer, address: str) -> Subj
         _address_within_bound(workflow, address)
     limit = workflow.retirement_limit
     gold, explore = _serving_mix(workflow, volunteer)
-    # A gold-standard subject has no retirement limit; when none is left for this volunteer the
-    # slot goes to a real subject.
-    candidates = _candidates(workflow, volunteer, None, skip_locked=True, gold=True) if gold else []
-    if not candidates:
-        candidates = _candidates(workflow, volunteer, limit, skip_locked=True, explore=explore)
+    candidates = _candidates(workflow, volunteer, limit, skip_locked=True, explore=explore)
     if not candidates and connection.features.has_select_for_update_skip_locked:
         # Every open subject may be locked by a request in flight: wait for the locks
         # rather than tell the volunteer there is nothing left.
         candidates = _candidates(workflow, volunteer, limit, skip_locked=False, explore=explore)
     if not candidates:
-        return None
+        return None  # gold subjects alone are no reason to keep a volunteer classifying
+    if gold:
+        # A gold-standard subject has no retirement limit; when none is left for this volunteer
+        # the slot goes to the real subject.
+        candidates = _candidates(workflow, volunteer, None, skip_locked=True, gold=True) or candidates
     top = candidates[0].priority
     chosen = random.choice([s for s in candidates if s.priority == top])
     # Someone who came without the cookie may be a script that never comes back: a short lease.
@@ -134,7 +134,7 @@ def queue_retry_after(*, workflow_id: int, volunteer: Volunteer) -> int | None:
     already = Classification.objects.filter(workflow=workflow, subject=OuterRef("subject"), volunteer_key=volunteer.key)
     mine = QueueLease.objects.filter(status=OuterRef("pk"), volunteer_key=volunteer.key)
     waiting = SubjectWorkflowStatus.objects.filter(
-        workflow=workflow, retired_at__isnull=True, classification_count__lt=limit
+        workflow=workflow, retired_at__isnull=True, gold=False, classification_count__lt=limit
     ).filter(~Exists(already), ~Exists(mine))
     if not waiting.exists():
         return None

@@ -136,7 +136,8 @@ def field_guide(*, workflow: Workflow, per_answer: int = 3) -> list[dict]:
 
 
 def workflow_progress(*, workflow: Workflow) -> dict:
-    statuses = SubjectWorkflowStatus.objects.filter(workflow=workflow)
+    # gold-standard subjects never retire: they are not part of the workflow's progress
+    statuses = SubjectWorkflowStatus.objects.filter(workflow=workflow, gold=False)
     return {
         "subjects": statuses.count(),
         "retired": statuses.filter(retired_at__isnull=False).count(),

@@ -156,3 +156,19 @@ def test_gold_api_marks_expert_subjects_and_refuses_others(gold_workflow):
     good = client.post(url, {}, format="json")
     assert good.status_code == 200 and good.json() == {"marked": 2, "gold_subjects": 2}
     assert APIClient().post(url, {}, format="json").status_code in (401, 403)
+
+
+def test_gold_alone_keeps_nobody_classifying_and_is_not_progress(gold_workflow, volunteer_factory):
+    from django.utils import timezone
+
+    from annotations.queue import queue_retry_after
+    from annotations.selectors import workflow_progress
+
+    workflow, cutouts = gold_workflow
+    gold_subjects_mark(workflow=workflow)
+    policy_save(workflow=workflow, values=ALWAYS_GOLD)
+    SubjectWorkflowStatus.objects.filter(workflow=workflow, gold=False).update(retired_at=timezone.now())
+    me = volunteer_factory()
+    assert queue_next_subject(workflow_id=workflow.pk, volunteer=me) is None
+    assert queue_retry_after(workflow_id=workflow.pk, volunteer=me) is None
+    assert workflow_progress(workflow=workflow)["subjects"] == 3
