@@ -82,9 +82,11 @@ def _lease_next(*, workflow_id: int, volunteer: Volunteer, address: str) -> Subj
     gold, explore = _serving_mix(workflow, volunteer)
     candidates = _candidates(workflow, volunteer, limit, skip_locked=True, explore=explore)
     if not candidates and connection.features.has_select_for_update_skip_locked:
-        # Every open subject may be locked by a request in flight: wait for the locks
-        # rather than tell the volunteer there is nothing left.
-        candidates = _candidates(workflow, volunteer, limit, skip_locked=False, explore=explore)
+        # Every open subject may be locked by a request in flight (or a re-rank): wait for the
+        # locks rather than tell the volunteer there is nothing left. One row only: a request
+        # that waits while holding other rows could deadlock with another locking them in a
+        # different order (a re-rank changes the order under them).
+        candidates = _candidates(workflow, volunteer, limit, skip_locked=False, explore=explore, count=1)
     if not candidates:
         return None  # gold subjects alone are no reason to keep a volunteer classifying
     if gold:
@@ -179,7 +181,7 @@ def _serving_mix(workflow: Workflow, volunteer: Volunteer) -> tuple[bool, bool]:
 
 
 def _candidates(
-    workflow, volunteer, limit, *, skip_locked: bool, gold: bool = False, explore: bool = False
+    workflow, volunteer, limit, *, skip_locked: bool, gold: bool = False, explore: bool = False, count: int = CANDIDATES
 ) -> list[SubjectWorkflowStatus]:
     already = Classification.objects.filter(workflow=workflow, subject=OuterRef("subject"), volunteer_key=volunteer.key)
     # Any lease of mine on a subject, live or expired and not yet swept, rules it out.
@@ -196,7 +198,7 @@ def _candidates(
     rows = rows.order_by(*ordering)
     if connection.features.has_select_for_update_skip_locked:
         rows = rows.select_for_update(skip_locked=skip_locked, of=("self",))
-    return list(rows[:CANDIDATES])
+    return list(rows[:count])
 
 
 def lease_served(*, status: SubjectWorkflowStatus, volunteer_key: str) -> bool:

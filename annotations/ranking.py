@@ -13,7 +13,7 @@ from core.errors import InvalidInput
 
 from . import ml
 from .models import AcquisitionPolicy, Cutout, SubjectWorkflowStatus, Survey
-from .services import queue_priority
+from .services import queue_priority, queue_statuses_rewrite
 
 Ranking = Survey.QueueRanking
 USES_COMPLEXITY = {Ranking.COMPLEXITY, Ranking.BOTH}
@@ -127,4 +127,4 @@ def _write(survey: Survey, priorities: dict[int, float | None]) -> None:
     )
     for status in statuses:
         status.priority = queue_priority(priorities.get(status.subject_id))
-    SubjectWorkflowStatus.objects.bulk_update(statuses, ["priority"], batch_size=1000)
+    queue_statuses_rewrite(statuses=statuses, fields=["priority"])

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
 
 from annotations.acquisition import SENT_TO_FRONT, policy_active
 from annotations.models import UNRANKED, AcquisitionPolicy, SubjectWorkflowStatus, Workflow
+from annotations.services import queue_statuses_rewrite
 from core.errors import InvalidInput
 
 from . import ml
@@ -209,9 +209,11 @@ def workflow_rank(*, workflow: Workflow, policy_row: AcquisitionPolicy | None = 
             )
         )
     fields = ["priority", "rank_model_version", "rank_feature_version", "rank_reason"]
-    with transaction.atomic():
-        SubjectWorkflowStatus.objects.bulk_update(statuses, fields, batch_size=1000)
+    busy = queue_statuses_rewrite(statuses=statuses, fields=fields)
     ranked_count = int(np.isfinite(values).sum())
+    notes = table.notes + _fallback_summary(table)
+    if busy:
+        notes.append(f"{busy} subject(s) were being served throughout: their rank waits for the next re-rank")
     return RankReport(
         workflow=workflow.pk,
         policy=policy_row.pk,
@@ -219,7 +221,7 @@ def workflow_rank(*, workflow: Workflow, policy_row: AcquisitionPolicy | None = 
         exploration=len(table) - ranked_count,
         model_version=model_version,
         feature_version=table.feature_version,
-        notes=table.notes + _fallback_summary(table),
+        notes=notes,
     )
 
 
