@@ -85,6 +85,9 @@ class SSLClassifier:
     Inputs are prepared images (N, 1, S, S) in [0, 1] (``mlcore.ssl.data.prepare_images``) and
     integer labels 0..K-1. ``checkpoint_path``: a checkpoint is written after every
     ``checkpoint_every`` epochs and a later ``fit`` with the same path resumes from it.
+    ``warm_start``: a later ``fit`` continues from the weights of the previous one (with a fresh
+    optimiser and schedule) instead of starting from random weights, as in scikit-learn; active
+    learning retrains this way after every batch of new labels.
     """
 
     def __init__(
@@ -95,8 +98,10 @@ class SSLClassifier:
         checkpoint_path: str | Path | None = None,
         checkpoint_every: int = 1,
         progress: Progress | None = None,
+        warm_start: bool = False,
     ):
         self.config = config
+        self.warm_start = warm_start
         self.device = device
         self.checkpoint_path = checkpoint_path
         self.checkpoint_every = checkpoint_every
@@ -116,10 +121,17 @@ class SSLClassifier:
         device = resolve_device(self.device)
         torch.manual_seed(config.seed)
         generator = torch.Generator().manual_seed(config.seed)
-        model = _place(build_network(config.network), device)
+        previous = getattr(self, "model_", None)
+        warm = self.warm_start and getattr(previous, "config", None) == config.network  # same architecture only
+        model = _place(previous if warm else build_network(config.network), device)
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         state = checkpoint_resume(
-            self.checkpoint_path, config=config, model=model, optimizer=optimizer, generator=generator, device=device
+            None if warm else self.checkpoint_path,
+            config=config,
+            model=model,
+            optimizer=optimizer,
+            generator=generator,
+            device=device,
         )
         self.resumed_from_epoch_ = state.epoch
 

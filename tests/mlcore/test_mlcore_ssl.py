@@ -261,3 +261,20 @@ def test_recording_a_learning_curve_changes_nothing_learned():
     for name, weights in plain.model_.state_dict().items():
         assert torch.equal(weights, watched.model_.state_dict()[name]), name
     assert [h["val_accuracy"] for h in plain.history_] == [h["val_accuracy"] for h in watched.history_]
+
+
+def test_warm_start_continues_from_the_previous_weights():
+    x, y = toy_set(8)
+    frozen = tiny_config(method="supervised", max_steps=2, lr=0.0)  # lr 0: a fit leaves the weights as it found them
+
+    def conv_weights(clf):
+        return clf.model_.features[0].weight.detach().clone()
+
+    warm = SSLClassifier(tiny_config(method="supervised", max_steps=3), device="cpu", warm_start=True).fit(x, y)
+    trained = conv_weights(warm)
+    warm.config = replace(frozen, seed=7)
+    assert torch.equal(conv_weights(warm.fit(x, y)), trained)  # seed 7 would draw other initial weights
+
+    cold = SSLClassifier(tiny_config(method="supervised", max_steps=3), device="cpu").fit(x, y)
+    cold.config = replace(frozen, seed=7)
+    assert not torch.equal(conv_weights(cold.fit(x, y)), trained)
