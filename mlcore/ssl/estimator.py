@@ -224,6 +224,21 @@ class SSLClassifier:
                 out.append(model.embed(xb).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, model.n_features), dtype=np.float32)
 
+    def penultimate_features(self, x, batch_size: int = 256) -> np.ndarray:
+        """(N, 1, S, S) -> (N, 256) activations of the last hidden layer (dropout off): the space in
+        which the classifier separates the classes, used for diversity, novelty and similarity."""
+        model = self._model()
+        device = next(model.parameters()).device
+        model.eval()
+        mask = circular_mask(self.config.network.image_size, self.config.augment.mask_radius, device)
+        hidden = model.head[:-1]  # every head layer but the final linear one
+        out = []
+        with torch.no_grad():
+            for i in range(0, len(x), batch_size):
+                xb = torch.from_numpy(np.asarray(x[i : i + batch_size], dtype=np.float32)).to(device) * mask
+                out.append(hidden(model.embed(xb)).cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, hidden[-3].out_features), dtype=np.float32)
+
     def mc_dropout_proba(self, x, samples: int | None = None, seed: int = 0, batch_size: int = 256) -> np.ndarray:
         """(N, 1, S, S) -> (T, N, K) probabilities of T forward passes with dropout on (BN frozen)."""
         model = self._model()

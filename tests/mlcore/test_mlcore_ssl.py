@@ -278,3 +278,14 @@ def test_warm_start_continues_from_the_previous_weights():
     cold = SSLClassifier(tiny_config(method="supervised", max_steps=3), device="cpu").fit(x, y)
     cold.config = replace(frozen, seed=7)
     assert not torch.equal(conv_weights(cold.fit(x, y)), trained)
+
+
+def test_penultimate_features_feed_the_final_layer():
+    x, y = toy_set(8)
+    clf = SSLClassifier(tiny_config(method="supervised", max_steps=2), device="cpu").fit(x, y)
+    hidden = clf.penultimate_features(x)
+    assert hidden.shape == (8, 256)
+    assert (hidden >= 0).all()  # after a ReLU
+    logits = clf.model_.head[-1](torch.from_numpy(hidden))
+    np.testing.assert_allclose(torch.softmax(logits, 1).detach().numpy(), clf.predict_proba(x), atol=1e-5)
+    assert clf.penultimate_features(x[:0]).shape == (0, 256)
