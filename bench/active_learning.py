@@ -7,7 +7,8 @@ the test set) and MiraBest Confident (FRI, FRII; a fixed class-stratified fifth,
 Each run starts from 10 labels per class, trains the supervised network (mlcore.ssl), then asks for
 ``--batch`` labels at a time chosen by a strategy, retraining warm-started (``--round-steps``
 optimiser steps) after every batch, until ``--budget`` labels or the pool is spent; the test
-accuracy is recorded after every round. Strategies (mlcore.active): random, entropy, margin, BALD
+accuracy (predictions averaged over the 8 right-angle rotations and mirror images) is recorded
+after every round. Strategies (mlcore.active): random, entropy, margin, BALD
 (MC dropout), complexity (mlcore.complexity on the cutout), novelty (mean distance to the 5 nearest
 labelled cutouts in the classifier's penultimate features) and combined (the policy of
 ``--combined``: weighted percentiles, an exploration share, k-centre diversity).
@@ -167,7 +168,7 @@ def simulate(pool: Pool, strategy: str, seed: int, observed: np.ndarray, args, c
     curve = []
     while True:
         clf.fit(pool.x[labelled], observed[labelled])
-        accuracy = float((clf.predict(pool.x_test) == pool.y_test).mean())
+        accuracy = float((clf.predict(pool.x_test, rotations=args.rotations) == pool.y_test).mean())
         curve.append((len(labelled), accuracy))
         room = min(args.budget - len(labelled), len(pool.y) - len(labelled), args.batch)
         if room <= 0:
@@ -235,7 +236,8 @@ def plot(panels: dict[str, dict[str, dict]], path: Path) -> None:
 
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.0), squeeze=False)
     for ax, (title, curves) in zip(axes[0], panels.items(), strict=True):
-        for i, (strategy, c) in enumerate(curves.items()):
+        for strategy, c in curves.items():
+            i = STRATEGIES.index(strategy)  # one colour per strategy in every panel
             n, mean, std = np.array(c["labels"]), np.array(c["mean"]), np.array(c["std"])
             width = 2.2 if strategy in ("combined", "random") else 1.0
             ax.plot(n, mean, color=f"C{i}", linewidth=width, label=strategy)
@@ -285,6 +287,12 @@ def main(argv=None) -> dict:
     parser.add_argument("--mc-samples", type=int, default=10, help="MC-dropout passes for BALD")
     parser.add_argument("--votes", type=int, default=5, help="simulated volunteer votes per subject")
     parser.add_argument("--combined", type=json.loads, default=DEFAULT_COMBINED, help="the combined policy, JSON")
+    parser.add_argument(
+        "--no-rotations",
+        dest="rotations",
+        action="store_false",
+        help="test without averaging over the 8 right-angle rotations and mirror images",
+    )
     parser.add_argument("--test-seed", type=int, default=2024, help="MiraBest's stratified test split")
     parser.add_argument("--device", default="auto")
     parser.add_argument(

@@ -201,15 +201,16 @@ class SSLClassifier:
             raise RuntimeError("the classifier is not fitted")
         return self.model_
 
-    def predict_proba(self, x, batch_size: int = 256) -> np.ndarray:
-        """(N, 1, S, S) -> (N, K) class probabilities (no augmentation; the circular mask applied)."""
+    def predict_proba(self, x, batch_size: int = 256, *, rotations: bool = False) -> np.ndarray:
+        """(N, 1, S, S) -> (N, K) class probabilities (the circular mask applied). ``rotations``:
+        test-time averaging, the mean over the 8 right-angle rotations and mirror images of each
+        cutout (radio sources have no preferred orientation)."""
         model = self._model()
-        return _predict(
-            model, np.asarray(x, dtype=np.float32), self.config, next(model.parameters()).device, batch_size
-        )
+        device = next(model.parameters()).device
+        return _predict(model, np.asarray(x, dtype=np.float32), self.config, device, batch_size, rotations=rotations)
 
-    def predict(self, x) -> np.ndarray:
-        return self.predict_proba(x).argmax(axis=1)
+    def predict(self, x, *, rotations: bool = False) -> np.ndarray:
+        return self.predict_proba(x, rotations=rotations).argmax(axis=1)
 
     def features(self, x, batch_size: int = 256) -> np.ndarray:
         """(N, 1, S, S) -> (N, 256) flattened convolutional features."""
@@ -284,8 +285,16 @@ class SSLClassifier:
         return clf
 
 
-def _predict(model: nn.Module, x: np.ndarray, config: FixMatchConfig, device, batch_size: int = 256) -> np.ndarray:
-    """(N, 1, S, S) -> (N, K) softmax probabilities with the circular mask; restores the train mode."""
+def _dihedral(x: torch.Tensor) -> list[torch.Tensor]:
+    """(B, C, S, S) -> its 8 rotations by right angles and their mirror images."""
+    return [torch.rot90(v, k, dims=(-2, -1)) for v in (x, x.flip(-1)) for k in range(4)]
+
+
+def _predict(
+    model: nn.Module, x: np.ndarray, config: FixMatchConfig, device, batch_size: int = 256, *, rotations: bool = False
+) -> np.ndarray:
+    """(N, 1, S, S) -> (N, K) softmax probabilities with the circular mask (averaged over the 8
+    dihedral views with ``rotations``); restores the train mode."""
     was_training = model.training
     model.eval()
     mask = circular_mask(config.network.image_size, config.augment.mask_radius, device)
@@ -293,7 +302,8 @@ def _predict(model: nn.Module, x: np.ndarray, config: FixMatchConfig, device, ba
     with torch.no_grad():
         for i in range(0, len(x), batch_size):
             xb = torch.from_numpy(x[i : i + batch_size]).to(device) * mask  # (B, 1, S, S)
-            out.append(torch.softmax(model(xb), dim=1).cpu().numpy())
+            views = _dihedral(xb) if rotations else [xb]
+            out.append(torch.stack([torch.softmax(model(v), dim=1) for v in views]).mean(0).cpu().numpy())
     model.train(was_training)
     if not out:
         return np.zeros((0, config.network.n_classes), dtype=np.float32)

@@ -289,3 +289,13 @@ def test_penultimate_features_feed_the_final_layer():
     logits = clf.model_.head[-1](torch.from_numpy(hidden))
     np.testing.assert_allclose(torch.softmax(logits, 1).detach().numpy(), clf.predict_proba(x), atol=1e-5)
     assert clf.penultimate_features(x[:0]).shape == (0, 256)
+
+
+def test_rotation_averaged_predictions_ignore_a_right_angle_turn():
+    x, y = toy_set(8)
+    clf = SSLClassifier(tiny_config(method="supervised", max_steps=3), device="cpu").fit(x, y)
+    turned = np.rot90(x, 1, axes=(2, 3)).copy()
+    averaged = clf.predict_proba(x, rotations=True)
+    np.testing.assert_allclose(clf.predict_proba(turned, rotations=True), averaged, atol=1e-5)
+    np.testing.assert_allclose(averaged.sum(axis=1), 1.0, atol=1e-5)
+    assert not np.allclose(clf.predict_proba(turned), clf.predict_proba(x), atol=1e-5)  # a plain pass is not invariant
