@@ -253,15 +253,40 @@ def plot(panels: dict[str, dict[str, dict]], path: Path) -> None:
 
 
 def observed_labels(pool: Pool, source: str, seed: int, votes: int) -> tuple[np.ndarray, dict]:
+    """The label each pool subject returns when asked, and (for volunteers) how it was drawn."""
     if source == "catalogue":
         return pool.y, {}
     confusion, counts = _label_noise.measured_confusion(pool.classes)
     observed = _label_noise.noisy_majority(pool.y, confusion, votes, np.random.default_rng(50_000 + seed))
     return observed, {
+        "votes": votes,
         "vote_confusion": np.round(confusion, 3).tolist(),
         "votes_behind_each_row": counts.astype(int).tolist(),
         "majority_error_rate": float((observed != pool.y).mean()),
     }
+
+
+def summarise(rows: list[dict]) -> tuple[dict, dict[str, dict]]:
+    """Rows of runs -> (per data set the JSON keys, catalogue labels at the top level and volunteer
+    labels under "volunteer_labels"; the plot panels)."""
+    result: dict = {}
+    panels: dict[str, dict] = {}
+    for name in dict.fromkeys(r["dataset"] for r in rows):
+        for source in dict.fromkeys(r["labels"] for r in rows if r["dataset"] == name):
+            group = [r for r in rows if r["dataset"] == name and r["labels"] == source]
+            curves = mean_curves(group)
+            if "random" not in curves:
+                continue
+            panels[f"{name}, {source} labels"] = curves
+            summary = targets(curves) | {"curves": curves, "cpu_seconds": round(sum(r["cpu_seconds"] for r in group))}
+            if source == "volunteers":
+                noise = [r["noise"] for r in group if r.get("noise")]
+                summary["majority_error_rate"] = float(np.mean([n["majority_error_rate"] for n in noise]))
+                summary |= {k: noise[0][k] for k in ("votes", "vote_confusion", "votes_behind_each_row")}
+                result.setdefault(name, {})["volunteer_labels"] = summary
+            else:
+                result[name] = {**result.get(name, {}), **summary}
+    return result, panels
 
 
 def _without_curves(value):
@@ -271,7 +296,7 @@ def _without_curves(value):
     return value
 
 
-def main(argv=None) -> dict:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="MiraBest, catalogue labels, random vs combined, 1 seed")
     parser.add_argument("--datasets", nargs="+", default=["firstgalaxydata", "mirabest"])
@@ -298,17 +323,51 @@ def main(argv=None) -> dict:
     parser.add_argument(
         "--threads", type=int, default=1, help="torch CPU threads (1 is fastest on a machine shared with other work)"
     )
-    parser.add_argument("--out", type=Path, default=OUT / "active_learning.json")
+    parser.add_argument(
+        "--out", type=Path, default=OUT / "active_learning.json", help="rows and summary; names the figure"
+    )
+    parser.add_argument(
+        "--merge", nargs="+", type=Path, help="only summarise and plot the rows of these --out files (parallel runs)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
-        args.datasets, args.sources, args.strategies, args.seeds = (
-            ["mirabest"],
-            ["catalogue"],
-            ["random", "combined"],
-            [0],
-        )
+        args.datasets, args.sources, args.seeds = ["mirabest"], ["catalogue"], [0]
+        args.strategies = ["random", "combined"]
         args.budget, args.first_steps, args.round_steps = 60, 100, 30
         args.out = OUT / "active_learning_quick.json"
+    if "random" not in args.strategies:
+        args.strategies = ["random", *args.strategies]  # the target is random's accuracy at its budget
+    return args
+
+
+def run_all(args, combined) -> list[dict]:
+    rows: list[dict] = []
+    for name in args.datasets:
+        if name == "firstgalaxydata":
+            pool = firstgalaxydata_pool(args.size)
+        else:
+            pool = mirabest_pool(args.size, args.test_seed)
+        print(f"{name}: pool {len(pool.y)}, test {len(pool.y_test)}", flush=True)
+        for source in args.sources:
+            for seed in args.seeds:
+                observed, noise = observed_labels(pool, source, seed, args.votes)
+                for strategy in args.strategies:
+                    wall, cpu = time.perf_counter(), time.process_time()
+                    curve = simulate(pool, strategy, seed, observed, args, combined)
+                    row = {"dataset": name, "labels": source, "strategy": strategy, "seed": seed, "curve": curve}
+                    row["seconds"] = round(time.perf_counter() - wall, 1)
+                    row["cpu_seconds"] = round(time.process_time() - cpu, 1)
+                    row["noise"] = noise
+                    rows.append(row)
+                    brief = {k: v for k, v in row.items() if k not in ("curve", "noise")}
+                    print(json.dumps(brief | {"final": curve[-1]}), flush=True)
+                    args.out.parent.mkdir(parents=True, exist_ok=True)
+                    args.out.write_text(json.dumps({"rows": rows}, indent=1))  # partial results survive a stop
+    return rows
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
 
     import torch
 
@@ -316,50 +375,20 @@ def main(argv=None) -> dict:
 
     torch.set_num_threads(args.threads)
     combined = AcquisitionPolicy.from_dict(args.combined)
-    if "random" not in args.strategies:
-        args.strategies = ["random", *args.strategies]  # the target is random's accuracy at its budget
     started = time.perf_counter()
-    result: dict = {"bench": "active_learning", "quick": args.quick, "combined_policy": combined.to_dict()}
-    panels: dict[str, dict] = {}
-    rows: list[dict] = []
-    for name in args.datasets:
-        pool = (
-            firstgalaxydata_pool(args.size) if name == "firstgalaxydata" else mirabest_pool(args.size, args.test_seed)
-        )
-        print(f"{name}: pool {len(pool.y)}, test {len(pool.y_test)}", flush=True)
-        for source in args.sources:
-            group = []
-            for seed in args.seeds:
-                observed, noise = observed_labels(pool, source, seed, args.votes)
-                for strategy in args.strategies:
-                    run_started = time.perf_counter()
-                    curve = simulate(pool, strategy, seed, observed, args, combined)
-                    row = {"dataset": name, "labels": source, "strategy": strategy, "seed": seed, "curve": curve}
-                    row["seconds"] = round(time.perf_counter() - run_started, 1)
-                    group.append(row)
-                    print(json.dumps({k: v for k, v in row.items() if k != "curve"} | {"final": curve[-1]}), flush=True)
-            rows += group
-            curves = mean_curves(group)
-            panels[f"{name}, {source} labels"] = curves
-            summary = targets(curves) | noise
-            if source == "catalogue":
-                result[name] = {**result.get(name, {}), **summary, "curves": curves}
-            else:
-                result.setdefault(name, {})["volunteer_labels"] = summary | {"votes": args.votes, "curves": curves}
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_text(json.dumps({"result": result, "rows": rows}, indent=1))
-    figure = FIGURES / ("active_learning_quick.png" if args.quick else "active_learning.png")
+    if args.merge:
+        rows = [row for path in args.merge for row in json.loads(path.read_text())["rows"]]
+    else:
+        rows = run_all(args, combined)
+    summary, panels = summarise(rows)
+    figure = FIGURES / f"{args.out.stem}.png"
     plot(panels, figure)
+    result = {"bench": "active_learning", "quick": args.quick, "combined_policy": combined.to_dict(), **summary}
     result["figure"] = str(figure.relative_to(_data.ROOT))
     result["seconds"] = round(time.perf_counter() - started, 1)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"result": result, "rows": rows}, indent=1))
-    brief = {
-        k: ({kk: vv for kk, vv in v.items() if kk != "curves"} if isinstance(v, dict) else v) for k, v in result.items()
-    }
-    for v in brief.values():
-        if isinstance(v, dict) and isinstance(v.get("volunteer_labels"), dict):
-            v["volunteer_labels"] = {kk: vv for kk, vv in v["volunteer_labels"].items() if kk != "curves"}
-    print(json.dumps(brief))
+    print(json.dumps(_without_curves(result)))
     return result
 
 
