@@ -231,7 +231,7 @@ def explain(clf, image: np.ndarray, classes: list[str], *, num_samples: int, see
 
 def features(clf, x: np.ndarray) -> np.ndarray:
     """(N, 1, S, S) -> (N, D) float32 penultimate-layer features of a loaded classifier."""
-    return np.asarray(clf.features(x), dtype=np.float32)
+    return np.asarray(clf.penultimate_features(x), dtype=np.float32)
 
 
 def policy_from_dict(values: dict):
