@@ -2,10 +2,11 @@
 weights, exploration and the gold schedule, reads the preview, saves and rolls back; a volunteer
 answering a gold subject sees what the experts said. Desktop and phone screenshots."""
 
+import numpy as np
 import pytest
 
 from annotations.acquisition import gold_subjects_mark, policy_save
-from annotations.models import AcquisitionPolicy, Classification
+from annotations.models import AcquisitionPolicy, Classification, SubjectWorkflowStatus
 from annotations.services import expert_classification_create
 from classifiers.models import ClassifierTask
 from tests.annotations.test_browser import ARTIFACTS, browser  # noqa: F401  (shared Chromium fixture)
@@ -135,3 +136,33 @@ def test_volunteer_sees_the_experts_answer_after_a_gold_subject(browser, live_se
         context.close()
     gold_answers = Classification.objects.filter(expert=False, gold_standard=True)
     assert gold_answers.count() == 2 and {c.subject_id for c in gold_answers} <= {cutouts[0].pk, cutouts[1].pk}
+
+
+def test_novelty_gallery_opens_similar_sources_and_sends_to_the_queue(browser, live_server):  # noqa: F811
+    from classifiers import services
+
+    workflow, cutouts = scored_workflow(n=8)
+    version = ClassifierTask.objects.get(name="fr-br").versions.get()
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(8, 16)).astype(np.float32)
+    vectors[7] += 25.0  # src-7 unlike every other
+    services.cutout_features_store(version=version, ids=[c.pk for c in cutouts], vectors=vectors)
+    path = f"/surveys/{cutouts[0].survey_id}/novelty/"
+    for viewport, shot in ((DESKTOP, "novelty-desktop.png"), (PHONE, "novelty-phone.png")):
+        context = browser.new_context(viewport=viewport)
+        page = context.new_page()
+        errors = []
+        page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+        sign_in(page, live_server, path)
+        first = page.locator(".novelty-item").first
+        assert first.locator("strong").inner_text().startswith("1. src-7")
+        first.locator("details.similar summary").click()
+        first.locator(".similar-list li").first.wait_for()
+        assert first.locator(".similar-list li").count() == 6
+        first.locator("button.send-to-queue").click()
+        first.locator(".send-result.ok").wait_for()
+        page.screenshot(path=str(ARTIFACTS / shot), full_page=True)
+        context.close()
+        assert not errors, errors
+    front = SubjectWorkflowStatus.objects.filter(workflow=workflow).order_by("-priority").first()
+    assert front.subject_id == cutouts[7].pk
