@@ -22,7 +22,7 @@ from .models import CutoutFeatures, ModelVersion
 from .selectors import feature_matrix
 
 _lock = threading.Lock()
-_indexes: dict[str, tuple[tuple, list[int], object]] = {}
+_indexes: dict[str, tuple[tuple, np.ndarray, object]] = {}
 
 
 def feature_version_for_cutout(*, cutout: Cutout) -> str | None:
@@ -46,7 +46,7 @@ def feature_version_for_survey(*, survey: Survey) -> str | None:
     )
 
 
-def feature_index(*, feature_version: str):
+def feature_index(*, feature_version: str) -> tuple[np.ndarray, object]:
     """Cutout ids and the index of one feature version (cached while its rows are unchanged)."""
     stamp = tuple(
         CutoutFeatures.objects.filter(feature_version=feature_version).aggregate(n=Count("pk"), last=Max("pk")).values()
@@ -56,6 +56,7 @@ def feature_index(*, feature_version: str):
         if cached is not None and cached[0] == stamp:
             return cached[1], cached[2]
     ids, matrix = feature_matrix(feature_version=feature_version)
+    ids = np.asarray(ids, dtype=np.int64)  # in id order: a cutout's row by binary search
     index = ml.nearest_index(matrix)
     with _lock:
         _indexes[feature_version] = (stamp, ids, index)
@@ -88,13 +89,16 @@ def similar_cutouts(*, cutout: Cutout, k: int) -> SimilarCutouts:
             "version is promoted (its features job)"
         )
     ids, index = feature_index(feature_version=feature_version)
-    row = ids.index(cutout.pk)
+    row = int(np.searchsorted(ids, cutout.pk))  # ids are in id order
+    if row >= len(ids) or ids[row] != cutout.pk:  # stored a moment ago, after the index was read
+        raise Conflict(f"the feature vector of cutout {cutout.pk} is being stored: ask again in a moment")
     rows, distances = index.query(index.features_[row], k, exclude=row)
-    found = Cutout.objects.select_related("survey").in_bulk([ids[i] for i in rows])
+    neighbour_ids = [int(ids[i]) for i in rows]
+    found = Cutout.objects.select_related("survey").in_bulk(neighbour_ids)
     neighbours = [
-        Neighbour(cutout=found[ids[i]], distance=float(d))
-        for i, d in zip(rows, distances, strict=True)
-        if ids[i] in found
+        Neighbour(cutout=found[pk], distance=float(d))
+        for pk, d in zip(neighbour_ids, distances, strict=True)
+        if pk in found
     ]
     return SimilarCutouts(cutout=cutout, feature_version=feature_version, neighbours=neighbours)
 
