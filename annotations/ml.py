@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.conf import settings
 
+from mlcore.active.policy import AcquisitionPolicy, gold_rate
 from mlcore.complexity import ComplexityConfig, complexity, percentile_ranks
 from mlcore.contours import contour_levels, contour_paths
 from mlcore.cutouts import MosaicLimits, SourcePosition, cut_sources, open_mosaic, to_fits_bytes
@@ -139,3 +140,16 @@ def mosaic_cutouts(path: str, sources: list[SourcePosition], size_arcsec: float)
 
 def demo_images(limit: int | None = None):
     return iter_firstgalaxydata(limit=limit)
+
+
+def policy_normalise(values: dict) -> dict:
+    """An acquisition policy's settings, validated (ValueError with the reason) and completed
+    with the library's defaults."""
+    policy = AcquisitionPolicy.from_dict(values)
+    policy.validate()
+    return policy.to_dict()
+
+
+def policy_gold_rate(values: dict, answered: int) -> float:
+    """Share of gold-standard subjects for a volunteer who answered ``answered`` subjects."""
+    return float(gold_rate(AcquisitionPolicy.from_dict(values), answered))

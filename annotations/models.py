@@ -196,6 +196,14 @@ class SubjectWorkflowStatus(models.Model):
     # queue reads one index in order on SQLite and PostgreSQL alike.
     priority = models.FloatField(default=UNRANKED)
     random_key = models.FloatField(default=_random_key)
+    # A gold-standard subject (expert-labelled): served at the policy's gold rate, never retired by
+    # volunteers' answers, which measure the volunteer instead of labelling the subject.
+    gold = models.BooleanField(default=False)
+    # What produced ``priority`` under an acquisition policy: the classifier version (model row id)
+    # and feature version, and why the subject stands where it does.
+    rank_model_version = models.IntegerField(null=True, blank=True)
+    rank_feature_version = models.CharField(max_length=120, blank=True)
+    rank_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
         verbose_name_plural = "subject workflow statuses"
@@ -280,3 +288,31 @@ class VolunteerProfile(models.Model):
 
     def __str__(self):
         return f"volunteer profile of {self.user_id}"
+
+
+class AcquisitionPolicy(models.Model):
+    """How a workflow's queue is ordered and mixed (weights of each acquisition score, exploration
+    share, gold-standard schedule). Every save is a new row; exactly one row per workflow is
+    active, so rolling back re-activates an earlier row."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="acquisition_policies")
+    number = models.PositiveIntegerField()
+    policy = models.JSONField(default=dict)  # mlcore.active.policy.AcquisitionPolicy.to_dict()
+    task_name = models.CharField(max_length=100, blank=True)  # classifier task whose scores rank
+    active = models.BooleanField(default=False)
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["workflow", "-number"]
+        verbose_name_plural = "acquisition policies"
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "number"], name="unique_policy_number_per_workflow"),
+            models.UniqueConstraint(
+                fields=["workflow"], condition=models.Q(active=True), name="one_active_policy_per_workflow"
+            ),
+        ]
+
+    def __str__(self):
+        return f"policy {self.number} of workflow {self.workflow_id}"

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from core.errors import NotFound, TooManyRequests
 
+from .acquisition import policy_active, policy_gold_rate
 from .models import Classification, QueueLease, SubjectWorkflowStatus, Workflow
 from .roles import Volunteer
 
@@ -78,13 +79,20 @@ def _lease_next(*, workflow_id: int, volunteer: Volunteer, address: str) -> Subj
     if address:
         _address_within_bound(workflow, address)
     limit = workflow.retirement_limit
-    candidates = _candidates(workflow, volunteer, limit, skip_locked=True)
+    gold, explore = _serving_mix(workflow, volunteer)
+    candidates = _candidates(workflow, volunteer, limit, skip_locked=True, explore=explore)
     if not candidates and connection.features.has_select_for_update_skip_locked:
-        # Every open subject may be locked by a request in flight: wait for the locks
-        # rather than tell the volunteer there is nothing left.
-        candidates = _candidates(workflow, volunteer, limit, skip_locked=False)
+        # Every open subject may be locked by a request in flight (or a re-rank): wait for the
+        # locks rather than tell the volunteer there is nothing left. One row only: a request
+        # that waits while holding other rows could deadlock with another locking them in a
+        # different order (a re-rank changes the order under them).
+        candidates = _candidates(workflow, volunteer, limit, skip_locked=False, explore=explore, count=1)
     if not candidates:
-        return None
+        return None  # gold subjects alone are no reason to keep a volunteer classifying
+    if gold:
+        # A gold-standard subject has no retirement limit; when none is left for this volunteer
+        # the slot goes to the real subject.
+        candidates = _candidates(workflow, volunteer, None, skip_locked=True, gold=True) or candidates
     top = candidates[0].priority
     chosen = random.choice([s for s in candidates if s.priority == top])
     # Someone who came without the cookie may be a script that never comes back: a short lease.
@@ -128,7 +136,7 @@ def queue_retry_after(*, workflow_id: int, volunteer: Volunteer) -> int | None:
     already = Classification.objects.filter(workflow=workflow, subject=OuterRef("subject"), volunteer_key=volunteer.key)
     mine = QueueLease.objects.filter(status=OuterRef("pk"), volunteer_key=volunteer.key)
     waiting = SubjectWorkflowStatus.objects.filter(
-        workflow=workflow, retired_at__isnull=True, classification_count__lt=limit
+        workflow=workflow, retired_at__isnull=True, gold=False, classification_count__lt=limit
     ).filter(~Exists(already), ~Exists(mine))
     if not waiting.exists():
         return None
@@ -158,23 +166,39 @@ def _lease_held(workflow, volunteer) -> SubjectWorkflowStatus | None:
     return lease.status
 
 
-def _candidates(workflow, volunteer, limit, *, skip_locked: bool) -> list[SubjectWorkflowStatus]:
+def _serving_mix(workflow: Workflow, volunteer: Volunteer) -> tuple[bool, bool]:
+    """Whether this serve is a gold-standard subject, and whether it is drawn at random
+    (exploration) instead of by priority, as the workflow's acquisition policy says."""
+    policy = policy_active(workflow=workflow)
+    if policy is None:
+        return False, False
+    gold = False
+    if SubjectWorkflowStatus.objects.filter(workflow=workflow, gold=True).exists():
+        answered = Classification.objects.filter(workflow=workflow, volunteer_key=volunteer.key).count()
+        gold = random.random() < policy_gold_rate(policy, answered)
+    explore = random.random() < float(policy.policy.get("exploration", 0.0))
+    return gold, explore
+
+
+def _candidates(
+    workflow, volunteer, limit, *, skip_locked: bool, gold: bool = False, explore: bool = False, count: int = CANDIDATES
+) -> list[SubjectWorkflowStatus]:
     already = Classification.objects.filter(workflow=workflow, subject=OuterRef("subject"), volunteer_key=volunteer.key)
     # Any lease of mine on a subject, live or expired and not yet swept, rules it out.
     mine = QueueLease.objects.filter(status=OuterRef("pk"), volunteer_key=volunteer.key)
     rows = (
         SubjectWorkflowStatus.objects.select_related("subject__survey")
         .defer(*(f"subject__{name}" for name in HEAVY_CUTOUT_FIELDS))
-        .filter(workflow=workflow, retired_at__isnull=True)
+        .filter(workflow=workflow, retired_at__isnull=True, gold=gold)
     )
     if limit is not None:
         rows = rows.filter(classification_count__lt=limit - F("leased_count"))
     rows = rows.filter(~Exists(already), ~Exists(mine))
-    ordering = ["-priority", "random_key"] if workflow.prioritized else ["random_key"]
+    ordering = ["-priority", "random_key"] if workflow.prioritized and not explore else ["random_key"]
     rows = rows.order_by(*ordering)
     if connection.features.has_select_for_update_skip_locked:
         rows = rows.select_for_update(skip_locked=skip_locked, of=("self",))
-    return list(rows[:CANDIDATES])
+    return list(rows[:count])
 
 
 def lease_served(*, status: SubjectWorkflowStatus, volunteer_key: str) -> bool:

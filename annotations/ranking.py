@@ -12,8 +12,8 @@ from django.db import transaction
 from core.errors import InvalidInput
 
 from . import ml
-from .models import Cutout, SubjectWorkflowStatus, Survey
-from .services import queue_priority
+from .models import AcquisitionPolicy, Cutout, SubjectWorkflowStatus, Survey
+from .services import queue_priority, queue_statuses_rewrite
 
 Ranking = Survey.QueueRanking
 USES_COMPLEXITY = {Ranking.COMPLEXITY, Ranking.BOTH}
@@ -118,7 +118,13 @@ def _entropy(scores: dict | None, task_name: str) -> float | None:
 def _write(survey: Survey, priorities: dict[int, float | None]) -> None:
     cutouts = [Cutout(pk=pk, priority=priority) for pk, priority in priorities.items()]
     Cutout.objects.bulk_update(cutouts, ["priority"], batch_size=1000)
-    statuses = list(SubjectWorkflowStatus.objects.filter(subject__survey=survey).only("pk", "subject_id"))
+    # A workflow with an acquisition policy keeps the order its policy gives (classifiers.acquisition).
+    by_policy = AcquisitionPolicy.objects.filter(active=True).values("workflow_id")
+    statuses = list(
+        SubjectWorkflowStatus.objects.filter(subject__survey=survey)
+        .exclude(workflow_id__in=by_policy)
+        .only("pk", "subject_id")
+    )
     for status in statuses:
         status.priority = queue_priority(priorities.get(status.subject_id))
-    SubjectWorkflowStatus.objects.bulk_update(statuses, ["priority"], batch_size=1000)
+    queue_statuses_rewrite(statuses=statuses, fields=["priority"])

@@ -175,7 +175,8 @@ def volunteer_recent_classifications(*, volunteer_key: str, limit: int = 50) -> 
 
 
 def workflow_progress(*, workflow: Workflow) -> dict:
-    statuses = SubjectWorkflowStatus.objects.filter(workflow=workflow)
+    # gold-standard subjects never retire: they are not part of the workflow's progress
+    statuses = SubjectWorkflowStatus.objects.filter(workflow=workflow, gold=False)
     return {
         "subjects": statuses.count(),
         "retired": statuses.filter(retired_at__isnull=False).count(),

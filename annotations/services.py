@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -183,6 +184,36 @@ def cutout_set_priority(*, cutout: Cutout, priority: float | None) -> None:
     SubjectWorkflowStatus.objects.filter(subject=cutout).update(priority=queue_priority(priority))
 
 
+STATUS_WRITE_CHUNK = 1000
+
+
+def queue_statuses_rewrite(*, statuses: list[SubjectWorkflowStatus], fields: list[str], passes: int = 3) -> int:
+    """Write ``fields`` of these status rows (a re-rank) without ever waiting for a row lock.
+
+    The queue locks status rows while it serves and stores (FOR UPDATE, partly in priority order);
+    a re-rank that waited for those locks while holding others could deadlock with a volunteer's
+    request, and the database would abort one of them. Each chunk takes only the rows that are
+    free (SKIP LOCKED), in id order; rows busy in every pass keep their old values until the next
+    re-rank. Returns how many rows were left.
+    """
+    pending = {status.pk: status for status in statuses}
+    skip = connection.features.has_select_for_update_skip_locked
+    for attempt in range(passes):
+        ids = sorted(pending)
+        for start in range(0, len(ids), STATUS_WRITE_CHUNK):
+            chunk = ids[start : start + STATUS_WRITE_CHUNK]
+            with transaction.atomic():
+                rows = SubjectWorkflowStatus.objects.filter(pk__in=chunk).order_by("pk")
+                free = list((rows.select_for_update(skip_locked=True) if skip else rows).values_list("pk", flat=True))
+                SubjectWorkflowStatus.objects.bulk_update([pending[pk] for pk in free], fields)
+            for pk in free:
+                del pending[pk]
+        if not pending:
+            break
+        time.sleep(0.05 * (attempt + 1))  # the requests holding them finish in milliseconds
+    return len(pending)
+
+
 def queue_priority(priority: float | None) -> float:
     return UNRANKED if priority is None else float(priority)
 
@@ -329,15 +360,17 @@ def _classification_insert(
         finished_at=finished_at or timezone.now(),
         user_agent=(user_agent or "")[:512],
         idempotency_key=idempotency_key or None,
+        gold_standard=status.gold,  # as Zooniverse flags answers to gold-standard subjects
     )
     released = lease_release(status=status, volunteer_key=volunteer.key)
     count = status.classification_count + 1
     updates = {"classification_count": count, "leased_count": F("leased_count") - released}
-    limit = workflow.retirement_limit
+    # A gold-standard subject never retires: its answers measure volunteers, not the subject.
+    limit = None if status.gold else workflow.retirement_limit
     if limit is not None and count >= limit:
         updates.update(retired_at=timezone.now(), retirement_reason=RetirementReason.CLASSIFICATION_COUNT)
     SubjectWorkflowStatus.objects.filter(pk=status.pk).update(**updates)
-    if "retired_at" not in updates and (workflow.retirement or {}).get("rules"):
+    if not status.gold and "retired_at" not in updates and (workflow.retirement or {}).get("rules"):
         retirement_apply(workflow=workflow, subject_ids=[subject_id])
     return classification, True
 

@@ -22,6 +22,7 @@ class ClassifiersConfig(AppConfig):
             on_abandoned=jobs.training_abandoned,
         )
         register_job_runner(services.SCORE_JOB, jobs.score_cutouts, queue="training")
+        register_job_runner(services.FEATURES_JOB, jobs.cutout_features, queue="training")
         # explanations are short: the default queue, so that they never wait behind a training
         register_job_runner(explanations.EXPLAIN_JOB, jobs.explain_cutout)
         # the generators judge their samples with the survey's active classifier

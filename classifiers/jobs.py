@@ -17,6 +17,7 @@ from jobs.reports import JobReport
 from jobs.versions import version_training_run
 
 from . import explanations, ml, selectors, services
+from .acquisition import workflows_rank_for_task
 from .models import ModelVersion
 
 logger = logging.getLogger(__name__)
@@ -192,6 +193,11 @@ def score_cutouts(*, version_id: int, progress, batch_size: int | None = None) -
     ranking = queue_rerank_after_scores(survey=task.survey, task_name=task.name)
     if ranking is not None:
         report.notes.append(f"queue of {ranking.survey} re-ranked ({ranking.by}): {ranking.ranked} cutouts ranked")
+    for ranked in workflows_rank_for_task(task=task):
+        report.notes.append(
+            f"workflow {ranked.workflow} re-ranked by its acquisition policy: {ranked.ranked} ranked, "
+            f"{ranked.exploration} at random"
+        )
     report.extra = {"version": version.pk, "scored": report.created, "failed": report.failed}
     return report
 
@@ -211,4 +217,39 @@ def explain_cutout(*, version_id: int, cutout_id: int, progress) -> JobReport:
     result = explanations.explanation_make(version=version, cutout=cutout, progress=step)
     report = JobReport(created=1)
     report.extra = {"cutout": cutout.pk, "version": version.number, "label": result["label"]}
+    return report
+
+
+def cutout_features(*, version_id: int, progress, batch_size: int | None = None) -> JobReport:
+    """Store the (active) version's penultimate-layer features of every cutout of every survey, in
+    batches (novelty, diversity and "more like this" read them), then re-rank the workflows whose
+    policy reads this task."""
+    version = selectors.version_get(version_id=version_id)
+    report = JobReport()
+    try:
+        clf = ml.load_classifier(version.weights.path, version.config)
+    except ml.weights_error_type() as exc:
+        raise InvalidInput(str(exc))
+    batch_size = batch_size or settings.RGZ_CLASSIFIER_SCORE_BATCH
+    size = version.config["network"]["image_size"]
+    ids = list(Cutout.objects.order_by("pk").values_list("pk", flat=True))
+    feature_version = selectors.feature_version_of(version)
+    progress(0, len(ids), f"features of {len(ids)} cutouts ({feature_version})")
+    for start in range(0, len(ids), batch_size):
+        if not ModelVersion.objects.filter(pk=version.pk, status=ModelVersion.Status.ACTIVE).exists():
+            report.notes.append(f"v{version.number} is no longer active: features stopped")
+            break
+        batch = list(Cutout.objects.filter(pk__in=ids[start : start + batch_size]).order_by("pk"))
+        arrays = ml.cutout_arrays(batch, size=size)
+        report.errors.extend(arrays.errors)
+        report.failed += len(arrays.errors)
+        if arrays.ids:
+            report.created += services.cutout_features_store(
+                version=version, ids=arrays.ids, vectors=ml.features(clf, arrays.x)
+            )
+        done = min(start + batch_size, len(ids))
+        progress(done, len(ids), f"features of {done}/{len(ids)} cutouts")
+    for ranked in workflows_rank_for_task(task=version.task):
+        report.notes.append(f"workflow {ranked.workflow} re-ranked with {ranked.feature_version or 'no features'}")
+    report.extra = {"version": version.pk, "feature_version": feature_version, "stored": report.created}
     return report

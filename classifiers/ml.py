@@ -6,13 +6,20 @@ torch is imported inside the functions, so the web process starts without it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from annotations.ml import ImageReadError, read_cutout_image
 from annotations.models import Cutout
+from mlcore.active.policy import AcquisitionPolicy
+from mlcore.active.policy import combined_priority as policy_priority
+from mlcore.active.policy import explain as policy_explain
+from mlcore.active.policy import gold_rate as policy_gold_rate
+from mlcore.active.policy import select_batch as policy_select_batch
+from mlcore.active.scores import knn_novelty as mlcore_knn_novelty
+from mlcore.similarity import FeatureIndex
 
 
 @dataclass
@@ -246,3 +253,49 @@ def resampled(x: np.ndarray, size: int) -> np.ndarray:
     from mlcore.ssl.data import resample
 
     return x if x.shape[-1] == size else resample(x[:, 0], size)[:, None]
+
+
+def features(clf, x: np.ndarray) -> np.ndarray:
+    """(N, 1, S, S) -> (N, D) float32 penultimate-layer features of a loaded classifier."""
+    return np.asarray(clf.penultimate_features(x), dtype=np.float32)
+
+
+def policy_from_dict(values: dict):
+    """The library's acquisition policy from stored settings (ValueError when they are not valid)."""
+    return AcquisitionPolicy.from_dict(values)
+
+
+def policy_default() -> dict:
+    return AcquisitionPolicy().to_dict()
+
+
+def policy_without_exploration(policy):
+    """The same policy serving nothing at random: the stored order (exploration is drawn at serve time)."""
+    return replace(policy, exploration=0.0)
+
+
+def combined_priority(policy, scores: dict[str, np.ndarray]) -> np.ndarray:
+    return policy_priority(policy, scores)
+
+
+def explain_priority(policy, scores: dict[str, np.ndarray], i: int) -> dict:
+    return policy_explain(policy, scores, i)
+
+
+def select_batch(policy, scores: dict[str, np.ndarray], x_features, n: int, seed: int):
+    """Indices (n',) and reasons ("exploration", "priority", "diversity") of the next batch."""
+    return policy_select_batch(policy, scores, x_features, n, np.random.default_rng(seed))
+
+
+def gold_rate(policy, answered: int) -> float:
+    return float(policy_gold_rate(policy, answered))
+
+
+def knn_novelty(x_features: np.ndarray, k: int = 10) -> np.ndarray:
+    """(N, D) -> (N,) mean distance to the k nearest other rows (large = novel)."""
+    return mlcore_knn_novelty(x_features, k=k)
+
+
+def nearest_index(x_features: np.ndarray) -> FeatureIndex:
+    """An exact k-nearest-neighbour index over (N, D) features (``query(vector, k, exclude)``)."""
+    return FeatureIndex(x_features)

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from annotations.models import Survey, Workflow
+from annotations.models import Cutout, Survey, Workflow
 from jobs.models import Job
 
 
@@ -85,3 +85,22 @@ class ModelVersion(models.Model):
 
     def __str__(self):
         return f"{self.task.name} v{self.number} ({self.status})"
+
+
+class CutoutFeatures(models.Model):
+    """A cutout's learned feature vector (float32 bytes): the penultimate layer of a classifier
+    version, computed by the scoring job after promotion. ``feature_version`` names what produced
+    it, so vectors of different versions are never compared."""
+
+    cutout = models.ForeignKey(Cutout, on_delete=models.CASCADE, related_name="feature_vectors")
+    feature_version = models.CharField(max_length=120)  # "<task>:v<number>"
+    model_version = models.ForeignKey(ModelVersion, null=True, on_delete=models.SET_NULL, related_name="+")
+    dim = models.PositiveIntegerField()
+    vector = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cutout", "feature_version"], name="one_vector_per_feature_version")
+        ]
+        indexes = [models.Index(fields=["feature_version", "cutout"], name="features_by_version")]

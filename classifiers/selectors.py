@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+import numpy as np
 from django.db.models import QuerySet
 
 from annotations.consensus import question_consensus
 from annotations.models import Classification, Cutout, WorkflowVersion
 from core.errors import InvalidInput, NotFound
 
-from .models import ClassifierTask, ModelVersion
+from .models import ClassifierTask, CutoutFeatures, ModelVersion
 
 TEST_PERCENT = 15  # of each survey's cutouts, by a hash of the name: the same cutouts for every version
 VAL_PERCENT = 15
@@ -177,3 +178,20 @@ def synthetic_labels(*, task: ClassifierTask) -> dict[int, int]:
         for pk, meta in rows
         if meta and meta.get("#approved") is True and str(meta.get("#requested_class")) in classes
     }
+
+
+def feature_version_of(version: ModelVersion) -> str:
+    """The name of the feature space a classifier version's penultimate layer spans."""
+    return f"{version.task.name}:v{version.number}"
+
+
+def feature_matrix(*, feature_version: str, cutout_ids: list[int] | None = None) -> tuple[list[int], np.ndarray]:
+    """Cutout ids and their (N, D) float32 vectors of one feature version, in id order."""
+    rows = CutoutFeatures.objects.filter(feature_version=feature_version).order_by("cutout_id")
+    if cutout_ids is not None:
+        rows = rows.filter(cutout_id__in=cutout_ids)
+    ids, vectors = [], []
+    for cutout_id, vector in rows.values_list("cutout_id", "vector").iterator(chunk_size=5000):
+        ids.append(cutout_id)
+        vectors.append(np.frombuffer(bytes(vector), dtype=np.float32))
+    return ids, (np.stack(vectors) if vectors else np.zeros((0, 0), np.float32))

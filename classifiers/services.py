@@ -8,13 +8,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from annotations.acquisition import policy_rollback, policy_save
 from annotations.ingestion import DEMO_SURVEY, DEMO_WORKFLOW
 from annotations.models import Cutout, CutoutLayer, Survey, Workflow
 from core.errors import Conflict, InvalidInput, NotFound
 from jobs.dispatch import job_start
 
-from . import ml, selectors
-from .models import ClassifierTask, ModelVersion
+from . import acquisition, ml, selectors
+from .models import ClassifierTask, CutoutFeatures, ModelVersion
 
 LABEL_SOURCES = ("expert", "consensus", "both")
 METHODS = ("fixmatch", "supervised")
@@ -22,6 +23,7 @@ DEMO_TASK_CLASSES = ["FRI", "FRII"]  # FRI = 0, FRII = 1 as in MiraBest
 # Job kinds (registered in ClassifiersConfig.ready()).
 TRAIN_JOB = "train_classifier"
 SCORE_JOB = "score_cutouts"
+FEATURES_JOB = "cutout_features"
 
 
 @transaction.atomic
@@ -283,6 +285,7 @@ def version_promote(*, version: ModelVersion, user=None) -> ModelVersion:
     version.promoted_at = timezone.now()
     version.save(update_fields=["status", "promoted_at"])
     job_start(kind=SCORE_JOB, parameters={"version_id": version.pk}, user=user)
+    job_start(kind=FEATURES_JOB, parameters={"version_id": version.pk}, user=user)
     return version
 
 
@@ -310,6 +313,25 @@ def cutout_scores_store(*, task: ClassifierTask, version: ModelVersion, scores: 
     return len(cutouts)
 
 
+def cutout_features_store(*, version: ModelVersion, ids: list[int], vectors) -> int:
+    """Store (or replace) the feature vectors of one version for these cutouts; returns rows."""
+    feature_version = selectors.feature_version_of(version)
+    rows = [
+        CutoutFeatures(
+            cutout_id=cutout_id,
+            feature_version=feature_version,
+            model_version=version,
+            dim=int(vector.shape[0]),
+            vector=vector.astype("<f4").tobytes(),
+        )
+        for cutout_id, vector in zip(ids, vectors, strict=True)
+    ]
+    with transaction.atomic():
+        CutoutFeatures.objects.filter(feature_version=feature_version, cutout_id__in=ids).delete()
+        CutoutFeatures.objects.bulk_create(rows, batch_size=500)
+    return len(rows)
+
+
 @transaction.atomic
 def task_mark_trained(*, task: ClassifierTask, consensus_labels: int) -> None:
     ClassifierTask.objects.filter(pk=task.pk).update(consensus_labels_at_last_training=consensus_labels)
@@ -326,3 +348,19 @@ def auto_retrain_if_due(*, task: ClassifierTask) -> ModelVersion | None:
     if task.versions.filter(status=ModelVersion.Status.TRAINING).exists():
         return None
     return training_start(task=task, labels="both")
+
+
+@transaction.atomic
+def acquisition_policy_set(*, workflow: Workflow, values: dict, task_name: str = "", note: str = "", user=None):
+    """Save the settings as the workflow's new active policy and rank its queue by it; bad
+    settings or an unknown task change nothing. Returns the policy row and the rank report."""
+    acquisition.policy_task(workflow=workflow, task_name=task_name)  # an unknown task is a 400
+    policy_row = policy_save(workflow=workflow, values=values, task_name=task_name, note=note, user=user)
+    return policy_row, acquisition.workflow_rank(workflow=workflow, policy_row=policy_row)
+
+
+@transaction.atomic
+def acquisition_policy_rollback(*, workflow: Workflow, policy_id):
+    """Re-activate an earlier policy of the workflow and rank its queue by it."""
+    policy_row = policy_rollback(workflow=workflow, policy_id=policy_id)
+    return policy_row, acquisition.workflow_rank(workflow=workflow, policy_row=policy_row)

@@ -10,11 +10,14 @@ from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from annotations import selectors as annotation_selectors
+from annotations.acquisition import gold_subjects_count, policy_active
 from core.errors import DomainError
 from core.roles import is_admin, is_astronomer
 
 from . import selectors, services
+from .acquisition_preview import policy_settings_default
 from .models import ModelVersion
+from .similarity import novelty_gallery
 
 
 @ensure_csrf_cookie
@@ -100,3 +103,45 @@ def explanation_lookup(request):
         raise Http404("give a cutout id")
     task = request.GET.get("task") or settings.RGZ_CLASSIFIER_DEFAULT_TASK
     return redirect(f"{reverse('classifier-explain', args=[cutout_id])}?{urlencode({'task': task})}")
+
+
+@ensure_csrf_cookie
+@login_required
+@user_passes_test(is_astronomer)
+def workflow_acquisition(request, workflow_id: int):
+    """Set a workflow's acquisition policy (weights, exploration, gold schedule), preview what it
+    would serve, save it and roll back to an earlier one; the page works through the API."""
+    try:
+        workflow = annotation_selectors.workflow_get(workflow_id=workflow_id)
+    except DomainError:
+        raise Http404("no such workflow")
+    active = policy_active(workflow=workflow)
+    context = {
+        "workflow": workflow,
+        "tasks": list(selectors.task_list()),
+        "active": active,
+        "settings_data": active.policy if active else policy_settings_default(),
+        "task_name": active.task_name if active else "",
+        "score_names": ["entropy", "margin", "bald", "complexity", "novelty"],
+        "gold_count": gold_subjects_count(workflow=workflow),
+    }
+    return render(request, "classifiers/acquisition.html", context)
+
+
+@ensure_csrf_cookie
+@login_required
+@user_passes_test(is_astronomer)
+def novelty_gallery_page(request, survey_id: int):
+    """A survey's most novel cutouts in learned feature space, each sendable to a workflow's queue."""
+    try:
+        survey = annotation_selectors.survey_get(survey_id=survey_id)
+    except DomainError:
+        raise Http404("no such survey")
+    feature_version, items = novelty_gallery(survey=survey)
+    context = {
+        "survey": survey,
+        "feature_version": feature_version,
+        "items": items,
+        "workflows": list(annotation_selectors.workflow_list()),
+    }
+    return render(request, "classifiers/novelty.html", context)

@@ -258,6 +258,19 @@ class ClassificationSerializer(serializers.ModelSerializer):
         ]
 
 
+class ClassificationStoredSerializer(ClassificationSerializer):
+    gold_feedback = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text="after a gold-standard subject: the experts' answer beside yours "
+        '({"gold": true, "agree": bool, "questions": [{"task", "question", "expert", "yours", "agree"}]}); '
+        "null for other subjects or when the workflow turns feedback off",
+    )
+
+    class Meta(ClassificationSerializer.Meta):
+        fields = [*ClassificationSerializer.Meta.fields, "gold_feedback"]
+
+
 class SubjectStatusSerializer(serializers.ModelSerializer):
     class Meta:
         model = SubjectWorkflowStatus

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations import ingestion, selectors, services
+from annotations.acquisition import gold_feedback
 from annotations.client_address import client_address
 from annotations.queue import queue_next_subject, queue_retry_after
 from annotations.roles import volunteer_from_request
@@ -26,6 +27,7 @@ from .permissions import AnonymousAddressSubmitThrottle, VolunteerSubmitThrottle
 from .serializers import (
     ClassificationCreateSerializer,
     ClassificationSerializer,
+    ClassificationStoredSerializer,
     ContoursSerializer,
     CutoutAstronomerSerializer,
     CutoutForRoleSerializer,
@@ -113,7 +115,7 @@ class ClassificationListCreateView(generics.GenericAPIView):
 
     @extend_schema(
         request=ClassificationCreateSerializer,
-        responses={201: ClassificationSerializer, 200: ClassificationSerializer},
+        responses={201: ClassificationStoredSerializer, 200: ClassificationStoredSerializer},
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
@@ -142,10 +144,9 @@ class ClassificationListCreateView(generics.GenericAPIView):
             # Astronomers may classify any subject (expert labels); volunteers only those served to them.
             require_served=not is_astronomer(request.user),
         )
-        return Response(
-            ClassificationSerializer(classification).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        )
+        body = ClassificationSerializer(classification).data
+        body["gold_feedback"] = gold_feedback(classification=classification)
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class CutoutListView(generics.ListAPIView):

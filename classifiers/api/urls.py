@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import acquisition_views, similarity_views, views
 
 urlpatterns = [
     path("classifiers/tasks/", views.TaskListCreateView.as_view(), name="api-classifier-tasks"),
@@ -11,4 +11,26 @@ urlpatterns = [
     path("classifiers/versions/<int:pk>/promote/", views.PromoteView.as_view(), name="api-classifier-promote"),
     path("classifiers/compare/", views.CompareView.as_view(), name="api-classifier-compare"),
     path("cutouts/<int:pk>/explanation/", views.ExplanationView.as_view(), name="api-cutout-explanation"),
+    path(
+        "workflows/<int:pk>/acquisition/",
+        acquisition_views.WorkflowAcquisitionView.as_view(),
+        name="api-workflow-acquisition",
+    ),
+    path(
+        "workflows/<int:pk>/acquisition/rollback/",
+        acquisition_views.WorkflowAcquisitionRollbackView.as_view(),
+        name="api-workflow-acquisition-rollback",
+    ),
+    path(
+        "workflows/<int:pk>/acquisition/preview/",
+        acquisition_views.WorkflowAcquisitionPreviewView.as_view(),
+        name="api-workflow-acquisition-preview",
+    ),
+    path("workflows/<int:pk>/gold/", acquisition_views.WorkflowGoldView.as_view(), name="api-workflow-gold"),
+    path(
+        "workflows/<int:pk>/queue-front/",
+        similarity_views.SendToQueueFrontView.as_view(),
+        name="api-workflow-queue-front",
+    ),
+    path("cutouts/<int:pk>/similar/", similarity_views.SimilarCutoutsView.as_view(), name="api-cutout-similar"),
 ]

@@ -85,6 +85,9 @@ class SSLClassifier:
     Inputs are prepared images (N, 1, S, S) in [0, 1] (``mlcore.ssl.data.prepare_images``) and
     integer labels 0..K-1. ``checkpoint_path``: a checkpoint is written after every
     ``checkpoint_every`` epochs and a later ``fit`` with the same path resumes from it.
+    ``warm_start``: a later ``fit`` continues from the weights of the previous one (with a fresh
+    optimiser and schedule) instead of starting from random weights, as in scikit-learn; active
+    learning retrains this way after every batch of new labels.
     """
 
     def __init__(
@@ -95,8 +98,10 @@ class SSLClassifier:
         checkpoint_path: str | Path | None = None,
         checkpoint_every: int = 1,
         progress: Progress | None = None,
+        warm_start: bool = False,
     ):
         self.config = config
+        self.warm_start = warm_start
         self.device = device
         self.checkpoint_path = checkpoint_path
         self.checkpoint_every = checkpoint_every
@@ -116,10 +121,17 @@ class SSLClassifier:
         device = resolve_device(self.device)
         torch.manual_seed(config.seed)
         generator = torch.Generator().manual_seed(config.seed)
-        model = _place(build_network(config.network), device)
+        previous = getattr(self, "model_", None)
+        warm = self.warm_start and getattr(previous, "config", None) == config.network  # same architecture only
+        model = _place(previous if warm else build_network(config.network), device)
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         state = checkpoint_resume(
-            self.checkpoint_path, config=config, model=model, optimizer=optimizer, generator=generator, device=device
+            None if warm else self.checkpoint_path,
+            config=config,
+            model=model,
+            optimizer=optimizer,
+            generator=generator,
+            device=device,
         )
         self.resumed_from_epoch_ = state.epoch
 
@@ -189,15 +201,16 @@ class SSLClassifier:
             raise RuntimeError("the classifier is not fitted")
         return self.model_
 
-    def predict_proba(self, x, batch_size: int = 256) -> np.ndarray:
-        """(N, 1, S, S) -> (N, K) class probabilities (no augmentation; the circular mask applied)."""
+    def predict_proba(self, x, batch_size: int = 256, *, rotations: bool = False) -> np.ndarray:
+        """(N, 1, S, S) -> (N, K) class probabilities (the circular mask applied). ``rotations``:
+        test-time averaging, the mean over the 8 right-angle rotations and mirror images of each
+        cutout (radio sources have no preferred orientation)."""
         model = self._model()
-        return _predict(
-            model, np.asarray(x, dtype=np.float32), self.config, next(model.parameters()).device, batch_size
-        )
+        device = next(model.parameters()).device
+        return _predict(model, np.asarray(x, dtype=np.float32), self.config, device, batch_size, rotations=rotations)
 
-    def predict(self, x) -> np.ndarray:
-        return self.predict_proba(x).argmax(axis=1)
+    def predict(self, x, *, rotations: bool = False) -> np.ndarray:
+        return self.predict_proba(x, rotations=rotations).argmax(axis=1)
 
     def features(self, x, batch_size: int = 256) -> np.ndarray:
         """(N, 1, S, S) -> (N, 256) flattened convolutional features."""
@@ -211,6 +224,21 @@ class SSLClassifier:
                 xb = torch.from_numpy(np.asarray(x[i : i + batch_size], dtype=np.float32)).to(device) * mask
                 out.append(model.embed(xb).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, model.n_features), dtype=np.float32)
+
+    def penultimate_features(self, x, batch_size: int = 256) -> np.ndarray:
+        """(N, 1, S, S) -> (N, 256) activations of the last hidden layer (dropout off): the space in
+        which the classifier separates the classes, used for diversity, novelty and similarity."""
+        model = self._model()
+        device = next(model.parameters()).device
+        model.eval()
+        mask = circular_mask(self.config.network.image_size, self.config.augment.mask_radius, device)
+        hidden = model.head[:-1]  # every head layer but the final linear one
+        out = []
+        with torch.no_grad():
+            for i in range(0, len(x), batch_size):
+                xb = torch.from_numpy(np.asarray(x[i : i + batch_size], dtype=np.float32)).to(device) * mask
+                out.append(hidden(model.embed(xb)).cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, hidden[-3].out_features), dtype=np.float32)
 
     def mc_dropout_proba(self, x, samples: int | None = None, seed: int = 0, batch_size: int = 256) -> np.ndarray:
         """(N, 1, S, S) -> (T, N, K) probabilities of T forward passes with dropout on (BN frozen)."""
@@ -257,8 +285,16 @@ class SSLClassifier:
         return clf
 
 
-def _predict(model: nn.Module, x: np.ndarray, config: FixMatchConfig, device, batch_size: int = 256) -> np.ndarray:
-    """(N, 1, S, S) -> (N, K) softmax probabilities with the circular mask; restores the train mode."""
+def _dihedral(x: torch.Tensor) -> list[torch.Tensor]:
+    """(B, C, S, S) -> its 8 rotations by right angles and their mirror images."""
+    return [torch.rot90(v, k, dims=(-2, -1)) for v in (x, x.flip(-1)) for k in range(4)]
+
+
+def _predict(
+    model: nn.Module, x: np.ndarray, config: FixMatchConfig, device, batch_size: int = 256, *, rotations: bool = False
+) -> np.ndarray:
+    """(N, 1, S, S) -> (N, K) softmax probabilities with the circular mask (averaged over the 8
+    dihedral views with ``rotations``); restores the train mode."""
     was_training = model.training
     model.eval()
     mask = circular_mask(config.network.image_size, config.augment.mask_radius, device)
@@ -266,7 +302,8 @@ def _predict(model: nn.Module, x: np.ndarray, config: FixMatchConfig, device, ba
     with torch.no_grad():
         for i in range(0, len(x), batch_size):
             xb = torch.from_numpy(x[i : i + batch_size]).to(device) * mask  # (B, 1, S, S)
-            out.append(torch.softmax(model(xb), dim=1).cpu().numpy())
+            views = _dihedral(xb) if rotations else [xb]
+            out.append(torch.stack([torch.softmax(model(v), dim=1) for v in views]).mean(0).cpu().numpy())
     model.train(was_training)
     if not out:
         return np.zeros((0, config.network.n_classes), dtype=np.float32)

@@ -19,3 +19,9 @@ RGZ_CLASSIFIER_EXPLAIN_TIMEOUT_SECONDS = int(os.environ.get("RGZ_CLASSIFIER_EXPL
 RGZ_CLASSIFIER_AUTO_RETRAIN_CHECK_SECONDS = int(os.environ.get("RGZ_CLASSIFIER_AUTO_RETRAIN_CHECK_SECONDS", 600))
 # Default, for new tasks, of how many new consensus labels start an automatic retraining (0: never).
 RGZ_CLASSIFIER_RETRAIN_AFTER_NEW_LABELS = int(os.environ.get("RGZ_CLASSIFIER_RETRAIN_AFTER_NEW_LABELS", 0))
+# Acquisition policies: how many subjects at the head of a ranked queue are thinned for diversity
+# in feature space (the rest follows the combined priority), and the bounds of the preview and of
+# "more like this" searches.
+RGZ_ACQUISITION_DIVERSE_HEAD = int(os.environ.get("RGZ_ACQUISITION_DIVERSE_HEAD", 200))
+RGZ_ACQUISITION_PREVIEW_MAX = int(os.environ.get("RGZ_ACQUISITION_PREVIEW_MAX", 100))
+RGZ_SIMILAR_MAX_K = int(os.environ.get("RGZ_SIMILAR_MAX_K", 100))

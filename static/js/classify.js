@@ -381,6 +381,25 @@
     }
   }
 
+  // After a gold-standard subject: what the experts answered, beside the volunteer's answer.
+  function showGoldFeedback(feedback) {
+    const box = $("gold-feedback");
+    if (!box) return;
+    box.hidden = !feedback;
+    if (!feedback) return;
+    const title = document.createElement("strong");
+    title.textContent = feedback.agree ? "You agreed with the experts on that one." : "The experts saw that one differently.";
+    const list = document.createElement("ul");
+    feedback.questions.forEach((q) => {
+      const item = document.createElement("li");
+      item.textContent = `${q.question} Experts: ${q.expert}. You: ${q.yours.join(", ") || "no answer"}.`;
+      item.className = q.agree ? "ok" : "";
+      list.append(item);
+    });
+    box.className = `gold-feedback ${feedback.agree ? "agree" : "differ"}`;
+    box.replaceChildren(title, list);
+  }
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!state.subject || state.busy) return;
@@ -395,8 +414,9 @@
     }
     state.busy = true;
     submit.disabled = true;
+    showGoldFeedback(null);
     try {
-      await send({
+      const stored = await send({
         workflow: parseInt(root.dataset.workflow, 10),
         workflow_version: root.dataset.version,
         subject: state.subject.id,
@@ -408,6 +428,7 @@
       });
       const count = $("count");
       count.textContent = String(parseInt(count.textContent, 10) + 1);
+      showGoldFeedback(stored && stored.gold_feedback);
       state.busy = false;
       await loadNext();
       showNextSubject();

@@ -261,3 +261,41 @@ def test_recording_a_learning_curve_changes_nothing_learned():
     for name, weights in plain.model_.state_dict().items():
         assert torch.equal(weights, watched.model_.state_dict()[name]), name
     assert [h["val_accuracy"] for h in plain.history_] == [h["val_accuracy"] for h in watched.history_]
+
+
+def test_warm_start_continues_from_the_previous_weights():
+    x, y = toy_set(8)
+    frozen = tiny_config(method="supervised", max_steps=2, lr=0.0)  # lr 0: a fit leaves the weights as it found them
+
+    def conv_weights(clf):
+        return clf.model_.features[0].weight.detach().clone()
+
+    warm = SSLClassifier(tiny_config(method="supervised", max_steps=3), device="cpu", warm_start=True).fit(x, y)
+    trained = conv_weights(warm)
+    warm.config = replace(frozen, seed=7)
+    assert torch.equal(conv_weights(warm.fit(x, y)), trained)  # seed 7 would draw other initial weights
+
+    cold = SSLClassifier(tiny_config(method="supervised", max_steps=3), device="cpu").fit(x, y)
+    cold.config = replace(frozen, seed=7)
+    assert not torch.equal(conv_weights(cold.fit(x, y)), trained)
+
+
+def test_penultimate_features_feed_the_final_layer():
+    x, y = toy_set(8)
+    clf = SSLClassifier(tiny_config(method="supervised", max_steps=2), device="cpu").fit(x, y)
+    hidden = clf.penultimate_features(x)
+    assert hidden.shape == (8, 256)
+    assert (hidden >= 0).all()  # after a ReLU
+    logits = clf.model_.head[-1](torch.from_numpy(hidden))
+    np.testing.assert_allclose(torch.softmax(logits, 1).detach().numpy(), clf.predict_proba(x), atol=1e-5)
+    assert clf.penultimate_features(x[:0]).shape == (0, 256)
+
+
+def test_rotation_averaged_predictions_ignore_a_right_angle_turn():
+    x, y = toy_set(8)
+    clf = SSLClassifier(tiny_config(method="supervised", max_steps=3), device="cpu").fit(x, y)
+    turned = np.rot90(x, 1, axes=(2, 3)).copy()
+    averaged = clf.predict_proba(x, rotations=True)
+    np.testing.assert_allclose(clf.predict_proba(turned, rotations=True), averaged, atol=1e-5)
+    np.testing.assert_allclose(averaged.sum(axis=1), 1.0, atol=1e-5)
+    assert not np.allclose(clf.predict_proba(turned), clf.predict_proba(x), atol=1e-5)  # a plain pass is not invariant

@@ -66,6 +66,14 @@ TYPED = [
     ("/api/workflows/{id}/retirement/", "put"),
     ("/api/workflows/{id}/retirement/preview/", "post"),
     ("/api/cutouts/{id}/descriptions/", "get"),
+    ("/api/workflows/{id}/acquisition/", "get"),
+    ("/api/workflows/{id}/acquisition/", "put"),
+    ("/api/workflows/{id}/acquisition/rollback/", "post"),
+    ("/api/workflows/{id}/acquisition/preview/", "get"),
+    ("/api/workflows/{id}/acquisition/preview/", "post"),
+    ("/api/workflows/{id}/gold/", "post"),
+    ("/api/workflows/{id}/queue-front/", "post"),
+    ("/api/cutouts/{id}/similar/", "get"),
 ]
 
 

@@ -1,0 +1,78 @@
+"""The active-learning benchmark's summary (labels to target, savings) and its volunteer noise model."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+sys.path.insert(0, str(BENCH))
+
+import _label_noise  # noqa: E402
+import active_learning  # noqa: E402
+
+
+def run(strategy, seed, accuracies, labels="catalogue"):
+    curve = [[20 + 20 * i, a] for i, a in enumerate(accuracies)]
+    noise = {
+        "votes": 5,
+        "vote_confusion": [[1, 0], [0, 1]],
+        "votes_behind_each_row": [1, 1],
+        "majority_error_rate": 0.1,
+    }
+    return {
+        "dataset": "toy",
+        "labels": labels,
+        "strategy": strategy,
+        "seed": seed,
+        "curve": curve,
+        "cpu_seconds": 1.0,
+        "noise": noise if labels == "volunteers" else {},
+    }
+
+
+def test_labels_to_target_and_saving_from_mean_curves():
+    rows = [
+        run("random", 0, [0.5, 0.6, 0.7, 0.8]),
+        run("random", 1, [0.5, 0.6, 0.7, 0.8]),
+        run("combined", 0, [0.5, 0.85, 0.9, 0.9]),
+        run("combined", 1, [0.5, 0.75, 0.9, 0.9]),  # mean 0.8 at 40 labels: reaches the target there
+        run("entropy", 0, [0.5, 0.6, 0.8, 0.8]),
+        run("entropy", 1, [0.5, 0.6, 0.8, 0.8]),
+        run("novelty", 0, [0.5, 0.5, 0.5, 0.5]),
+        run("novelty", 1, [0.5, 0.5, 0.5, 0.5]),
+        run("random", 0, [0.5, 0.6, 0.7, 0.7], labels="volunteers"),
+    ]
+    result, panels = active_learning.summarise(rows)
+    toy = result["toy"]
+    assert toy["target_accuracy"] == pytest.approx(0.8)
+    assert toy["labels_to_target_random"] == 80
+    assert toy["labels_to_target_best"] == 40 and toy["best_strategy"] == "combined"
+    assert toy["label_saving"] == pytest.approx(0.5)
+    assert toy["labels_to_target"]["novelty"] is None
+    assert toy["curves"]["combined"]["std"][1] == pytest.approx(0.05)
+    assert toy["volunteer_labels"]["labels_to_target_random"] == 60  # 0.7 first reached at 60
+    assert toy["volunteer_labels"]["majority_error_rate"] == pytest.approx(0.1)
+    assert set(panels) == {"toy, catalogue labels", "toy, volunteers labels"}
+
+
+def test_noisy_majority_follows_the_confusion():
+    rng = np.random.default_rng(0)
+    truth = np.repeat([0, 1], 5000)
+    exact = _label_noise.noisy_majority(truth, np.eye(2), 5, rng)
+    assert (exact == truth).all()
+    confusion = np.array([[0.7, 0.3], [0.3, 0.7]])
+    one_vote = _label_noise.noisy_majority(truth, confusion, 1, rng)
+    five_votes = _label_noise.noisy_majority(truth, confusion, 5, rng)
+    assert (one_vote != truth).mean() == pytest.approx(0.3, abs=0.02)
+    assert (five_votes != truth).mean() == pytest.approx(0.163, abs=0.02)  # P(at least 3 of 5 wrong)
+
+
+def test_volunteer_confusion_is_measured_on_the_shared_data():
+    if not (_label_noise.TEXT2TAG / "english_annotations.csv").is_file():
+        pytest.skip("../shared/data/text2tag is missing")
+    confusion, counts = _label_noise.measured_confusion(("FRI", "FRII", "Compact", "Bent"))
+    np.testing.assert_allclose(confusion.sum(axis=1), 1.0)
+    assert (counts > 20).all()
+    assert (np.diag(confusion) > confusion.max(axis=1) - 1e-9).all()  # the true class is the most common vote
