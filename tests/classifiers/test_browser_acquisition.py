@@ -9,7 +9,7 @@ from annotations.acquisition import gold_subjects_mark, policy_save
 from annotations.models import AcquisitionPolicy, Classification, SubjectWorkflowStatus
 from annotations.services import expert_classification_create
 from classifiers.models import ClassifierTask
-from tests.annotations.test_browser import ARTIFACTS, browser  # noqa: F401  (shared Chromium fixture)
+from tests.annotations.test_browser import ARTIFACTS, TUTORIAL_SEEN, browser  # noqa: F401  (shared Chromium fixture)
 from tests.classifiers.test_acquisition import active_model, score
 from tests.factories import astronomer, make_workflow_with_subjects
 
@@ -124,6 +124,7 @@ def test_volunteer_sees_the_experts_answer_after_a_gold_subject(browser, live_se
     policy_save(workflow=workflow, values={"weights": {"entropy": 1.0}, "gold_start": 1.0, "gold_end": 1.0})
     for viewport, shot in ((DESKTOP, "gold-feedback-desktop.png"), (PHONE, "gold-feedback-phone.png")):
         context = browser.new_context(viewport=viewport)
+        context.add_init_script(TUTORIAL_SEEN)  # a returning volunteer
         page = context.new_page()
         page.goto(f"{live_server.url}/classify/{workflow.pk}/")
         page.wait_for_function("() => !document.getElementById('submit').disabled", timeout=15000)
