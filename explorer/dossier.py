@@ -43,6 +43,8 @@ def cutout_dossier(*, cutout: Cutout) -> Dossier:
             if not isinstance(item, dict):
                 continue
             task = tasks.get(item.get("task"), {})
+            if item.get("value") in (None, "", []):
+                continue  # an optional task left blank
             answers.append(
                 {
                     "task": task_text(task, strings) or item.get("task", ""),
@@ -56,7 +58,7 @@ def cutout_dossier(*, cutout: Cutout) -> Dossier:
                 "workflow": row.workflow.display_name,
                 "who": "expert"
                 if row.expert
-                else (row.user.username if row.user else f"volunteer {row.volunteer_key[:8]}"),
+                else (row.user.username if row.user else f"volunteer …{row.volunteer_key[-6:]}"),
                 "source": row.source,
                 "created_at": row.created_at,
                 "answers": answers,

@@ -22,8 +22,13 @@
   if (select) {
     const first = [...select.options].find((o) => !o.disabled);
     if (first) select.value = first.value;
+    else {
+      select.closest("form").querySelector("button").disabled = true;
+      warning.hidden = false;
+      warning.textContent = "No classifier has an active version yet: promote one on the Classifiers page.";
+    }
     select.addEventListener("change", warn);
-    warn();
+    if (first) warn();
   }
 
   if (!similar) return;
