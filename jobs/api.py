@@ -6,9 +6,10 @@ from rest_framework.views import APIView
 
 from core.api.params import int_param
 from core.errors import InvalidInput
-from core.permissions import IsAstronomer
+from core.permissions import IsAdmin, IsAstronomer
 
 from . import selectors
+from .dispatch import job_cancel
 from .serializers import JobSerializer
 
 
@@ -26,6 +27,18 @@ class JobRecentListView(APIView):
         if not 1 <= limit <= 100:
             raise InvalidInput("limit must be between 1 and 100", field="limit")
         return Response(JobSerializer(selectors.job_list_recent(limit=limit), many=True).data)
+
+
+class JobCancelView(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        request=None,
+        responses={200: JobSerializer},
+        summary="Cancel a job: a queued one at once, a running one at its next progress report (409 when finished)",
+    )
+    def post(self, request, pk):
+        return Response(JobSerializer(job_cancel(job=selectors.job_get(job_id=pk))).data)
 
 
 class JobDetailView(APIView):

@@ -14,10 +14,14 @@ def job_failures(job: Job) -> int:
 def job_outcome(job: Job) -> str:
     if job.status == Job.Status.QUEUED:
         return "queued"
-    if job.status == Job.Status.RUNNING:
+    if job.status == Job.Status.RUNNING and job.cancel_requested_at is None:
         return f"running {job.done}/{job.total}" if job.total else "running"
     if job.status == Job.Status.FAILED:
         return "failed"
+    if job.status == Job.Status.CANCELLED:
+        return "cancelled"
+    if job.cancel_requested_at is not None:
+        return f"cancelling ({job.done}/{job.total})"
     failures = job_failures(job)
     if not failures:
         return "succeeded"

@@ -34,4 +34,5 @@ class JobSerializer(serializers.ModelSerializer):
             "created_at",
             "started_at",
             "finished_at",
+            "cancel_requested_at",
         ]
