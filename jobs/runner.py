@@ -28,6 +28,7 @@ class JobReporter:
         self.every = every
         self.also = also
         self._last = 0.0
+        self._done = 0
         self._started = False
 
     def __call__(self, done: int, total: int, message: str = "") -> None:
@@ -35,8 +36,9 @@ class JobReporter:
         if not self._started:
             self._started = True
             Job.objects.filter(pk=self.job.pk).update(total=total)
-        if done >= total or now - self._last >= self.every:
-            self._last = now
+        new_phase = done < self._done  # a later phase starts again from 0: always shown
+        if done >= total or new_phase or now - self._last >= self.every:
+            self._last, self._done = now, done
             # The progress write doubles as the cancellation check: no row updated, cancel asked.
             written = Job.objects.filter(pk=self.job.pk, cancel_requested_at__isnull=True).update(
                 done=done, total=total, message=message[:500], heartbeat_at=timezone.now()
