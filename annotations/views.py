@@ -12,6 +12,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 
 from core.errors import DomainError
 from core.roles import is_astronomer
+from jobs.outcome import job_failures, job_outcome
 from jobs.selectors import job_list_recent
 
 from . import selectors
@@ -116,7 +117,10 @@ def astronomer_desk(request):
         "surveys": selectors.survey_list(),
         "ranking_choices": Survey.QueueRanking.choices,
         "workflows": selectors.workflow_list(),
-        "jobs": job_list_recent(limit=20),
+        "jobs": [
+            {"job": job, "outcome": job_outcome(job), "failures": job_failures(job)}
+            for job in job_list_recent(limit=20)
+        ],
     }
     return render(request, "annotations/desk.html", context)
 

@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from annotations import selectors as annotation_selectors
+from annotations.paths import import_roots
 from core.errors import DomainError
 from core.roles import is_astronomer
 
@@ -16,7 +17,8 @@ PAGE = 60
 @login_required
 @user_passes_test(is_astronomer)
 def scan_list(request):
-    return render(request, "anomalies/scans.html", {"scans": selectors.scan_list(limit=100)})
+    context = {"scans": selectors.scan_list(limit=100), "import_roots": [str(root) for root in import_roots()]}
+    return render(request, "anomalies/scans.html", context)
 
 
 @login_required

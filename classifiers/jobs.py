@@ -54,6 +54,9 @@ def training_abandoned(*, version_id: int, message: str) -> None:
 
 def _train(version: ModelVersion, progress, report: JobReport) -> None:
     arrays, labels, synthetic = _read(version, progress, report)
+    epochs = int(version.config.get("epochs") or 1)
+    # Reading ends at 100 %; training starts again from 0 with its own words (a new phase).
+    progress(0, epochs, f"training: epoch 1/{epochs} running (time left known after two epochs)")
     services.version_set_training_data(
         version=version,
         training_data={

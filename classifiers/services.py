@@ -284,7 +284,7 @@ def version_promote(*, version: ModelVersion, user=None) -> ModelVersion:
     version.status = ModelVersion.Status.ACTIVE
     version.promoted_at = timezone.now()
     version.save(update_fields=["status", "promoted_at"])
-    job_start(kind=SCORE_JOB, parameters={"version_id": version.pk}, user=user)
+    version.scoring_job = job_start(kind=SCORE_JOB, parameters={"version_id": version.pk}, user=user)
     job_start(kind=FEATURES_JOB, parameters={"version_id": version.pk}, user=user)
     return version
 

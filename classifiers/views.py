@@ -17,6 +17,7 @@ from core.roles import is_admin, is_astronomer
 from . import selectors, services
 from .acquisition_preview import policy_settings_default
 from .models import ModelVersion
+from .readiness import training_pace, training_presets, version_warnings
 from .similarity import novelty_gallery
 
 
@@ -32,15 +33,26 @@ def registry(request):
         tasks.append({"task": unsaved, "versions": [], "active": None, "training": []})
     for task in selectors.task_list():
         versions = list(selectors.version_list(task=task))
+        for version in versions:
+            version.promote_warning = "; ".join(version_warnings(version))  # asked about before promoting
         tasks.append(
             {
                 "task": task,
                 "versions": versions,
                 "active": next((v for v in versions if v.status == ModelVersion.Status.ACTIVE), None),
                 "training": [v for v in versions if v.status == ModelVersion.Status.TRAINING],
+                # the form keeps the last start's choice instead of going back to the default
+                "last_epochs": versions[0].config.get("epochs") if versions else None,
             }
         )
-    context = {"tasks": tasks, "can_train": is_admin(request.user), "default_epochs": settings.RGZ_CLASSIFIER_EPOCHS}
+    pace = training_pace()
+    context = {
+        "tasks": tasks,
+        "can_train": is_admin(request.user),
+        "default_epochs": settings.RGZ_CLASSIFIER_EPOCHS,
+        "presets": training_presets(default_epochs=settings.RGZ_CLASSIFIER_EPOCHS, pace=pace),
+        "pace": pace,
+    }
     return render(request, "classifiers/registry.html", context)
 
 

@@ -37,6 +37,12 @@ class NotServed(Conflict):
     code = "not_served"
 
 
+class JobCancelled(Conflict):
+    """Raised inside a running job whose cancellation was asked for: it stops at its next progress report."""
+
+    code = "cancelled"
+
+
 class TooManyRequests(DomainError):
     """Refused for now; ``retry_after`` seconds says when to ask again (the Retry-After header)."""
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
+
+from core.errors import Conflict
 
 from .models import Job
 from .outbox import task_send
@@ -31,3 +34,25 @@ def job_send(job: Job) -> None:
         Job.objects.filter(pk=job.pk).update(celery_task_id=task_id)
 
     transaction.on_commit(send)
+
+
+@transaction.atomic
+def job_cancel(*, job: Job) -> Job:
+    """Ask a job to stop. A queued one is cancelled at once (its kind undoes what it must, as for an
+    abandoned job); a running one stops at its next progress report, leaving what it had stored
+    and nothing half-made (a training's version fails, the active version is untouched)."""
+    row = Job.objects.select_for_update().get(pk=job.pk)
+    if row.finished:
+        raise Conflict(f"the job has already {row.status}")
+    now = timezone.now()
+    if row.status == Job.Status.QUEUED:
+        Job.objects.filter(pk=row.pk).update(
+            status=Job.Status.CANCELLED, cancel_requested_at=now, finished_at=now, message="cancelled before it started"
+        )
+        hook = job_kind(row.kind).on_abandoned
+        if hook is not None:
+            hook(**row.parameters, message="cancelled before it started")
+    else:
+        Job.objects.filter(pk=row.pk, cancel_requested_at__isnull=True).update(cancel_requested_at=now)
+    row.refresh_from_db()
+    return row

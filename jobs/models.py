@@ -14,6 +14,7 @@ class Job(models.Model):
         RUNNING = "running"
         SUCCEEDED = "succeeded"
         FAILED = "failed"
+        CANCELLED = "cancelled"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=50)
@@ -33,6 +34,8 @@ class Job(models.Model):
     # running job whose heartbeat stopped for a lost one (jobs.recovery).
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Asked for by a person; the running job stops at its next progress report (jobs.runner).
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "annotations_job"  # the table it had in annotations: its rows stay where they are
@@ -43,7 +46,7 @@ class Job(models.Model):
 
     @property
     def finished(self) -> bool:
-        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
+        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED, self.Status.CANCELLED}
 
 
 class PendingTask(models.Model):

@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from core.errors import DomainError, NotFound
+from core.errors import DomainError, JobCancelled, NotFound
 
 from .models import Job
 from .registry import JOB_KINDS, job_attempt_limit
@@ -28,6 +28,7 @@ class JobReporter:
         self.every = every
         self.also = also
         self._last = 0.0
+        self._done = 0
         self._started = False
 
     def __call__(self, done: int, total: int, message: str = "") -> None:
@@ -35,11 +36,15 @@ class JobReporter:
         if not self._started:
             self._started = True
             Job.objects.filter(pk=self.job.pk).update(total=total)
-        if done >= total or now - self._last >= self.every:
-            self._last = now
-            Job.objects.filter(pk=self.job.pk).update(
+        new_phase = done < self._done  # a later phase starts again from 0: always shown
+        if done >= total or new_phase or now - self._last >= self.every:
+            self._last, self._done = now, done
+            # The progress write doubles as the cancellation check: no row updated, cancel asked.
+            written = Job.objects.filter(pk=self.job.pk, cancel_requested_at__isnull=True).update(
                 done=done, total=total, message=message[:500], heartbeat_at=timezone.now()
             )
+            if not written:
+                raise JobCancelled(f"cancelled at {done}/{total}")
             if self.also is not None:
                 self.also(done, total, message)
 
@@ -64,6 +69,9 @@ def job_run(*, job_id, on_progress: Callable[[int, int, str], None] | None = Non
     try:
         with JobHeartbeat(job.pk):
             report = JOB_KINDS[job.kind].runner(**job.parameters, progress=JobReporter(job, also=on_progress))
+    except JobCancelled as exc:
+        _finish(job, status=Job.Status.CANCELLED, message=exc.message, result={}, errors=[])
+        return {}
     except DomainError as exc:
         _finish(job, status=Job.Status.FAILED, message=exc.message, result={}, errors=[exc.message])
         return {}

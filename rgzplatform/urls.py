@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/", include("zooniverse.urls")),
     path("api/", include("taxonomy.api.urls")),
     path("api/", include("generative.api.urls")),
+    path("api/", include("explorer.api.urls")),
     # Cutout files; a reverse proxy in front of gunicorn may serve MEDIA_ROOT directly instead.
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
     path("", include("anomalies.urls")),
@@ -31,5 +32,6 @@ urlpatterns = [
     path("", include("taxonomy.urls")),
     path("", include("generative.urls")),
     path("", include("jobs.page_urls")),
+    path("", include("explorer.urls")),
     path("", include("annotations.urls")),
 ]

@@ -51,11 +51,30 @@ def tag_status_counts() -> dict[str, int]:
     return {status: Tag.objects.filter(status=status).count() for status in Tag.Status.values}
 
 
+def _has_image(cutout: Cutout) -> bool:
+    """False for a stand-in made for a subject known only from an import (a grey ramp, no sky)."""
+    return not any(str(note).startswith("placeholder:") for note in cutout.ingest_notes or [])
+
+
 def tag_example_cutouts(*, tags, per_tag: int = 4) -> dict[int, list[Cutout]]:
-    """Tag id -> the first ``per_tag`` of its example cutouts that exist, in one query."""
-    wanted = {tag.pk: [i for i in tag.example_cutouts[:per_tag] if isinstance(i, int)] for tag in tags}
-    found = Cutout.objects.in_bulk({i for ids in wanted.values() for i in ids})
-    return {tag_id: [found[i] for i in ids if i in found] for tag_id, ids in wanted.items()}
+    """Tag id -> up to ``per_tag`` example cutouts with real images: the derivation's examples
+    first, then cutouts the tag is linked to; stand-ins only when no real image exists."""
+    tags = list(tags)
+    wanted = {tag.pk: [i for i in tag.example_cutouts if isinstance(i, int)][: per_tag * 4] for tag in tags}
+    linked: dict[int, list[int]] = defaultdict(list)
+    for tag_id, cutout_id in (
+        TagLink.objects.filter(tag_id__in=wanted).order_by("tag_id", "pk").values_list("tag_id", "cutout_id")
+    ):
+        if len(linked[tag_id]) < per_tag * 4 and cutout_id not in linked[tag_id]:
+            linked[tag_id].append(cutout_id)
+    ids = {i for rows in (*wanted.values(), *linked.values()) for i in rows}
+    found = Cutout.objects.only("pk", "name", "image", "ingest_notes").in_bulk(ids)
+    examples = {}
+    for tag_id, first in wanted.items():
+        candidates = [found[i] for i in dict.fromkeys(first + linked.get(tag_id, [])) if i in found]
+        real = [c for c in candidates if _has_image(c)]
+        examples[tag_id] = (real or candidates)[:per_tag]
+    return examples
 
 
 SUGGEST_STOPWORDS = {"a", "an", "and", "the", "with", "of", "in", "on", "to", "at", "or", "is", "it", "its", "has"}

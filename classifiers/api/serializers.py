@@ -20,6 +20,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
     weights_url = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
     training_data_counts = serializers.SerializerMethodField()
+    scoring_job = serializers.SerializerMethodField(help_text="in a promotion's answer: the job scoring every cutout")
 
     class Meta:
         model = ModelVersion
@@ -45,6 +46,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
             "weights_error",
             "job",
             "progress",
+            "scoring_job",
             "created_at",
             "trained_at",
             "promoted_at",
@@ -69,6 +71,10 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 
     def get_training_data_counts(self, version) -> dict:
         return {k: len(v) for k, v in version.training_data.items() if k in {"train", "val", "test", "unlabelled"}}
+
+    def get_scoring_job(self, version) -> str | None:
+        job = getattr(version, "scoring_job", None)
+        return str(job.pk) if job is not None else None
 
     def get_progress(self, version) -> dict | None:
         job = version.job

@@ -8,12 +8,42 @@ from collections.abc import Callable
 
 import numpy as np
 
+MIN_SOURCE_PIXELS = 4  # an island above the first contour smaller than this is noise, left to the background
+
 
 def superpixels(image: np.ndarray, n_segments: int = 40) -> np.ndarray:
-    """(H, W) in [0, 1] -> (H, W) int segment ids (SLIC on the grey image, background included)."""
-    from skimage.segmentation import slic
+    """(H, W) in [0, 1] -> (H, W) int segment ids that follow the source.
 
-    return slic(image.astype(np.float64), n_segments=n_segments, compactness=0.1, channel_axis=None, start_label=0)
+    The emission is cut along the radio contours (3 sigma above a clipped-MAD noise estimate,
+    doubling, as the classify page draws them): each band between two levels, split into its
+    connected parts, is a segment, so a lobe, its bright core and a jet are switched on and off as
+    wholes. The background below the first contour is cut into a coarse grid of the segments left
+    of ``n_segments``. (SLIC on a radio image is a near-regular grid: the noise has no edges.)
+    """
+    from scipy import ndimage
+
+    from mlcore.contours import contour_levels
+
+    image = np.asarray(image, dtype=np.float64)  # (H, W)
+    height, width = image.shape
+    flat = not np.ptp(image) > 0
+    levels = [] if flat else contour_levels(image, first_sigma=3.0, max_levels=6)
+    band = np.digitize(image, levels) if levels else np.zeros(image.shape, dtype=np.int64)  # 0: background
+    segments = np.full(image.shape, -1, dtype=np.int64)
+    next_id = 0
+    for level in range(1, len(levels) + 1):
+        parts, count = ndimage.label(band == level)
+        sizes = ndimage.sum_labels(np.ones_like(parts), parts, index=np.arange(1, count + 1))
+        for part, size in zip(range(1, count + 1), sizes, strict=True):
+            if size >= MIN_SOURCE_PIXELS:
+                segments[parts == part] = next_id
+                next_id += 1
+    side = max(2, int(round(np.sqrt(max(n_segments - next_id, 4)))))
+    rows, cols = np.mgrid[0:height, 0:width]
+    grid = (rows * side // height) * side + cols * side // width
+    background = segments < 0
+    segments[background] = next_id + grid[background]
+    return np.unique(segments, return_inverse=True)[1].reshape(image.shape)  # ids 0..n-1
 
 
 def lime_explanation(

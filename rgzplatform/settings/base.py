@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "classifiers",
     "taxonomy",
     "generative",
+    "explorer",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,17 @@
   }
 
   document.querySelectorAll(".retrain-form").forEach((form) => {
+    // A preset fills the epochs; typing epochs makes it a custom choice.
+    const preset = form.elements.preset;
+    const match = [...preset.options].find((o) => o.value === form.elements.epochs.value);
+    preset.value = match ? match.value : "";
+    preset.addEventListener("change", () => {
+      if (preset.value) form.elements.epochs.value = preset.value;
+    });
+    form.elements.epochs.addEventListener("input", () => {
+      const same = [...preset.options].find((o) => o.value === form.elements.epochs.value);
+      preset.value = same ? same.value : "";
+    });
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const message = form.querySelector(".form-message");
@@ -17,6 +28,7 @@
         labels: form.elements.labels.value,
         method: form.elements.method.value,
       };
+      if (form.elements.max_steps.value) body.config = { max_steps: Number(form.elements.max_steps.value) };
       form.querySelector("button").disabled = true;
       try {
         const version = await window.rgz.request(form.dataset.url, {
@@ -33,15 +45,61 @@
     });
   });
 
+  const dialog = document.getElementById("promote-dialog");
+  // A degenerate version (a class never found, macro-F1 far below accuracy) is promoted only
+  // after the admin has read why and confirmed.
+  function confirmed(button) {
+    if (!button.dataset.warning || !dialog) return Promise.resolve(true);
+    document.getElementById("promote-dialog-reason").textContent = `v${button.dataset.number}: ${button.dataset.warning}.`;
+    dialog.returnValue = "";
+    dialog.showModal();
+    return new Promise((resolve) => {
+      dialog.addEventListener("close", () => resolve(dialog.returnValue === "promote"), { once: true });
+    });
+  }
+
+  async function followScoring(block, jobId) {
+    const box = block.querySelector(".scoring");
+    if (!box || !jobId) return;
+    box.hidden = false;
+    const bar = box.querySelector(".scoring-progress");
+    const text = box.querySelector(".scoring-message");
+    for (;;) {
+      let job;
+      try {
+        job = await window.rgz.request(`/api/jobs/${jobId}/`);
+      } catch (error) {
+        text.textContent = `scoring: ${error.message}`;
+        return;
+      }
+      bar.max = job.total || 1;
+      bar.value = job.done;
+      text.textContent = `scoring every cutout: ${job.outcome}${job.message ? ` · ${job.message}` : ""}`;
+      if (["succeeded", "failed", "cancelled"].includes(job.status)) return;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+
   function actionButton(selector) {
     document.querySelectorAll(selector).forEach((button) => {
       button.addEventListener("click", async () => {
-        const message = button.closest("article, section").querySelector(".action-message");
+        const block = button.closest("article, section");
+        const message = block.querySelector(".action-message");
+        if (!(await confirmed(button))) {
+          say(message, "Not promoted.");
+          return;
+        }
         button.disabled = true;
         try {
           const version = await window.rgz.request(button.dataset.url, { method: "POST" });
           say(message, `v${version.number} is now active; scoring every cutout`);
-          setTimeout(() => window.location.reload(), 600);
+          block.querySelectorAll(".versions .status").forEach((s) => {
+            if (s.textContent === "active") s.textContent = "ready";
+          });
+          const row = button.closest("tr");
+          if (row) row.querySelector(".status").textContent = "active";
+          button.remove();
+          await followScoring(block, version.scoring_job);
         } catch (error) {
           say(message, error.message, true);
           button.disabled = false;
@@ -52,8 +110,29 @@
   actionButton(".promote");
   actionButton(".rollback");
 
+  document.querySelectorAll(".cancel-training").forEach((button) => {
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        const job = await window.rgz.request(button.dataset.url, { method: "POST" });
+        button.textContent = job.status === "cancelled" ? "Cancelled" : "Cancelling at the end of this epoch…";
+      } catch (error) {
+        button.textContent = `Not cancelled: ${error.message}`;
+      }
+    });
+  });
+
+  // Phases of a training in words, with the time left once two epochs have been seen.
+  function phaseOf(message) {
+    if (!message) return "waiting for a training worker";
+    if (message.startsWith("reading")) return "phase 1 of 2: reading images";
+    if (message.startsWith("epoch") || message.startsWith("training")) return "phase 2 of 2: training";
+    return "";
+  }
+
   document.querySelectorAll(".live").forEach((box) => {
     const rows = box.querySelector(".live-epochs tbody");
+    let first = null;
     async function poll() {
       let version;
       try {
@@ -68,6 +147,18 @@
         bar.max = progress.total || 1;
         bar.value = progress.done;
         box.querySelector(".live-message").textContent = progress.message || "waiting for a training worker";
+        box.querySelector(".live-phase").textContent = phaseOf(progress.message);
+        const epoch = version.history.length;
+        const total = (version.config && version.config.epochs) || progress.total;
+        if (epoch > 0 && first === null) first = { epoch, at: Date.now() };
+        const eta = box.querySelector(".live-eta");
+        if (first && epoch > first.epoch) {
+          const perEpoch = (Date.now() - first.at) / (epoch - first.epoch) / 1000;
+          const left = Math.max(0, total - epoch) * perEpoch;
+          eta.textContent = left < 90 ? `about ${Math.round(left)} s left` : left < 5400 ? `about ${Math.round(left / 60)} min left` : `about ${(left / 3600).toFixed(1)} h left`;
+        } else if (progress.message && progress.message.startsWith("training")) {
+          eta.textContent = "time left known after the first epochs";
+        }
       }
       rows.replaceChildren(
         ...version.history.slice(-10).map((h) => {
@@ -79,7 +170,13 @@
         })
       );
       if (version.status === "training") return setTimeout(poll, 1000);
-      if (version.status === "failed") box.querySelector(".live-message").textContent = `failed: ${version.error}`;
+      if (version.status === "failed") {
+        const cancelled = (version.error || "").includes("cancelled");
+        box.querySelector(".live-message").textContent = cancelled ? `cancelled: ${version.error}` : `failed: ${version.error}`;
+        box.querySelector(".live-status").textContent = cancelled ? "cancelled" : "failed";
+        const button = box.querySelector(".cancel-training");
+        if (button) button.remove();
+      }
       else window.location.reload();
     }
     poll();

@@ -7,7 +7,7 @@
     const response = await fetch(root.dataset.url, { headers: { Accept: "application/json" } });
     if (!response.ok) return setTimeout(poll, 2000);
     const job = await response.json();
-    $("job-status").textContent = job.status;
+    $("job-status").textContent = job.outcome || job.status;
     $("job-done").textContent = job.done;
     $("job-total").textContent = job.total;
     $("job-message").textContent = job.message;

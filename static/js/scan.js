@@ -25,7 +25,9 @@
           headers: { "Content-Type": "application/json" },
           body: JSON.stringify({ workflow: parseInt(document.getElementById("workflow").value, 10) }),
         });
-        button.replaceWith(Object.assign(document.createElement("span"), { className: "ok", textContent: "in the queue" }));
+        const link = Object.assign(document.createElement("a"), { className: "ok", textContent: "in the queue: its page" });
+        link.href = `/cutouts/${cutout.id}/`;
+        button.replaceWith(link);
         result.textContent = `Added as subject ${cutout.id} (${cutout.name}).`;
       } catch (error) {
         button.disabled = false;

@@ -83,10 +83,15 @@ def test_admin_retrains_follows_promotes_compares_and_rolls_back(page, live_serv
     worker.join(timeout=120)
     page.wait_for_selector("button.promote", timeout=30000)  # the page reloads when training ends
 
-    # The page says so, then reloads itself: wait for that reload, or the next goto races it.
-    with page.expect_navigation(timeout=30000):
-        page.locator("button.promote").click()
-        page.wait_for_function("() => document.querySelector('.action-message').textContent.includes('now active')")
+    # A tiny training may be degenerate: then a dialog gives the reason and asks first.
+    page.locator("button.promote").click()
+    if page.locator("#promote-dialog[open]").count():
+        page.click("#promote-anyway")
+    page.wait_for_function("() => document.querySelector('.action-message').textContent.includes('now active')")
+    # the scoring job's progress is shown after the promotion, to its end
+    page.wait_for_function(
+        "() => document.querySelector('.scoring-message').textContent.includes('succeeded')", timeout=30000
+    )
     assert ModelVersion.objects.get(pk=v2.pk).status == "active"
     assert ModelVersion.objects.get(pk=v1.pk).status == "ready"
 
@@ -103,9 +108,11 @@ def test_admin_retrains_follows_promotes_compares_and_rolls_back(page, live_serv
     assert "macro F1" in page.locator("table.compare").inner_text()
 
     page.goto(f"{live_server.url}/classifiers/")
-    with page.expect_navigation(timeout=30000):
-        page.click("button.rollback")
-        page.wait_for_function("() => document.querySelector('.action-message').textContent.includes('now active')")
+    page.click("button.rollback")
+    page.wait_for_function("() => document.querySelector('.action-message').textContent.includes('now active')")
+    page.wait_for_function(
+        "() => document.querySelector('.scoring-message').textContent.includes('succeeded')", timeout=30000
+    )
     assert ModelVersion.objects.get(pk=v1.pk).status == "active"
 
     cutout = Cutout.objects.get(survey=task.survey, name="src-05")

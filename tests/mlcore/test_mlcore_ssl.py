@@ -299,3 +299,23 @@ def test_rotation_averaged_predictions_ignore_a_right_angle_turn():
     np.testing.assert_allclose(clf.predict_proba(turned, rotations=True), averaged, atol=1e-5)
     np.testing.assert_allclose(averaged.sum(axis=1), 1.0, atol=1e-5)
     assert not np.allclose(clf.predict_proba(turned), clf.predict_proba(x), atol=1e-5)  # a plain pass is not invariant
+
+
+def test_superpixels_follow_the_source_not_a_grid():
+    """Two Gaussian lobes on noise: most lobe pixels lie in segments that are nearly all lobe (a
+    regular grid, what SLIC gives on radio noise, puts none there); the ids are 0..n-1."""
+    from mlcore.ssl.explain import superpixels
+
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:64, 0:64]
+    lobes = np.exp(-((x - 24) ** 2 + (y - 32) ** 2) / 20) + np.exp(-((x - 42) ** 2 + (y - 30) ** 2) / 20)
+    image = np.clip(rng.normal(0, 0.02, (64, 64)) + lobes, 0, 1)
+    segments = superpixels(image, n_segments=40)
+    ids = np.unique(segments)
+    assert segments.shape == (64, 64) and ids.tolist() == list(range(len(ids)))
+    source = image > 0.3
+    in_source_segments = sum(int(source[segments == s].sum()) for s in ids if source[segments == s].mean() > 0.8)
+    assert in_source_segments > 0.7 * source.sum()
+    assert not any(source[segments == s].mean() > 0.8 for s in ids if (segments == s).sum() > 200)  # no big blocks
+    flat = superpixels(np.zeros((32, 32)), n_segments=16)  # no emission at all: the background grid alone
+    assert len(np.unique(flat)) == 16

@@ -18,7 +18,7 @@ document.addEventListener("securitypolicyviolation", (e) => {
 
 
 def test_main_pages_report_no_csp_violation(page, live_server):  # noqa: F811
-    workflow, _ = make_workflow_with_subjects(n=2, retirement=5, name="CSP morphology")
+    workflow, cutouts = make_workflow_with_subjects(n=2, retirement=5, name="CSP morphology")
     job = Job.objects.create(kind="ingest_images", status="running", done=1, total=4)
     astronomer("csp-astronomer")
     console = []
@@ -55,6 +55,8 @@ def test_main_pages_report_no_csp_violation(page, live_server):  # noqa: F811
         "/admin/",
     ):
         visit(path)
+    visit("/browse/", "() => document.querySelectorAll('#grid li').length === 2")
+    visit(f"/cutouts/{cutouts[0].pk}/", "() => document.getElementById('similar-status').textContent !== ''")
     visit("/api/docs/", "() => document.querySelectorAll('.opblock').length > 10")  # Swagger UI drew the API
 
     assert {path: found for path, found in violations.items() if found} == {}

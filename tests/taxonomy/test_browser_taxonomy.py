@@ -54,6 +54,9 @@ def test_astronomer_curates_and_publishes_then_volunteer_gets_suggestions(page, 
     lobes.locator("summary", has_text="Merge").click()
     lobes.locator(".merge-into").fill("two lobes")
     lobes.locator("button[data-action=merge]").click()
+    page.wait_for_selector("#merge-dialog[open]")  # a merge is confirmed first
+    assert "“lobes” will be merged into “two lobes”" in page.locator("#merge-dialog-text").inner_text()
+    page.click("#merge-confirm")
     page.wait_for_function("() => document.getElementById('curation-message').textContent.includes('merged into')")
     assert Tag.objects.get(name="lobes").status == Tag.Status.RETIRED
     row(page, "two lobes").locator("button[data-action=approve]").click()

@@ -1,0 +1,17 @@
+from django.contrib import admin
+
+from .models import AnomalyEntry, Scan
+
+
+@admin.register(Scan)
+class ScanAdmin(admin.ModelAdmin):
+    list_display = ["id", "mosaic_path", "status", "aperture_arcsec", "stride_arcsec", "frames", "created_at"]
+    list_filter = ["status"]
+    readonly_fields = ["aperture_px", "stride_px", "height", "width", "tile_frames", "tile_count", "frames", "job"]
+
+
+@admin.register(AnomalyEntry)
+class AnomalyEntryAdmin(admin.ModelAdmin):
+    list_display = ["scan", "rank", "ra_deg", "dec_deg", "score", "top_percent", "cutout"]
+    list_filter = ["top_percent"]
+    raw_id_fields = ["cutout"]
