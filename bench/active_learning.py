@@ -174,7 +174,8 @@ def simulate(pool: Pool, strategy: str, seed: int, observed: np.ndarray, args, c
         if room <= 0:
             return curve
         labelled = np.concatenate([labelled, choose(strategy, clf, pool, labelled, room, rng, combined)])
-        clf.config = replace(config, max_steps=args.round_steps, seed=seed + len(curve))
+        # fine-tuning, not retraining: a lower rate keeps one batch of new labels from swinging the model
+        clf.config = replace(config, max_steps=args.round_steps, lr=args.round_lr, seed=seed + len(curve))
 
 
 # -- summary ---------------------------------------------------------------------------------------
@@ -309,6 +310,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--size", type=int, default=64, help="image size in pixels (64 at least)")
     parser.add_argument("--first-steps", type=int, default=300, help="optimiser steps of the first training")
     parser.add_argument("--round-steps", type=int, default=100, help="warm-started steps after each batch")
+    parser.add_argument("--round-lr", type=float, default=3e-4, help="Adam rate of the warm-started rounds")
     parser.add_argument("--mc-samples", type=int, default=10, help="MC-dropout passes for BALD")
     parser.add_argument("--votes", type=int, default=5, help="simulated volunteer votes per subject")
     parser.add_argument("--combined", type=json.loads, default=DEFAULT_COMBINED, help="the combined policy, JSON")

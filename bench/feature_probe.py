@@ -105,7 +105,22 @@ def encoder_features(data: dict, size: int, steps: int, batch: int, seed: int, s
     return encoder.embed(data["train"][0]), encoder.embed(data["test"][0]), losses
 
 
+def contrastive_run(args, data: dict, seed: int, rows: list[dict]) -> dict:
+    """Train the encoder of one seed, probe its features, record the row; returns the probe scores."""
+    t0, cpu = time.perf_counter(), time.process_time()
+    save = args.save_encoder if seed == args.seeds[0] else None
+    f_train, f_test, losses = encoder_features(data, args.size, args.encoder_steps, args.encoder_batch, seed, save)
+    scores = probe(f_train, data["train"][1], f_test, data["test"][1], args.k)
+    rows.append({"features": "contrastive", "seed": seed, **scores})
+    rows[-1].update(loss_first=float(np.mean(losses[:10])), loss_last=float(np.mean(losses[-10:])))
+    rows[-1].update(seconds=round(time.perf_counter() - t0, 1), cpu_seconds=round(time.process_time() - cpu, 1))
+    print(json.dumps(rows[-1]), flush=True)
+    return scores
+
+
 def summarise(runs: list[dict]) -> dict:
+    if not runs:
+        return {}
     out = {}
     for probe_name in ("linear", "knn"):
         out[probe_name] = {}
@@ -124,6 +139,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--encoder-steps", type=int, default=600)
     parser.add_argument("--encoder-batch", type=int, default=128)
     parser.add_argument("--classifier-steps", type=int, default=1200)
+    parser.add_argument(
+        "--features", nargs="+", choices=["supervised", "contrastive"], default=["supervised", "contrastive"]
+    )
     parser.add_argument("--k", type=int, default=10, help="neighbours of the k-NN probe")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--save-encoder", type=Path, help="write the first seed's encoder weights here")
@@ -141,21 +159,15 @@ def main(argv=None) -> dict:
     print(f"train {len(data['train'][1])}, test {len(data['test'][1])}, corpus {len(data['corpus'])}", flush=True)
     supervised_runs, encoder_runs, rows = [], [], []
     for seed in args.seeds:
+        if "contrastive" in args.features:
+            encoder_runs.append(contrastive_run(args, data, seed, rows))
+        if "supervised" not in args.features:
+            continue
         t0 = time.perf_counter()
         f_train, f_test, own = supervised_features(data, args.size, args.classifier_steps, seed)
         scores = probe(f_train, data["train"][1], f_test, data["test"][1], args.k)
         supervised_runs.append(scores)
         rows.append({"features": "supervised", "seed": seed, "classifier_accuracy": own, **scores})
-        rows[-1]["seconds"] = round(time.perf_counter() - t0, 1)
-        print(json.dumps(rows[-1]), flush=True)
-
-        t0 = time.perf_counter()
-        save = args.save_encoder if seed == args.seeds[0] else None
-        f_train, f_test, losses = encoder_features(data, args.size, args.encoder_steps, args.encoder_batch, seed, save)
-        scores = probe(f_train, data["train"][1], f_test, data["test"][1], args.k)
-        encoder_runs.append(scores)
-        rows.append({"features": "contrastive", "seed": seed, **scores})
-        rows[-1].update(loss_first=float(np.mean(losses[:10])), loss_last=float(np.mean(losses[-10:])))
         rows[-1]["seconds"] = round(time.perf_counter() - t0, 1)
         print(json.dumps(rows[-1]), flush=True)
 

@@ -180,6 +180,8 @@ def select_batch(
     features: np.ndarray | None,
     n: int,
     rng: np.random.Generator,
+    *,
+    n_rows: int | None = None,
 ) -> tuple[np.ndarray, list[str]]:
     """Choose n rows to label -> (indices (n',), reasons): n' = min(n, rows).
 
@@ -190,10 +192,16 @@ def select_batch(
       others (reason "diversity" when a pick displaced a higher-ranked near-duplicate, "priority"
       when it is among the top anyway); otherwise straight by priority;
     - when too few rows are ranked (no model yet, stale scores), the shortfall is drawn at random
-      and labelled "exploration".
+      and labelled "exploration". With no scores and no features at all, pass ``n_rows`` (the pool
+      size) and the whole batch is drawn at random.
     """
     policy.validate()
-    n_rows = _row_count(scores, features)
+    if scores or features is not None:
+        counted = _row_count(scores, features)
+        if n_rows is not None and n_rows != counted:
+            raise ValueError(f"n_rows is {n_rows} but the scores and features have {counted} rows")
+        n_rows = counted
+    n_rows = n_rows or 0
     n = min(int(n), n_rows)
     if n <= 0:
         return np.zeros(0, dtype=int), []

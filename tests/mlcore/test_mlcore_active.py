@@ -217,3 +217,13 @@ def test_gold_rate_starts_high_and_halves_toward_the_floor():
     np.testing.assert_allclose(gold_rate(policy, np.array([0, 40])), [0.4, 0.175])
     with pytest.raises(ValueError):
         gold_rate(policy, -1)
+
+
+def test_select_batch_with_no_model_at_all_serves_the_pool_at_random():
+    policy = AcquisitionPolicy()
+    idx, reasons = select_batch(policy, {}, None, 5, np.random.default_rng(0), n_rows=12)
+    assert len(set(idx.tolist())) == 5 and all(0 <= i < 12 for i in idx)
+    assert reasons == ["exploration"] * 5
+    assert len(select_batch(policy, {}, None, 5, np.random.default_rng(0))[0]) == 0  # an empty pool
+    with pytest.raises(ValueError, match="n_rows"):
+        select_batch(policy, {"entropy": np.zeros(3)}, None, 2, np.random.default_rng(0), n_rows=4)
