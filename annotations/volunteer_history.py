@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import Classification, QueueLease, VolunteerProfile
+from .roles import VOLUNTEER_COOKIE, VOLUNTEER_SALT
 
 # sent with from_key, to_key and classification_ids once the rows have moved
 volunteer_history_claimed = django.dispatch.Signal()
@@ -61,8 +62,6 @@ def tutorial_seen_set(*, user) -> VolunteerProfile:
 
 def claim_on_sign_in(sender, request, user, **kwargs):
     """user_logged_in receiver: the browser's anonymous history joins the account."""
-    from .roles import VOLUNTEER_COOKIE, VOLUNTEER_SALT
-
     if request is None:
         return
     anonymous_id = request.get_signed_cookie(VOLUNTEER_COOKIE, default=None, salt=VOLUNTEER_SALT)

@@ -242,8 +242,11 @@ def cutout_features(*, version_id: int, progress, batch_size: int | None = None)
         if not ModelVersion.objects.filter(pk=version.pk, status=ModelVersion.Status.ACTIVE).exists():
             report.notes.append(f"v{version.number} is no longer active: features stopped")
             break
-        batch = list(Cutout.objects.filter(pk__in=ids[start : start + batch_size]).order_by("pk"))
-        arrays = ml.cutout_arrays(batch, size=size)
+        batch = list(
+            Cutout.objects.filter(pk__in=ids[start : start + batch_size]).prefetch_related("layers").order_by("pk")
+        )
+        # the layers the version was trained on (a cutout without one of them is skipped and named)
+        arrays = ml.cutout_arrays(batch, size=size, layers=version_layers(version))
         report.errors.extend(arrays.errors)
         report.failed += len(arrays.errors)
         if arrays.ids:
