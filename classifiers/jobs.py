@@ -178,20 +178,10 @@ def score_cutouts(*, version_id: int, progress, batch_size: int | None = None) -
     size = version.config["network"]["image_size"]
     ids = list(Cutout.objects.filter(survey=task.survey).order_by("pk").values_list("pk", flat=True))
     progress(0, len(ids), f"scoring {len(ids)} cutouts with {task.name} v{version.number}")
-    for start in range(0, len(ids), batch_size):
-        if not ModelVersion.objects.filter(pk=version.pk, status=ModelVersion.Status.ACTIVE).exists():
-            report.notes.append(f"v{version.number} is no longer active: scoring stopped")
-            break
-        batch = list(
-            Cutout.objects.filter(pk__in=ids[start : start + batch_size]).prefetch_related("layers").order_by("pk")
-        )
-        arrays = ml.cutout_arrays(batch, size=size, layers=version_layers(version))
-        report.errors.extend(arrays.errors)
-        report.failed += len(arrays.errors)
+    for done, arrays in _active_version_batches(version, ids, batch_size, size, report, "scoring"):
         if arrays.ids:
             scored = dict(zip(arrays.ids, ml.scores(clf, arrays.x, list(task.classes)), strict=True))
             report.created += services.cutout_scores_store(task=task, version=version, scores=scored)
-        done = min(start + batch_size, len(ids))
         progress(done, len(ids), f"scored {done}/{len(ids)} cutouts")
     ranking = queue_rerank_after_scores(survey=task.survey, task_name=task.name)
     if ranking is not None:
@@ -238,24 +228,30 @@ def cutout_features(*, version_id: int, progress, batch_size: int | None = None)
     ids = list(Cutout.objects.order_by("pk").values_list("pk", flat=True))
     feature_version = selectors.feature_version_of(version)
     progress(0, len(ids), f"features of {len(ids)} cutouts ({feature_version})")
-    for start in range(0, len(ids), batch_size):
-        if not ModelVersion.objects.filter(pk=version.pk, status=ModelVersion.Status.ACTIVE).exists():
-            report.notes.append(f"v{version.number} is no longer active: features stopped")
-            break
-        batch = list(
-            Cutout.objects.filter(pk__in=ids[start : start + batch_size]).prefetch_related("layers").order_by("pk")
-        )
-        # the layers the version was trained on (a cutout without one of them is skipped and named)
-        arrays = ml.cutout_arrays(batch, size=size, layers=version_layers(version))
-        report.errors.extend(arrays.errors)
-        report.failed += len(arrays.errors)
+    for done, arrays in _active_version_batches(version, ids, batch_size, size, report, "features"):
         if arrays.ids:
             report.created += services.cutout_features_store(
                 version=version, ids=arrays.ids, vectors=ml.features(clf, arrays.x)
             )
-        done = min(start + batch_size, len(ids))
         progress(done, len(ids), f"features of {done}/{len(ids)} cutouts")
     for ranked in workflows_rank_for_task(task=version.task):
         report.notes.append(f"workflow {ranked.workflow} re-ranked with {ranked.feature_version or 'no features'}")
     report.extra = {"version": version.pk, "feature_version": feature_version, "stored": report.created}
     return report
+
+
+def _active_version_batches(version: ModelVersion, ids: list[int], batch_size: int, size: int, report, work: str):
+    """(cutouts done, arrays) per batch of ``ids``, read with the layers the version was trained on
+    (a cutout without one of them is skipped and named in the report); stops, with a note, once
+    the version is no longer active."""
+    for start in range(0, len(ids), batch_size):
+        if not ModelVersion.objects.filter(pk=version.pk, status=ModelVersion.Status.ACTIVE).exists():
+            report.notes.append(f"v{version.number} is no longer active: {work} stopped")
+            return
+        batch = list(
+            Cutout.objects.filter(pk__in=ids[start : start + batch_size]).prefetch_related("layers").order_by("pk")
+        )
+        arrays = ml.cutout_arrays(batch, size=size, layers=version_layers(version))
+        report.errors.extend(arrays.errors)
+        report.failed += len(arrays.errors)
+        yield min(start + batch_size, len(ids)), arrays
