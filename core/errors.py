@@ -16,6 +16,13 @@ class InvalidInput(DomainError):
     code = "invalid"
 
 
+class Forbidden(DomainError):
+    """The account may not do this to this row (another person's job, say)."""
+
+    status_code = 403
+    code = "forbidden"
+
+
 class NotFound(DomainError):
     status_code = 404
     code = "not_found"

@@ -6,10 +6,10 @@ from rest_framework.views import APIView
 
 from core.api.params import int_param
 from core.errors import InvalidInput
-from core.permissions import IsAdmin, IsAstronomer
+from core.permissions import IsAstronomer
 
 from . import selectors
-from .dispatch import job_cancel
+from .dispatch import job_cancel_by
 from .serializers import JobSerializer
 
 
@@ -26,19 +26,24 @@ class JobRecentListView(APIView):
         limit = 20 if limit is None else limit
         if not 1 <= limit <= 100:
             raise InvalidInput("limit must be between 1 and 100", field="limit")
-        return Response(JobSerializer(selectors.job_list_recent(limit=limit), many=True).data)
+        jobs = selectors.job_list_recent(limit=limit)
+        return Response(JobSerializer(jobs, many=True, context={"request": request}).data)
 
 
 class JobCancelView(APIView):
-    permission_classes = [IsAdmin]
+    permission_classes = [IsAstronomer]
 
     @extend_schema(
         request=None,
         responses={200: JobSerializer},
-        summary="Cancel a job: a queued one at once, a running one at its next progress report (409 when finished)",
+        summary=(
+            "Cancel a job: a queued one at once, a running one at its next progress report. Astronomers "
+            "may cancel the jobs they started, admins any (403 otherwise); 409 when it has finished"
+        ),
     )
     def post(self, request, pk):
-        return Response(JobSerializer(job_cancel(job=selectors.job_get(job_id=pk))).data)
+        job = job_cancel_by(job=selectors.job_get(job_id=pk), user=request.user)
+        return Response(JobSerializer(job, context={"request": request}).data)
 
 
 class JobDetailView(APIView):
@@ -46,4 +51,4 @@ class JobDetailView(APIView):
 
     @extend_schema(responses=JobSerializer, summary="A job's state and progress")
     def get(self, request, pk):
-        return Response(JobSerializer(selectors.job_get(job_id=pk)).data)
+        return Response(JobSerializer(selectors.job_get(job_id=pk), context={"request": request}).data)

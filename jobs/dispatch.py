@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import Conflict
+from core.errors import Conflict, Forbidden
 
 from .models import Job
 from .outbox import task_send
 from .registry import job_kind, job_parameters_validate
+from .selectors import job_may_cancel
 from .worker import run_job
 
 
@@ -34,6 +35,14 @@ def job_send(job: Job) -> None:
         Job.objects.filter(pk=job.pk).update(celery_task_id=task_id)
 
     transaction.on_commit(send)
+
+
+def job_cancel_by(*, job: Job, user) -> Job:
+    """Cancel a job for a person: admins any job, astronomers only the jobs they started (a 403
+    otherwise, before anything is looked at); a finished job is a 409."""
+    if not job_may_cancel(job=job, user=user):
+        raise Forbidden("only the astronomer who started this job, or an admin, may cancel it")
+    return job_cancel(job=job)
 
 
 @transaction.atomic

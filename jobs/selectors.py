@@ -3,6 +3,7 @@
 import uuid
 
 from core.errors import NotFound
+from core.roles import is_admin, is_astronomer
 
 from .models import Job
 
@@ -24,3 +25,10 @@ def job_list_recent(*, limit: int = 20, kinds: list[str] | None = None) -> list[
     if kinds is not None:
         rows = rows.filter(kind__in=kinds)
     return list(rows[:limit])
+
+
+def job_may_cancel(*, job: Job, user) -> bool:
+    """Admins may cancel any job; an astronomer the jobs they started themselves."""
+    if is_admin(user):
+        return True
+    return is_astronomer(user) and job.created_by_id is not None and job.created_by_id == user.pk

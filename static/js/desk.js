@@ -62,7 +62,26 @@
     const outcome = Object.assign(document.createElement("span"), { className: "outcome", textContent: job.outcome });
     const when = new Date(job.created_at).toISOString().slice(0, 16).replace("T", " ");
     item.append(link, " · ", outcome, ` · ${job.done}/${job.total} · ${when}`);
+    if (job.created_by) item.append(` · ${job.created_by}`);
+    if (job.can_cancel && !job.cancel_requested_at) {
+      const button = Object.assign(document.createElement("button"), { type: "button", className: "job-cancel small", textContent: "Cancel" });
+      button.addEventListener("click", () => cancel(job, button));
+      item.append(" ", button);
+    }
     return item;
+  }
+  async function cancel(job, button) {
+    button.disabled = true;
+    button.textContent = "Cancelling…";
+    try {
+      const done = await window.rgz.request(`/api/jobs/${job.id}/cancel/`, { method: "POST" });
+      const item = list.querySelector(`[data-job="${job.id}"]`);
+      if (item) item.replaceWith(row(done));
+    } catch (error) {
+      button.disabled = false;
+      button.textContent = "Cancel";
+      stamp.textContent = `Not cancelled: ${error.message}`;
+    }
   }
   async function poll() {
     if (!document.hidden) {
