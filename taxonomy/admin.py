@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import CurationEvent, Tag, TagLink, TagSynonym, TaxonomyVersion
+from .models import CurationEvent, DerivationRun, Description, Tag, TagLink, TagSynonym, TaxonomyVersion
 
 
 class TagSynonymInline(admin.TabularInline):
@@ -38,4 +38,22 @@ class CurationEventAdmin(admin.ModelAdmin):
     list_filter = ["action"]
 
     def has_change_permission(self, request, obj=None):  # the audit trail is not edited
+        return False
+
+
+@admin.register(Description)
+class DescriptionAdmin(admin.ModelAdmin):
+    """Volunteers' descriptions as the text pipeline read them (their words are not edited here)."""
+
+    list_display = ["id", "cutout", "task", "text", "tagged_version", "created_at"]
+    search_fields = ["text", "cutout__name"]
+    raw_id_fields = ["classification", "cutout"]
+    readonly_fields = ["classification", "task", "cutout", "volunteer_key", "text", "phrases", "created_at"]
+
+
+@admin.register(DerivationRun)
+class DerivationRunAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "threshold", "descriptions", "phrases", "terms", "seconds"]
+
+    def has_change_permission(self, request, obj=None):  # a record of what a derivation read
         return False

@@ -20,7 +20,19 @@ def admin_client(client):
 
 @pytest.mark.parametrize(
     "model",
-    ["taxonomy_tag", "taxonomy_taglink", "taxonomy_curationevent", "anomalies_scan", "zooniverse_zooniverselink"],
+    [
+        "taxonomy_tag",
+        "taxonomy_taglink",
+        "taxonomy_curationevent",
+        "taxonomy_description",
+        "taxonomy_derivationrun",
+        "taxonomy_taxonomyversion",
+        "anomalies_scan",
+        "anomalies_anomalyentry",
+        "zooniverse_zooniverselink",
+        "zooniverse_zooniversesubject",
+        "zooniverse_zooniverseworkflow",
+    ],
 )
 def test_changelists_open(admin_client, model):
     assert admin_client.get(reverse(f"admin:{model}_changelist")).status_code == 200
@@ -34,6 +46,7 @@ def test_a_tag_and_a_scan_open_in_the_admin(admin_client):
     scan = make_scan("/data/mosaic-a.fits")
     page = admin_client.get(reverse("admin:anomalies_scan_change", args=[scan.pk]))
     assert page.status_code == 200 and b"mosaic-a.fits" in page.content
+    assert b"Scan tiles" in page.content  # the tiles are shown with the scan
     assert Scan.objects.count() == 1
 
 
