@@ -16,6 +16,7 @@ from jobs.dispatch import job_start
 
 from . import acquisition, ml, selectors
 from .models import ClassifierTask, CutoutFeatures, ModelVersion
+from .readiness import version_warnings
 
 LABEL_SOURCES = ("expert", "consensus", "both")
 METHODS = ("fixmatch", "supervised")
@@ -287,6 +288,19 @@ def version_promote(*, version: ModelVersion, user=None) -> ModelVersion:
     version.scoring_job = job_start(kind=SCORE_JOB, parameters={"version_id": version.pk}, user=user)
     job_start(kind=FEATURES_JOB, parameters={"version_id": version.pk}, user=user)
     return version
+
+
+def version_promote_confirmed(*, version: ModelVersion, force: bool = False, user=None) -> ModelVersion:
+    """A person's promotion: a degenerate version (a class it never finds, a macro-F1 far below
+    its accuracy) is refused with the reasons unless ``force`` says they were read and accepted."""
+    reasons = version_warnings(version)
+    if reasons and not force:
+        raise Conflict(
+            f"{version.task.name} v{version.number} looks degenerate: {'; '.join(reasons)}. "
+            "Promote it with force=true to confirm",
+            field="force",
+        )
+    return version_promote(version=version, user=user)
 
 
 @transaction.atomic

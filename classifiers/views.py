@@ -73,6 +73,7 @@ def version_detail(request, version_id: int):
                 metrics["classes"], metrics["precision"], metrics["recall"], metrics["f1"], strict=True
             )
         ]
+    version.promote_warning = "; ".join(version_warnings(version))  # asked about before promoting
     context = {"version": version, "per_class": per_class, "can_train": is_admin(request.user)}
     return render(request, "classifiers/version.html", context)
 

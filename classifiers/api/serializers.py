@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from classifiers.models import ClassifierTask, ModelVersion
+from classifiers.readiness import version_warnings
 
 
 def _url(request, field) -> str | None:
@@ -21,6 +22,10 @@ class ModelVersionSerializer(serializers.ModelSerializer):
     progress = serializers.SerializerMethodField()
     training_data_counts = serializers.SerializerMethodField()
     scoring_job = serializers.SerializerMethodField(help_text="in a promotion's answer: the job scoring every cutout")
+    warnings = serializers.SerializerMethodField(
+        help_text="reasons not to promote it (a class of recall 0, macro-F1 far below accuracy); "
+        "promoting then needs force=true"
+    )
 
     class Meta:
         model = ModelVersion
@@ -47,10 +52,14 @@ class ModelVersionSerializer(serializers.ModelSerializer):
             "job",
             "progress",
             "scoring_job",
+            "warnings",
             "created_at",
             "trained_at",
             "promoted_at",
         ]
+
+    def get_warnings(self, version) -> list[str]:
+        return version_warnings(version)
 
     def get_accuracy(self, version) -> float | None:
         return version.metrics.get("accuracy")
@@ -135,6 +144,13 @@ class RetrainSerializer(serializers.Serializer):
     augment_synthetic = serializers.BooleanField(
         default=False,
         help_text="add the approved generated samples to the training split, labelled with the class asked for",
+    )
+
+
+class PromoteSerializer(serializers.Serializer):
+    force = serializers.BooleanField(
+        default=False,
+        help_text="promote a version with warnings (a class of recall 0, macro-F1 far below accuracy) anyway",
     )
 
 

@@ -20,6 +20,7 @@ from .serializers import (
     ExplanationSerializer,
     ModelVersionListSerializer,
     ModelVersionSerializer,
+    PromoteSerializer,
     RetrainSerializer,
 )
 
@@ -108,12 +109,19 @@ class PromoteView(APIView):
     permission_classes = [IsAdmin]
 
     @extend_schema(
-        request=None,
+        request=PromoteSerializer,
         responses={200: ModelVersionSerializer},
-        summary="Make this evaluated version the active one (atomic), then score every cutout",
+        summary=(
+            "Make this evaluated version the active one (atomic), then score every cutout; a degenerate "
+            "version (its warnings) is refused with a 409 unless force=true"
+        ),
     )
     def post(self, request, pk):
-        version = services.version_promote(version=selectors.version_get(version_id=pk), user=request.user)
+        payload = PromoteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        version = services.version_promote_confirmed(
+            version=selectors.version_get(version_id=pk), force=payload.validated_data["force"], user=request.user
+        )
         return Response(ModelVersionSerializer(version, context={"request": request}).data)
 
 

@@ -91,7 +91,12 @@
         }
         button.disabled = true;
         try {
-          const version = await window.rgz.request(button.dataset.url, { method: "POST" });
+          // A warned version was confirmed in the dialog: say so, or the API refuses it.
+          const version = await window.rgz.request(button.dataset.url, {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify(button.dataset.warning ? { force: true } : {}),
+          });
           say(message, `v${version.number} is now active; scoring every cutout`);
           block.querySelectorAll(".versions .status").forEach((s) => {
             if (s.textContent === "active") s.textContent = "ready";

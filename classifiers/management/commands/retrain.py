@@ -34,6 +34,11 @@ class Command(JobCommand):
         )
         parser.add_argument("--promote", action="store_true", help="promote the version if its training succeeds")
         parser.add_argument(
+            "--force",
+            action="store_true",
+            help="with --promote: promote it even when it looks degenerate (a class of recall 0, low macro-F1)",
+        )
+        parser.add_argument(
             "--if-due",
             action="store_true",
             help="retrain only once the task's new consensus labels reach its threshold",
@@ -77,7 +82,7 @@ class Command(JobCommand):
             )
             if options["promote"]:
                 try:
-                    services.version_promote(version=version)
+                    services.version_promote_confirmed(version=version, force=options["force"])
                 except DomainError as exc:
                     raise CommandError(exc.message) from exc
                 self.stdout.write(self.style.SUCCESS(f"v{version.number} is now active; every cutout is being scored"))
