@@ -1,3 +1,16 @@
+// A cutout's page: the radio image with the classify page's tools (static/js/image_viewer.js).
+(function () {
+  const box = document.getElementById("cutout-viewer");
+  if (!box || !window.rgzImage) return;
+  window.rgz.request(box.dataset.url)
+    .then((cutout) => window.rgzImage.show(cutout))
+    .then(() => { box.dataset.ready = "1"; })
+    .catch((error) => {
+      const status = document.getElementById("cutout-viewer-status");
+      status.prepend(`The image could not be loaded: ${error.message}. `);
+    });
+})();
+
 // A cutout's page: warn before explaining with a model trained elsewhere; similar sources when offered.
 (function () {
   const select = document.getElementById("explain-task");

@@ -1,6 +1,6 @@
 // Drawing and radio-component tasks on the classify page. Marks are kept in image pixels of the
 // radio frame (x right, y down from the top-left corner, as Zooniverse's tools), whatever the
-// zoom, pan or layer shown. The page (classify.js) exposes window.rgzViewer and calls:
+// zoom, pan or layer shown. The image viewer (image_viewer.js) exposes window.rgzViewer and calls:
 //   rgzDrawing.capturing()   true while a tool takes the pointer (the page then does not pan)
 //   rgzDrawing.paint(ctx, scale)   after the image and contours, in image coordinates
 //   rgzDrawing.value(taskKey)      the task's answer
