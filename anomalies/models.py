@@ -16,6 +16,7 @@ class Scan(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     mosaic_path = models.CharField(max_length=1000)
+    mosaic_name = models.CharField(max_length=255, blank=True)  # an uploaded mosaic's own file name
     out_path = models.CharField(max_length=1000, blank=True)
     aperture_arcsec = models.FloatField()
     stride_arcsec = models.FloatField()
@@ -32,6 +33,9 @@ class Scan(models.Model):
     frames = models.PositiveIntegerField(default=0)
     thresholds = models.JSONField(default=dict, blank=True)  # top percent -> score threshold
     histogram = models.FileField(upload_to="scans/", blank=True, max_length=255)
+    # The whole mosaic, north up, every few pixels (anomalies.ml.map_geometry): the page marks the
+    # catalogue on it.
+    mosaic_map = models.FileField(upload_to="scans/", blank=True, max_length=255)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")  # the last start

@@ -19,7 +19,7 @@ from annotations.ml import prepare_cutout
 from annotations.models import Workflow
 from annotations.paths import export_path
 from annotations.services import subject_set_get_or_create, workflow_link_subject_set
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, DomainError, InvalidInput, NotFound, TooLarge
 
 from . import ml
 from .models import AnomalyEntry, Scan, ScanTile
@@ -77,6 +77,44 @@ def scan_create(
         notes=notes,
     )
     ScanTile.objects.bulk_create([ScanTile(scan=scan, index=i) for i in range(grid.tile_count)], batch_size=1000)
+    return scan
+
+
+MOSAIC_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fits.fz")
+
+
+def scan_create_from_upload(*, upload, aperture_arcsec: float, stride_arcsec: float, **options) -> Scan:
+    """Keep an uploaded FITS mosaic under ``RGZ_SCAN_UPLOAD_DIR`` at a name the server chooses and
+    plan its scan; a file that is not a mosaic the scan can read is removed again (a 4xx)."""
+    name = (upload.name or "").lower()
+    suffix = next((s for s in sorted(MOSAIC_SUFFIXES, key=len, reverse=True) if name.endswith(s)), None)
+    if suffix is None:
+        raise InvalidInput(
+            f"mosaic_file: {upload.name} is not a FITS file ({', '.join(MOSAIC_SUFFIXES)})", field="mosaic_file"
+        )
+    limit = settings.RGZ_MAX_MOSAIC_UPLOAD_BYTES
+    if upload.size > limit:
+        raise TooLarge(f"mosaic_file: {upload.size} bytes is over the {limit}-byte limit", field="mosaic_file")
+    folder = Path(settings.RGZ_SCAN_UPLOAD_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}{suffix}"
+    partial = path.with_name(f".{path.name}.part")
+    with open(partial, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    os.replace(partial, path)
+    try:
+        scan = scan_create(mosaic=str(path), aperture_arcsec=aperture_arcsec, stride_arcsec=stride_arcsec, **options)
+    except DomainError as exc:
+        path.unlink(missing_ok=True)
+        if exc.field is None:
+            exc.field = "mosaic_file"
+        raise
+    except Exception:
+        path.unlink(missing_ok=True)
+        raise
+    scan.mosaic_name = os.path.basename(upload.name)[:255]
+    Scan.objects.filter(pk=scan.pk).update(mosaic_name=scan.mosaic_name)
     return scan
 
 
@@ -172,6 +210,7 @@ def _finalize(scan: Scan) -> None:
         AnomalyEntry.objects.bulk_create(entries, batch_size=500)
     histogram = ContentFile(ml.histogram_png(rows[:, 2], thresholds), name=f"{scan.pk}-histogram.png")
     scan.histogram.save(histogram.name, histogram, save=False)
+    scan.mosaic_map.save(f"{scan.pk}-map.png", ContentFile(ml.mosaic_map_png(data)), save=False)
     # The catalogue files are written before the scan is marked succeeded, so that whoever sees
     # it succeeded finds them.
     if scan.out_path:
@@ -181,6 +220,7 @@ def _finalize(scan: Scan) -> None:
         status=Scan.Status.SUCCEEDED,
         frames=len(rows),
         histogram=scan.histogram.name,
+        mosaic_map=scan.mosaic_map.name,
         thresholds={str(k): v for k, v in thresholds.items()},
         message=f"{len(rows)} frames scored, {len(entries)} anomalies in the top {max(scan.top_percents)} %",
     )

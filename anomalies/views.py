@@ -1,5 +1,6 @@
 """Pages: scans and their anomaly galleries, for astronomers."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required, user_passes_test
 from django.http import Http404
 from django.shortcuts import render
@@ -17,7 +18,11 @@ PAGE = 60
 @login_required
 @user_passes_test(is_astronomer)
 def scan_list(request):
-    context = {"scans": selectors.scan_list(limit=100), "import_roots": [str(root) for root in import_roots()]}
+    context = {
+        "scans": selectors.scan_list(limit=100),
+        "import_roots": [str(root) for root in import_roots()],
+        "max_upload_mb": settings.RGZ_MAX_MOSAIC_UPLOAD_BYTES // (1024 * 1024),
+    }
     return render(request, "anomalies/scans.html", context)
 
 
@@ -42,5 +47,6 @@ def scan_detail(request, scan_id):
         "more": max(0, entries.count() - PAGE),
         "workflows": annotation_selectors.workflow_list(active=True),
         "tiles_done": selectors.scan_tiles_done(scan=scan),
+        "map": selectors.scan_map(scan=scan, entries=entries),
     }
     return render(request, "anomalies/scan.html", context)

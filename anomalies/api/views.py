@@ -35,7 +35,10 @@ class ScanListCreateView(generics.ListAPIView):
     @extend_schema(
         request=ScanCreateSerializer,
         responses={202: ScanSerializer},
-        summary="Start a blind complexity scan of a mosaic (tiles run on the workers)",
+        summary=(
+            "Start a blind complexity scan of a mosaic (tiles run on the workers): a path under the import "
+            "roots (JSON), or the FITS file itself (multipart, mosaic_file)"
+        ),
     )
     def post(self, request):
         payload = ScanCreateSerializer(data=request.data)
@@ -47,13 +50,16 @@ class ScanListCreateView(generics.ListAPIView):
                 "and downloaded from /api/scans/ID/catalogue.csv (or .vot)",
                 field="out",
             )
-        scan = services.scan_create(
-            mosaic=import_path(data["mosaic"], field="mosaic"),
-            aperture_arcsec=data["aperture_arcsec"],
-            stride_arcsec=data["stride_arcsec"],
-            top_percents=data["top_percents"],
-            tile_frames=data["tile_frames"],
-        )
+        options = {
+            "aperture_arcsec": data["aperture_arcsec"],
+            "stride_arcsec": data["stride_arcsec"],
+            "top_percents": data["top_percents"],
+            "tile_frames": data["tile_frames"],
+        }
+        if data.get("mosaic_file"):
+            scan = services.scan_create_from_upload(upload=data["mosaic_file"], **options)
+        else:
+            scan = services.scan_create(mosaic=import_path(data["mosaic"], field="mosaic"), **options)
         scan_start(scan, user=request.user)
         return Response(ScanSerializer(scan).data, status=202)
 

@@ -198,6 +198,9 @@ RGZ_MAX_DECODED_MOSAIC_PIXELS = int(os.environ.get("RGZ_MAX_DECODED_MOSAIC_PIXEL
 RGZ_IMPORT_ROOTS = env_list("RGZ_IMPORT_ROOTS")
 # Files that API-started work writes (scan catalogues), under names the server chooses.
 RGZ_EXPORT_ROOT = Path(os.environ.get("RGZ_EXPORT_ROOT", VAR_DIR / "exports"))
+# Mosaics uploaded to start a scan from the page (kept for the scan's tiles), and their size limit.
+RGZ_SCAN_UPLOAD_DIR = Path(os.environ.get("RGZ_SCAN_UPLOAD_DIR", VAR_DIR / "scan-mosaics"))
+RGZ_MAX_MOSAIC_UPLOAD_BYTES = int(os.environ.get("RGZ_MAX_MOSAIC_UPLOAD_BYTES", 1024 * 1024 * 1024))
 
 # The labelling queue.
 # Classifications after which a subject retires, for a workflow created without its own count.
