@@ -259,10 +259,11 @@ def version_weights_check(*, version: ModelVersion) -> ModelVersion:
 
 
 @transaction.atomic
-def version_promote(*, version: ModelVersion, user=None) -> ModelVersion:
+def version_promote(*, version: ModelVersion, user=None, refuse_degenerate: bool = False) -> ModelVersion:
     """Make ``version`` the task's one active version, atomically, then queue the scoring of
     every cutout. Only an evaluated (``ready``) version whose weights passed their check (at the
-    end of training) can be promoted; nothing is loaded here, so the row locks are held briefly."""
+    end of training) can be promoted; nothing is loaded here, so the row locks are held briefly.
+    ``refuse_degenerate``: a version with warnings (``readiness.version_warnings``) is a 409."""
     ClassifierTask.objects.select_for_update().filter(pk=version.task_id).first()
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
     if version.status == ModelVersion.Status.ACTIVE:
@@ -281,6 +282,13 @@ def version_promote(*, version: ModelVersion, user=None) -> ModelVersion:
     if version.weights_error:
         message = f"cannot promote {version.task.name} v{version.number}: {version.weights_error}"
         raise InvalidInput(message, field="weights")
+    reasons = version_warnings(version) if refuse_degenerate else []
+    if reasons:
+        raise Conflict(
+            f"{version.task.name} v{version.number} looks degenerate: {'; '.join(reasons)}. "
+            "Promote it with force=true to confirm",
+            field="force",
+        )
     version.task.versions.filter(status=ModelVersion.Status.ACTIVE).update(status=ModelVersion.Status.READY)
     version.status = ModelVersion.Status.ACTIVE
     version.promoted_at = timezone.now()
@@ -293,14 +301,7 @@ def version_promote(*, version: ModelVersion, user=None) -> ModelVersion:
 def version_promote_confirmed(*, version: ModelVersion, force: bool = False, user=None) -> ModelVersion:
     """A person's promotion: a degenerate version (a class it never finds, a macro-F1 far below
     its accuracy) is refused with the reasons unless ``force`` says they were read and accepted."""
-    reasons = version_warnings(version)
-    if reasons and not force:
-        raise Conflict(
-            f"{version.task.name} v{version.number} looks degenerate: {'; '.join(reasons)}. "
-            "Promote it with force=true to confirm",
-            field="force",
-        )
-    return version_promote(version=version, user=user)
+    return version_promote(version=version, user=user, refuse_degenerate=not force)
 
 
 @transaction.atomic
