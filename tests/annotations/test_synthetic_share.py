@@ -257,3 +257,15 @@ def test_the_acquisition_page_edits_the_share(client, mixed):
     client.force_login(astronomer())
     page = client.get(f"/workflows/{workflow.pk}/acquisition/").content.decode()
     assert 'id="synthetic-form"' in page and f"/api/workflows/{workflow.pk}/synthetic-share/" in page
+
+
+def test_generated_subjects_are_not_part_of_the_workflows_progress(mixed, volunteer_factory):
+    from annotations.selectors import workflow_progress
+
+    workflow, real, generated = mixed
+    synthetic_share_set(workflow=workflow, share=1.0)
+    workflow.refresh_from_db()
+    served = run_volunteer(workflow, volunteer_factory(), limit=30)
+    progress = workflow_progress(workflow=workflow)
+    assert progress["subjects"] == len(real)
+    assert progress["classifications"] == sum(not s.synthetic for s in served) < len(served)
