@@ -14,7 +14,7 @@ from annotations.synthetic import (
     synthetic_share_set,
 )
 from core.errors import InvalidInput
-from tests.factories import astronomer, make_workflow_with_subjects
+from tests.factories import astronomer, make_workflow_with_subjects, serve
 
 pytestmark = pytest.mark.django_db
 
@@ -269,3 +269,17 @@ def test_generated_subjects_are_not_part_of_the_workflows_progress(mixed, volunt
     progress = workflow_progress(workflow=workflow)
     assert progress["subjects"] == len(real)
     assert progress["classifications"] == sum(not s.synthetic for s in served) < len(served)
+
+
+def test_recent_classifications_say_which_subjects_were_generated(client, mixed):
+    workflow, real, generated = mixed
+    for subject in (real[0], generated[0], real[1]):
+        serve(client, workflow, subject.pk)
+        stored = client.post(
+            "/api/classifications/",
+            {"workflow": workflow.pk, "subject": subject.pk, "annotations": [{"task": "T0", "value": 1}]},
+            content_type="application/json",
+        )
+        assert stored.status_code == 201
+    page = client.get("/classify/recent/").content.decode()
+    assert page.count("a generated example, not an observed source") == 1
