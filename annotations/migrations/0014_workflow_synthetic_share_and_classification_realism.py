@@ -4,24 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('annotations', '0013_acquisition_policy_gold_and_rank_provenance'),
+        ("annotations", "0013_acquisition_policy_gold_and_rank_provenance"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='classification',
-            name='realism',
-            field=models.CharField(blank=True, default='', max_length=10),
+            model_name="classification",
+            name="realism",
+            field=models.CharField(blank=True, default="", max_length=10),
         ),
         migrations.AddField(
-            model_name='workflow',
-            name='synthetic_share',
+            model_name="workflow",
+            name="synthetic_share",
             field=models.FloatField(default=0.05),
         ),
         migrations.AddConstraint(
-            model_name='workflow',
-            constraint=models.CheckConstraint(condition=models.Q(('synthetic_share__gte', 0), ('synthetic_share__lte', 1)), name='synthetic_share_0_to_1'),
+            model_name="workflow",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("synthetic_share__gte", 0), ("synthetic_share__lte", 1)),
+                name="synthetic_share_0_to_1",
+            ),
         ),
     ]
