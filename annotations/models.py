@@ -130,10 +130,17 @@ class Workflow(models.Model):
     subject_sets = models.ManyToManyField(SubjectSet, related_name="workflows", blank=True)
     version_major = models.PositiveIntegerField(default=1)
     version_minor = models.PositiveIntegerField(default=1)
+    # The most of a volunteer's subjects that may be generated (synthetic) ones, 0..1.
+    synthetic_share = models.FloatField(default=0.05)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(synthetic_share__gte=0, synthetic_share__lte=1), name="synthetic_share_0_to_1"
+            )
+        ]
 
     def __str__(self):
         return self.display_name
@@ -261,6 +268,9 @@ class Classification(models.Model):
     # Where it was made: on this platform, or imported (Zooniverse allows a volunteer to classify a
     # subject twice, so the one-per-volunteer rule holds for the platform's own rows only).
     source = models.CharField(max_length=16, default="platform")
+    # The optional blinded question "does this look like a real observation?": real, generated or
+    # "" (not asked or not answered). Asked on synthetic subjects and on real ones mixed in.
+    realism = models.CharField(max_length=10, blank=True, default="")
 
     class Meta:
         ordering = ["id"]

@@ -36,6 +36,7 @@ from core.errors import NotFound, TooManyRequests
 from .acquisition import policy_active, policy_gold_rate
 from .models import Classification, QueueLease, SubjectWorkflowStatus, Workflow
 from .roles import Volunteer
+from .synthetic import synthetic_allowed
 
 CANDIDATES = 8
 # Large cutout columns that serving a subject never reads (contours have their own endpoint).
@@ -80,13 +81,17 @@ def _lease_next(*, workflow_id: int, volunteer: Volunteer, address: str) -> Subj
         _address_within_bound(workflow, address)
     limit = workflow.retirement_limit
     gold, explore = _serving_mix(workflow, volunteer)
-    candidates = _candidates(workflow, volunteer, limit, skip_locked=True, explore=explore)
+    # Generated subjects only while this volunteer's synthetic share stays within the cap.
+    real_only = not synthetic_allowed(workflow=workflow, volunteer=volunteer)
+    candidates = _candidates(workflow, volunteer, limit, skip_locked=True, explore=explore, real_only=real_only)
     if not candidates and connection.features.has_select_for_update_skip_locked:
         # Every open subject may be locked by a request in flight (or a re-rank): wait for the
         # locks rather than tell the volunteer there is nothing left. One row only: a request
         # that waits while holding other rows could deadlock with another locking them in a
         # different order (a re-rank changes the order under them).
-        candidates = _candidates(workflow, volunteer, limit, skip_locked=False, explore=explore, count=1)
+        candidates = _candidates(
+            workflow, volunteer, limit, skip_locked=False, explore=explore, count=1, real_only=real_only
+        )
     if not candidates:
         return None  # gold subjects alone are no reason to keep a volunteer classifying
     if gold:
@@ -138,6 +143,8 @@ def queue_retry_after(*, workflow_id: int, volunteer: Volunteer) -> int | None:
     waiting = SubjectWorkflowStatus.objects.filter(
         workflow=workflow, retired_at__isnull=True, gold=False, classification_count__lt=limit
     ).filter(~Exists(already), ~Exists(mine))
+    if not synthetic_allowed(workflow=workflow, volunteer=volunteer):
+        waiting = waiting.filter(subject__synthetic=False)
     if not waiting.exists():
         return None
     earliest = QueueLease.objects.filter(status__in=waiting, released=False).aggregate(first=Min("expires_at"))
@@ -181,7 +188,15 @@ def _serving_mix(workflow: Workflow, volunteer: Volunteer) -> tuple[bool, bool]:
 
 
 def _candidates(
-    workflow, volunteer, limit, *, skip_locked: bool, gold: bool = False, explore: bool = False, count: int = CANDIDATES
+    workflow,
+    volunteer,
+    limit,
+    *,
+    skip_locked: bool,
+    gold: bool = False,
+    explore: bool = False,
+    count: int = CANDIDATES,
+    real_only: bool = False,
 ) -> list[SubjectWorkflowStatus]:
     already = Classification.objects.filter(workflow=workflow, subject=OuterRef("subject"), volunteer_key=volunteer.key)
     # Any lease of mine on a subject, live or expired and not yet swept, rules it out.
@@ -193,6 +208,8 @@ def _candidates(
     )
     if limit is not None:
         rows = rows.filter(classification_count__lt=limit - F("leased_count"))
+    if real_only:
+        rows = rows.filter(subject__synthetic=False)
     rows = rows.filter(~Exists(already), ~Exists(mine))
     ordering = ["-priority", "random_key"] if workflow.prioritized and not explore else ["random_key"]
     rows = rows.order_by(*ordering)

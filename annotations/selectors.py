@@ -175,12 +175,15 @@ def volunteer_recent_classifications(*, volunteer_key: str, limit: int = 50) -> 
 
 
 def workflow_progress(*, workflow: Workflow) -> dict:
-    # gold-standard subjects never retire: they are not part of the workflow's progress
-    statuses = SubjectWorkflowStatus.objects.filter(workflow=workflow, gold=False)
+    # gold-standard subjects never retire and generated ones are no sky sources: neither is part
+    # of the workflow's progress
+    statuses = SubjectWorkflowStatus.objects.filter(workflow=workflow, gold=False, subject__synthetic=False)
     return {
         "subjects": statuses.count(),
         "retired": statuses.filter(retired_at__isnull=False).count(),
-        "classifications": Classification.objects.filter(workflow=workflow, expert=False).count(),
+        "classifications": Classification.objects.filter(
+            workflow=workflow, expert=False, subject__synthetic=False
+        ).count(),
     }
 
 

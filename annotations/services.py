@@ -27,6 +27,7 @@ from .models import (
 from .queue import lease_release, lease_served
 from .retirement import retirement_apply
 from .roles import Volunteer
+from .synthetic import realism_clean
 from .task_definitions import validate_annotations, validate_task_definitions
 
 
@@ -251,6 +252,7 @@ def classification_create(
     metadata: dict | None = None,
     idempotency_key: str | None = None,
     require_served: bool = False,
+    realism: str | None = None,
 ) -> tuple[Classification, bool]:
     """Store one classification exactly once; returns it and whether it is new.
 
@@ -258,7 +260,8 @@ def classification_create(
     subject retired. The subject's status row is locked while counting, so no subject takes
     more classifications than its workflow's retirement limit, whatever the concurrency.
     With ``require_served`` (volunteers through the API) only a subject the queue served to this
-    volunteer is accepted, so nobody can pick the subjects they answer.
+    volunteer is accepted, so nobody can pick the subjects they answer. ``realism`` is the answer to
+    the optional blinded question "real or generated?" (``annotations.synthetic``).
     """
     try:
         return _classification_insert(
@@ -273,6 +276,7 @@ def classification_create(
             metadata=metadata or {},
             idempotency_key=idempotency_key,
             require_served=require_served,
+            realism=realism_clean(realism),
         )
     except IntegrityError:
         # The key is taken by another classification (or a concurrent twin won the race).
@@ -323,6 +327,7 @@ def _classification_insert(
     metadata,
     idempotency_key,
     require_served,
+    realism="",
 ) -> tuple[Classification, bool]:
     workflow, version = _workflow_and_version(workflow_id, workflow_version)
     cleaned = validate_annotations(annotations, version.tasks, _subject_frame(version.tasks, subject_id))
@@ -361,6 +366,7 @@ def _classification_insert(
         user_agent=(user_agent or "")[:512],
         idempotency_key=idempotency_key or None,
         gold_standard=status.gold,  # as Zooniverse flags answers to gold-standard subjects
+        realism=realism,
     )
     released = lease_release(status=status, volunteer_key=volunteer.key)
     count = status.classification_count + 1

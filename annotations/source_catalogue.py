@@ -1,6 +1,6 @@
 """The catalogue of consensus radio sources of a workflow: per source its components, its host's
 position (pixels and RA/Dec), the spread of the volunteers' host marks and their agreement, as CSV
-or VOTable (astropy)."""
+or VOTable (astropy). Generated (synthetic) subjects are left out."""
 
 from __future__ import annotations
 
@@ -36,6 +36,11 @@ NAMES = [name for name, _, _ in COLUMNS]
 def consensus_sources(*, workflow: Workflow) -> list[dict]:
     """One row per source of each subject's consensus grouping (radio-component tasks)."""
     results = [c for c in mark_consensus(workflow=workflow).values() if c.kind == "radio_components" and c.sources]
+    # Generated subjects are no sky sources: they never enter the catalogue.
+    generated = set(
+        Cutout.objects.filter(pk__in={c.subject_id for c in results}, synthetic=True).values_list("pk", flat=True)
+    )
+    results = [c for c in results if c.subject_id not in generated]
     names = dict(Cutout.objects.filter(pk__in={c.subject_id for c in results}).values_list("pk", "name"))
     rows = []
     for consensus in sorted(results, key=lambda c: (c.subject_id, c.task)):

@@ -22,6 +22,7 @@ from .login_throttle import signup_record, signup_wait_seconds
 from .models import Survey
 from .roles import volunteer_from_request
 from .source_catalogue import consensus_source_overlays
+from .synthetic import synthetic_disclosure
 from .tag_vocabulary import tag_task_choices
 from .task_definitions import answer_labels, task_text
 from .volunteer_history import tutorial_seen_get
@@ -68,6 +69,7 @@ def classify(request, workflow_id: int):
         "tasks": tasks,
         "count": selectors.volunteer_classification_count(volunteer_key=volunteer.key, workflow=workflow),
         "field_guide": selectors.field_guide(workflow=workflow),
+        "synthetic_disclosure": synthetic_disclosure(workflow=workflow),
         "progress": selectors.workflow_progress(workflow=workflow),
         "max_description": settings.RGZ_DESCRIPTION_MAX_CHARS,
         "tutorial_steps": TUTORIAL_STEPS,

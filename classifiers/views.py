@@ -11,6 +11,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 
 from annotations import selectors as annotation_selectors
 from annotations.acquisition import gold_subjects_count, policy_active
+from annotations.synthetic import synthetic_open_count
 from core.errors import DomainError
 from core.roles import is_admin, is_astronomer
 
@@ -137,6 +138,7 @@ def workflow_acquisition(request, workflow_id: int):
         "task_name": active.task_name if active else "",
         "score_names": ["entropy", "margin", "bald", "complexity", "novelty"],
         "gold_count": gold_subjects_count(workflow=workflow),
+        "synthetic_open": synthetic_open_count(workflow=workflow),
     }
     return render(request, "classifiers/acquisition.html", context)
 

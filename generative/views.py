@@ -1,4 +1,5 @@
-"""Pages: the generator registry (train, follow, promote, roll back) and the sample gallery."""
+"""Pages: the generator registry (train, follow, promote, roll back), a version's page (its realism
+as volunteers judge it) and the sample gallery."""
 
 from django.contrib.auth.decorators import login_required, user_passes_test
 from django.http import Http404
@@ -11,6 +12,7 @@ from core.roles import is_admin, is_astronomer
 
 from . import selectors
 from .models import GeneratedSample, GeneratorVersion
+from .realism import version_realism
 
 
 @ensure_csrf_cookie
@@ -64,3 +66,15 @@ def compare(request):
         raise Http404("choose two generator versions")
     rows = selectors.version_comparison(a=a, b=b)
     return render(request, "generative/compare.html", {"a": a, "b": b, "rows": rows})
+
+
+@login_required
+@user_passes_test(is_astronomer)
+def version_page(request, version_id: int):
+    try:
+        version = selectors.version_get(version_id=version_id)
+    except DomainError:
+        raise Http404("no such generator version")
+    samples = {review: version.samples.filter(review=review).count() for review in GeneratedSample.Review.values}
+    context = {"version": version, "realism": version_realism(version=version), "samples": samples}
+    return render(request, "generative/version.html", context)

@@ -110,6 +110,8 @@ def classification_rows(workflow: Workflow) -> Iterator[list]:
             "finished_at": c.finished_at.isoformat() if c.finished_at else None,
             "user_agent": c.user_agent,
         }
+        if c.realism:  # the blinded "real or generated?" answer
+            metadata["realism"] = c.realism
         subject_data = {str(c.subject_id): {"retired": _retired(statuses.get(c.subject_id)), **_subject_metadata(c)}}
         yield [
             c.pk,
@@ -129,10 +131,15 @@ def classification_rows(workflow: Workflow) -> Iterator[list]:
         ]
 
 
+def synthetic_flag(cutout) -> dict:
+    """Hidden metadata of a generated subject (``#synthetic``); nothing for an observed one."""
+    return {"#synthetic": True} if cutout.synthetic else {}
+
+
 def _subject_metadata(classification: Classification) -> dict:
     subject = classification.subject
     metadata = {k: v for k, v in subject.metadata.items() if k != "label"}
-    metadata.update({"name": subject.name, "#rgz_cutout_id": subject.pk})
+    metadata.update({"name": subject.name, "#rgz_cutout_id": subject.pk, **synthetic_flag(subject)})
     if subject.ra_deg is not None:
         metadata.update({"ra": subject.ra_deg, "dec": subject.dec_deg})
     return metadata
@@ -145,6 +152,7 @@ def subject_rows(workflow: Workflow, base_url: str = "") -> Iterator[list]:
         subject_sets = list(subject.subject_sets.values_list("pk", flat=True)) or [""]
         metadata = {k: v for k, v in subject.metadata.items() if k != "label"}
         metadata.update({"name": subject.name, "#rgz_cutout_id": subject.pk, "#priority": subject.priority})
+        metadata.update(synthetic_flag(subject))
         for subject_set in subject_sets:
             yield [
                 subject.pk,

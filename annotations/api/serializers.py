@@ -81,7 +81,6 @@ class CutoutSerializer(serializers.Serializer):
     height = serializers.IntegerField()
     source_format = serializers.CharField()
     metadata = serializers.SerializerMethodField()
-    synthetic = serializers.BooleanField(help_text="made by a generator, not observed (volunteers are told)")
     image_url = serializers.SerializerMethodField()
     pixels_url = serializers.SerializerMethodField()
     contours_url = serializers.SerializerMethodField()
@@ -118,6 +117,9 @@ class CutoutAstronomerSerializer(CutoutSerializer):
     """What astronomers see: everything, catalogue name and hidden ranking metadata included."""
 
     name = serializers.CharField()
+    synthetic = serializers.BooleanField(
+        help_text="made by a generator, not observed (volunteers are told after answering, not before)"
+    )
     layers = CutoutLayerAstronomerSerializer(many=True, read_only=True, help_text="other bands on the radio frame")
     source_url = serializers.SerializerMethodField()
     wcs_header = serializers.CharField()
@@ -136,6 +138,7 @@ class CutoutForRoleSerializer(CutoutSerializer):
     """The schema of a cutout read by anyone: the astronomers' fields are there for astronomers only."""
 
     source_url = serializers.URLField(required=False)
+    synthetic = serializers.BooleanField(required=False)
     wcs_header = serializers.CharField(required=False)
     full_metadata = serializers.JSONField(required=False)
     ingest_notes = serializers.JSONField(required=False)
@@ -174,6 +177,7 @@ class WorkflowSerializer(serializers.Serializer):
     prioritized = serializers.BooleanField()
     version = serializers.CharField(source="version_label")
     retirement = serializers.JSONField()
+    synthetic_share = serializers.FloatField(help_text="the most of a volunteer's subjects that may be generated")
     first_task = serializers.SerializerMethodField()
     tasks = serializers.SerializerMethodField()
     strings = serializers.SerializerMethodField()
@@ -213,6 +217,11 @@ class QueueNextSerializer(serializers.Serializer):
     retry_after = serializers.IntegerField(
         required=False, help_text="subjects are left but leased to others: ask again after this many seconds"
     )
+    realism_question = serializers.BooleanField(
+        required=False,
+        help_text="ask the optional blinded question 'real or generated?' on this subject (asked on every "
+        "generated subject and on as many real ones mixed in); answer it as the classification's realism",
+    )
 
 
 class ClassificationCreateSerializer(serializers.Serializer):
@@ -226,6 +235,13 @@ class ClassificationCreateSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField(required=False)
     finished_at = serializers.DateTimeField(required=False)
     idempotency_key = serializers.CharField(required=False, max_length=64)
+    realism = serializers.ChoiceField(
+        choices=["real", "generated"],
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="the answer to the optional question 'does this look like a real observation?'",
+    )
 
 
 class ClassificationSerializer(serializers.ModelSerializer):
@@ -255,6 +271,7 @@ class ClassificationSerializer(serializers.ModelSerializer):
             "user_agent",
             "gold_standard",
             "expert",
+            "realism",
         ]
 
 
@@ -267,8 +284,15 @@ class ClassificationStoredSerializer(ClassificationSerializer):
         "null for other subjects or when the workflow turns feedback off",
     )
 
+    synthetic_notice = serializers.CharField(
+        required=False,
+        allow_null=True,
+        help_text="after a generated subject: says it was generated (and what the generator was asked for); "
+        "null for an observed one",
+    )
+
     class Meta(ClassificationSerializer.Meta):
-        fields = [*ClassificationSerializer.Meta.fields, "gold_feedback"]
+        fields = [*ClassificationSerializer.Meta.fields, "gold_feedback", "synthetic_notice"]
 
 
 class SubjectStatusSerializer(serializers.ModelSerializer):

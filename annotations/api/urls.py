@@ -2,7 +2,7 @@ from django.urls import path
 
 from annotations.auth_views import LimitedObtainAuthToken
 
-from . import consensus_views, mark_views, ranking_views, views, volunteer_views
+from . import consensus_views, mark_views, ranking_views, synthetic_views, views, volunteer_views
 
 urlpatterns = [
     path("auth/token/", LimitedObtainAuthToken.as_view(), name="api-token"),
@@ -21,6 +21,11 @@ urlpatterns = [
     ),
     path("workflows/", views.WorkflowListCreateView.as_view(), name="api-workflows"),
     path("workflows/<int:pk>/", views.WorkflowDetailView.as_view(), name="api-workflow"),
+    path(
+        "workflows/<int:pk>/synthetic-share/",
+        synthetic_views.WorkflowSyntheticShareView.as_view(),
+        name="api-workflow-synthetic-share",
+    ),
     path("workflows/<int:pk>/retire/", views.WorkflowRetireView.as_view(), name="api-workflow-retire"),
     path(
         "workflows/<int:pk>/consensus/", consensus_views.WorkflowConsensusView.as_view(), name="api-workflow-consensus"

@@ -16,6 +16,7 @@ from annotations.acquisition import gold_feedback
 from annotations.client_address import client_address
 from annotations.queue import queue_next_subject, queue_retry_after
 from annotations.roles import volunteer_from_request
+from annotations.synthetic import realism_question_asked, synthetic_notice
 from core.api.params import bool_param, int_param
 from core.errors import InvalidInput, TooLarge
 from core.permissions import IsAstronomer
@@ -73,6 +74,9 @@ class QueueNextView(APIView):
             body.update(
                 subject=CutoutSerializer(status_row.subject, context={"request": request}).data,
                 classification_count=status_row.classification_count,
+                realism_question=realism_question_asked(
+                    workflow=workflow, subject=status_row.subject, volunteer=volunteer
+                ),
             )
             return Response(body)
         retry_after = queue_retry_after(workflow_id=workflow.pk, volunteer=volunteer)
@@ -143,9 +147,11 @@ class ClassificationListCreateView(generics.GenericAPIView):
             idempotency_key=_idempotency_header(request) or data.get("idempotency_key"),
             # Astronomers may classify any subject (expert labels); volunteers only those served to them.
             require_served=not is_astronomer(request.user),
+            realism=data.get("realism"),
         )
         body = ClassificationSerializer(classification).data
         body["gold_feedback"] = gold_feedback(classification=classification)
+        body["synthetic_notice"] = synthetic_notice(classification=classification)
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -155,7 +161,7 @@ class CutoutListView(generics.ListAPIView):
             OpenApiParameter("survey", str, description="survey name or id"),
             OpenApiParameter("workflow", int),
             OpenApiParameter("retired", bool, description="retired (in the workflow, or in any)"),
-            OpenApiParameter("synthetic", bool),
+            OpenApiParameter("synthetic", bool, description="astronomers only (volunteers answer blind)"),
         ],
         responses=CutoutForRoleSerializer(many=True),
     )
@@ -171,7 +177,7 @@ class CutoutListView(generics.ListAPIView):
             survey=request.query_params.get("survey"),
             workflow=int_param(request, "workflow"),
             retired=bool_param(request, "retired"),
-            synthetic=bool_param(request, "synthetic"),
+            synthetic=bool_param(request, "synthetic") if is_astronomer(request.user) else None,
         )
 
 

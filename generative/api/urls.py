@@ -1,10 +1,15 @@
 from django.urls import path
 
-from . import views
+from . import realism_views, views
 
 urlpatterns = [
     path("generative/versions/", views.VersionListView.as_view(), name="api-generator-versions"),
     path("generative/versions/<int:pk>/", views.VersionDetailView.as_view(), name="api-generator-version"),
+    path(
+        "generative/versions/<int:pk>/realism/",
+        realism_views.VersionRealismView.as_view(),
+        name="api-generator-realism",
+    ),
     path("generative/versions/<int:pk>/promote/", views.PromoteView.as_view(), name="api-generator-promote"),
     path("generative/versions/<int:pk>/evaluate/", views.EvaluateView.as_view(), name="api-generator-evaluate"),
     path("generative/surveys/<int:survey_id>/rollback/", views.RollbackView.as_view(), name="api-generator-rollback"),

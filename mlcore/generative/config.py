@@ -13,6 +13,11 @@ from dataclasses import asdict, dataclass, field, replace
 NETWORKS = ("rab", "plain")  # Astro-RAB U-Net, or diffusers' UNet2DModel (the ablation baseline)
 SAMPLERS = ("dpmsolver++", "ddim", "ddpm")
 BETA_SCHEDULES = ("squaredcos_cap_v2", "linear", "scaled_linear")
+# What the network predicts. "v_prediction" (Salimans & Ho 2022) is the default: with "epsilon" the
+# image estimate at high noise is the noise error divided by sqrt(alpha_bar) (about 0.06 at the
+# first sampling step of the cosine schedule), so a short CPU training run left the deterministic
+# samplers (DPM-Solver++, DDIM) with noise they never removed; v keeps that estimate well scaled.
+PREDICTION_TYPES = ("v_prediction", "epsilon")
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,7 @@ class DiffusionConfig:
     unet: UNetConfig = field(default_factory=UNetConfig)
     train_timesteps: int = 1000
     beta_schedule: str = "squaredcos_cap_v2"
+    prediction_type: str = "v_prediction"
     condition_dropout: float = 0.1  # share of training examples shown without their class
     guidance: float = 2.0  # classifier-free guidance scale at sampling (1: conditional only)
     sampler: str = "dpmsolver++"
@@ -72,6 +78,8 @@ class DiffusionConfig:
     def __post_init__(self):
         if self.beta_schedule not in BETA_SCHEDULES:
             raise ValueError(f"beta_schedule must be one of {BETA_SCHEDULES}")
+        if self.prediction_type not in PREDICTION_TYPES:
+            raise ValueError(f"prediction_type must be one of {PREDICTION_TYPES}, not {self.prediction_type!r}")
         if self.sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {SAMPLERS}, not {self.sampler!r}")
         if not 0.0 <= self.condition_dropout < 1.0:
@@ -91,6 +99,7 @@ class DiffusionConfig:
     @classmethod
     def from_dict(cls, data: dict) -> DiffusionConfig:
         data = dict(data)
+        data.setdefault("prediction_type", "epsilon")  # weights saved before the setting existed
         unet = dict(data.pop("unet", {}))
         if "channel_mults" in unet:
             unet["channel_mults"] = tuple(unet["channel_mults"])

@@ -40,7 +40,9 @@ def noise_scheduler(config: DiffusionConfig):
     from diffusers import DDPMScheduler
 
     return DDPMScheduler(
-        num_train_timesteps=config.train_timesteps, beta_schedule=config.beta_schedule, prediction_type="epsilon"
+        num_train_timesteps=config.train_timesteps,
+        beta_schedule=config.beta_schedule,
+        prediction_type=config.prediction_type,
     )
 
 
@@ -48,12 +50,15 @@ def sampling_scheduler(config: DiffusionConfig, sampler: str | None = None):
     """The sampler on the training schedule: DPM-Solver++ (default), DDIM or ancestral DDPM."""
     from diffusers import DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler
 
-    base = noise_scheduler(config).config
+    # "trailing" spacing starts sampling at the last training step, where the schedule is pure
+    # noise like the sampler's starting draw (Lin et al. 2024, arXiv:2305.08891).
+    base = {**noise_scheduler(config).config, "timestep_spacing": "trailing"}
     name = sampler or config.sampler
     if name == "dpmsolver++":
         return DPMSolverMultistepScheduler.from_config(base, algorithm_type="dpmsolver++", solver_order=2)
     if name == "ddim":
-        return DDIMScheduler.from_config(base)
+        # Clipping only the image estimate, not the noise estimate, leaves DDIM's two out of step.
+        return DDIMScheduler.from_config(base, clip_sample=False)
     return DDPMScheduler.from_config(base)
 
 
@@ -68,13 +73,15 @@ def random_symmetry(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor
 def training_step(
     model: nn.Module, scheduler, x0: torch.Tensor, y: torch.Tensor, config: DiffusionConfig, generator: torch.Generator
 ) -> torch.Tensor:
-    """One denoising loss: x0 (B, 1, S, S) in [-1, 1], y (B,) class indices -> scalar MSE on the noise."""
+    """One denoising loss: x0 (B, 1, S, S) in [-1, 1], y (B,) class indices -> scalar MSE on the
+    target of ``config.prediction_type`` (the noise, or v = sqrt(a) noise - sqrt(1 - a) x0)."""
     noise = torch.randn(x0.shape, generator=generator).to(x0.device)
     t = torch.randint(scheduler.config.num_train_timesteps, (len(x0),), generator=generator).to(x0.device)
     drop = torch.rand(len(x0), generator=generator).to(x0.device) < config.condition_dropout
     y = torch.where(drop, torch.full_like(y, config.unet.null_class), y)
     noisy = scheduler.add_noise(x0, noise, t)
-    return F.mse_loss(model(noisy, t, y), noise)
+    target = noise if config.prediction_type == "epsilon" else scheduler.get_velocity(x0, noise, t)
+    return F.mse_loss(model(noisy, t, y), target)
 
 
 @torch.no_grad()
@@ -90,8 +97,9 @@ def sample_loop(
     generator: torch.Generator,
     channels: int = 1,
 ) -> torch.Tensor:
-    """classes (N,) -> (N, C, S, S) samples in [-1, 1]. With guidance w the noise estimate is
-    eps(x, none) + w (eps(x, class) - eps(x, none)); w = 1 is the plain conditional model."""
+    """classes (N,) -> (N, C, S, S) samples in [-1, 1]. With guidance w the network's estimate
+    (noise or v, both linear in the image) is f(x, none) + w (f(x, class) - f(x, none)); w = 1 is
+    the plain conditional model."""
     device = classes.device
     scheduler.set_timesteps(steps)
     x = torch.randn((len(classes), channels, image_size, image_size), generator=generator).to(device)

@@ -20,6 +20,7 @@
     submit.disabled = true;
     caption.textContent = "Loading the next radio source…";
     form.reset();
+    $("realism").hidden = true;
     if (window.rgzDrawing) window.rgzDrawing.reset();
     formError.hidden = true;
     clearTimeout(state.retryTimer);
@@ -38,9 +39,10 @@
       state.startedAt = new Date().toISOString();
       await image.show(next.subject);
       const where = next.subject.ra_deg != null ? ` at RA ${next.subject.ra_deg.toFixed(4)}°, Dec ${next.subject.dec_deg.toFixed(4)}°` : "";
-      caption.textContent = next.subject.synthetic
-        ? `${next.subject.name}: a generated example, not an observed source`
-        : `${next.subject.name}${where}`;
+      // Generated subjects are not marked before the answer (the realism question is blind);
+      // the response to the answer says when one was generated.
+      caption.textContent = `${next.subject.name}${where}`;
+      $("realism").hidden = !next.realism_question;
       canvas.setAttribute("aria-label", `Radio cutout of ${next.subject.name}. Drag or use the arrow keys to pan, + and - to zoom.`);
       submit.disabled = false;
     } catch (error) {
@@ -112,6 +114,14 @@
   }
 
   // After a gold-standard subject: what the experts answered, beside the volunteer's answer.
+  // After a generated subject: say so (volunteers are told in the field guide that some are).
+  function showSyntheticNotice(notice) {
+    const box = $("synthetic-notice");
+    if (!box) return;
+    box.hidden = !notice;
+    box.textContent = notice || "";
+  }
+
   function showGoldFeedback(feedback) {
     const box = $("gold-feedback");
     if (!box) return;
@@ -145,6 +155,8 @@
     state.busy = true;
     submit.disabled = true;
     showGoldFeedback(null);
+    showSyntheticNotice(null);
+    const realism = $("realism").hidden ? null : form.querySelector("input[name=realism]:checked");
     try {
       const stored = await send({
         workflow: parseInt(root.dataset.workflow, 10),
@@ -155,10 +167,12 @@
         finished_at: new Date().toISOString(),
         metadata: { viewport: { width: window.innerWidth, height: window.innerHeight },
                     stretch: image.stretch(), zoom: image.zoom() },
+        realism: realism ? realism.value : null,
       });
       const count = $("count");
       count.textContent = String(parseInt(count.textContent, 10) + 1);
       showGoldFeedback(stored && stored.gold_feedback);
+      showSyntheticNotice(stored && stored.synthetic_notice);
       state.busy = false;
       await loadNext();
       showNextSubject();

@@ -84,19 +84,26 @@ def test_promote_generate_review_and_serve_flagged_synthetic(labelled, django_ca
     assert {samples[0].cutout_id, samples[2].cutout_id} <= queued
     assert samples[1].cutout_id not in queued and samples[3].cutout_id not in queued
 
-    # a volunteer is eventually served an approved sample, and told it is generated
+    # a volunteer is eventually served an approved sample (within the workflow's share), unmarked
+    # until answered, and told after the answer that it was generated
+    workflow.synthetic_share = 1.0
+    workflow.save(update_fields=["synthetic_share"])
     served = set()
     volunteer = APIClient()
     for _ in range(len(cutouts) + 2):
-        subject = volunteer.get("/api/queue/next/", {"workflow": workflow.pk}).json()["subject"]
+        body = volunteer.get("/api/queue/next/", {"workflow": workflow.pk}).json()
+        subject = body["subject"]
         if subject is None:
             break
-        served.add((subject["id"], subject["synthetic"]))
-        volunteer.post(
+        assert "synthetic" not in subject
+        stored = volunteer.post(
             "/api/classifications/",
             {"workflow": workflow.pk, "subject": subject["id"], "annotations": [{"task": "T0", "value": 1}]},
             format="json",
-        )
+        ).json()
+        generated = stored["synthetic_notice"] is not None
+        assert body["realism_question"] or not generated
+        served.add((subject["id"], generated))
     assert (samples[0].cutout_id, True) in served and (samples[2].cutout_id, True) in served
     assert all(not synthetic for pk, synthetic in served if pk in {c.pk for c in cutouts})
     assert samples[1].cutout_id not in {pk for pk, _ in served}

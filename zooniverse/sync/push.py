@@ -98,10 +98,16 @@ def _create_subject(link: ZooniverseLink, status: SubjectWorkflowStatus, report:
     _upload(row, report)
 
 
+SYNTHETIC_KEYS = ("#generator_version", "#requested_class", "#seed")
+
+
 def _subject_metadata(cutout) -> dict:
     metadata = {"#rgz_cutout_id": cutout.pk, "Filename": f"{cutout.name}.png", "#name": cutout.name}
     if cutout.ra_deg is not None and cutout.dec_deg is not None:
         metadata.update({"#ra": round(cutout.ra_deg, 6), "#dec": round(cutout.dec_deg, 6)})
+    if cutout.synthetic:  # generated: hidden on Zooniverse too, with what the generator was asked for
+        hidden = cutout.metadata or {}
+        metadata.update({"#synthetic": True, **{k: hidden[k] for k in SYNTHETIC_KEYS if k in hidden}})
     return metadata
 
 
