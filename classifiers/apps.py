@@ -11,7 +11,7 @@ class ClassifiersConfig(AppConfig):
         from core.feature_extractors import register_feature_extractor
         from jobs.registry import register_job_runner
 
-        from . import explanations, extractors, jobs, services
+        from . import acquisition, explanations, extractors, jobs, services
 
         register_job_runner(
             services.TRAIN_JOB,
@@ -23,6 +23,8 @@ class ClassifiersConfig(AppConfig):
         )
         register_job_runner(services.SCORE_JOB, jobs.score_cutouts, queue="training")
         register_job_runner(services.FEATURES_JOB, jobs.cutout_features, queue="training")
+        # re-ranking a queue by a saved policy: short, on the default queue
+        register_job_runner(acquisition.RANK_JOB, acquisition.workflow_rank_job)
         # explanations are short: the default queue, so that they never wait behind a training
         register_job_runner(explanations.EXPLAIN_JOB, jobs.explain_cutout)
         # the generators judge their samples with the survey's active classifier

@@ -352,15 +352,20 @@ def auto_retrain_if_due(*, task: ClassifierTask) -> ModelVersion | None:
 
 @transaction.atomic
 def acquisition_policy_set(*, workflow: Workflow, values: dict, task_name: str = "", note: str = "", user=None):
-    """Save the settings as the workflow's new active policy and rank its queue by it; bad
-    settings or an unknown task change nothing. Returns the policy row and the rank report."""
+    """Save the settings as the workflow's new active policy and queue the ranking of its queue by
+    it (a job); bad settings or an unknown task change nothing. Returns the policy row and the job."""
     acquisition.policy_task(workflow=workflow, task_name=task_name)  # an unknown task is a 400
     policy_row = policy_save(workflow=workflow, values=values, task_name=task_name, note=note, user=user)
-    return policy_row, acquisition.workflow_rank(workflow=workflow, policy_row=policy_row)
+    return policy_row, _rank_job_start(policy_row, user)
 
 
 @transaction.atomic
-def acquisition_policy_rollback(*, workflow: Workflow, policy_id):
-    """Re-activate an earlier policy of the workflow and rank its queue by it."""
+def acquisition_policy_rollback(*, workflow: Workflow, policy_id, user=None):
+    """Re-activate an earlier policy of the workflow and queue the ranking of its queue by it."""
     policy_row = policy_rollback(workflow=workflow, policy_id=policy_id)
-    return policy_row, acquisition.workflow_rank(workflow=workflow, policy_row=policy_row)
+    return policy_row, _rank_job_start(policy_row, user)
+
+
+def _rank_job_start(policy_row, user):
+    parameters = {"workflow_id": policy_row.workflow_id, "policy_id": policy_row.pk}
+    return job_start(kind=acquisition.RANK_JOB, parameters=parameters, user=user)
