@@ -129,8 +129,10 @@ def version_create(
     overrides: dict | None = None,
     augment_synthetic: bool = False,
     user=None,
+    warm_start_from: ModelVersion | None = None,
 ) -> ModelVersion:
-    """A new version in status ``training`` (its training data checked, not yet trained)."""
+    """A new version in status ``training`` (its training data checked, not yet trained);
+    ``warm_start_from``: a version of the same task whose weights it starts from."""
     if labels not in LABEL_SOURCES:
         raise InvalidInput(f"labels must be one of {', '.join(LABEL_SOURCES)}, not {labels!r}", field="labels")
     if method not in METHODS:
@@ -156,6 +158,7 @@ def version_create(
         label_source=labels,
         augment_synthetic=augment_synthetic,
         created_by=user if user is not None and user.pk else None,
+        warm_start_from=warm_start_from,
     )
 
 
@@ -258,9 +261,10 @@ def version_weights_check(*, version: ModelVersion) -> ModelVersion:
 
 
 @transaction.atomic
-def version_promote(*, version: ModelVersion, user=None) -> ModelVersion:
+def version_promote(*, version: ModelVersion, user=None, score: bool = True) -> ModelVersion:
     """Make ``version`` the task's one active version, atomically, then queue the scoring of
-    every cutout. Only an evaluated (``ready``) version whose weights passed their check (at the
+    every cutout (``score=False``: the caller scores, as an active-learning round does). Only an
+    evaluated (``ready``) version whose weights passed their check (at the
     end of training) can be promoted; nothing is loaded here, so the row locks are held briefly."""
     ClassifierTask.objects.select_for_update().filter(pk=version.task_id).first()
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
@@ -284,9 +288,21 @@ def version_promote(*, version: ModelVersion, user=None) -> ModelVersion:
     version.status = ModelVersion.Status.ACTIVE
     version.promoted_at = timezone.now()
     version.save(update_fields=["status", "promoted_at"])
-    version.scoring_job = job_start(kind=SCORE_JOB, parameters={"version_id": version.pk}, user=user)
-    job_start(kind=FEATURES_JOB, parameters={"version_id": version.pk}, user=user)
+    if score:
+        version.scoring_job = job_start(kind=SCORE_JOB, parameters={"version_id": version.pk}, user=user)
+        job_start(kind=FEATURES_JOB, parameters={"version_id": version.pk}, user=user)
     return version
+
+
+@transaction.atomic
+def version_reinstate(*, version: ModelVersion) -> None:
+    """Make an earlier active version active again as it was (no new promotion date, no scoring):
+    what an active-learning round does when it fails after promoting its new version."""
+    ClassifierTask.objects.select_for_update().filter(pk=version.task_id).first()
+    version.task.versions.filter(status=ModelVersion.Status.ACTIVE).exclude(pk=version.pk).update(
+        status=ModelVersion.Status.READY
+    )
+    ModelVersion.objects.filter(pk=version.pk).update(status=ModelVersion.Status.ACTIVE)
 
 
 @transaction.atomic
