@@ -182,6 +182,10 @@ class RoundSerializer(serializers.Serializer):
     message = serializers.CharField()
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
+    phases = serializers.SerializerMethodField(help_text="each finished phase: name, status, detail")
+
+    def get_phases(self, job) -> list[dict]:
+        return list((job.result or {}).get("phases") or [])
 
 
 class LearningCurveSerializer(serializers.Serializer):

@@ -207,6 +207,7 @@ def test_learning_curve_endpoint_gives_each_version_and_the_round(looped):
     assert first["labels"] == v1.metrics["n_train"] and second["labels"] >= 1
     assert set(first) == {"version", "number", "status", "labels", "accuracy", "split", "trained_at", "warm_start_from"}
     assert body["round"]["id"] == str(job.pk) and body["round"]["status"] == "succeeded"
+    assert [phase["name"] for phase in body["round"]["phases"]] == list(active_round.PHASES)
 
     volunteer = APIClient()
     volunteer.force_authenticate(UserFactory(username="volunteer"))
