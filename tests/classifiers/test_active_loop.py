@@ -149,6 +149,23 @@ def test_a_failure_while_rescoring_reinstates_the_earlier_version_before_any_rer
     assert ranks(task.workflow) == before
 
 
+def test_a_degenerate_version_is_not_promoted_over_a_sound_one(looped, monkeypatch):
+    task, v1 = looped
+    before = ranks(task.workflow)
+
+    def warnings(version):
+        return [] if version.pk == v1.pk else ["FRI recall is 0: it never predicts FRI correctly"]
+
+    monkeypatch.setattr("classifiers.active_round.version_warnings", warnings)
+    job, _ = active_loop.active_round_start(survey=task.survey, trigger="by hand", send=False)
+    job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and "v2 is not promoted: FRI recall is 0" in job.message
+    assert ModelVersion.objects.get(pk=v1.pk).status == ModelVersion.Status.ACTIVE
+    assert ModelVersion.objects.get(task=task, number=2).status == ModelVersion.Status.READY
+    assert ranks(task.workflow) == before
+
+
 def test_a_round_without_an_active_version_is_refused(labelled_task):  # noqa: F811
     with pytest.raises(Exception, match="no classifier task of fr-survey has an active version"):
         active_loop.active_round_start(survey=labelled_task.survey, trigger="by hand", send=False)
