@@ -18,7 +18,7 @@ import logging
 
 from django.conf import settings
 
-from annotations.models import Survey
+from annotations.models import Cutout, Survey
 from annotations.queue_listeners import queue_ranked_notify
 from core.errors import Conflict, DomainError, InvalidInput
 from jobs.reports import JobReport
@@ -165,3 +165,20 @@ def _rerank(survey: Survey, promoted: list[tuple], progress, report: JobReport, 
     report.notes.extend(notes)
     phases.append({"name": "rerank", "status": "done", "detail": "; ".join(notes) or "no queue reads these scores"})
     return loop_workflows(survey=survey)
+
+
+def round_abandoned(*, survey_id: int, trigger: str = "", message: str) -> None:
+    """A round whose worker died (or that was cancelled before it started): a version it was
+    training fails, and a version it promoted but had not finished rescoring with gives way to the
+    version it was warm-started from, so that the queues keep ranking with a fully scored model."""
+    for task in ClassifierTask.objects.filter(survey_id=survey_id):
+        for version in task.versions.filter(status=ModelVersion.Status.TRAINING, warm_start_from__isnull=False):
+            services.version_fail(version_id=version.pk, message=message)
+        active = active_version(task=task)
+        if active is None or active.warm_start_from is None:
+            continue
+        cutouts = Cutout.objects.filter(survey_id=survey_id)
+        scored = cutouts.filter(**{f"model_scores__{task.name}__version_id": active.pk}).count()
+        if scored < cutouts.count():
+            services.version_reinstate(version=active.warm_start_from)
+            logger.warning("round abandoned: %s v%s reinstated (%s)", task, active.warm_start_from.number, message)

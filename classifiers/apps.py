@@ -26,8 +26,14 @@ class ClassifiersConfig(AppConfig):
         register_job_runner(services.SCORE_JOB, jobs.score_cutouts, queue="training")
         register_job_runner(services.FEATURES_JOB, jobs.cutout_features, queue="training")
         # a round of the active-learning loop trains: the training queue, one start (it warm-starts
-        # again rather than resume), and a round abandoned mid-way has left the earlier versions active
-        register_job_runner(active_loop.ROUND_JOB, active_round.active_round, queue="training", max_attempts=lambda: 1)
+        # again rather than resume); an abandoned round hands back to the earlier versions
+        register_job_runner(
+            active_loop.ROUND_JOB,
+            active_round.active_round,
+            queue="training",
+            max_attempts=lambda: 1,
+            on_abandoned=active_round.round_abandoned,
+        )
         post_save.connect(receivers.classification_saved, sender=Classification, dispatch_uid="classifiers-loop")
         # re-ranking a queue by a saved policy: short, on the default queue
         register_job_runner(acquisition.RANK_JOB, acquisition.workflow_rank_job)

@@ -166,6 +166,21 @@ def test_a_degenerate_version_is_not_promoted_over_a_sound_one(looped, monkeypat
     assert ranks(task.workflow) == before
 
 
+def test_an_abandoned_round_hands_back_to_the_fully_scored_version(looped):
+    task, v1 = looped
+    v2 = active_round.round_version_create(task=task, previous=v1)
+    # the worker died after promoting v2 (weights stand in) and before it had rescored every cutout
+    ModelVersion.objects.filter(pk=v2.pk).update(status=ModelVersion.Status.READY, weights=v1.weights.name)
+    ModelVersion.objects.filter(pk=v1.pk).update(status=ModelVersion.Status.READY)
+    ModelVersion.objects.filter(pk=v2.pk).update(status=ModelVersion.Status.ACTIVE)
+    v3 = active_round.round_version_create(task=task, previous=v1)  # and was training another
+    active_round.round_abandoned(survey_id=task.survey_id, message="the worker died")
+    assert ModelVersion.objects.get(pk=v1.pk).status == ModelVersion.Status.ACTIVE
+    assert ModelVersion.objects.get(pk=v2.pk).status == ModelVersion.Status.READY
+    failed = ModelVersion.objects.get(pk=v3.pk)
+    assert failed.status == ModelVersion.Status.FAILED and failed.error == "the worker died"
+
+
 def test_a_round_without_an_active_version_is_refused(labelled_task):  # noqa: F811
     with pytest.raises(Exception, match="no classifier task of fr-survey has an active version"):
         active_loop.active_round_start(survey=labelled_task.survey, trigger="by hand", send=False)
