@@ -18,13 +18,15 @@ from django.conf import settings
 from annotations.acquisition import SENT_TO_FRONT, policy_active
 from annotations.models import UNRANKED, AcquisitionPolicy, SubjectWorkflowStatus, Workflow
 from annotations.services import queue_statuses_rewrite
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound
+from jobs.reports import JobReport
 
 from . import ml
 from .models import ClassifierTask, ModelVersion
 from .selectors import active_version, feature_matrix, feature_version_of
 
 MODEL_SCORES = ("entropy", "margin", "bald", "novelty")
+RANK_JOB = "acquisition_rank"  # registered in ClassifiersConfig.ready()
 NOVELTY_NEIGHBOURS = 10
 
 
@@ -244,3 +246,24 @@ def _fallback_summary(table: ScoreTable) -> list[str]:
         if reason:
             counts[reason] = counts.get(reason, 0) + 1
     return [f"{count} subject(s): {reason}" for reason, count in sorted(counts.items(), key=lambda kv: -kv[1])]
+
+
+def workflow_rank_job(*, workflow_id: int, policy_id: int, progress) -> JobReport:
+    """Rank a workflow's queue by a saved (or rolled-back) policy, off the request. A policy that
+    is no longer the active one by the time the job runs ranks nothing: the newer one's job does."""
+    policy_row = AcquisitionPolicy.objects.select_related("workflow").filter(pk=policy_id).first()
+    if policy_row is None or policy_row.workflow_id != workflow_id:
+        raise NotFound(f"policy {policy_id} of workflow {workflow_id} does not exist (any more)")
+    report = JobReport()
+    progress(0, 1, f"ranking the queue of workflow {workflow_id} by policy {policy_row.number}")
+    if not policy_row.active:
+        report.skipped = 1
+        report.notes.append(f"policy {policy_row.number} is no longer active: the active one ranks the queue")
+        progress(1, 1, "nothing to rank: a newer policy is active")
+        return report
+    rank = workflow_rank(workflow=policy_row.workflow, policy_row=policy_row)
+    report.created = 1
+    report.notes.extend(rank.notes)
+    report.extra = {"rank": rank.as_dict()}
+    progress(1, 1, f"{rank.ranked} ranked by the policy, {rank.exploration} at random")
+    return report

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ClassifierTask, ModelVersion
+from .models import ActiveLoop, ClassifierTask, ModelVersion
 
 
 @admin.register(ClassifierTask)
@@ -10,6 +10,22 @@ class ClassifierTaskAdmin(admin.ModelAdmin):
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ["task", "number", "status", "method", "label_source", "created_at", "promoted_at"]
+    list_display = [
+        "task",
+        "number",
+        "status",
+        "method",
+        "label_source",
+        "warm_start_from",
+        "created_at",
+        "promoted_at",
+    ]
     list_filter = ["status", "task"]
     readonly_fields = ["status", "metrics", "history", "training_data", "config", "weights", "promoted_at"]
+
+
+@admin.register(ActiveLoop)
+class ActiveLoopAdmin(admin.ModelAdmin):
+    """A survey's own threshold of the active-learning loop (empty: RGZ_ACTIVE_RETRAIN_AFTER)."""
+
+    list_display = ["survey", "retrain_after", "updated_at"]

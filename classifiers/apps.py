@@ -7,11 +7,13 @@ class ClassifiersConfig(AppConfig):
 
     def ready(self):
         from django.conf import settings
+        from django.db.models.signals import post_save
 
+        from annotations.models import Classification
         from core.feature_extractors import register_feature_extractor
         from jobs.registry import register_job_runner
 
-        from . import explanations, extractors, jobs, services
+        from . import acquisition, active_loop, active_round, explanations, extractors, jobs, receivers, services
 
         register_job_runner(
             services.TRAIN_JOB,
@@ -23,6 +25,18 @@ class ClassifiersConfig(AppConfig):
         )
         register_job_runner(services.SCORE_JOB, jobs.score_cutouts, queue="training")
         register_job_runner(services.FEATURES_JOB, jobs.cutout_features, queue="training")
+        # a round of the active-learning loop trains: the training queue, one start (it warm-starts
+        # again rather than resume); an abandoned round hands back to the earlier versions
+        register_job_runner(
+            active_loop.ROUND_JOB,
+            active_round.active_round,
+            queue="training",
+            max_attempts=lambda: 1,
+            on_abandoned=active_round.round_abandoned,
+        )
+        post_save.connect(receivers.classification_saved, sender=Classification, dispatch_uid="classifiers-loop")
+        # re-ranking a queue by a saved policy: short, on the default queue
+        register_job_runner(acquisition.RANK_JOB, acquisition.workflow_rank_job)
         # explanations are short: the default queue, so that they never wait behind a training
         register_job_runner(explanations.EXPLAIN_JOB, jobs.explain_cutout)
         # the generators judge their samples with the survey's active classifier

@@ -5,6 +5,7 @@ on the default queue."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -76,11 +77,22 @@ def _train(version: ModelVersion, progress, report: JobReport) -> None:
             classes=list(version.task.classes),
             checkpoint_path=checkpoint_path(version),
             progress=_epoch_recorder(version, progress),
+            warm_weights=_warm_weights(version),
         )
     except ml.training_data_error_type() as exc:
         raise InvalidInput(str(exc))
     report.notes.extend(fitted.notes)
     _store(version, fitted, report)
+
+
+def _warm_weights(version: ModelVersion) -> str:
+    """The weights file a version starts from (an active-learning round's), or "" (random weights)."""
+    source = version.warm_start_from
+    if source is None:
+        return ""
+    if not source.weights or source.weights_error:
+        raise InvalidInput(f"{source.task.name} v{source.number} has no usable weights to warm-start from")
+    return source.weights.path
 
 
 def _read(version: ModelVersion, progress, report: JobReport) -> tuple[ml.TrainingArrays, dict[int, int], set[int]]:
@@ -164,9 +176,10 @@ def _store(version: ModelVersion, fitted: ml.FittedClassifier, report: JobReport
     }
 
 
-def score_cutouts(*, version_id: int, progress, batch_size: int | None = None) -> JobReport:
+def score_cutouts(*, version_id: int, progress, batch_size: int | None = None, rerank: bool = True) -> JobReport:
     """Score every cutout of the task's survey with the (active) version, in batches: class
-    probabilities, entropy, margin and BALD into ``Cutout.model_scores[task name]``."""
+    probabilities, entropy, margin and BALD into ``Cutout.model_scores[task name]``; then re-rank
+    the queues that read them (``rerank=False``: the caller does, as an active-learning round)."""
     version = selectors.version_get(version_id=version_id)
     task = version.task
     report = JobReport()
@@ -183,16 +196,35 @@ def score_cutouts(*, version_id: int, progress, batch_size: int | None = None) -
             scored = dict(zip(arrays.ids, ml.scores(clf, arrays.x, list(task.classes)), strict=True))
             report.created += services.cutout_scores_store(task=task, version=version, scores=scored)
         progress(done, len(ids), f"scored {done}/{len(ids)} cutouts")
+    if rerank:
+        report.notes.extend(queues_rerank(task=task).notes)
+    report.extra = {"version": version.pk, "scored": report.created, "failed": report.failed}
+    return report
+
+
+@dataclass
+class Reranked:
+    """What a re-rank after new scores did: the workflows re-ranked by a policy, and in words."""
+
+    workflow_ids: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def queues_rerank(*, task) -> Reranked:
+    """Re-rank the survey's queue order (when it reads this task's entropy) and every workflow
+    whose acquisition policy reads this task's scores."""
+    done = Reranked()
     ranking = queue_rerank_after_scores(survey=task.survey, task_name=task.name)
     if ranking is not None:
-        report.notes.append(f"queue of {ranking.survey} re-ranked ({ranking.by}): {ranking.ranked} cutouts ranked")
+        done.notes.append(f"queue of {ranking.survey} re-ranked ({ranking.by}): {ranking.ranked} cutouts ranked")
     for ranked in workflows_rank_for_task(task=task):
-        report.notes.append(
+        done.workflow_ids.append(ranked.workflow)
+        done.notes.append(
             f"workflow {ranked.workflow} re-ranked by its acquisition policy: {ranked.ranked} ranked, "
             f"{ranked.exploration} at random"
         )
-    report.extra = {"version": version.pk, "scored": report.created, "failed": report.failed}
-    return report
+    done.workflow_ids = sorted(set(done.workflow_ids))
+    return done
 
 
 def explain_cutout(*, version_id: int, cutout_id: int, progress) -> JobReport:
@@ -213,7 +245,7 @@ def explain_cutout(*, version_id: int, cutout_id: int, progress) -> JobReport:
     return report
 
 
-def cutout_features(*, version_id: int, progress, batch_size: int | None = None) -> JobReport:
+def cutout_features(*, version_id: int, progress, batch_size: int | None = None, rerank: bool = True) -> JobReport:
     """Store the (active) version's penultimate-layer features of every cutout of every survey, in
     batches (novelty, diversity and "more like this" read them), then re-rank the workflows whose
     policy reads this task."""
@@ -234,8 +266,9 @@ def cutout_features(*, version_id: int, progress, batch_size: int | None = None)
                 version=version, ids=arrays.ids, vectors=ml.features(clf, arrays.x)
             )
         progress(done, len(ids), f"features of {done}/{len(ids)} cutouts")
-    for ranked in workflows_rank_for_task(task=version.task):
-        report.notes.append(f"workflow {ranked.workflow} re-ranked with {ranked.feature_version or 'no features'}")
+    if rerank:
+        for ranked in workflows_rank_for_task(task=version.task):
+            report.notes.append(f"workflow {ranked.workflow} re-ranked with {ranked.feature_version or 'no features'}")
     report.extra = {"version": version.pk, "feature_version": feature_version, "stored": report.created}
     return report
 

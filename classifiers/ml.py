@@ -86,11 +86,18 @@ def config_from_dict(data: dict):
     return FixMatchConfig.from_dict(data)
 
 
-def train(config, *, x, y, x_unlabelled, x_val, y_val, checkpoint_path: Path, progress):
-    """Fit (resuming from ``checkpoint_path`` when a checkpoint of the same settings is there)."""
+def train(config, *, x, y, x_unlabelled, x_val, y_val, checkpoint_path: Path, progress, warm_weights: str = ""):
+    """Fit (resuming from ``checkpoint_path`` when a checkpoint of the same settings is there);
+    with ``warm_weights`` (a weights file of the same architecture) it starts from those weights
+    instead of random ones, with a fresh optimiser."""
     from mlcore.ssl.estimator import SSLClassifier
 
-    clf = SSLClassifier(config, device="auto", checkpoint_path=checkpoint_path, progress=progress)
+    if warm_weights:
+        clf = SSLClassifier.load(warm_weights, device="auto", config=config)
+        clf.config, clf.warm_start = config, True
+        clf.checkpoint_path, clf.progress = checkpoint_path, progress
+    else:
+        clf = SSLClassifier(config, device="auto", checkpoint_path=checkpoint_path, progress=progress)
     return clf.fit(x, y, x_unlabelled if len(x_unlabelled) else None, x_val if len(x_val) else None, y_val)
 
 
@@ -133,9 +140,12 @@ class FittedClassifier:
     notes: list[str] = field(default_factory=list)
 
 
-def fit_and_evaluate(config, arrays: TrainingArrays, *, classes: list[str], checkpoint_path: Path, progress):
-    """Fit (resuming from a checkpoint), then evaluate on the fixed test split (the validation
-    split when a survey has no test labels yet, the training labels when it has neither)."""
+def fit_and_evaluate(
+    config, arrays: TrainingArrays, *, classes: list[str], checkpoint_path: Path, progress, warm_weights: str = ""
+):
+    """Fit (resuming from a checkpoint, or from ``warm_weights``), then evaluate on the fixed test
+    split (the validation split when a survey has no test labels yet, the training labels when it
+    has neither)."""
     clf = train(
         config,
         x=arrays.train.x,
@@ -145,8 +155,11 @@ def fit_and_evaluate(config, arrays: TrainingArrays, *, classes: list[str], chec
         y_val=arrays.y_val,
         checkpoint_path=checkpoint_path,
         progress=progress,
+        warm_weights=warm_weights,
     )
     notes = [f"resumed from the checkpoint of epoch {clf.resumed_from_epoch_}"] if clf.resumed_from_epoch_ else []
+    if warm_weights:
+        notes.append("warm-started from the weights of the version it follows")
     x_eval, y_eval, split = (
         (arrays.test.x, arrays.y_test, "test") if len(arrays.y_test) else (arrays.val.x, arrays.y_val, "val")
     )

@@ -69,6 +69,9 @@ class ModelVersion(models.Model):
     weights_checked_at = models.DateTimeField(null=True, blank=True)
     weights_error = models.TextField(blank=True, help_text="why the weights did not load (empty: they did)")
     job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The version whose weights this one started from (an active-learning round warm-starts from the
+    # active version); empty: trained from random weights.
+    warm_start_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     trained_at = models.DateTimeField(null=True, blank=True)
@@ -104,3 +107,17 @@ class CutoutFeatures(models.Model):
             models.UniqueConstraint(fields=["cutout", "feature_version"], name="one_vector_per_feature_version")
         ]
         indexes = [models.Index(fields=["feature_version", "cutout"], name="features_by_version")]
+
+
+class ActiveLoop(models.Model):
+    """A survey's own setting of the active-learning loop (classifiers.active_loop); a survey
+    without a row follows ``RGZ_ACTIVE_RETRAIN_AFTER``."""
+
+    survey = models.OneToOneField(Survey, on_delete=models.CASCADE, related_name="active_loop")
+    retrain_after = models.PositiveIntegerField(
+        null=True, blank=True, help_text="new consensus labels that start a round (0: never; empty: the setting)"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"active loop of {self.survey}"

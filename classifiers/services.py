@@ -130,8 +130,10 @@ def version_create(
     overrides: dict | None = None,
     augment_synthetic: bool = False,
     user=None,
+    warm_start_from: ModelVersion | None = None,
 ) -> ModelVersion:
-    """A new version in status ``training`` (its training data checked, not yet trained)."""
+    """A new version in status ``training`` (its training data checked, not yet trained);
+    ``warm_start_from``: a version of the same task whose weights it starts from."""
     if labels not in LABEL_SOURCES:
         raise InvalidInput(f"labels must be one of {', '.join(LABEL_SOURCES)}, not {labels!r}", field="labels")
     if method not in METHODS:
@@ -157,6 +159,7 @@ def version_create(
         label_source=labels,
         augment_synthetic=augment_synthetic,
         created_by=user if user is not None and user.pk else None,
+        warm_start_from=warm_start_from,
     )
 
 
@@ -259,10 +262,13 @@ def version_weights_check(*, version: ModelVersion) -> ModelVersion:
 
 
 @transaction.atomic
-def version_promote(*, version: ModelVersion, user=None, refuse_degenerate: bool = False) -> ModelVersion:
+def version_promote(
+    *, version: ModelVersion, user=None, refuse_degenerate: bool = False, score: bool = True
+) -> ModelVersion:
     """Make ``version`` the task's one active version, atomically, then queue the scoring of
-    every cutout. Only an evaluated (``ready``) version whose weights passed their check (at the
-    end of training) can be promoted; nothing is loaded here, so the row locks are held briefly.
+    every cutout (``score=False``: the caller scores, as an active-learning round does). Only an
+    evaluated (``ready``) version whose weights passed their check (at the end of training) can be
+    promoted; nothing is loaded here, so the row locks are held briefly.
     ``refuse_degenerate``: a version with warnings (``readiness.version_warnings``) is a 409."""
     ClassifierTask.objects.select_for_update().filter(pk=version.task_id).first()
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
@@ -293,8 +299,9 @@ def version_promote(*, version: ModelVersion, user=None, refuse_degenerate: bool
     version.status = ModelVersion.Status.ACTIVE
     version.promoted_at = timezone.now()
     version.save(update_fields=["status", "promoted_at"])
-    version.scoring_job = job_start(kind=SCORE_JOB, parameters={"version_id": version.pk}, user=user)
-    job_start(kind=FEATURES_JOB, parameters={"version_id": version.pk}, user=user)
+    if score:
+        version.scoring_job = job_start(kind=SCORE_JOB, parameters={"version_id": version.pk}, user=user)
+        job_start(kind=FEATURES_JOB, parameters={"version_id": version.pk}, user=user)
     return version
 
 
@@ -302,6 +309,17 @@ def version_promote_confirmed(*, version: ModelVersion, force: bool = False, use
     """A person's promotion: a degenerate version (a class it never finds, a macro-F1 far below
     its accuracy) is refused with the reasons unless ``force`` says they were read and accepted."""
     return version_promote(version=version, user=user, refuse_degenerate=not force)
+
+
+@transaction.atomic
+def version_reinstate(*, version: ModelVersion) -> None:
+    """Make an earlier active version active again as it was (no new promotion date, no scoring):
+    what an active-learning round does when it fails after promoting its new version."""
+    ClassifierTask.objects.select_for_update().filter(pk=version.task_id).first()
+    version.task.versions.filter(status=ModelVersion.Status.ACTIVE).exclude(pk=version.pk).update(
+        status=ModelVersion.Status.READY
+    )
+    ModelVersion.objects.filter(pk=version.pk).update(status=ModelVersion.Status.ACTIVE)
 
 
 @transaction.atomic
@@ -367,15 +385,20 @@ def auto_retrain_if_due(*, task: ClassifierTask) -> ModelVersion | None:
 
 @transaction.atomic
 def acquisition_policy_set(*, workflow: Workflow, values: dict, task_name: str = "", note: str = "", user=None):
-    """Save the settings as the workflow's new active policy and rank its queue by it; bad
-    settings or an unknown task change nothing. Returns the policy row and the rank report."""
+    """Save the settings as the workflow's new active policy and queue the ranking of its queue by
+    it (a job); bad settings or an unknown task change nothing. Returns the policy row and the job."""
     acquisition.policy_task(workflow=workflow, task_name=task_name)  # an unknown task is a 400
     policy_row = policy_save(workflow=workflow, values=values, task_name=task_name, note=note, user=user)
-    return policy_row, acquisition.workflow_rank(workflow=workflow, policy_row=policy_row)
+    return policy_row, _rank_job_start(policy_row, user)
 
 
 @transaction.atomic
-def acquisition_policy_rollback(*, workflow: Workflow, policy_id):
-    """Re-activate an earlier policy of the workflow and rank its queue by it."""
+def acquisition_policy_rollback(*, workflow: Workflow, policy_id, user=None):
+    """Re-activate an earlier policy of the workflow and queue the ranking of its queue by it."""
     policy_row = policy_rollback(workflow=workflow, policy_id=policy_id)
-    return policy_row, acquisition.workflow_rank(workflow=workflow, policy_row=policy_row)
+    return policy_row, _rank_job_start(policy_row, user)
+
+
+def _rank_job_start(policy_row, user):
+    parameters = {"workflow_id": policy_row.workflow_id, "policy_id": policy_row.pk}
+    return job_start(kind=acquisition.RANK_JOB, parameters=parameters, user=user)

@@ -9,6 +9,8 @@ import numpy as np
 from astropy.io import fits
 from astropy.wcs import WCS
 from django.contrib.auth import get_user_model
+from django.test import TestCase
+from rest_framework.test import APIClient
 
 from annotations import ml
 from annotations.ingestion import cutout_create
@@ -156,3 +158,21 @@ def make_scan(mosaic_path: str = "mosaic.fits"):
         tile_count=1,
         status=Scan.Status.SUCCEEDED,
     )
+
+
+class JobRunningAPIClient(APIClient):
+    """An API client whose requests run the jobs they start, as a worker would once the request's
+    transaction commits (tests run inside one transaction, so on-commit work would wait for ever)."""
+
+    def generic(self, *args, **kwargs):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return super().generic(*args, **kwargs)
+
+
+def job_result(job_id) -> dict:
+    """The stored result of a finished job (it fails the test when the job did not succeed)."""
+    from jobs.models import Job
+
+    job = Job.objects.get(pk=job_id)
+    assert job.status == Job.Status.SUCCEEDED, (job.status, job.message)
+    return job.result

@@ -48,22 +48,16 @@ class PolicySerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class RankReportSerializer(serializers.Serializer):
-    workflow = serializers.IntegerField()
-    policy = serializers.IntegerField()
-    ranked = serializers.IntegerField(help_text="subjects with a rank")
-    exploration = serializers.IntegerField(help_text="subjects without usable scores: served at random")
-    model_version = serializers.IntegerField(allow_null=True, help_text="classifier version id the ranks come from")
-    feature_version = serializers.CharField(allow_blank=True)
-    notes = serializers.ListField(child=serializers.CharField())
-
-
 class AcquisitionSerializer(serializers.Serializer):
     workflow = serializers.IntegerField()
     active = PolicySerializer(allow_null=True)
     history = PolicySerializer(many=True, help_text="every policy, newest first")
     defaults = serializers.JSONField(help_text="the settings of a new policy")
-    rank = RankReportSerializer(required=False, allow_null=True, help_text="after a save or roll-back")
+    job = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="after a save or roll-back: the job ranking the queue (GET /api/jobs/ID/; result.rank)",
+    )
 
 
 class PreviewSubjectSerializer(serializers.Serializer):

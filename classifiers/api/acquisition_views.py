@@ -24,14 +24,14 @@ from .acquisition_serializers import (
 )
 
 
-def _acquisition_body(workflow, rank=None) -> dict:
+def _acquisition_body(workflow, job=None) -> dict:
     return AcquisitionSerializer(
         {
             "workflow": workflow.pk,
             "active": policy_active(workflow=workflow),
             "history": list(policy_history(workflow=workflow)),
             "defaults": policy_settings_default(),
-            "rank": rank.as_dict() if rank is not None else None,
+            "job": job.pk if job is not None else None,
         }
     ).data
 
@@ -47,8 +47,10 @@ class WorkflowAcquisitionView(APIView):
     @extend_schema(
         request=PolicySaveSerializer,
         responses=AcquisitionSerializer,
-        summary="Save a new acquisition policy (a new version) and rank the queue by it",
+        summary="Save a new acquisition policy (a new version); a job ranks the queue by it",
         description="Weights of the scores, exploration share, diversity and the gold-standard schedule. "
+        "The answer carries the stored policy and the id of the ranking job (`/api/jobs/ID/`: its result's "
+        "`rank` says how many subjects were ranked and why others are served at random). "
         "400 with the reason for negative or all-zero weights, a share outside 0-1 or an unknown "
         "classifier task; nothing changes then.",
     )
@@ -57,10 +59,10 @@ class WorkflowAcquisitionView(APIView):
         payload = PolicySaveSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        _, rank = services.acquisition_policy_set(
+        _, job = services.acquisition_policy_set(
             workflow=workflow, values=data["policy"], task_name=data["task"], note=data["note"], user=request.user
         )
-        return Response(_acquisition_body(workflow, rank))
+        return Response(_acquisition_body(workflow, job))
 
 
 class WorkflowAcquisitionRollbackView(APIView):
@@ -69,14 +71,16 @@ class WorkflowAcquisitionRollbackView(APIView):
     @extend_schema(
         request=PolicyRollbackSerializer,
         responses=AcquisitionSerializer,
-        summary="Make an earlier acquisition policy the active one again and rank the queue by it",
+        summary="Make an earlier acquisition policy the active one again; a job ranks the queue by it",
     )
     def post(self, request, pk):
         workflow = annotation_selectors.workflow_get(workflow_id=pk)
         payload = PolicyRollbackSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        _, rank = services.acquisition_policy_rollback(workflow=workflow, policy_id=payload.validated_data["policy"])
-        return Response(_acquisition_body(workflow, rank))
+        _, job = services.acquisition_policy_rollback(
+            workflow=workflow, policy_id=payload.validated_data["policy"], user=request.user
+        )
+        return Response(_acquisition_body(workflow, job))
 
 
 def _preview_count(n: int) -> int:

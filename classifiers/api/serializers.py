@@ -177,3 +177,36 @@ class ExplanationSerializer(serializers.Serializer):
     top_segments = serializers.ListField(child=serializers.DictField())
     image_url = serializers.CharField()
     explanation_url = serializers.CharField()
+
+
+class CurvePointSerializer(serializers.Serializer):
+    version = serializers.IntegerField(help_text="version id")
+    number = serializers.IntegerField()
+    status = serializers.CharField(help_text="ready or active")
+    labels = serializers.IntegerField(help_text="labelled training images the version was trained on")
+    accuracy = serializers.FloatField(help_text="accuracy on the survey's fixed test split")
+    split = serializers.CharField(help_text="test (val or train when the survey has no test labels yet)")
+    trained_at = serializers.DateTimeField(allow_null=True)
+    warm_start_from = serializers.IntegerField(allow_null=True, help_text="version number it started from")
+
+
+class RoundSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+    message = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    phases = serializers.SerializerMethodField(help_text="each finished phase: name, status, detail")
+
+    def get_phases(self, job) -> list[dict]:
+        return list((job.result or {}).get("phases") or [])
+
+
+class LearningCurveSerializer(serializers.Serializer):
+    task = serializers.CharField()
+    survey = serializers.CharField()
+    threshold = serializers.IntegerField(help_text="new consensus labels that start a round (0: the loop is off)")
+    points = CurvePointSerializer(many=True, help_text="every evaluated version, oldest first")
+    round = RoundSerializer(allow_null=True, help_text="the survey's newest active-learning round")

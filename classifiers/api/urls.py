@@ -5,6 +5,11 @@ from . import acquisition_views, similarity_views, views
 urlpatterns = [
     path("classifiers/tasks/", views.TaskListCreateView.as_view(), name="api-classifier-tasks"),
     path("classifiers/tasks/<slug:name>/versions/", views.TaskVersionsView.as_view(), name="api-classifier-versions"),
+    path(
+        "classifiers/tasks/<slug:name>/learning-curve/",
+        views.LearningCurveView.as_view(),
+        name="api-classifier-learning-curve",
+    ),
     path("classifiers/tasks/<slug:name>/retrain/", views.RetrainView.as_view(), name="api-classifier-retrain"),
     path("classifiers/tasks/<slug:name>/rollback/", views.RollbackView.as_view(), name="api-classifier-rollback"),
     path("classifiers/versions/<int:pk>/", views.VersionDetailView.as_view(), name="api-classifier-version"),

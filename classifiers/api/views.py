@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from annotations import selectors as annotation_selectors
 from classifiers import explanations, selectors, services
+from classifiers.learning_curve import learning_curve
 from core.errors import InvalidInput
 from core.permissions import IsAdmin, IsAstronomer
 
@@ -18,6 +19,7 @@ from .serializers import (
     CompareSerializer,
     ExplanationPendingSerializer,
     ExplanationSerializer,
+    LearningCurveSerializer,
     ModelVersionListSerializer,
     ModelVersionSerializer,
     PromoteSerializer,
@@ -58,6 +60,20 @@ class TaskVersionsView(generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.version_list(task=selectors.task_get(name=self.kwargs["name"]))
+
+
+class LearningCurveView(APIView):
+    permission_classes = [IsAstronomer]
+
+    @extend_schema(
+        responses={200: LearningCurveSerializer},
+        summary="The task's learning curve: test accuracy of each version against the labels it was trained on",
+        description="With the survey's newest active-learning round (its job's status and progress), so that "
+        "a page can follow a round and redraw the curve when it ends.",
+    )
+    def get(self, request, name):
+        curve = learning_curve(task=selectors.task_get(name=name))
+        return Response(LearningCurveSerializer(curve).data)
 
 
 class RetrainView(APIView):

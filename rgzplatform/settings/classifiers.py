@@ -25,3 +25,11 @@ RGZ_CLASSIFIER_RETRAIN_AFTER_NEW_LABELS = int(os.environ.get("RGZ_CLASSIFIER_RET
 RGZ_ACQUISITION_DIVERSE_HEAD = int(os.environ.get("RGZ_ACQUISITION_DIVERSE_HEAD", 200))
 RGZ_ACQUISITION_PREVIEW_MAX = int(os.environ.get("RGZ_ACQUISITION_PREVIEW_MAX", 100))
 RGZ_SIMILAR_MAX_K = int(os.environ.get("RGZ_SIMILAR_MAX_K", 100))
+# The active-learning loop (classifiers.active_loop): a round (retrain warm-started from the active
+# version, promote, rescore, re-rank, push #priority to Zooniverse) starts once a classifier task of
+# a survey has this many new consensus labels since its last training; 0 turns the loop off. A
+# survey may set its own number (`manage.py active_loop --survey NAME --retrain-after N`).
+RGZ_ACTIVE_RETRAIN_AFTER = int(os.environ.get("RGZ_ACTIVE_RETRAIN_AFTER", 100))
+# Epochs of a round's training: it starts from the active version's weights, so far fewer than a
+# training from scratch.
+RGZ_ACTIVE_ROUND_EPOCHS = int(os.environ.get("RGZ_ACTIVE_ROUND_EPOCHS", 30))

@@ -32,3 +32,6 @@ ZOONIVERSE_RETRY_ATTEMPTS = 2
 ZOONIVERSE_RETRY_BACKOFF_SECONDS = 1  # the least the client's retry helper accepts
 ZOONIVERSE_EXPORT_POLL_SECONDS = 0.05
 ZOONIVERSE_EXPORT_TIMEOUT_SECONDS = 30
+
+# The active-learning loop stays off unless a test turns it on (it would retrain after labels).
+RGZ_ACTIVE_RETRAIN_AFTER = 0

@@ -144,8 +144,27 @@
       : "No policy saved yet: the queue follows the survey's ranking.";
   }
 
-  function ranked(rank) {
-    return rank ? ` Queue ranked: ${rank.ranked} by the policy, ${rank.exploration} at random.` : "";
+  // A save or roll-back answers at once; a job ranks the queue. Follow it, then say what it did.
+  async function followRanking(jobId, out, said) {
+    if (!jobId) return;
+    out.textContent = `${said} Ranking the queue...`;
+    for (let tries = 0; tries < 600; tries += 1) {
+      const job = await rgz.request(`/api/jobs/${jobId}/`);
+      if (["succeeded", "failed", "cancelled"].includes(job.status)) {
+        const rank = (job.result || {}).rank;
+        if (job.status !== "succeeded") {
+          out.className = "error";
+          out.textContent = `${said} The ranking job ${job.status}: ${job.message}`;
+        } else {
+          out.textContent = rank
+            ? `${said} Queue ranked: ${rank.ranked} by the policy, ${rank.exploration} at random.`
+            : `${said} ${(job.result.notes || []).join(" ")}`;
+        }
+        runPreview();
+        return;
+      }
+      await new Promise((resolve) => { setTimeout(resolve, 1000); });
+    }
   }
 
   async function rollback(policyId) {
@@ -160,8 +179,9 @@
       byId("policy-task").value = state.active.task;
       history(state);
       out.className = "ok";
-      out.textContent = `Rolled back to policy ${state.active.number}.${ranked(state.rank)}`;
+      out.textContent = `Rolled back to policy ${state.active.number}.`;
       runPreview();
+      await followRanking(state.job, out, out.textContent);
     } catch (error) {
       out.className = "error";
       out.textContent = error.message;
@@ -186,7 +206,8 @@
       });
       history(state);
       out.className = "ok";
-      out.textContent = `Saved as policy ${state.active.number}.${ranked(state.rank)}`;
+      out.textContent = `Saved as policy ${state.active.number}.`;
+      await followRanking(state.job, out, out.textContent);
     } catch (error) {
       out.className = "error";
       out.textContent = error.message;

@@ -11,7 +11,16 @@ from annotations.models import UNRANKED, AcquisitionPolicy, Cutout, SubjectWorkf
 from annotations.ranking import queue_ranking_set
 from classifiers import services
 from classifiers.models import ClassifierTask, ModelVersion
-from tests.factories import SurveyFactory, astronomer, make_cutout, make_workflow_with_subjects
+from jobs.models import Job
+from jobs.runner import job_run
+from tests.factories import (
+    JobRunningAPIClient,
+    SurveyFactory,
+    astronomer,
+    job_result,
+    make_cutout,
+    make_workflow_with_subjects,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +56,7 @@ def scored():
 
 @pytest.fixture
 def api():
-    client = APIClient()
+    client = JobRunningAPIClient()
     client.force_authenticate(astronomer())
     return client
 
@@ -67,7 +76,8 @@ def test_saving_a_policy_ranks_the_queue_with_the_active_version_and_keeps_histo
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["active"]["number"] == 1 and body["active"]["policy"]["weights"]["entropy"] == 1.0
-    assert body["rank"]["ranked"] == 6 and body["rank"]["model_version"] == version.pk
+    rank = job_result(body["job"])["rank"]  # the save answers at once; a job ranks the queue
+    assert rank["ranked"] == 6 and rank["model_version"] == version.pk
     assert queue_order(workflow) == ["src-5", "src-1", "src-3", "src-2", "src-4", "src-0"]
     statuses = SubjectWorkflowStatus.objects.filter(workflow=workflow)
     assert {s.rank_model_version for s in statuses} == {version.pk}
@@ -139,8 +149,9 @@ def test_scores_of_an_older_version_fall_back_to_exploration_never_to_stale_rank
     for cutout, entropy in list(zip(cutouts, ENTROPY, strict=True))[:3]:  # src-0..2 rescored by v2
         score(cutout, task, new, entropy)
     body = api.put(url("api-workflow-acquisition", workflow), {"policy": ENTROPY_ONLY}, format="json").json()
-    assert body["rank"]["ranked"] == 3 and body["rank"]["exploration"] == 3
-    assert any("not by the active v2" in note for note in body["rank"]["notes"])
+    rank = job_result(body["job"])["rank"]
+    assert rank["ranked"] == 3 and rank["exploration"] == 3
+    assert any("not by the active v2" in note for note in rank["notes"])
     stale = SubjectWorkflowStatus.objects.get(workflow=workflow, subject__name="src-5")  # v1's top subject
     assert stale.priority == UNRANKED and stale.rank_model_version is None
     assert "fr-acq v1, not by the active v2" in stale.rank_reason
@@ -162,8 +173,9 @@ def test_no_model_or_a_model_of_another_survey_is_exploration_with_a_stated_reas
     body = api.put(
         url("api-workflow-acquisition", workflow), {"policy": ENTROPY_ONLY, "task": "fr-elsewhere"}, format="json"
     ).json()
-    assert body["rank"]["ranked"] == 0 and body["rank"]["exploration"] == 6
-    assert any("trained on survey elsewhere, not acq-survey" in note for note in body["rank"]["notes"])
+    rank = job_result(body["job"])["rank"]
+    assert rank["ranked"] == 0 and rank["exploration"] == 6
+    assert any("trained on survey elsewhere, not acq-survey" in note for note in rank["notes"])
 
     ModelVersion.objects.filter(task=task).delete()
     preview = api.post(
@@ -258,3 +270,22 @@ def test_a_new_subject_joins_after_the_next_rank(scored, api):
     preview = api.get(url("api-workflow-acquisition-preview", workflow) + "?n=7").json()
     late_item = next(item for item in preview["items"] if item["subject"]["name"] == "src-late")
     assert late_item["reason"] == "exploration" and "not scored" in late_item["fallback"]
+
+
+def test_a_save_answers_before_the_ranking_and_a_superseded_job_ranks_nothing(scored):
+    workflow = scored[0]
+    client = APIClient()  # on-commit work never runs here: the job stays queued
+    client.force_authenticate(astronomer())
+    before = queue_order(workflow)
+    first = client.put(url("api-workflow-acquisition", workflow), {"policy": ENTROPY_ONLY}, format="json").json()
+    assert first["active"]["number"] == 1 and first["job"]
+    job = Job.objects.get(pk=first["job"])
+    assert job.kind == "acquisition_rank" and job.status == Job.Status.QUEUED
+    assert queue_order(workflow) == before  # the request did not rank
+    inverse = {"weights": {"margin": 1.0}, "exploration": 0.0, "diversity": False}
+    second = client.put(url("api-workflow-acquisition", workflow), {"policy": inverse}, format="json").json()
+    job_run(job_id=first["job"])  # the first job runs after the second save: it leaves the queue alone
+    assert job_result(first["job"])["skipped"] == 1 and queue_order(workflow) == before
+    job_run(job_id=second["job"])
+    assert job_result(second["job"])["rank"]["policy"] == second["active"]["id"]
+    assert queue_order(workflow)[0] == "src-5"

@@ -443,6 +443,7 @@ def test_schema_lists_the_classifier_endpoints(client):
         "/api/classifiers/tasks/{name}/rollback/",
         "/api/classifiers/compare/",
         "/api/cutouts/{id}/explanation/",
+        "/api/classifiers/tasks/{name}/learning-curve/",
     ):
         assert path in schema["paths"], path
 

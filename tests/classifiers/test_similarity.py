@@ -12,7 +12,14 @@ from classifiers import services
 from classifiers.models import ClassifierTask, CutoutFeatures, ModelVersion
 from tests.classifiers.test_acquisition import active_model
 from tests.classifiers.test_classifiers import FRII, TINY, add_cutout, labelled_task, train_version  # noqa: F401
-from tests.factories import SurveyFactory, astronomer, make_cutout, make_workflow_with_subjects
+from tests.factories import (
+    JobRunningAPIClient,
+    SurveyFactory,
+    astronomer,
+    job_result,
+    make_cutout,
+    make_workflow_with_subjects,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +40,7 @@ def two_surveys():
 
 @pytest.fixture
 def api():
-    client = APIClient()
+    client = JobRunningAPIClient()
     client.force_authenticate(astronomer())
     return client
 
@@ -107,7 +114,8 @@ def test_a_policy_rerank_keeps_a_sent_cutout_at_the_front(two_surveys, api):
     api.post(reverse("api-workflow-queue-front", args=[workflow.pk]), {"subject": cutouts[1].pk}, format="json")
     policy = {"weights": {"novelty": 1.0}, "exploration": 0.0, "diversity": False}
     response = api.put(reverse("api-workflow-acquisition", args=[workflow.pk]), {"policy": policy}, format="json")
-    assert response.status_code == 200 and response.json()["rank"]["feature_version"] == "fr-sim:v1"
+    assert response.status_code == 200
+    assert job_result(response.json()["job"])["rank"]["feature_version"] == "fr-sim:v1"
     first = SubjectWorkflowStatus.objects.filter(workflow=workflow).order_by("-priority").first()
     assert first.subject_id == cutouts[1].pk
 

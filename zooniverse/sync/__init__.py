@@ -13,7 +13,7 @@ from there without making anything twice.
 
 from .links import KEEP_PULLS, PULL_JOB, PUSH_JOB, UNRANKED_ON_ZOONIVERSE, link_create, link_get
 from .pull import sync_pull
-from .push import platform_priorities, sync_push, zooniverse_priority
+from .push import platform_priorities, priorities_push_after_rerank, sync_push, zooniverse_priority
 from .schedule import link_sync_start, links_due, links_with_new_ranking, sync_schedule
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "links_due",
     "links_with_new_ranking",
     "platform_priorities",
+    "priorities_push_after_rerank",
     "sync_pull",
     "sync_push",
     "sync_schedule",

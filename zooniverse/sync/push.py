@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from annotations.models import UNRANKED, SubjectWorkflowStatus
+from core.errors import Conflict
 from jobs.reports import JobReport
 
 from ..client import ZooniverseUnavailable, panoptes_session, upload_media
@@ -223,3 +224,23 @@ def _push_retirements(link: ZooniverseLink, report: JobReport) -> None:
             workflow.retire_subjects([str(i) for i in batch], reason=reason or "other")
             ZooniverseSubject.objects.filter(zooniverse_id__in=batch).update(retired_on_zooniverse=True)
     report.extra["retired_on_zooniverse"] = len(rows)
+
+
+def priorities_push_after_rerank(workflow_ids: list[int], progress=_noop) -> list[str]:
+    """Push the moved ``#priority`` values of the links of re-ranked workflows (links that have
+    pushed their subjects once; new subjects wait for the next full push). A link busy with another
+    push or pull, or an unreachable Zooniverse, is reported and left to the scheduled push."""
+    links = list(ZooniverseLink.objects.filter(workflow_id__in=workflow_ids, last_push_at__isnull=False).order_by("pk"))
+    notes = []
+    for done, link in enumerate(links, start=1):
+        try:
+            with _link_busy(link, "push"), panoptes_session(link.endpoint):
+                report = JobReport()
+                _push_priorities(link, report)
+            notes.append(
+                f"Zooniverse project {link.project_id}: {report.extra['priorities_updated']} #priority values pushed"
+            )
+        except (Conflict, ZooniverseUnavailable) as exc:
+            notes.append(f"Zooniverse project {link.project_id}: not pushed now ({exc.message}); a scheduled push will")
+        progress(done, len(links), f"pushed #priority to {done}/{len(links)} linked Zooniverse projects")
+    return notes
