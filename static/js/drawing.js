@@ -5,6 +5,7 @@
 //   rgzDrawing.paint(ctx, scale)   after the image and contours, in image coordinates
 //   rgzDrawing.value(taskKey)      the task's answer
 //   rgzDrawing.reset()             for a new subject
+// Geometry and painting of single marks are in drawing_marks.js (window.rgzMarks), loaded first.
 // Ellipses (Zooniverse's x, y, rx, ry, angle: angle in degrees, clockwise on screen from the
 // x axis to rx) are drawn by dragging from the centre along rx; with the ellipse tool picked, a
 // click inside an ellipse selects it: drag it to move it, drag its rx handle to turn and stretch
@@ -19,7 +20,7 @@
   // How near (screen pixels) a press must be to take a handle: farther for a finger.
   const HANDLE_PX = window.matchMedia && window.matchMedia("(pointer: coarse)").matches ? 22 : 12;
   const viewer = () => window.rgzViewer;
-  const round = (v) => Math.round(v * 100) / 100;
+  const { round, inside, area, degrees, handles, insideEllipse, tracePath, paintHost, paintMark, paintHandles } = window.rgzMarks;
 
   function reset() {
     for (const fieldset of fieldsets) {
@@ -62,22 +63,6 @@
   }
 
   // ---- geometry ---------------------------------------------------------------------
-  function inside(path, x, y) {
-    let hit = false;
-    for (let i = 0, j = path.length - 1; i < path.length; j = i++) {
-      const [xi, yi] = path[i];
-      const [xj, yj] = path[j];
-      if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) hit = !hit;
-    }
-    return hit;
-  }
-
-  function area(path) {
-    let sum = 0;
-    for (let i = 0, j = path.length - 1; i < path.length; j = i++) sum += path[j][0] * path[i][1] - path[i][0] * path[j][1];
-    return Math.abs(sum / 2);
-  }
-
   function lowestPaths() {
     return ((viewer().contours() || [])[0] || { paths: [] }).paths;
   }
@@ -122,11 +107,6 @@
     }
   }
 
-  function degrees(dx, dy) {
-    const angle = (Math.atan2(dy, dx) * 180) / Math.PI;
-    return round(((angle % 360) + 360) % 360);
-  }
-
   // ---- ellipse editing --------------------------------------------------------------
   function selectedMark() {
     const sel = state.selected;
@@ -141,27 +121,10 @@
     }
   }
 
-  function handles(mark) {
-    const t = (mark.angle * Math.PI) / 180;
-    return {
-      rx: [mark.x + mark.rx * Math.cos(t), mark.y + mark.rx * Math.sin(t)],
-      ry: [mark.x - mark.ry * Math.sin(t), mark.y + mark.ry * Math.cos(t)],
-    };
-  }
-
   function imagePerScreen() {
     const [ax, ay] = viewer().toClient(0, 0);
     const [bx, by] = viewer().toClient(1, 0);
     return 1 / Math.max(1e-6, Math.hypot(bx - ax, by - ay));
-  }
-
-  function insideEllipse(mark, x, y) {
-    const t = (mark.angle * Math.PI) / 180;
-    const dx = x - mark.x;
-    const dy = y - mark.y;
-    const u = dx * Math.cos(t) + dy * Math.sin(t);
-    const v = -dx * Math.sin(t) + dy * Math.cos(t);
-    return (u / mark.rx) ** 2 + (v / mark.ry) ** 2 <= 1;
   }
 
   function ellipseTools(fieldset) {
@@ -339,25 +302,6 @@
   }
 
   // ---- painting ----------------------------------------------------------------------
-  function tracePath(ctx, path) {
-    ctx.moveTo(path[0][0] + 0.5, path[0][1] + 0.5);
-    for (let k = 1; k < path.length; k++) ctx.lineTo(path[k][0] + 0.5, path[k][1] + 0.5);
-    ctx.closePath();
-  }
-
-  function paintHost(ctx, host, colour, scale) {
-    const arm = 8 / scale;
-    ctx.strokeStyle = colour;
-    ctx.lineWidth = 2.5 / scale;
-    ctx.beginPath();
-    ctx.moveTo(host.x - arm, host.y); ctx.lineTo(host.x + arm, host.y);
-    ctx.moveTo(host.x, host.y - arm); ctx.lineTo(host.x, host.y + arm);
-    ctx.stroke();
-    ctx.beginPath();
-    ctx.arc(host.x, host.y, arm * 0.6, 0, 2 * Math.PI);
-    ctx.stroke();
-  }
-
   function paintSource(ctx, source, colour, scale) {
     const paths = lowestPaths();
     ctx.fillStyle = colour + "55";
@@ -371,36 +315,6 @@
       ctx.stroke();
     }
     if (source.host) paintHost(ctx, source.host, colour, scale);
-  }
-
-  function paintMark(ctx, mark, shape, colour, scale) {
-    ctx.strokeStyle = colour;
-    ctx.fillStyle = colour;
-    ctx.lineWidth = 2 / scale;
-    ctx.beginPath();
-    if (shape === "point") ctx.arc(mark.x, mark.y, 4 / scale, 0, 2 * Math.PI);
-    else if (shape === "circle") ctx.arc(mark.x, mark.y, mark.r, 0, 2 * Math.PI);
-    else if (shape === "ellipse") ctx.ellipse(mark.x, mark.y, mark.rx, mark.ry, (mark.angle * Math.PI) / 180, 0, 2 * Math.PI);
-    else if (shape === "rectangle") ctx.rect(mark.x, mark.y, mark.width, mark.height);
-    else if (shape === "line") { ctx.moveTo(mark.x1, mark.y1); ctx.lineTo(mark.x2, mark.y2); }
-    if (shape === "point") ctx.fill(); else ctx.stroke();
-  }
-
-  function paintHandles(ctx, mark, colour, scale) {
-    const size = 6 / scale;
-    const h = handles(mark);
-    ctx.setLineDash([4 / scale, 3 / scale]);
-    ctx.beginPath();
-    ctx.moveTo(mark.x, mark.y); ctx.lineTo(...h.rx);
-    ctx.moveTo(mark.x, mark.y); ctx.lineTo(...h.ry);
-    ctx.stroke();
-    ctx.setLineDash([]);
-    ctx.fillStyle = "#ffffff";
-    for (const [x, y] of [h.rx, h.ry, [mark.x, mark.y]]) {
-      ctx.fillRect(x - size, y - size, 2 * size, 2 * size);
-      ctx.strokeStyle = colour;
-      ctx.strokeRect(x - size, y - size, 2 * size, 2 * size);
-    }
   }
 
   function paint(ctx, scale) {
