@@ -18,8 +18,9 @@ Two data sets, both far from a real test of the idea:
 A real benefit needs real infrared (or optical) cutouts of labelled radio sources.
 
     python bench/layers_eval.py --quick
-    python bench/layers_eval.py --seeds 0 1 --steps 25 --mirabest-limit 300 --mirabest-folds 2 --threads 2
-(about 7 minutes of CPU: a multi-branch step costs about 0.25 s of CPU at 64 px)
+    python bench/layers_eval.py --seeds 0 1 --steps 40 --mirabest-limit 300 --mirabest-folds 2
+One torch thread by default: these networks are small, and on a busy two-core machine a second
+thread spent over ten times the CPU per step waiting for the first.
 The last line printed is one JSON object.
 """
 
@@ -161,7 +162,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--size", type=int, default=64, help="input pixels per side")
     parser.add_argument("--mirabest-limit", type=int, default=None, help="MiraBest images used (default all)")
     parser.add_argument("--mirabest-folds", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--out", type=Path, default=None, help="rows and summary (default bench/out/layers_eval*.json)")
     args = parser.parse_args(argv)
     if args.steps < 1 or args.size < 64:
