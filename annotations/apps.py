@@ -16,7 +16,8 @@ class AnnotationsConfig(AppConfig):
 
         from . import login_throttle  # noqa: F401  connects the failed sign-in counters
         from .complexity import score_survey_complexity
-        from .ingestion import ingest_demo, ingest_image_files, ingest_mosaic
+        from .demo_survey import ingest_demo
+        from .ingestion import ingest_image_files, ingest_mosaic
         from .layers import ingest_layers
         from .volunteer_history import claim_on_sign_in
 

@@ -3,7 +3,8 @@
 A file is matched to its cutout(s) by a catalogue's ``name`` / ``file`` columns when one is
 given, else by sky position through its WCS (every cutout of the survey whose centre it
 covers), else by the source name the file names share (``S1138_radio.png`` and
-``S1138_heatmap_contours.png``). Each layer is written in its own transaction: a bad file is
+``S1138_heatmap_contours.png``). A PNG or JPEG without WCS on the radio pixel grid takes the
+radio cutout's WCS (and says so). Each layer is written in its own transaction: a bad file is
 reported and skipped, and a band a cutout already has is kept as it is.
 """
 
@@ -133,6 +134,15 @@ def layer_create(
 ) -> CutoutLayer:
     """Store one layer and its files; files written for a row that failed are removed again."""
     png, pixels = ml.render_layer(framed)
+    wcs_header, notes = image.wcs_header, [*image.notes, *framed.notes]
+    if not wcs_header and not framed.reprojected:
+        # A PNG or JPEG on the radio pixel grid shows the radio cutout's field: its WCS is the cutout's.
+        wcs_header = cutout.wcs_header
+        notes.append(
+            "takes the radio cutout's WCS (same pixel grid): marks on it have RA/Dec"
+            if wcs_header
+            else "the radio cutout has no WCS either: marks on it have pixel positions only, no RA/Dec"
+        )
     stem = f"{cutout.survey_id}/{uuid.uuid4().hex}"
     extension = {"fits": "fits", "png": "png", "jpeg": "jpg"}[image.format]
     written = []
@@ -149,12 +159,12 @@ def layer_create(
                 source_file=written[0],
                 image=written[1],
                 pixels=written[2],
-                wcs_header=image.wcs_header,
-                pixel_scale_arcsec=image.pixel_scale_arcsec(),
+                wcs_header=wcs_header,
+                pixel_scale_arcsec=image.pixel_scale_arcsec() or ml.pixel_scale_arcsec(wcs_header),
                 matched_by=matched_by,
                 reprojected=framed.reprojected,
                 coverage=framed.coverage,
-                notes=[*image.notes, *framed.notes],
+                notes=notes,
             )
     except Exception:
         for path in written:

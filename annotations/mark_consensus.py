@@ -1,7 +1,9 @@
 """Consensus on marks: point clusters of drawing tasks, and the radio sources of radio-component tasks.
 
 Point marks are clustered per subject, task and tool with DBSCAN and panoptes_aggregation's
-point-reducer parameters (mlcore.marks). A radio-component answer groups contour components into
+point-reducer parameters, and circles, ellipses, rectangles and lines as its shape reducer
+(shape_reducer_dbscan) clusters them: DBSCAN in the space of the shape's parameters, an ellipse's
+angle taken round the circle (mlcore.marks). A radio-component answer groups contour components into
 sources: the consensus grouping is the one most volunteers gave, and each of its sources gets a
 host position clustered from the hosts that volunteers marked for exactly those components.
 Imported Zooniverse classifications count as the platform's do (their marks carry ``tool`` or,
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import ml
+from .drawing import mark_centre
 from .models import Classification, Cutout, Workflow, WorkflowVersion
 
 MARK_TYPES = {"drawing", "radio_components"}
@@ -31,6 +34,20 @@ class ConsensusPoint:
     spread_px: float | None
     spread_arcsec: float | None = None
     ra_deg: float | None = None
+    dec_deg: float | None = None
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class ConsensusShape:
+    shape: str  # circle, ellipse, rectangle or line
+    params: dict[str, float]  # the average shape, Zooniverse's field names, image pixels
+    count: int  # marks in the cluster
+    volunteers: int
+    share: float  # volunteers / volunteers who answered
+    ra_deg: float | None = None  # the shape's centre on the sky
     dec_deg: float | None = None
 
     def as_dict(self) -> dict:
@@ -62,15 +79,16 @@ class MarkConsensus:
     kind: str  # drawing or radio_components
     num_votes: int  # volunteers who answered the task
     clusters: dict[int, list[ConsensusPoint]] = field(default_factory=dict)  # drawing: tool -> point clusters
+    shapes: dict[int, list[ConsensusShape]] = field(default_factory=dict)  # drawing: tool -> other shapes' clusters
     sources: list[ConsensusSource] = field(default_factory=list)  # radio_components: the consensus grouping
     grouping_votes: int = 0  # volunteers who gave exactly the consensus grouping
 
     @property
     def agreement(self) -> float:
-        """Radio components: the consensus grouping's share. Drawing: the largest point cluster's share."""
+        """Radio components: the consensus grouping's share. Drawing: the largest cluster's share."""
         if self.kind == "radio_components":
             return self.grouping_votes / self.num_votes if self.num_votes else 0.0
-        shares = [c.share for clusters in self.clusters.values() for c in clusters]
+        shares = [c.share for clusters in (*self.clusters.values(), *self.shapes.values()) for c in clusters]
         return max(shares, default=0.0)
 
     def as_dict(self) -> dict:
@@ -85,6 +103,7 @@ class MarkConsensus:
             data["sources"] = [s.as_dict() for s in self.sources]
         else:
             data["clusters"] = {str(tool): [c.as_dict() for c in cs] for tool, cs in self.clusters.items()}
+            data["shapes"] = {str(tool): [c.as_dict() for c in cs] for tool, cs in self.shapes.items()}
         return data
 
 
@@ -166,15 +185,43 @@ def _clusters(points: list[tuple[str, float, float]], answered: int, config) -> 
 
 def _drawing(consensus: MarkConsensus, given: list, config) -> None:
     by_tool: dict[int, list[tuple[str, float, float]]] = defaultdict(list)
+    shapes: dict[int, tuple[str, list[tuple[str, tuple[float, ...]]]]] = {}
     for volunteer, task, marks in given:
         tools = task.get("tools", [])
         for mark in marks:
             tool = _tool_index(mark) if isinstance(mark, dict) else None
-            xy = _finite_xy(mark)
-            if tool is None or xy is None or tool >= len(tools) or tools[tool].get("type") != "point":
-                continue  # clusters are of point marks; other shapes are kept but not clustered
-            by_tool[tool].append((volunteer, *xy))
+            if tool is None or tool >= len(tools):
+                continue
+            shape = tools[tool].get("type")
+            if shape == "point":
+                xy = _finite_xy(mark)
+                if xy is not None:
+                    by_tool[tool].append((volunteer, *xy))
+            elif shape in ml.SHAPE_PARAMS:
+                values = _finite_params(mark, ml.SHAPE_PARAMS[shape])
+                if values is not None:
+                    shapes.setdefault(tool, (shape, []))[1].append((volunteer, values))
     consensus.clusters = {tool: _clusters(points, consensus.num_votes, config) for tool, points in by_tool.items()}
+    consensus.shapes = {
+        tool: _shape_clusters(shape, drawn, consensus.num_votes, config) for tool, (shape, drawn) in shapes.items()
+    }
+
+
+def _finite_params(mark: dict, names: tuple[str, ...]) -> tuple[float, ...] | None:
+    values = [mark.get(name) for name in names]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) and np.isfinite(v) for v in values):
+        return None
+    return tuple(float(v) for v in values)
+
+
+def _shape_clusters(shape: str, drawn: list, answered: int, config) -> list[ConsensusShape]:
+    params = np.array([values for _, values in drawn])
+    out = []
+    for cluster in ml.cluster_shapes(shape, params, config):
+        who = len({drawn[i][0] for i in cluster.members})
+        share = who / answered if answered else 0.0
+        out.append(ConsensusShape(shape, cluster.params, cluster.count, who, share))
+    return out
 
 
 def _components(consensus: MarkConsensus, given: list, config) -> None:
@@ -213,6 +260,13 @@ def _components(consensus: MarkConsensus, given: list, config) -> None:
 
 
 def _place_on_sky(consensus: MarkConsensus, cutout: Cutout) -> None:
+    shapes = [c for cs in consensus.shapes.values() for c in cs]
+    if shapes and cutout.wcs_header:
+        centres = [mark_centre(c.shape, c.params) for c in shapes]
+        xs, ys = (np.array(column) for column in zip(*centres, strict=True))
+        ra, dec = ml.marks_to_sky(cutout.wcs_header, cutout.height, xs, ys)
+        for shape, r, d in zip(shapes, ra, dec, strict=True):
+            shape.ra_deg, shape.dec_deg = float(r), float(d)
     points = [c for cs in consensus.clusters.values() for c in cs] + [s.host for s in consensus.sources if s.host]
     if not points or not cutout.wcs_header:
         return

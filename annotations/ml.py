@@ -14,7 +14,14 @@ from mlcore.cutouts import MosaicLimits, SourcePosition, cut_sources, open_mosai
 from mlcore.datasets import LabelledImage, iter_firstgalaxydata
 from mlcore.io import ImageLimits, ImageReadError, SkyImage, read_image, sniff_format
 from mlcore.layers import FramedLayer, LayerError, covered_positions, onto_frame, source_key, wcs_problem
-from mlcore.marks import PointClusterConfig, cluster_points, marks_to_sky, pixel_scale_arcsec
+from mlcore.marks import (
+    SHAPE_PARAMS,
+    PointClusterConfig,
+    cluster_points,
+    cluster_shapes,
+    marks_to_sky,
+    pixel_scale_arcsec,
+)
 from mlcore.render import pixels_u16, render_png
 from mlcore.sky import sky_summary
 
@@ -25,6 +32,8 @@ __all__ = [
     "marks_to_sky",
     "PointClusterConfig",
     "cluster_points",
+    "cluster_shapes",
+    "SHAPE_PARAMS",
     "pixel_scale_arcsec",
     "covered_positions",
     "frame_layer",

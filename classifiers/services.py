@@ -9,7 +9,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from annotations.acquisition import policy_rollback, policy_save
-from annotations.ingestion import DEMO_SURVEY, DEMO_WORKFLOW
+from annotations.demo_survey import DEMO_SURVEY, DEMO_WORKFLOW
 from annotations.models import Cutout, CutoutLayer, Survey, Workflow
 from core.errors import Conflict, InvalidInput, NotFound
 from jobs.dispatch import job_start

@@ -88,3 +88,69 @@ def pixel_scale_arcsec(wcs_header: str) -> float | None:
         warnings.simplefilter("ignore")
         wcs = WCS(fits.Header.fromstring(wcs_header))
     return float(np.mean(proj_plane_pixel_scales(wcs)) * 3600.0)
+
+
+# Shape parameters in Zooniverse's order (panoptes_aggregation's SHAPE_LUT), and the period of an
+# angle parameter (always the last one) in degrees.
+SHAPE_PARAMS: dict[str, tuple[str, ...]] = {
+    "circle": ("x", "y", "r"),
+    "ellipse": ("x", "y", "rx", "ry", "angle"),
+    "rectangle": ("x", "y", "width", "height"),
+    "line": ("x1", "y1", "x2", "y2"),
+}
+ANGLE_PERIOD = {"ellipse": 360.0}
+
+
+@dataclass(frozen=True)
+class ShapeCluster:
+    params: dict[str, float]  # the cluster's average shape, named as SHAPE_PARAMS
+    count: int
+    members: tuple[int, ...]  # indices of the input shapes
+
+
+def shape_distances(shape: str, params: np.ndarray) -> np.ndarray:
+    """(N, P) shapes -> (N, N) distances: Euclidean in parameter space, an angle taken as the
+    shorter way round its period (panoptes_aggregation's shape metric, not symmetric)."""
+    difference = params[:, None, :] - params[None, :, :]  # (N, N, P)
+    period = ANGLE_PERIOD.get(shape)
+    if period is not None:
+        angle = params[:, -1] % period
+        d = np.abs(angle[:, None] - angle[None, :])
+        difference[:, :, -1] = np.minimum(period - d, d)
+    return np.sqrt((difference**2).sum(axis=-1))
+
+
+def mean_angle(theta: np.ndarray, period: float) -> float:
+    """The angle whose squared circular distances to ``theta`` add up least, found as
+    panoptes_aggregation finds it (bounded scalar minimisation, rounded to 0.001 degree)."""
+    from scipy.optimize import minimize_scalar
+
+    def spread(a: float) -> float:
+        d = np.abs(a % period - theta % period)
+        return float((np.minimum(period - d, d) ** 2).sum())
+
+    found = minimize_scalar(spread, bounds=(0, period), method="bounded")
+    return float(np.round(found.x, 3) % period)
+
+
+def cluster_shapes(
+    shape: str, params: np.ndarray, config: PointClusterConfig = PointClusterConfig()
+) -> list[ShapeCluster]:
+    """(N, P) shapes of one tool -> DBSCAN clusters, largest first, averaged as
+    panoptes_aggregation's shape_reducer_dbscan averages them (mean; an angle by ``mean_angle``).
+    Fewer shapes than ``min_samples`` make no cluster, as there."""
+    names = SHAPE_PARAMS[shape]
+    params = np.asarray(params, float).reshape(-1, len(names))
+    if len(params) < config.min_samples:
+        return []
+    distances = shape_distances(shape, params)
+    labels = DBSCAN(eps=config.eps, min_samples=config.min_samples, metric="precomputed").fit(distances).labels_
+    clusters = []
+    for label in sorted(set(labels) - {-1}):
+        members = np.flatnonzero(labels == label)
+        average = params[members].mean(axis=0)
+        if shape in ANGLE_PERIOD:
+            average[-1] = mean_angle(params[members, -1], ANGLE_PERIOD[shape])
+        values = {name: float(v) for name, v in zip(names, average, strict=True)}
+        clusters.append(ShapeCluster(values, len(members), tuple(int(i) for i in members)))
+    return sorted(clusters, key=lambda c: -c.count)

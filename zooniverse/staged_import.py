@@ -5,11 +5,13 @@ are balanced). Each chunk's bytes go unparsed into a temporary staging table wit
 the few distinct workflows, versions and subjects of the chunk are resolved in Python through
 the same catalogue as the row-by-row path; then one INSERT ... SELECT turns the staged text
 into classifications (JSON parsed by PostgreSQL, volunteers hashed with its sha256, duplicates
-skipped by the idempotency key). Python never parses a row.
+skipped by the idempotency key). Python parses no row but those that carry drawing marks, whose
+marks it checks as the row-by-row path does (``annotations.drawing.export_marks_problem``).
 
-A chunk with anything unusual (a short line, broken JSON, an unknown version, a bad id) fails
-as a whole inside a savepoint and is imported again by the row-by-row path, which reports every
-bad row with its number and reason; so both paths give the same result.
+A chunk with anything unusual (a short line, broken JSON, an unknown version, a bad id, a mark
+from an unknown tool) fails as a whole inside a savepoint and is imported again by the
+row-by-row path, which reports every bad row with its number and reason; so both paths give the
+same result.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 import psycopg
 from django.db import DatabaseError, connection, transaction
 
+from annotations.drawing import export_marks_problem
 from annotations.models import Classification
 
 from . import export_encoding, export_reader
@@ -127,7 +130,7 @@ def _import_chunk(chunk: Chunk, header: list[str], catalogue, report) -> tuple[i
             raise ValueError(f"COPY staged {staged} of {chunk.records} records")
         if not staged:
             return 0, 0
-        versions = _version_map(cursor, catalogue, report)
+        versions, tasks = _version_map(cursor, catalogue, report)
         subjects = _subject_map(cursor, catalogue, report)
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS rgz_map_version (zwf bigint, v text, workflow int, version int)"
@@ -140,17 +143,19 @@ def _import_chunk(chunk: Chunk, header: list[str], catalogue, report) -> tuple[i
         with cursor.cursor.copy("COPY rgz_map_subject FROM STDIN") as copy:
             for row in subjects:
                 copy.write_row(row)
+        _check_marks(cursor, tasks, chunk.first_row, first_n)
         cursor.execute(_INSERT, {"first_row": chunk.first_row, "first_n": first_n})
         inserted = cursor.rowcount
     return inserted, staged - inserted
 
 
-def _version_map(cursor, catalogue, report) -> list[tuple]:
+def _version_map(cursor, catalogue, report) -> tuple[list[tuple], dict[int, dict]]:
+    """Rows of rgz_map_version, and the tasks of each platform version they map to."""
     cursor.execute(
         f"SELECT workflow_id, min(workflow_name), coalesce(nullif(btrim(workflow_version, {WS}), ''), '1.0') "
         f"FROM {ROWS} GROUP BY 1, 3"
     )
-    rows = []
+    rows, tasks = [], {}
     for zooniverse_id, name, label in cursor.fetchall():
         zwf = int(zooniverse_id)
         version = export_reader.parse_version(label)
@@ -161,7 +166,32 @@ def _version_map(cursor, catalogue, report) -> list[tuple]:
         platform_version = catalogue.version(workflow, zwf, version)
         report.workflows.add(workflow.pk)
         rows.append((zwf, label, workflow.pk, platform_version.pk))
-    return rows
+        tasks[platform_version.pk] = platform_version.tasks or {}
+    return rows, tasks
+
+
+def _check_marks(cursor, tasks: dict[int, dict], first_row: int, first_n: int) -> None:
+    """Raise ValueError naming the first row whose drawing marks the row-by-row path would refuse.
+    Only rows of a version with a drawing task, or whose annotations name a tool, are read."""
+    drawing = [pk for pk, version_tasks in tasks.items() if _has_drawing(version_tasks)]
+    cursor.execute(
+        f"SELECT s.n, mv.version, btrim(s.annotations, {WS}) FROM {ROWS} s "
+        f"JOIN rgz_map_version mv ON mv.zwf = s.workflow_id::bigint "
+        f"AND mv.v = coalesce(nullif(btrim(s.workflow_version, {WS}), ''), '1.0') "
+        f"WHERE strpos(s.annotations, '\"tool') > 0 OR mv.version = ANY(%s) ORDER BY s.n",
+        [drawing],
+    )
+    for n, version, text in cursor.fetchall():
+        annotations = json.loads(text) if text[:1] in ("[", "{") else None
+        if isinstance(annotations, dict):
+            annotations = [annotations]
+        problem = export_marks_problem(annotations, tasks[version])
+        if problem:
+            raise ValueError(f"row {n - first_n + first_row}: {problem}")
+
+
+def _has_drawing(tasks: dict) -> bool:
+    return any(isinstance(task, dict) and task.get("type") == "drawing" for task in tasks.values())
 
 
 def _subject_map(cursor, catalogue, report) -> list[tuple]:

@@ -28,6 +28,20 @@ class ConsensusPointSerializer(serializers.Serializer):
     dec_deg = serializers.FloatField(allow_null=True)
 
 
+class ConsensusShapeSerializer(serializers.Serializer):
+    shape = serializers.ChoiceField(choices=["circle", "ellipse", "rectangle", "line"])
+    params = serializers.DictField(
+        child=serializers.FloatField(),
+        help_text="the cluster's average shape with Zooniverse's field names (circle x, y, r; ellipse x, y, rx, "
+        "ry, angle in degrees; rectangle x, y, width, height; line x1, y1, x2, y2), radio-frame pixels",
+    )
+    count = serializers.IntegerField(help_text="marks in the cluster")
+    volunteers = serializers.IntegerField()
+    share = serializers.FloatField(help_text="volunteers in the cluster / volunteers who answered")
+    ra_deg = serializers.FloatField(allow_null=True, help_text="the shape's centre")
+    dec_deg = serializers.FloatField(allow_null=True)
+
+
 class ConsensusSourceSerializer(serializers.Serializer):
     components = serializers.ListField(child=serializers.IntegerField())
     votes = serializers.IntegerField()
@@ -42,10 +56,18 @@ class MarkConsensusSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["drawing", "radio_components"])
     num_votes = serializers.IntegerField(help_text="volunteers who answered the task")
     agreement = serializers.FloatField(
-        help_text="radio components: share giving the consensus grouping; drawing: largest point cluster's share"
+        help_text="radio components: share giving the consensus grouping; drawing: largest cluster's share"
     )
     sources = ConsensusSourceSerializer(many=True, required=False)
-    clusters = serializers.DictField(child=ConsensusPointSerializer(many=True), required=False)
+    clusters = serializers.DictField(
+        child=ConsensusPointSerializer(many=True), required=False, help_text="point tools: tool index -> clusters"
+    )
+    shapes = serializers.DictField(
+        child=ConsensusShapeSerializer(many=True),
+        required=False,
+        help_text="circle, ellipse, rectangle and line tools: tool index -> clusters (panoptes_aggregation's "
+        "shape_reducer_dbscan: DBSCAN on the shape parameters, eps 5, min_samples 3)",
+    )
 
 
 class WorkflowMarkConsensusView(APIView):
@@ -54,7 +76,8 @@ class WorkflowMarkConsensusView(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("subject", int, description="only this subject")],
         responses=MarkConsensusSerializer(many=True),
-        summary="Consensus on marks: point clusters (DBSCAN, panoptes_aggregation's parameters) and radio sources",
+        summary="Consensus on marks: point and shape clusters (DBSCAN, panoptes_aggregation's parameters) and radio "
+        "sources",
     )
     def get(self, request, pk):
         workflow = selectors.workflow_get(workflow_id=pk)

@@ -61,7 +61,10 @@ class CutoutLayerSerializer(serializers.Serializer):
 
 class CutoutLayerAstronomerSerializer(CutoutLayerSerializer):
     source_url = serializers.SerializerMethodField()
-    wcs_header = serializers.CharField(help_text="the layer's own celestial WCS, before reprojection")
+    wcs_header = serializers.CharField(
+        help_text="the layer's own celestial WCS, before reprojection; a PNG/JPEG without one on the radio pixel "
+        "grid takes the radio cutout's"
+    )
     notes = serializers.JSONField()
 
     def get_source_url(self, layer) -> str:

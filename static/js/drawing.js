@@ -5,15 +5,22 @@
 //   rgzDrawing.paint(ctx, scale)   after the image and contours, in image coordinates
 //   rgzDrawing.value(taskKey)      the task's answer
 //   rgzDrawing.reset()             for a new subject
+// Geometry and painting of single marks are in drawing_marks.js (window.rgzMarks), loaded first.
+// Ellipses (Zooniverse's x, y, rx, ry, angle: angle in degrees, clockwise on screen from the
+// x axis to rx) are drawn by dragging from the centre along rx; with the ellipse tool picked, a
+// click inside an ellipse selects it: drag it to move it, drag its rx handle to turn and stretch
+// it, its ry handle to widen it, "[" and "]" turn it by 5 degrees, Delete (or the button) removes it.
 (function () {
   "use strict";
   const fieldsets = [...document.querySelectorAll(".drawing-task")];
   if (!fieldsets.length) return;
   const canvas = document.getElementById("sky");
   const SOURCE_COLOURS = ["#ff4060", "#40ff80", "#ffe000", "#00e5ff", "#ff90ff", "#ff9000"];
-  const state = { active: null, drag: null, marks: {}, sources: {}, current: {} };
+  const state = { active: null, drag: null, edit: null, selected: null, marks: {}, sources: {}, current: {} };
+  // How near (screen pixels) a press must be to take a handle: farther for a finger.
+  const HANDLE_PX = window.matchMedia && window.matchMedia("(pointer: coarse)").matches ? 22 : 12;
   const viewer = () => window.rgzViewer;
-  const round = (v) => Math.round(v * 100) / 100;
+  const { round, inside, area, degrees, handles, insideEllipse, tracePath, paintHost, paintMark, paintHandles } = window.rgzMarks;
 
   function reset() {
     for (const fieldset of fieldsets) {
@@ -24,6 +31,7 @@
       renderSources(fieldset);
       status(fieldset, "");
     }
+    select(null);
     deactivate();
   }
 
@@ -55,22 +63,6 @@
   }
 
   // ---- geometry ---------------------------------------------------------------------
-  function inside(path, x, y) {
-    let hit = false;
-    for (let i = 0, j = path.length - 1; i < path.length; j = i++) {
-      const [xi, yi] = path[i];
-      const [xj, yj] = path[j];
-      if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) hit = !hit;
-    }
-    return hit;
-  }
-
-  function area(path) {
-    let sum = 0;
-    for (let i = 0, j = path.length - 1; i < path.length; j = i++) sum += path[j][0] * path[i][1] - path[i][0] * path[j][1];
-    return Math.abs(sum / 2);
-  }
-
   function lowestPaths() {
     return ((viewer().contours() || [])[0] || { paths: [] }).paths;
   }
@@ -104,11 +96,89 @@
     const tool = active.tool;
     switch (active.shape) {
       case "circle": return { tool, x: round(x0), y: round(y0), r: round(Math.max(0.5, Math.hypot(dx, dy))) };
-      case "ellipse": return { tool, x: round(x0), y: round(y0), rx: round(Math.max(0.5, Math.abs(dx))), ry: round(Math.max(0.5, Math.abs(dy))), angle: 0 };
+      case "ellipse": {
+        // Dragged from the centre along rx, as Zooniverse's ellipse tool; ry starts at half of rx.
+        const rx = Math.max(0.5, Math.hypot(dx, dy));
+        return { tool, x: round(x0), y: round(y0), rx: round(rx), ry: round(Math.max(0.5, rx / 2)), angle: degrees(dx, dy) };
+      }
       case "rectangle": return { tool, x: round(Math.min(x0, x)), y: round(Math.min(y0, y)), width: round(Math.max(0.5, Math.abs(dx))), height: round(Math.max(0.5, Math.abs(dy))) };
       case "line": return { tool, x1: round(x0), y1: round(y0), x2: round(x), y2: round(y) };
       default: return { tool, x: round(x), y: round(y) };
     }
+  }
+
+  // ---- ellipse editing --------------------------------------------------------------
+  function selectedMark() {
+    const sel = state.selected;
+    return sel ? state.marks[sel.key][sel.index] : null;
+  }
+
+  function select(selection) {
+    state.selected = selection;
+    for (const fieldset of fieldsets) {
+      const button = fieldset.querySelector(".delete-mark");
+      if (button) button.disabled = !(selection && selection.key === fieldset.dataset.task);
+    }
+  }
+
+  function imagePerScreen() {
+    const [ax, ay] = viewer().toClient(0, 0);
+    const [bx, by] = viewer().toClient(1, 0);
+    return 1 / Math.max(1e-6, Math.hypot(bx - ax, by - ay));
+  }
+
+  function ellipseTools(fieldset) {
+    return [...fieldset.querySelectorAll(".draw-tool")].map((b) => b.dataset.shape === "ellipse");
+  }
+
+  // What a press with the ellipse tool takes: a handle of the selected ellipse, or an ellipse.
+  function ellipseEditAt(active, x, y) {
+    const mark = selectedMark();
+    const reach = HANDLE_PX * imagePerScreen();
+    if (mark && state.selected.key === active.key) {
+      const h = handles(mark);
+      for (const kind of ["rx", "ry"]) {
+        if (Math.hypot(x - h[kind][0], y - h[kind][1]) <= reach) return { kind, ...state.selected };
+      }
+    }
+    const isEllipse = ellipseTools(active.fieldset);
+    const marks = state.marks[active.key];
+    for (let index = marks.length - 1; index >= 0; index--) {
+      if (isEllipse[marks[index].tool] && insideEllipse(marks[index], x, y)) {
+        return { kind: "move", key: active.key, index, from: [x, y], start: { x: marks[index].x, y: marks[index].y } };
+      }
+    }
+    return null;
+  }
+
+  function applyEdit(edit, x, y) {
+    const mark = state.marks[edit.key][edit.index];
+    if (edit.kind === "move") {
+      [mark.x, mark.y] = clamp([edit.start.x + x - edit.from[0], edit.start.y + y - edit.from[1]]).map(round);
+    } else if (edit.kind === "rx") {
+      mark.rx = round(Math.max(0.5, Math.hypot(x - mark.x, y - mark.y)));
+      mark.angle = degrees(x - mark.x, y - mark.y);
+    } else {
+      const t = (mark.angle * Math.PI) / 180;
+      mark.ry = round(Math.max(0.5, Math.abs(-(x - mark.x) * Math.sin(t) + (y - mark.y) * Math.cos(t))));
+    }
+  }
+
+  function deleteSelected() {
+    const sel = state.selected;
+    if (!sel) return;
+    state.marks[sel.key].splice(sel.index, 1);
+    select(null);
+    const fieldset = fieldsets.find((f) => f.dataset.task === sel.key);
+    status(fieldset, `Mark deleted; ${state.marks[sel.key].length} mark(s).`);
+    viewer().redraw();
+  }
+
+  function turnSelected(by) {
+    const mark = selectedMark();
+    if (!mark) return;
+    mark.angle = round((((mark.angle + by) % 360) + 360) % 360);
+    viewer().redraw();
   }
 
   // ---- pointer ---------------------------------------------------------------------
@@ -132,6 +202,10 @@
     } else if (active.mode === "host") {
       current.host = { x: round(x), y: round(y) };
       status(active.fieldset, "Host marked. Press “Done with this source”, or select the next source's contours.");
+    } else if (active.shape === "ellipse" && (state.edit = ellipseEditAt(active, x, y))) {
+      select({ key: state.edit.key, index: state.edit.index });
+      status(active.fieldset, "Ellipse selected: drag it to move, drag a handle to turn or resize, Delete removes it.");
+      canvas.setPointerCapture(e.pointerId);
     } else if (active.shape === "point") {
       state.marks[active.key].push(shapeFromDrag(active, { x0: x, y0: y, x, y }));
       status(active.fieldset, `${state.marks[active.key].length} mark(s).`);
@@ -143,20 +217,40 @@
   });
 
   canvas.addEventListener("pointermove", (e) => {
+    if (state.edit) {
+      applyEdit(state.edit, ...viewer().toImage(e.clientX, e.clientY));
+      viewer().redraw();
+      return;
+    }
     if (!state.drag) return;
     [state.drag.x, state.drag.y] = clamp(viewer().toImage(e.clientX, e.clientY));
     viewer().redraw();
   });
 
   canvas.addEventListener("pointerup", () => {
+    if (state.edit) {
+      state.edit = null;
+      viewer().redraw();
+      return;
+    }
     const { active, drag } = state;
     if (!drag || !active) return;
     state.drag = null;
     if (Math.hypot(drag.x - drag.x0, drag.y - drag.y0) >= 1) {
       state.marks[active.key].push(shapeFromDrag(active, drag));
+      if (active.shape === "ellipse") select({ key: active.key, index: state.marks[active.key].length - 1 });
       status(active.fieldset, `${state.marks[active.key].length} mark(s).`);
     }
     viewer().redraw();
+  });
+
+  document.addEventListener("keydown", (e) => {
+    if (!state.selected || e.ctrlKey || e.metaKey || e.altKey) return;
+    const element = document.activeElement;
+    if (["TEXTAREA", "INPUT", "SELECT"].includes(element.tagName) && !["radio", "checkbox", "range"].includes(element.type)) return;
+    if (e.key === "Delete" || e.key === "Backspace") { e.preventDefault(); deleteSelected(); }
+    else if (e.key === "[") turnSelected(-5);
+    else if (e.key === "]") turnSelected(5);
   });
 
   // ---- buttons -----------------------------------------------------------------------
@@ -181,6 +275,7 @@
       renderSources(fieldset);
     } else {
       state.marks[key].pop();
+      if (state.selected && state.selected.key === key && state.selected.index >= state.marks[key].length) select(null);
     }
     viewer().redraw();
   }
@@ -202,28 +297,11 @@
     const finish = fieldset.querySelector(".finish-source");
     if (finish) finish.addEventListener("click", () => finishSource(fieldset));
     fieldset.querySelector(".undo-mark").addEventListener("click", () => undo(fieldset));
+    const remove = fieldset.querySelector(".delete-mark");
+    if (remove) remove.addEventListener("click", deleteSelected);
   }
 
   // ---- painting ----------------------------------------------------------------------
-  function tracePath(ctx, path) {
-    ctx.moveTo(path[0][0] + 0.5, path[0][1] + 0.5);
-    for (let k = 1; k < path.length; k++) ctx.lineTo(path[k][0] + 0.5, path[k][1] + 0.5);
-    ctx.closePath();
-  }
-
-  function paintHost(ctx, host, colour, scale) {
-    const arm = 8 / scale;
-    ctx.strokeStyle = colour;
-    ctx.lineWidth = 2.5 / scale;
-    ctx.beginPath();
-    ctx.moveTo(host.x - arm, host.y); ctx.lineTo(host.x + arm, host.y);
-    ctx.moveTo(host.x, host.y - arm); ctx.lineTo(host.x, host.y + arm);
-    ctx.stroke();
-    ctx.beginPath();
-    ctx.arc(host.x, host.y, arm * 0.6, 0, 2 * Math.PI);
-    ctx.stroke();
-  }
-
   function paintSource(ctx, source, colour, scale) {
     const paths = lowestPaths();
     ctx.fillStyle = colour + "55";
@@ -239,19 +317,6 @@
     if (source.host) paintHost(ctx, source.host, colour, scale);
   }
 
-  function paintMark(ctx, mark, shape, colour, scale) {
-    ctx.strokeStyle = colour;
-    ctx.fillStyle = colour;
-    ctx.lineWidth = 2 / scale;
-    ctx.beginPath();
-    if (shape === "point") ctx.arc(mark.x, mark.y, 4 / scale, 0, 2 * Math.PI);
-    else if (shape === "circle") ctx.arc(mark.x, mark.y, mark.r, 0, 2 * Math.PI);
-    else if (shape === "ellipse") ctx.ellipse(mark.x, mark.y, mark.rx, mark.ry, (mark.angle * Math.PI) / 180, 0, 2 * Math.PI);
-    else if (shape === "rectangle") ctx.rect(mark.x, mark.y, mark.width, mark.height);
-    else if (shape === "line") { ctx.moveTo(mark.x1, mark.y1); ctx.lineTo(mark.x2, mark.y2); }
-    if (shape === "point") ctx.fill(); else ctx.stroke();
-  }
-
   function paint(ctx, scale) {
     for (const fieldset of fieldsets) {
       const key = fieldset.dataset.task;
@@ -260,10 +325,13 @@
         paintSource(ctx, state.current[key], "#ffffff", scale);
       } else {
         const buttons = [...fieldset.querySelectorAll(".draw-tool")];
-        for (const mark of state.marks[key]) {
+        state.marks[key].forEach((mark, index) => {
           const button = buttons[mark.tool];
-          paintMark(ctx, mark, button.dataset.shape, button.dataset.color || "#ff4060", scale);
-        }
+          const colour = button.dataset.color || "#ff4060";
+          paintMark(ctx, mark, button.dataset.shape, colour, scale);
+          const sel = state.selected;
+          if (sel && sel.key === key && sel.index === index) paintHandles(ctx, mark, colour, scale);
+        });
       }
     }
     const { active, drag } = state;

@@ -32,7 +32,7 @@ READY = "() => !document.getElementById('submit').disabled"
 @pytest.fixture
 def demo_workflow():
     """The demo survey's workflow with 30 real FIRST cutouts of all four literature classes."""
-    from annotations.ingestion import ingest_demo
+    from annotations.demo_survey import ingest_demo
 
     try:
         report = ingest_demo(limit=30)

@@ -1,7 +1,7 @@
 import pytest
 from django.core.management import call_command
 
-from annotations.ingestion import DEMO_SURVEY, demo_workflow, ingest_demo
+from annotations.demo_survey import DEMO_SURVEY, demo_workflow, ingest_demo
 from annotations.models import Cutout, SubjectWorkflowStatus
 from annotations.queue import queue_next_subject
 from annotations.roles import Volunteer

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
-from annotations.ingestion import DEMO_SURVEY, ingest_demo
+from annotations.demo_survey import DEMO_SURVEY, ingest_demo
 from annotations.models import Classification, Cutout, SubjectWorkflowStatus, Survey
 from jobs.models import Job
 from tests.factories import blob_array, fits_bytes

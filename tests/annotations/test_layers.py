@@ -80,7 +80,34 @@ def test_tutorial_heatmaps_match_by_source_name_on_the_same_pixel_grid(tutorial)
     assert layers[0].survey_name == "SWIRE" and layers[0].source_format == "png"
     assert layer_pixels(layers[0]).shape == (360, 360)
     assert "no WCS: accepted because its pixel grid matches the radio image's (360x360)" in out
+    assert "the radio cutout has no WCS either: marks on it have pixel positions only, no RA/Dec" in out
+    assert all(layer.wcs_header == "" for layer in layers)
     assert "3 created" in out
+
+
+def test_png_layer_on_the_radio_grid_takes_the_cutouts_wcs(atlas, shared_data, tmp_path, client):
+    """A tutorial heat-map brought to the ATCA cutout's pixel grid: it has no WCS of its own, so it
+    takes the radio cutout's, says so, and a mark on it has the same sky position as on the radio."""
+    from annotations import drawing
+
+    heatmap = shared_data / "rgz_atlas_examples" / "examples" / "extended" / "S311_heatmap_contours.png"
+    layer_file = tmp_path / "S311_heatmap.png"
+    Image.open(heatmap).resize((atlas.width, atlas.height)).save(layer_file)
+    out, _ = ingest_layers(layer_file, survey="ATLAS", band="infrared")
+    layer = CutoutLayer.objects.get(cutout=atlas, band="infrared")
+    assert layer.matched_by == "source_name" and not layer.reprojected
+    assert layer.wcs_header == atlas.wcs_header and layer.pixel_scale_arcsec == pytest.approx(0.6, rel=1e-3)
+    assert "S311_heatmap.png -> S311 (source name shared by the file names): takes the radio cutout's WCS" in out
+
+    tasks = {"T0": {"type": "drawing", "tools": [{"type": "point"}]}}
+    marks = [{"task": "T0", "value": [{"tool": 0, "x": 150.5, "y": 150.5}]}]
+    [item] = drawing.annotations_with_sky(marks, tasks, atlas)
+    mark = item["value"][0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        centre = WCS(fits.Header.fromstring(layer.wcs_header)).pixel_to_world(150, 150)
+    assert mark["ra_deg"] == pytest.approx(centre.icrs.ra.deg, abs=1e-9)
+    assert mark["dec_deg"] == pytest.approx(centre.icrs.dec.deg, abs=1e-9)
 
 
 def test_fits_layer_is_reprojected_onto_the_radio_frame(atlas, tmp_path):

@@ -465,7 +465,8 @@ def test_task_creation_through_the_api(labelled_task):
 
 
 def test_the_registry_page_shows_the_default_task_without_writing_it(client, settings):
-    from annotations.ingestion import DEMO_SURVEY, demo_workflow, survey_get_or_create
+    from annotations.demo_survey import DEMO_SURVEY, demo_workflow
+    from annotations.ingestion import survey_get_or_create
     from classifiers.models import ClassifierTask
 
     client.force_login(UserFactory(username="boss3", is_staff=True))
