@@ -20,6 +20,7 @@ from django.db.models import Q
 from annotations.ingestion import cutouts_create_sharing_image, survey_get_or_create
 from annotations.ml import PreparedCutout, SkyImage, prepare_cutout
 from annotations.models import Cutout
+from core.bulk import insert_sharing
 
 from .models import ZooniverseSubject
 
@@ -79,7 +80,11 @@ def _by_position(positions: dict[int, tuple[float, float]]) -> dict[int, int]:
     found: dict[int, int] = {}
     items = list(positions.items())
     for piece in _pieces(items, BOXES_PER_QUERY):
-        candidates = Cutout.objects.filter(reduce(or_, (_box(ra, dec) for _, (ra, dec) in piece)))
+        # The band of declinations first: a cheap test that rejects most rows (and those without a
+        # position) before the boxes are tried one by one.
+        decs = [dec for _, (_, dec) in piece]
+        band = Q(dec_deg__gte=min(decs) - MATCH_RADIUS_DEG, dec_deg__lte=max(decs) + MATCH_RADIUS_DEG)
+        candidates = Cutout.objects.filter(band).filter(reduce(or_, (_box(ra, dec) for _, (ra, dec) in piece)))
         rows = sorted(candidates.values_list("id", "ra_deg", "dec_deg"))
         for subject, (ra, dec) in piece:
             half_ra = MATCH_RADIUS_DEG / max(np.cos(np.radians(dec)), 1e-3)
@@ -164,7 +169,8 @@ def subjects_resolve(metadata_by_subject: dict[int, dict]) -> tuple[dict[int, Su
     if not missing:
         return mappings, []
     matched = match_cutouts(missing)
-    unmatched = [zid for zid in missing if zid not in matched]
+    # Sorted: concurrent imports making the same placeholders take their locks in one order (they wait, never deadlock).
+    unmatched = sorted(zid for zid in missing if zid not in matched)
     if unmatched:
         survey = survey_get_or_create(name=PLACEHOLDER_SURVEY)
         made = cutouts_create_sharing_image(
@@ -180,7 +186,8 @@ def subjects_resolve(metadata_by_subject: dict[int, dict]) -> tuple[dict[int, Su
         )
         for zid in unmatched:
             matched[zid] = (made[f"zooniverse-{zid}"], "placeholder")
-    ZooniverseSubject.objects.bulk_create(
+    insert_sharing(
+        ZooniverseSubject,
         [
             ZooniverseSubject(
                 zooniverse_id=zid,
@@ -189,9 +196,9 @@ def subjects_resolve(metadata_by_subject: dict[int, dict]) -> tuple[dict[int, Su
                 placeholder=how == "placeholder",
                 matched_by=how,
             )
-            for zid, (cutout_id, how) in matched.items()
+            for zid, (cutout_id, how) in sorted(matched.items())
         ],
-        batch_size=1000,
+        varying=("zooniverse_id", "cutout", "metadata", "placeholder", "matched_by"),
         ignore_conflicts=True,  # another import made some meanwhile: theirs stand
     )
     made_now = subjects_known(missing)
