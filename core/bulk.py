@@ -19,15 +19,15 @@ def insert_sharing(model: type[Model], objs: list[Model], *, varying: tuple[str,
     """Insert ``objs``, which are equal but for the fields named in ``varying`` (their values must
     be JSON types: text, numbers, booleans, JSON fields). Conflicting rows are skipped when
     ``ignore_conflicts``. Primary keys are not set on ``objs``."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    unknown = set(varying) - {f.name for f in fields}
+    if unknown:
+        raise ValueError(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
     if not objs:
         return
     if connection.vendor != "postgresql":
         model.objects.bulk_create(objs, batch_size=1000, ignore_conflicts=ignore_conflicts)
         return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    unknown = set(varying) - {f.name for f in fields}
-    if unknown:
-        raise ValueError(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
     quote = connection.ops.quote_name
     first = objs[0]
     columns, selected, params, record = [], [], [], []

@@ -31,6 +31,13 @@ class EncodingRepairs:
         if len(listed) < ROWS_NAMED:
             listed.append(row)
 
+    def merge(self, other: EncodingRepairs) -> None:
+        """Add the repairs noted in a later part of the same file."""
+        for column, count in other.counts.items():
+            self.counts[column] = self.counts.get(column, 0) + count
+            listed = self.rows.setdefault(column, [])
+            listed.extend(other.rows.get(column, [])[: max(0, ROWS_NAMED - len(listed))])
+
     def warnings(self, name: str) -> list[str]:
         lines = []
         for column, count in self.counts.items():
