@@ -24,6 +24,7 @@ from django.utils.dateparse import parse_datetime
 from annotations.drawing import export_marks_problem
 from annotations.models import Classification, SubjectWorkflowStatus, Workflow, WorkflowVersion
 from annotations.services import workflow_current_versions_repair
+from core.bulk import insert_sharing
 from core.errors import InvalidInput
 
 from . import export_encoding, export_reader, staged_import
@@ -399,5 +400,7 @@ def _recount(report: ImportReport) -> None:
             elif status.classification_count != row["n"]:
                 status.classification_count = row["n"]
                 changed.append(status)
-        SubjectWorkflowStatus.objects.bulk_create(new, batch_size=1000)
+        # One statement on PostgreSQL (about one subject per 15 rows: tens of thousands in a large export).
+        varying = ("subject", "classification_count", "random_key")
+        insert_sharing(SubjectWorkflowStatus, new, varying=varying, ignore_conflicts=False)
         SubjectWorkflowStatus.objects.bulk_update(changed, ["classification_count"], batch_size=1000)
