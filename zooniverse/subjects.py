@@ -32,7 +32,8 @@ RA_KEYS = ("ra", "RA", "#ra", "ra_deg", "ramean", "RAJ2000")
 DEC_KEYS = ("dec", "DEC", "Dec", "#dec", "dec_deg", "decmean", "DEJ2000")
 MATCH_RADIUS_DEG = 3 / 3600
 IN_QUERY = 5000  # ids per IN (...) list: far under SQLite's limit on query parameters
-BOXES_PER_QUERY = 200  # position boxes OR-ed in one query
+BOXES_PER_QUERY = 200  # subjects matched by position per query
+BAND_ROWS = 2000  # cutouts read for a piece's band of declinations; more: the database tries the boxes
 
 
 @dataclass(frozen=True)
@@ -76,20 +77,26 @@ def _box(ra: float, dec: float) -> Q:
 
 
 def _by_position(positions: dict[int, tuple[float, float]]) -> dict[int, int]:
-    """{subject: the lowest cutout id inside its box}, the boxes of many subjects OR-ed in each query."""
+    """{subject: the lowest cutout id inside its box}. Subjects sorted by declination go in pieces;
+    for each, the cutouts in the piece's band of declinations are read with one plain range query
+    (few, since the band is narrow) and the boxes tried here; a crowded band lets the database try
+    the boxes, OR-ed in one query."""
     found: dict[int, int] = {}
-    items = list(positions.items())
+    items = sorted(positions.items(), key=lambda item: item[1][1])
     for piece in _pieces(items, BOXES_PER_QUERY):
-        # The band of declinations first: a cheap test that rejects most rows (and those without a
-        # position) before the boxes are tried one by one.
         decs = [dec for _, (_, dec) in piece]
-        band = Q(dec_deg__gte=min(decs) - MATCH_RADIUS_DEG, dec_deg__lte=max(decs) + MATCH_RADIUS_DEG)
-        candidates = Cutout.objects.filter(band).filter(reduce(or_, (_box(ra, dec) for _, (ra, dec) in piece)))
-        rows = sorted(candidates.values_list("id", "ra_deg", "dec_deg"))
+        band = Cutout.objects.filter(
+            dec_deg__gte=min(decs) - MATCH_RADIUS_DEG, dec_deg__lte=max(decs) + MATCH_RADIUS_DEG
+        )
+        rows = list(band.values_list("id", "ra_deg", "dec_deg")[: BAND_ROWS + 1])
+        if len(rows) > BAND_ROWS:
+            boxes = reduce(or_, (_box(ra, dec) for _, (ra, dec) in piece))
+            rows = list(band.filter(boxes).values_list("id", "ra_deg", "dec_deg"))
+        rows.sort()
         for subject, (ra, dec) in piece:
             half_ra = MATCH_RADIUS_DEG / max(np.cos(np.radians(dec)), 1e-3)
             for pk, c_ra, c_dec in rows:
-                if abs(c_dec - dec) <= MATCH_RADIUS_DEG and abs(c_ra - ra) <= half_ra:
+                if abs(c_dec - dec) <= MATCH_RADIUS_DEG and c_ra is not None and abs(c_ra - ra) <= half_ra:
                     found[subject] = pk
                     break
     return found
