@@ -154,3 +154,18 @@ def _survey():
     from tests.factories import SurveyFactory
 
     return SurveyFactory()
+
+
+def test_the_command_takes_workers_and_refuses_fewer_than_one(export, monkeypatch):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    monkeypatch.setattr(staged_import, "CHUNK_ROWS", 7)
+    with pytest.raises(CommandError, match="--workers must be at least 1, not 0"):
+        call_command("import_zooniverse", classifications=str(export), workers=0)
+    assert Classification.objects.count() == 0
+    out = io.StringIO()
+    call_command("import_zooniverse", classifications=str(export), workers=2, stdout=out)
+    assert "60 imported, 0 already there, 0 bad rows" in out.getvalue()
+    assert Classification.objects.count() == 60
