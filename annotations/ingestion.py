@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 
+from core.bulk import insert_sharing
 from core.errors import Conflict, InvalidInput
 from jobs.reports import JobReport
 
@@ -138,7 +139,7 @@ def cutouts_create_sharing_image(
     rows = [
         Cutout(name=name, metadata=metadata or {}, **common) for name, (_, metadata) in zip(names, items, strict=True)
     ]
-    Cutout.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    insert_sharing(Cutout, rows, varying=("name", "metadata"), ignore_conflicts=True)
     return dict(Cutout.objects.filter(survey=survey, name__in=names).values_list("name", "id"))
 
 

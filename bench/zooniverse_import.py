@@ -11,7 +11,7 @@ with ``import_zooniverse``'s code in a child process, and ``panoptes_aggregation
 question extractor, configured from the real workflow export) on the same file. Peak memory is
 each child's VmHWM. The last line printed is one JSON object.
 
-    python bench/zooniverse_import.py [--rows 1000000] [--rows-per-subject 15] [--quick] [--database NAME]
+    python bench/zooniverse_import.py [--rows 1000000] [--rows-per-subject 15] [--quick] [--database NAME] [--workers N]
 """
 
 from __future__ import annotations
@@ -83,6 +83,46 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def backends_cpu_seconds(database: str) -> dict[int, float]:
+    """{pid: CPU seconds} of the local PostgreSQL backends serving ``database`` (an import may use
+    several connections at once); read from their process titles in /proc."""
+    found = {}
+    name = f" {database} ".encode()  # titles read "postgres: [cluster: ]user database host state"
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            title = cmdline.read_bytes()
+            if title.startswith(b"postgres: ") and name in title and b"autovacuum" not in title:
+                found[int(cmdline.parent.name)] = process_cpu_seconds(int(cmdline.parent.name))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+class BackendSampler:
+    """CPU seconds spent by a database's backends while it runs, sampled every ``every`` seconds
+    (a backend that ends between two samples loses at most that much of its time)."""
+
+    def __init__(self, database: str, every: float = 0.2):
+        import threading
+
+        self.database, self.every = database, every
+        self.start = backends_cpu_seconds(database)
+        self.last = dict(self.start)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stopped.wait(self.every):
+            self.last.update(backends_cpu_seconds(self.database))
+
+    def stop(self) -> float:
+        self.stopped.set()
+        self.thread.join()
+        self.last.update(backends_cpu_seconds(self.database))
+        return sum(cpu - self.start.get(pid, 0.0) for pid, cpu in self.last.items())
+
+
 def bare_copy(database_url: str, path: Path) -> dict:
     """Seconds for PostgreSQL to COPY the file into an unindexed table: the limit an import can reach."""
     import psycopg
@@ -115,19 +155,19 @@ import django
 django.setup()
 from django.db import connection
 from zooniverse.importer import import_classifications
+from zooniverse.staged_import import workers_for
 sys.path.insert(0, {bench!r})
-from zooniverse_import import process_cpu_seconds
-with connection.cursor() as cursor:
-    cursor.execute("SELECT pg_backend_pid()")
-    backend = cursor.fetchone()[0]
-backend_cpu, own = process_cpu_seconds(backend), resource.getrusage(resource.RUSAGE_SELF)
+from zooniverse_import import BackendSampler
+connection.ensure_connection()
+sampler, own = BackendSampler(connection.settings_dict["NAME"]), resource.getrusage(resource.RUSAGE_SELF)
 t0 = time.perf_counter()
-report = import_classifications(classifications={path!r}, workflows={workflows!r})
+report = import_classifications(classifications={path!r}, workflows={workflows!r}, workers={workers!r})
 seconds = time.perf_counter() - t0
 after = resource.getrusage(resource.RUSAGE_SELF)
-cpu = process_cpu_seconds(backend) - backend_cpu + (after.ru_utime + after.ru_stime - own.ru_utime - own.ru_stime)
+cpu = sampler.stop() + (after.ru_utime + after.ru_stime - own.ru_utime - own.ru_stime)
 print(json.dumps({{"seconds": seconds, "imported": report.imported, "bad": report.bad_count,
-    "placeholders": len(report.placeholders), "cpu_seconds": cpu, "peak_rss_mb": int({hwm}) / 1024}}))
+    "placeholders": len(report.placeholders), "cpu_seconds": cpu,
+    "workers": workers_for({workers!r}), "peak_rss_mb": int({hwm}) / 1024}}))
 """
 
 EXTRACT_CHILD = """
@@ -154,6 +194,9 @@ def main():
     parser.add_argument("--quick", action="store_true", help="20,000 rows")
     parser.add_argument(
         "--database", default="rgz_bench_zooniverse", help="scratch PostgreSQL database (dropped and made again)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="connections the import uses at once (default: its own choice)"
     )
     args = parser.parse_args()
     if args.rows_per_subject < 1:
@@ -187,6 +230,7 @@ def main():
                 path=str(export),
                 hwm=HWM,
                 workflows=str(EXPORTS / "slsn_workflows.csv"),
+                workers=args.workers,
             )
         )
         print(f"import_zooniverse: {ours}")
@@ -212,7 +256,7 @@ def main():
                 "peak_rss_mb": round(ours["peak_rss_mb"]),
                 "copy_rows_per_s": round(copy_rate),
                 "ratio_vs_copy": round(ours_rate / copy_rate, 2),
-                # CPU seconds (client + PostgreSQL backend): the same comparison, little moved by other load.
+                # CPU seconds (client + its PostgreSQL backends): the same comparison, little moved by other load.
                 "cpu_s": round(ours["cpu_seconds"], 2),
                 "copy_cpu_s": round(copied["cpu_seconds"], 2),
                 "cpu_ratio_vs_copy": round(copied["cpu_seconds"] / ours["cpu_seconds"], 2),
@@ -222,6 +266,7 @@ def main():
                 "imported": ours["imported"],
                 "bad_rows": ours["bad"],
                 "placeholders": ours["placeholders"],
+                "workers": ours["workers"],
                 "machine": _setup.machine(),
                 # Other work on the machine slows both sides; the load says how quiet it was.
                 "load_average_1min": round(os.getloadavg()[0], 2),

@@ -31,6 +31,13 @@ class EncodingRepairs:
         if len(listed) < ROWS_NAMED:
             listed.append(row)
 
+    def merge(self, other: EncodingRepairs) -> None:
+        """Add the repairs noted in a later part of the same file."""
+        for column, count in other.counts.items():
+            self.counts[column] = self.counts.get(column, 0) + count
+            listed = self.rows.setdefault(column, [])
+            listed.extend(other.rows.get(column, [])[: max(0, ROWS_NAMED - len(listed))])
+
     def warnings(self, name: str) -> list[str]:
         lines = []
         for column, count in self.counts.items():
@@ -73,7 +80,10 @@ def repair_cells(cells: list[str], header: list[str], row: int, repairs: Encodin
 def repair_chunk(data: bytes, header: list[str], first_row: int, repairs: EncodingRepairs) -> bytes:
     """A block of whole records as valid UTF-8, the damaged cells noted (record numbers from ``first_row``).
 
-    Clean blocks (the usual case) are returned as they are after one strict decode."""
+    Clean blocks (the usual case) are returned as they are: pure ASCII at once, other text after one
+    strict decode (whose copy of the block is dropped at once)."""
+    if data.isascii():
+        return data
     try:
         data.decode("utf-8")
         return data

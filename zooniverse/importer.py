@@ -24,6 +24,7 @@ from django.utils.dateparse import parse_datetime
 from annotations.drawing import export_marks_problem
 from annotations.models import Classification, SubjectWorkflowStatus, Workflow, WorkflowVersion
 from annotations.services import workflow_current_versions_repair
+from core.bulk import insert_sharing
 from core.errors import InvalidInput
 
 from . import export_encoding, export_reader, staged_import
@@ -54,6 +55,19 @@ class ImportReport:
     def valid(self) -> int:
         return self.imported + self.already_there
 
+    def merge(self, other: ImportReport) -> None:
+        """Add the report of a later part of the same file (a chunk imported on another connection)."""
+        self.imported += other.imported
+        self.already_there += other.already_there
+        self.bad_count += other.bad_count
+        self.bad_rows.extend(other.bad_rows[: max(0, MAX_REPORTED - len(self.bad_rows))])
+        # Two chunks on two connections may both meet a subject: the one placeholder counts once.
+        made = set(self.placeholders)
+        self.placeholders.extend(zid for zid in other.placeholders if zid not in made)
+        self.workflows |= other.workflows
+        self.warnings.extend(other.warnings)
+        self.encoding.merge(other.encoding)
+
 
 class _Catalogue:
     """Workflows and versions met so far (cached; created on first sight); subjects resolved in bulk
@@ -64,6 +78,11 @@ class _Catalogue:
         self.subject_metadata = subject_metadata
         self.workflows: dict[int, Workflow] = {}
         self.versions: dict[tuple[int, int, int], WorkflowVersion] = {}
+
+    def fresh(self) -> _Catalogue:
+        """The same inputs, nothing cached: for another connection, which must not reuse rows this
+        one made in a transaction it has not committed."""
+        return _Catalogue(self.known_versions, self.subject_metadata)
 
     def forget(self) -> None:
         """Drop what was cached (after a rollback the cached rows may no longer exist)."""
@@ -149,6 +168,7 @@ def import_classifications(
     workflows: str | Path | None = None,
     subjects: str | Path | None = None,
     progress: Callable[[int, int, str], None] = lambda *a: None,
+    workers: int | None = None,
 ) -> ImportReport:
     path = Path(classifications)
     if not path.is_file():
@@ -169,7 +189,7 @@ def import_classifications(
         header = _header(first_line, path, report)
         if connection.vendor == "postgresql" and staged_import.usable(header):
 
-            def careful(chunk: staged_import.Chunk) -> None:
+            def careful(chunk: staged_import.Chunk, catalogue: _Catalogue, report: ImportReport) -> None:
                 text = io.StringIO(chunk.data.decode("utf-8"), newline="")
                 records = export_reader.read_classification_stream(
                     text, str(path), header=header, first_row=chunk.first_row, repairs=report.encoding
@@ -177,7 +197,14 @@ def import_classifications(
                 _store_stream(records, catalogue, report)
 
             staged_import.staged_import(
-                path, header, len(first_line), catalogue, report, fallback=careful, progress=progress
+                path,
+                header,
+                len(first_line),
+                catalogue,
+                report,
+                fallback=careful,
+                progress=progress,
+                workers=workers,
             )
         else:
             with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
@@ -373,5 +400,7 @@ def _recount(report: ImportReport) -> None:
             elif status.classification_count != row["n"]:
                 status.classification_count = row["n"]
                 changed.append(status)
-        SubjectWorkflowStatus.objects.bulk_create(new, batch_size=1000)
+        # One statement on PostgreSQL (about one subject per 15 rows: tens of thousands in a large export).
+        varying = ("subject", "classification_count", "random_key")
+        insert_sharing(SubjectWorkflowStatus, new, varying=varying, ignore_conflicts=False)
         SubjectWorkflowStatus.objects.bulk_update(changed, ["classification_count"], batch_size=1000)

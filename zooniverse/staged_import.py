@@ -17,17 +17,19 @@ same result.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
 from annotations.drawing import export_marks_problem
 from annotations.models import Classification
 
-from . import export_encoding, export_reader
+from . import export_encoding, export_reader, parallel
 from .subjects import subjects_known
 
 CHUNK_ROWS = 20_000
@@ -261,6 +263,31 @@ ON CONFLICT (idempotency_key) DO NOTHING
 """
 
 
+def _run_chunk(chunk: Chunk, header: list[str], catalogue, report, fallback) -> None:
+    """One chunk, start to end: bytes repaired, staged and inserted, or given to ``fallback``."""
+    chunk.data = export_encoding.repair_chunk(chunk.data, header, chunk.first_row, report.encoding)
+    placeholders, workflows = list(report.placeholders), set(report.workflows)
+    try:
+        import_chunk(chunk, header, catalogue, report)
+    except ChunkRejected:
+        # What the chunk made was rolled back with it: forget it before the careful path.
+        report.placeholders[:], report.workflows = placeholders, workflows
+        catalogue.forget()
+        fallback(chunk, catalogue, report)
+
+
+def workers_for(requested: int | None = None) -> int:
+    """Connections importing chunks at once: ``requested``, else ZOONIVERSE_IMPORT_WORKERS, else one
+    per core (at most 4); one inside a transaction the caller holds (other connections could not
+    see its rows, nor could it undo theirs)."""
+    if connection.in_atomic_block:
+        return 1
+    wanted = requested if requested is not None else settings.ZOONIVERSE_IMPORT_WORKERS
+    if wanted is None:
+        wanted = min(4, os.cpu_count() or 1)
+    return max(1, int(wanted))
+
+
 def staged_import(
     path: Path,
     header: list[str],
@@ -268,25 +295,40 @@ def staged_import(
     catalogue,
     report,
     *,
-    fallback: Callable[[Chunk], None],
+    fallback: Callable[[Chunk, object, object], None],
     progress: Callable[[int, int, str], None],
+    workers: int | None = None,
 ) -> None:
-    """Import the records after the header chunk by chunk; unusual chunks go to ``fallback``."""
+    """Import the records after the header chunk by chunk; unusual chunks go to ``fallback``.
+
+    With several workers the first chunk is imported alone (it makes the workflows and versions
+    the rest will mostly share), then chunks go to worker threads, each with its own connection,
+    staging table and transaction per chunk. A chunk is idempotent (its rows are skipped by their
+    Zooniverse id once stored, its subjects found once mapped), so chunks committing in any order
+    give the same rows as one connection would; only the order of the new ids follows the file
+    within each chunk rather than across chunks. Their reports are merged in file order."""
     size = path.stat().st_size or 1
-    create_stage(header)
-    try:
-        with path.open("rb") as handle:
-            handle.seek(header_end)
-            for chunk in iter_chunks(handle, first_row=2):
-                chunk.data = export_encoding.repair_chunk(chunk.data, header, chunk.first_row, report.encoding)
-                placeholders, workflows = list(report.placeholders), set(report.workflows)
-                try:
-                    import_chunk(chunk, header, catalogue, report)
-                except ChunkRejected:
-                    # What the chunk made was rolled back with it: forget it before the careful path.
-                    report.placeholders[:], report.workflows = placeholders, workflows
-                    catalogue.forget()
-                    fallback(chunk)
+    workers = workers_for(workers)
+    with path.open("rb") as handle:
+        handle.seek(header_end)
+        chunks = iter_chunks(handle, first_row=2)
+        create_stage(header)
+        try:
+            for chunk in chunks:
+                _run_chunk(chunk, header, catalogue, report, fallback)
                 progress(min(size, chunk.end), size, f"{report.imported} imported")
-    finally:
-        drop_stage()
+                if workers > 1:
+                    break
+        finally:
+            drop_stage()
+        if workers > 1:
+            parallel.run(
+                chunks,
+                workers=workers,
+                work=lambda chunk, own_catalogue, part: _run_chunk(chunk, header, own_catalogue, part, fallback),
+                setup=lambda: create_stage(header),
+                teardown=drop_stage,
+                catalogue=catalogue,
+                report=report,
+                on_merged=lambda end: progress(min(size, end), size, f"{report.imported} imported"),
+            )

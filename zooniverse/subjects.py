@@ -20,6 +20,7 @@ from django.db.models import Q
 from annotations.ingestion import cutouts_create_sharing_image, survey_get_or_create
 from annotations.ml import PreparedCutout, SkyImage, prepare_cutout
 from annotations.models import Cutout
+from core.bulk import insert_sharing
 
 from .models import ZooniverseSubject
 
@@ -31,7 +32,8 @@ RA_KEYS = ("ra", "RA", "#ra", "ra_deg", "ramean", "RAJ2000")
 DEC_KEYS = ("dec", "DEC", "Dec", "#dec", "dec_deg", "decmean", "DEJ2000")
 MATCH_RADIUS_DEG = 3 / 3600
 IN_QUERY = 5000  # ids per IN (...) list: far under SQLite's limit on query parameters
-BOXES_PER_QUERY = 200  # position boxes OR-ed in one query
+BOXES_PER_QUERY = 200  # subjects matched by position per query
+BAND_ROWS = 2000  # cutouts read for a piece's band of declinations; more: the database tries the boxes
 
 
 @dataclass(frozen=True)
@@ -75,16 +77,26 @@ def _box(ra: float, dec: float) -> Q:
 
 
 def _by_position(positions: dict[int, tuple[float, float]]) -> dict[int, int]:
-    """{subject: the lowest cutout id inside its box}, the boxes of many subjects OR-ed in each query."""
+    """{subject: the lowest cutout id inside its box}. Subjects sorted by declination go in pieces;
+    for each, the cutouts in the piece's band of declinations are read with one plain range query
+    (few, since the band is narrow) and the boxes tried here; a crowded band lets the database try
+    the boxes, OR-ed in one query."""
     found: dict[int, int] = {}
-    items = list(positions.items())
+    items = sorted(positions.items(), key=lambda item: item[1][1])
     for piece in _pieces(items, BOXES_PER_QUERY):
-        candidates = Cutout.objects.filter(reduce(or_, (_box(ra, dec) for _, (ra, dec) in piece)))
-        rows = sorted(candidates.values_list("id", "ra_deg", "dec_deg"))
+        decs = [dec for _, (_, dec) in piece]
+        band = Cutout.objects.filter(
+            dec_deg__gte=min(decs) - MATCH_RADIUS_DEG, dec_deg__lte=max(decs) + MATCH_RADIUS_DEG
+        )
+        rows = list(band.values_list("id", "ra_deg", "dec_deg")[: BAND_ROWS + 1])
+        if len(rows) > BAND_ROWS:
+            boxes = reduce(or_, (_box(ra, dec) for _, (ra, dec) in piece))
+            rows = list(band.filter(boxes).values_list("id", "ra_deg", "dec_deg"))
+        rows.sort()
         for subject, (ra, dec) in piece:
             half_ra = MATCH_RADIUS_DEG / max(np.cos(np.radians(dec)), 1e-3)
             for pk, c_ra, c_dec in rows:
-                if abs(c_dec - dec) <= MATCH_RADIUS_DEG and abs(c_ra - ra) <= half_ra:
+                if abs(c_dec - dec) <= MATCH_RADIUS_DEG and c_ra is not None and abs(c_ra - ra) <= half_ra:
                     found[subject] = pk
                     break
     return found
@@ -164,7 +176,8 @@ def subjects_resolve(metadata_by_subject: dict[int, dict]) -> tuple[dict[int, Su
     if not missing:
         return mappings, []
     matched = match_cutouts(missing)
-    unmatched = [zid for zid in missing if zid not in matched]
+    # Sorted: concurrent imports making the same placeholders take their locks in one order (they wait, never deadlock).
+    unmatched = sorted(zid for zid in missing if zid not in matched)
     if unmatched:
         survey = survey_get_or_create(name=PLACEHOLDER_SURVEY)
         made = cutouts_create_sharing_image(
@@ -180,7 +193,8 @@ def subjects_resolve(metadata_by_subject: dict[int, dict]) -> tuple[dict[int, Su
         )
         for zid in unmatched:
             matched[zid] = (made[f"zooniverse-{zid}"], "placeholder")
-    ZooniverseSubject.objects.bulk_create(
+    insert_sharing(
+        ZooniverseSubject,
         [
             ZooniverseSubject(
                 zooniverse_id=zid,
@@ -189,9 +203,9 @@ def subjects_resolve(metadata_by_subject: dict[int, dict]) -> tuple[dict[int, Su
                 placeholder=how == "placeholder",
                 matched_by=how,
             )
-            for zid, (cutout_id, how) in matched.items()
+            for zid, (cutout_id, how) in sorted(matched.items())
         ],
-        batch_size=1000,
+        varying=("zooniverse_id", "cutout", "metadata", "placeholder", "matched_by"),
         ignore_conflicts=True,  # another import made some meanwhile: theirs stand
     )
     made_now = subjects_known(missing)

@@ -25,3 +25,7 @@ ZOONIVERSE_SYNC_CHECK_SECONDS = float(os.environ.get("RGZ_ZOONIVERSE_SYNC_CHECK_
 ZOONIVERSE_ALLOWED_ENDPOINTS = [
     url.strip().rstrip("/") for url in os.environ.get("RGZ_ZOONIVERSE_ALLOWED_ENDPOINTS", "").split(",") if url.strip()
 ]
+# Connections an export import on PostgreSQL uses at once (chunks in parallel); empty: one per core, at most 4.
+ZOONIVERSE_IMPORT_WORKERS = (
+    int(os.environ["RGZ_ZOONIVERSE_IMPORT_WORKERS"]) if os.environ.get("RGZ_ZOONIVERSE_IMPORT_WORKERS") else None
+)

@@ -109,3 +109,27 @@ def test_bulk_matching_tries_keys_in_order_and_takes_the_lowest_id():
     assert 4 not in matched
     assert matched[5] == (by_file.pk, "platform id")
     assert not Survey.objects.filter(name=PLACEHOLDER_SURVEY).exists()  # matching makes nothing
+
+
+@pytest.mark.parametrize("band_rows", [2000, 1])  # a few cutouts in the band, or a crowded band
+def test_position_matching_reads_the_band_or_lets_the_database_try_the_boxes(band_rows, monkeypatch):
+    from zooniverse import subjects
+
+    monkeypatch.setattr(subjects, "BAND_ROWS", band_rows)
+    survey = SurveyFactory(name="A")
+    near = [make_cutout(survey, f"s{seed}", seed=seed) for seed in (0, 1, 2)]  # RA 150.00, 150.01, 150.02; Dec 2
+    make_cutout(survey, "again-at-150.01", seed=1)  # a second cutout in the same place, higher id
+    matched = match_cutouts(
+        {
+            10: {"ra": "150.02", "dec": "2.0"},
+            11: {"ra": "150.0", "dec": "2.0"},
+            12: {"ra": "150.01", "dec": "2.0002"},  # within 3 arcsec
+            13: {"ra": "150.005", "dec": "2.0"},  # 18 arcsec from both: no match
+            14: {"ra": "150.0", "dec": "-2.0"},
+        }
+    )
+    assert matched == {
+        10: (near[2].pk, "position"),
+        11: (near[0].pk, "position"),
+        12: (near[1].pk, "position"),
+    }

@@ -15,14 +15,23 @@ class Command(BaseCommand):
         parser.add_argument("--classifications", required=True, metavar="FILE.csv")
         parser.add_argument("--workflows", metavar="FILE.csv", help="workflow export: task definitions and versions")
         parser.add_argument("--subjects", metavar="FILE.csv", help="subject export: metadata used to match cutouts")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            metavar="N",
+            help="connections importing chunks at once on PostgreSQL (default: one per core)",
+        )
 
-    def handle(self, *args, classifications, workflows, subjects, **options):
+    def handle(self, *args, classifications, workflows, subjects, workers=None, **options):
+        if workers is not None and workers < 1:
+            raise CommandError(f"--workers must be at least 1, not {workers}")
         bar = ProgressBar(self.stdout)
         try:
             report = import_classifications(
                 classifications=classifications,
                 workflows=workflows,
                 subjects=subjects,
+                workers=workers,
                 progress=lambda done, total, message: bar.update(done, total, message),
             )
         except DomainError as exc:
