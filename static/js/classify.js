@@ -230,7 +230,7 @@
   const BATCH = 5;
   const REFILL_BELOW = 2;
   const QUEUE_PRELOAD = 2;
-  const LEASE_MARGIN_MS = 30000;  // drop a queued subject whose lease ends within this
+  const LEASE_MARGIN_MS = 2000;  // drop a queued subject whose lease has (all but) run out
   const local = { items: [], done: new Set(), refilling: null, empty: null };
 
   function queuedIds() {
