@@ -324,7 +324,11 @@ def main() -> None:
     _setup.migrate(env)
     if args.browser:
         subprocess.run(
-            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=_setup.ROOT, env=env, check=True
+            # the classify page's script and styles for whitenoise (copied, not compressed: loopback)
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "--no-post-process", "-v0"],
+            cwd=_setup.ROOT,
+            env=env,
+            check=True,
         )
     _setup.setup_django(env)
     seeded = seed(args.subjects, args.retirement)
