@@ -217,7 +217,7 @@ async def drive(kind, bases: list[str], seeded: dict, seconds: float, args, text
     return stats, time.monotonic() - start
 
 
-def wait_for_server(base: str, process, timeout: float = 60) -> None:
+def wait_for_server(base: str, process, timeout: float = 240) -> None:
     import urllib.request
 
     deadline = time.monotonic() + timeout
@@ -355,7 +355,11 @@ def main() -> None:
                 process.terminate()
         for process in [*servers, worker]:
             if process is not None:
-                process.wait(timeout=30)
+                try:
+                    process.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
     print(json.dumps(report(args, seeded, load, limit, warm, browser_ms, indexed, drain_s)))
 
 
