@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from annotations.models import Classification, QueueLease, SubjectWorkflowStatus
@@ -234,3 +235,27 @@ def test_a_batch_skips_rows_another_request_holds(volunteer_factory):
         thread.join(timeout=30)
     assert {s.subject_id for s in first}.isdisjoint({s.subject_id for s in second})
     assert len(second) == 3
+
+
+def test_a_batch_takes_gold_subjects_at_the_policy_rate(volunteer_factory):
+    from annotations.acquisition import gold_subjects_mark, policy_save
+    from annotations.services import expert_classification_create
+
+    always_gold = {"weights": {"complexity": 1.0}, "gold_start": 1.0, "gold_end": 1.0, "exploration": 0.0}
+    workflow, cutouts = make_workflow_with_subjects(n=5, retirement=2, name="Gold batch", survey_name="gold-batch")
+    for cutout in cutouts[:2]:
+        expert_classification_create(
+            workflow=workflow, subject=cutout, annotations=[{"task": "T0", "value": 2}], source="catalogue"
+        )
+    gold_subjects_mark(workflow=workflow)
+    policy_save(workflow=workflow, values=always_gold)
+    got = batch(workflow, volunteer_factory(), 4)
+    gold = {cutouts[0].pk, cutouts[1].pk}
+    assert len(got) == 4 and gold <= {s.subject_id for s in got}  # both gold, the rest real
+    assert len({s.subject_id for s in got}) == 4
+    # The volunteer's answer count (for the gold rate) is read once, then taken from the cache.
+    me = volunteer_factory()
+    batch(workflow, me, 1)
+    with CaptureQueriesContext(connection) as captured:
+        batch(workflow, me, 2)
+    assert not [q for q in captured.captured_queries if "COUNT" in q["sql"] and "classification" in q["sql"]]
