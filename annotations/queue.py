@@ -59,8 +59,9 @@ __all__ = [
 
 CANDIDATES = 8
 QUEUE_MAX_BATCH = 20
-# Large cutout columns that serving a subject never reads (contours have their own endpoint).
-HEAVY_CUTOUT_FIELDS = ("contours", "wcs_header", "ingest_notes", "model_scores")
+# Large cutout columns that serving a subject never reads (contours have their own endpoint; the
+# WCS header is read, for the subject's sky mapping).
+HEAVY_CUTOUT_FIELDS = ("contours", "ingest_notes", "model_scores")
 SWEEP_EVERY_SECONDS = 5.0
 _last_sweep = 0.0
 # How long a volunteer's answer count (for the gold-standard rate) is taken from the cache.
@@ -212,6 +213,7 @@ def _leases_held(workflow, volunteer, n: int) -> list[SubjectWorkflowStatus]:
             status__retired_at__isnull=True,
         )
         .select_related("status__subject__survey")
+        .prefetch_related("status__subject__layers")  # one query for the batch, not one a subject
         .defer(*(f"status__subject__{name}" for name in HEAVY_CUTOUT_FIELDS))
         .order_by("expires_at", "pk")[:n]
     )
@@ -272,6 +274,7 @@ def _candidates(
     mine = QueueLease.objects.filter(status=OuterRef("pk"), volunteer_key=volunteer.key)
     rows = (
         SubjectWorkflowStatus.objects.select_related("subject__survey")
+        .prefetch_related("subject__layers")  # one query for the batch, not one a subject
         .defer(*(f"subject__{name}" for name in HEAVY_CUTOUT_FIELDS))
         .filter(workflow=workflow, retired_at__isnull=True, gold=gold)
     )

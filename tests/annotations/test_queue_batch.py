@@ -259,3 +259,17 @@ def test_a_batch_takes_gold_subjects_at_the_policy_rate(volunteer_factory):
     with CaptureQueriesContext(connection) as captured:
         batch(workflow, me, 2)
     assert not [q for q in captured.captured_queries if "COUNT" in q["sql"] and "classification" in q["sql"]]
+
+
+def test_a_batch_costs_the_same_statements_whatever_its_size(client):
+    workflow, _ = make_workflow_with_subjects(n=12, retirement=3)
+    costs = []
+    for n in (2, 8):
+        other = client.__class__()
+        volunteer_key_of(other)
+        other.get(f"/api/queue/next/?workflow={workflow.pk}&n=1")  # the cookie's first lease
+        with CaptureQueriesContext(connection) as captured:
+            body = other.get(f"/api/queue/next/?workflow={workflow.pk}&n={n}").json()
+        assert len(body["subjects"]) == n and all("sky" in item["subject"] for item in body["subjects"])
+        costs.append(len([q for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]))
+    assert costs[0] == costs[1], costs
