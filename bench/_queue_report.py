@@ -51,6 +51,7 @@ def report(args, seeded, load, limit, warm, browser_ms, indexed, drain_s) -> dic
         "acknowledged": len(acked),
         "stored": len(stored_ids),
         "with_description": load["described"],
+        "descriptions_sent": warm["described"] + load["described"],
         "descriptions_indexed": indexed,
         "tagging_drain_s": round(drain_s, 1),
         "conflicts_409": load["conflicts"],

@@ -185,7 +185,6 @@ async def volunteer(base: str, workflow: int, stop_at: float, stats: dict, args,
 
 async def limit_volunteer(base: str, seeded: dict, stop_at: float, stats: dict, args, texts, rng) -> None:
     """The same loop over the bare-limit pair: one SELECT, then one INSERT, per classification."""
-    key = uuid.uuid4().hex
     async with aiohttp.ClientSession(base_url=base, headers=own_address()) as session:
         while time.monotonic() < stop_at:
             t0 = time.perf_counter()
@@ -197,7 +196,7 @@ async def limit_volunteer(base: str, seeded: dict, stop_at: float, stats: dict, 
                 "workflow": seeded["limit"],
                 "version": seeded["limit_version"],
                 "subject": body["subject"],
-                "volunteer": key,
+                "volunteer": uuid.uuid4().hex,  # never the same (subject, volunteer) twice
                 "annotations": answer(rng, texts, args.descriptions),
             }
             t0 = time.perf_counter()
