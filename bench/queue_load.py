@@ -64,11 +64,16 @@ def parse_args():
     parser.add_argument("--cache-db", type=int, default=11)
     parser.add_argument("--browser", type=int, default=50, help="classifications timed in Chromium (0: none)")
     parser.add_argument("--drain-seconds", type=float, default=60.0, help="longest wait for the tagging backlog")
-    parser.add_argument("--quick", action="store_true", help="20 volunteers, 6 s + 4 s, 1,000 subjects, 10 in Chromium")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="20 volunteers, 6 s + 4 s, 1,000 subjects, 2 workers, 10 in Chromium (a check)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.volunteers, args.seconds, args.subjects, args.warmup = min(args.volunteers, 20), 6.0, 1000, 1.0
         args.limit_seconds, args.browser, args.drain_seconds = 4.0, min(args.browser, 10), 5.0
+        args.gunicorn_workers = min(args.gunicorn_workers, 2)  # each worker's start costs seconds of CPU
     if args.limit_seconds is None:
         args.limit_seconds = args.seconds
     return args
