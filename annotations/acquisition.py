@@ -110,6 +110,8 @@ def gold_feedback(*, classification: Classification) -> dict | None:
     """What the experts answered on a gold-standard subject, beside the volunteer's answer, for
     the questions of this classification; None for a real subject or when the workflow's policy
     turns feedback off."""
+    if not classification.gold_standard:
+        return None  # answers to real subjects (no query: the submit's own hot path)
     status = SubjectWorkflowStatus.objects.filter(
         workflow_id=classification.workflow_id, subject_id=classification.subject_id, gold=True
     ).first()

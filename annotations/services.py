@@ -1,34 +1,47 @@
-"""Writes: workflows, subject sets, classifications and retirement."""
+"""Writes: workflows, surveys, subject sets and queue order (classifications and retirement: submit.py,
+re-exported here)."""
 
 from __future__ import annotations
 
 import time
-from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F
-from django.utils import timezone
+from django.db import connection, transaction
 
-from core.errors import Conflict, InvalidInput, NotFound, NotServed
+from core.errors import InvalidInput
 
-from .drawing import SubjectFrame, has_marks
 from .models import (
     UNRANKED,
-    Classification,
     Cutout,
-    RetirementReason,
     SubjectSet,
     SubjectWorkflowStatus,
     Survey,
     Workflow,
     WorkflowVersion,
 )
-from .queue import lease_release, lease_served
-from .retirement import retirement_apply
-from .roles import Volunteer
-from .synthetic import realism_clean
-from .task_definitions import validate_annotations, validate_task_definitions
+from .submit import classification_create, expert_classification_create, subject_retire
+from .task_definitions import validate_task_definitions
+from .workflow_versions import parse_version_label, resolve_version
+
+# Callers import these from here; they live in submit.py and workflow_versions.py.
+__all__ = [
+    "classification_create",
+    "cutout_set_priority",
+    "expert_classification_create",
+    "parse_version_label",
+    "queue_priority",
+    "queue_statuses_rewrite",
+    "resolve_version",
+    "subject_retire",
+    "subject_set_get_or_create",
+    "subject_statuses_ensure",
+    "survey_create",
+    "workflow_create",
+    "workflow_create_with_subject_sets",
+    "workflow_current_versions_repair",
+    "workflow_link_subject_set",
+    "workflow_update_tasks",
+]
 
 
 @transaction.atomic
@@ -217,201 +230,3 @@ def queue_statuses_rewrite(*, statuses: list[SubjectWorkflowStatus], fields: lis
 
 def queue_priority(priority: float | None) -> float:
     return UNRANKED if priority is None else float(priority)
-
-
-def parse_version_label(label: str) -> tuple[int, int]:
-    try:
-        major_text, minor_text = str(label).split(".")
-        return int(major_text), int(minor_text)
-    except ValueError:
-        raise InvalidInput(f"workflow_version must look like 'major.minor', not {label!r}", field="workflow_version")
-
-
-def resolve_version(workflow: Workflow, label: str | None) -> WorkflowVersion:
-    """The version a classification was made with ("major.minor"); the current one when omitted."""
-    if not label:
-        major, minor = workflow.version_major, workflow.version_minor
-    else:
-        major, minor = parse_version_label(label)
-    version = WorkflowVersion.objects.filter(workflow=workflow, major=major, minor=minor).first()
-    if version is None:
-        raise InvalidInput(f"workflow {workflow.pk} has no version {major}.{minor}", field="workflow_version")
-    return version
-
-
-def classification_create(
-    *,
-    workflow_id: int,
-    subject_id: int,
-    volunteer: Volunteer,
-    annotations,
-    workflow_version: str | None = None,
-    started_at: datetime | None = None,
-    finished_at: datetime | None = None,
-    user_agent: str = "",
-    metadata: dict | None = None,
-    idempotency_key: str | None = None,
-    require_served: bool = False,
-    realism: str | None = None,
-) -> tuple[Classification, bool]:
-    """Store one classification exactly once; returns it and whether it is new.
-
-    A retried request with the same idempotency key returns the stored row, even after the
-    subject retired. The subject's status row is locked while counting, so no subject takes
-    more classifications than its workflow's retirement limit, whatever the concurrency.
-    With ``require_served`` (volunteers through the API) only a subject the queue served to this
-    volunteer is accepted, so nobody can pick the subjects they answer. ``realism`` is the answer to
-    the optional blinded question "real or generated?" (``annotations.synthetic``).
-    """
-    try:
-        return _classification_insert(
-            workflow_id=workflow_id,
-            subject_id=subject_id,
-            volunteer=volunteer,
-            annotations=annotations,
-            workflow_version=workflow_version,
-            started_at=started_at,
-            finished_at=finished_at,
-            user_agent=user_agent,
-            metadata=metadata or {},
-            idempotency_key=idempotency_key,
-            require_served=require_served,
-            realism=realism_clean(realism),
-        )
-    except IntegrityError:
-        # The key is taken by another classification (or a concurrent twin won the race).
-        stored = Classification.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None
-        if stored is None:
-            raise Conflict("this volunteer has already classified this subject")
-        if stored.volunteer_key != volunteer.key or stored.subject_id != subject_id:
-            raise Conflict("this idempotency key was already used for a different classification")
-        return stored, False
-
-
-def _workflow_and_version(workflow_id: int, label: str | None) -> tuple[Workflow, WorkflowVersion]:
-    """One query when the version is given (the usual case), two otherwise."""
-    if label:
-        major, minor = parse_version_label(label)
-        version = (
-            WorkflowVersion.objects.select_related("workflow")
-            .filter(workflow_id=workflow_id, major=major, minor=minor)
-            .first()
-        )
-        if version is not None:
-            return version.workflow, version
-    workflow = Workflow.objects.filter(pk=workflow_id).first()
-    if workflow is None:
-        raise NotFound(f"workflow {workflow_id} does not exist", field="workflow")
-    return workflow, resolve_version(workflow, label)
-
-
-def _subject_frame(tasks: dict, subject_id) -> SubjectFrame | None:
-    """The subject's image size and contour components, read only when a task takes marks."""
-    if not has_marks(tasks):
-        return None
-    cutout = Cutout.objects.filter(pk=subject_id).only("width", "height", "contours").first()
-    return SubjectFrame.of(cutout) if cutout is not None else None
-
-
-@transaction.atomic
-def _classification_insert(
-    *,
-    workflow_id,
-    subject_id,
-    volunteer,
-    annotations,
-    workflow_version,
-    started_at,
-    finished_at,
-    user_agent,
-    metadata,
-    idempotency_key,
-    require_served,
-    realism="",
-) -> tuple[Classification, bool]:
-    workflow, version = _workflow_and_version(workflow_id, workflow_version)
-    cleaned = validate_annotations(annotations, version.tasks, _subject_frame(version.tasks, subject_id))
-    status = SubjectWorkflowStatus.objects.select_for_update().filter(workflow=workflow, subject_id=subject_id).first()
-    if status is None:
-        if Cutout.objects.filter(pk=subject_id).exists():
-            raise InvalidInput(f"subject {subject_id} is not in workflow {workflow_id}", field="subject")
-        raise NotFound(f"subject {subject_id} does not exist", field="subject")
-    previous = Classification.objects.filter(
-        workflow=workflow, subject_id=subject_id, volunteer_key=volunteer.key
-    ).first()
-    if previous is not None:
-        if idempotency_key and previous.idempotency_key == idempotency_key:
-            return previous, False  # a retry of a request that was stored
-        raise Conflict("this volunteer has already classified this subject")
-    if status.retired_at is not None:
-        raise Conflict(
-            f"subject {subject_id} is retired ({status.retirement_reason}); its classification was not stored"
-        )
-    if require_served and not lease_served(status=status, volunteer_key=volunteer.key):
-        raise NotServed(
-            f"subject {subject_id} was not served to you: classify the subjects GET /api/queue/next/ gives you",
-            field="subject",
-        )
-    classification = Classification.objects.create(
-        workflow=workflow,
-        workflow_version=version,
-        subject_id=subject_id,
-        user_id=volunteer.user_id,
-        session_key=volunteer.session_key,
-        volunteer_key=volunteer.key,
-        annotations=cleaned,
-        metadata=metadata,
-        started_at=started_at,
-        finished_at=finished_at or timezone.now(),
-        user_agent=(user_agent or "")[:512],
-        idempotency_key=idempotency_key or None,
-        gold_standard=status.gold,  # as Zooniverse flags answers to gold-standard subjects
-        realism=realism,
-    )
-    released = lease_release(status=status, volunteer_key=volunteer.key)
-    count = status.classification_count + 1
-    updates = {"classification_count": count, "leased_count": F("leased_count") - released}
-    # A gold-standard subject never retires: its answers measure volunteers, not the subject.
-    limit = None if status.gold else workflow.retirement_limit
-    if limit is not None and count >= limit:
-        updates.update(retired_at=timezone.now(), retirement_reason=RetirementReason.CLASSIFICATION_COUNT)
-    SubjectWorkflowStatus.objects.filter(pk=status.pk).update(**updates)
-    if not status.gold and "retired_at" not in updates and (workflow.retirement or {}).get("rules"):
-        retirement_apply(workflow=workflow, subject_ids=[subject_id])
-    return classification, True
-
-
-@transaction.atomic
-def subject_retire(
-    *, workflow: Workflow, subject: Cutout, reason: str = RetirementReason.HUMAN
-) -> SubjectWorkflowStatus:
-    if reason not in RetirementReason.values:
-        raise InvalidInput(f"unknown retirement reason {reason!r}")
-    status = SubjectWorkflowStatus.objects.select_for_update().filter(workflow=workflow, subject=subject).first()
-    if status is None:
-        raise NotFound(f"subject {subject.pk} is not in workflow {workflow.pk}")
-    if status.retired_at is None:
-        status.retired_at = timezone.now()
-        status.retirement_reason = reason
-        status.save(update_fields=["retired_at", "retirement_reason"])
-    return status
-
-
-@transaction.atomic
-def expert_classification_create(*, workflow: Workflow, subject: Cutout, annotations: list, source: str) -> bool:
-    """A label from the literature or an expert: stored and flagged, not counted towards retirement."""
-    version = resolve_version(workflow, None)
-    _, created = Classification.objects.get_or_create(
-        workflow=workflow,
-        subject=subject,
-        volunteer_key=f"expert:{source}"[:64],
-        defaults={
-            "workflow_version": version,
-            "annotations": validate_annotations(annotations, version.tasks, SubjectFrame.of(subject)),
-            "expert": True,
-            "gold_standard": True,
-            "finished_at": timezone.now(),
-            "metadata": {"source": source},
-        },
-    )
-    return created

@@ -15,6 +15,7 @@ realism question, and what volunteers are told.
 from __future__ import annotations
 
 import hashlib
+import math
 
 from django.db import transaction
 from django.db.models import Count, Q
@@ -51,16 +52,22 @@ def synthetic_served_counts(*, workflow: Workflow, volunteer_key: str) -> tuple[
     return answered["s"] + leased["s"], answered["n"] + leased["n"]
 
 
+def synthetic_slots(*, workflow: Workflow, volunteer: Volunteer, want: int = 1) -> int:
+    """How many of the next ``want`` subjects served to this volunteer may be synthetic: the most
+    k for which (synthetic served + k) / (all served + want) stays within the workflow's share."""
+    share = float(workflow.synthetic_share)
+    if share <= 0 or want <= 0:
+        return 0
+    if share >= 1 or not synthetic_subjects_exist(workflow=workflow, open_only=True):
+        return want
+    synthetic, served = synthetic_served_counts(workflow=workflow, volunteer_key=volunteer.key)
+    return max(0, min(want, math.floor(share * (served + want) - synthetic + 1e-9)))
+
+
 def synthetic_allowed(*, workflow: Workflow, volunteer: Volunteer) -> bool:
     """Whether the next subject served to this volunteer may be a synthetic one: true while
     (synthetic served + 1) / (all served + 1) stays within the workflow's share."""
-    share = float(workflow.synthetic_share)
-    if share <= 0:
-        return False
-    if share >= 1 or not synthetic_subjects_exist(workflow=workflow, open_only=True):
-        return True
-    synthetic, served = synthetic_served_counts(workflow=workflow, volunteer_key=volunteer.key)
-    return synthetic + 1 <= share * (served + 1) + 1e-9
+    return synthetic_slots(workflow=workflow, volunteer=volunteer, want=1) > 0
 
 
 def realism_control_rate(share: float) -> float:
@@ -76,11 +83,16 @@ def _unit_draw(volunteer_key: str, subject_id: int) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def realism_question_asked(*, workflow: Workflow, subject: Cutout, volunteer: Volunteer) -> bool:
-    """Whether the page asks "real or generated?" on this subject for this volunteer."""
+def realism_question_asked(
+    *, workflow: Workflow, subject: Cutout, volunteer: Volunteer, synthetic_present: bool | None = None
+) -> bool:
+    """Whether the page asks "real or generated?" on this subject for this volunteer.
+    ``synthetic_present``: whether the workflow has synthetic subjects, when the caller knows."""
     if subject.synthetic:
         return True
-    if not synthetic_subjects_exist(workflow=workflow):
+    if synthetic_present is None:
+        synthetic_present = synthetic_subjects_exist(workflow=workflow)
+    if not synthetic_present:
         return False
     return _unit_draw(volunteer.key, subject.pk) < realism_control_rate(float(workflow.synthetic_share))
 

@@ -7,13 +7,24 @@ class ClassifiersConfig(AppConfig):
 
     def ready(self):
         from django.conf import settings
-        from django.db.models.signals import post_save
+        from django.core.signals import setting_changed
+        from django.db.models.signals import post_delete, post_save
 
         from annotations.models import Classification
         from core.feature_extractors import register_feature_extractor
         from jobs.registry import register_job_runner
 
-        from . import acquisition, active_loop, active_round, explanations, extractors, jobs, receivers, services
+        from . import (
+            acquisition,
+            active_loop,
+            active_round,
+            explanations,
+            extractors,
+            jobs,
+            models,
+            receivers,
+            services,
+        )
 
         register_job_runner(
             services.TRAIN_JOB,
@@ -35,6 +46,10 @@ class ClassifiersConfig(AppConfig):
             on_abandoned=active_round.round_abandoned,
         )
         post_save.connect(receivers.classification_saved, sender=Classification, dispatch_uid="classifiers-loop")
+        for model in (models.ActiveLoop, models.ClassifierTask):
+            for signal in (post_save, post_delete):
+                signal.connect(receivers.loop_checks_forget, sender=model, dispatch_uid=f"loop-checks-{model.__name__}")
+        setting_changed.connect(receivers.loop_checks_forget, dispatch_uid="loop-checks-settings")
         # re-ranking a queue by a saved policy: short, on the default queue
         register_job_runner(acquisition.RANK_JOB, acquisition.workflow_rank_job)
         # explanations are short: the default queue, so that they never wait behind a training

@@ -35,3 +35,12 @@ urlpatterns = [
     path("", include("explorer.urls")),
     path("", include("annotations.urls")),
 ]
+
+if settings.RGZ_BENCH_LIMIT_ENDPOINTS:  # bench/queue_load.py's bare-limit pair; off unless asked for
+    from annotations.bench_limit import limit_next_view, limit_store_view
+
+    urlpatterns = [
+        path("bench/limit/next/", limit_next_view, name="bench-limit-next"),
+        path("bench/limit/store/", limit_store_view, name="bench-limit-store"),
+        *urlpatterns,
+    ]

@@ -14,9 +14,11 @@ class TaxonomyConfig(AppConfig):
         from jobs.registry import register_job_runner
 
         from . import jobs, receivers, selectors
+        from .models import TaxonomyVersion
 
         register_job_runner("derive_taxonomy", jobs.derive_runner)
         register_job_runner("autotag_descriptions", jobs.autotag_runner)
         vocabulary_provider_register(selectors.tag_published_vocabulary)
         volunteer_history_claimed.connect(receivers.volunteer_history_claimed, dispatch_uid="taxonomy-history-claimed")
         post_save.connect(receivers.classification_saved, sender=Classification, dispatch_uid="taxonomy-classification")
+        post_save.connect(receivers.taxonomy_published, sender=TaxonomyVersion, dispatch_uid="taxonomy-published")

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from annotations.tag_vocabulary import vocabulary_forget
 from jobs.outbox import task_send
 
 from .models import Description, TagLink
@@ -25,3 +26,8 @@ def volunteer_history_claimed(sender, from_key, to_key, classification_ids, **kw
     TagLink.objects.filter(classification_id__in=classification_ids, volunteer_key=from_key).update(
         volunteer_key=to_key
     )
+
+
+def taxonomy_published(sender, **kwargs):
+    """A new published version: the tag vocabulary this process keeps is read again."""
+    vocabulary_forget()

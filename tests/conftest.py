@@ -26,6 +26,18 @@ def _media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _process_caches():
+    """What a web process keeps between requests (workflow versions, the tag vocabulary) starts
+    empty in each test, as the database does."""
+    from annotations.tag_vocabulary import vocabulary_forget
+    from annotations.workflow_versions import versions_forget
+
+    versions_forget()
+    vocabulary_forget()
+    yield
+
+
 @pytest.fixture
 def volunteer_factory():
     counter = iter(range(1, 10_000))

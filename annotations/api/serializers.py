@@ -211,11 +211,26 @@ class WorkflowCreateSerializer(serializers.Serializer):
     subject_sets = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
 
 
+class QueueItemSerializer(serializers.Serializer):
+    subject = CutoutSerializer()
+    classification_count = serializers.IntegerField()
+    lease_expires_at = serializers.DateTimeField(
+        help_text="the subject is held for this volunteer until then; a client drops it afterwards"
+    )
+    realism_question = serializers.BooleanField(
+        help_text="ask the optional blinded question 'real or generated?' on this subject"
+    )
+
+
 class QueueNextSerializer(serializers.Serializer):
     workflow = serializers.IntegerField()
     workflow_version = serializers.CharField()
-    subject = CutoutSerializer(allow_null=True)
+    subject = CutoutSerializer(allow_null=True, help_text="the first subject of the batch (null when none)")
     classification_count = serializers.IntegerField(allow_null=True)
+    subjects = QueueItemSerializer(
+        many=True,
+        help_text="the whole batch in serving order: the subjects this volunteer already holds, then new leases",
+    )
     detail = serializers.CharField(required=False)
     retry_after = serializers.IntegerField(
         required=False, help_text="subjects are left but leased to others: ask again after this many seconds"

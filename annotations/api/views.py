@@ -14,9 +14,9 @@ from rest_framework.views import APIView
 from annotations import ingestion, selectors, services
 from annotations.acquisition import gold_feedback
 from annotations.client_address import client_address
-from annotations.queue import queue_next_subject, queue_retry_after
+from annotations.queue import QUEUE_MAX_BATCH, queue_next_subjects, queue_retry_after
 from annotations.roles import volunteer_from_request
-from annotations.synthetic import realism_question_asked, synthetic_notice
+from annotations.synthetic import realism_question_asked, synthetic_notice, synthetic_subjects_exist
 from core.api.params import bool_param, int_param
 from core.errors import InvalidInput, TooLarge
 from core.permissions import IsAstronomer
@@ -60,25 +60,49 @@ class QueueNextView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        parameters=[OpenApiParameter("workflow", int, required=True, description="workflow id")],
+        parameters=[
+            OpenApiParameter("workflow", int, required=True, description="workflow id"),
+            OpenApiParameter(
+                "n",
+                int,
+                description=f"how many subjects to hold (1-{QUEUE_MAX_BATCH}, default 1): the ones this volunteer "
+                "already holds first, then new leases",
+            ),
+        ],
         responses=QueueNextSerializer,
-        summary="The next subject for this volunteer (leased to them until classified or expired)",
+        summary="The next subjects for this volunteer (each leased to them until classified or expired)",
     )
     def get(self, request):
         workflow_id = int_param(request, "workflow", required=True)
+        n = int_param(request, "n")
         volunteer = volunteer_from_request(request)
-        status_row = queue_next_subject(workflow_id=workflow_id, volunteer=volunteer, address=client_address(request))
-        workflow = status_row.workflow if status_row else selectors.workflow_get(workflow_id=workflow_id)
+        batch = queue_next_subjects(
+            workflow_id=workflow_id, volunteer=volunteer, address=client_address(request), n=1 if n is None else n
+        )
+        workflow = batch[0].workflow if batch else selectors.workflow_get(workflow_id=workflow_id)
         body = {"workflow": workflow.pk, "workflow_version": workflow.version_label}
-        if status_row is not None:
+        if batch:
+            context = {"request": request}
+            present = synthetic_subjects_exist(workflow=workflow)
+            items = [
+                {
+                    "subject": CutoutSerializer(row.subject, context=context).data,
+                    "classification_count": row.classification_count,
+                    "lease_expires_at": row.lease_expires_at,
+                    "realism_question": realism_question_asked(
+                        workflow=workflow, subject=row.subject, volunteer=volunteer, synthetic_present=present
+                    ),
+                }
+                for row in batch
+            ]
             body.update(
-                subject=CutoutSerializer(status_row.subject, context={"request": request}).data,
-                classification_count=status_row.classification_count,
-                realism_question=realism_question_asked(
-                    workflow=workflow, subject=status_row.subject, volunteer=volunteer
-                ),
+                subject=items[0]["subject"],
+                classification_count=batch[0].classification_count,
+                realism_question=items[0]["realism_question"],
             )
+            body["subjects"] = items
             return Response(body)
+        body["subjects"] = []
         retry_after = queue_retry_after(workflow_id=workflow.pk, volunteer=volunteer)
         if retry_after is None:
             body.update(subject=None, classification_count=None, detail="No subjects left for you in this workflow.")

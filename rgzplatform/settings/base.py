@@ -212,6 +212,8 @@ RGZ_QUEUE_FIRST_LEASE_SECONDS = int(os.environ.get("RGZ_QUEUE_FIRST_LEASE_SECOND
 RGZ_QUEUE_MAX_LEASES_PER_ADDRESS = int(os.environ.get("RGZ_QUEUE_MAX_LEASES_PER_ADDRESS", 10))
 # How long after its lease ran out a volunteer may still submit the subject served to them.
 RGZ_QUEUE_SERVED_GRACE_SECONDS = int(os.environ.get("RGZ_QUEUE_SERVED_GRACE_SECONDS", 24 * 3600))
+# bench/queue_load.py's bare-limit endpoints (one SELECT, one INSERT): never on unless a benchmark sets it.
+RGZ_BENCH_LIMIT_ENDPOINTS = env_bool("RGZ_BENCH_LIMIT_ENDPOINTS", False)
 RGZ_DESCRIPTION_MAX_CHARS = 2000
 # A classification's metadata and annotations, as serialized JSON (anyone may submit them).
 RGZ_CLASSIFICATION_MAX_METADATA_BYTES = int(os.environ.get("RGZ_CLASSIFICATION_MAX_METADATA_BYTES", 16 * 1024))

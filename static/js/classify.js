@@ -15,36 +15,93 @@
   const state = { subject: null, key: null, startedAt: null, busy: false, retryTimer: null, lastInput: "pointer" };
 
   // ---- loading subjects ----------------------------------------------------------------
+  // A local queue as Zooniverse's front end keeps: GET queue/next?n=BATCH leases a batch (the
+  // subjects this volunteer already holds first), the next QUEUE_PRELOAD subjects' pixels and
+  // contours are fetched ahead, and Done shows the next one at once while its answer is sent.
+  const BATCH = 5;
+  const REFILL_BELOW = 2;
+  const QUEUE_PRELOAD = 2;
+  const LEASE_MARGIN_MS = 2000;  // drop a queued subject whose lease has (all but) run out
+  const local = { items: [], done: new Set(), refilling: null, empty: null };
+
+  function queuedIds() {
+    return new Set(local.items.map((item) => item.subject.id));
+  }
+
+  function refill() {
+    if (local.refilling) return local.refilling;
+    local.refilling = (async () => {
+      try {
+        const body = await window.rgz.request(`${root.dataset.queueUrl}&n=${BATCH}`);
+        const known = queuedIds();
+        if (state.subject) known.add(state.subject.id);
+        for (const item of body.subjects || []) {
+          const id = item.subject.id;
+          if (local.done.has(id) || known.has(id)) continue;
+          local.items.push({
+          subject: item.subject,
+          realism_question: item.realism_question,
+          expires: Date.parse(item.lease_expires_at) || Infinity,
+        });
+          known.add(id);
+        }
+        local.empty = local.items.length ? null : body;
+      } finally {
+        local.refilling = null;
+      }
+      preload();
+    })();
+    return local.refilling;
+  }
+
+  function preload() {
+    local.items.slice(0, QUEUE_PRELOAD).forEach((item) => { if (!item.data) item.data = image.fetchImage(item.subject); });
+  }
+
+  function takeQueued() {
+    const now = Date.now();
+    local.items = local.items.filter((item) => item.expires - LEASE_MARGIN_MS > now);
+    return local.items.shift() || null;
+  }
+
   async function loadNext() {
     state.busy = true;
     submit.disabled = true;
-    caption.textContent = "Loading the next radio source…";
     form.reset();
     $("realism").hidden = true;
     if (window.rgzDrawing) window.rgzDrawing.reset();
-    formError.hidden = true;
     clearTimeout(state.retryTimer);
     try {
-      const next = await window.rgz.request(root.dataset.queueUrl);
-      if (!next.subject) {
+      let item = takeQueued();
+      if (!item) {
+        caption.textContent = "Loading the next radio source…";
+        await refill();
+        item = takeQueued();
+      }
+      if (!item) {
+        const next = local.empty || {};
         state.subject = null;
         await image.show(null);
+        delete root.dataset.subjectId;
         caption.textContent = next.detail || "Nothing left to classify. Thank you!";
         // Subjects are left but leased to others: ask again when the server says.
         if (next.retry_after) retryLater(next.retry_after);
         return;
       }
-      state.subject = next.subject;
+      state.subject = item.subject;
       state.key = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
       state.startedAt = new Date().toISOString();
-      await image.show(next.subject);
-      const where = next.subject.ra_deg != null ? ` at RA ${next.subject.ra_deg.toFixed(4)}°, Dec ${next.subject.dec_deg.toFixed(4)}°` : "";
+      await image.show(item.subject, item.data);
+      const where = item.subject.ra_deg != null ? ` at RA ${item.subject.ra_deg.toFixed(4)}°, Dec ${item.subject.dec_deg.toFixed(4)}°` : "";
       // Generated subjects are not marked before the answer (the realism question is blind);
       // the response to the answer says when one was generated.
-      caption.textContent = `${next.subject.name}${where}`;
-      $("realism").hidden = !next.realism_question;
-      canvas.setAttribute("aria-label", `Radio cutout of ${next.subject.name}. Drag or use the arrow keys to pan, + and - to zoom.`);
+      caption.textContent = `${item.subject.name}${where}`;
+      $("realism").hidden = !item.realism_question;
+      canvas.setAttribute("aria-label", `Radio cutout of ${item.subject.name}. Drag or use the arrow keys to pan, + and - to zoom.`);
+      root.dataset.subjectId = String(item.subject.id);  // drawn: the browser tests wait on it
       submit.disabled = false;
+      preload();
+      if (local.items.length < REFILL_BELOW) refill().catch(() => {});  // the next batch, in the background
     } catch (error) {
       caption.textContent = `Could not load a source: ${error.message}`;
       if (error.status === 429 && error.retryAfter) retryLater(error.retryAfter);
@@ -55,6 +112,13 @@
 
   function retryLater(seconds) {
     state.retryTimer = setTimeout(loadNext, Math.min(seconds, 60) * 1000);
+  }
+
+  // The answer to the blinded "real or generated?" question, when it was asked and answered.
+  function realismPicked() {
+    if ($("realism").hidden) return null;
+    const picked = form.querySelector("input[name=realism]:checked");
+    return picked ? picked.value : null;
   }
 
   // After Done the next subject is shown from the top; keyboard users land on its first answer.
@@ -96,18 +160,18 @@
     return annotations;
   }
 
-  async function send(body, attempt = 0) {
+  async function send(body, attempt, key) {
     try {
       return await window.rgz.request(root.dataset.submitUrl, {
         method: "POST",
-        headers: { "Content-Type": "application/json", "Idempotency-Key": state.key },
+        headers: { "Content-Type": "application/json", "Idempotency-Key": key },
         body: JSON.stringify(body),
       });
     } catch (error) {
       // Network failures and 5xx are retried with the same key: the server stores it once.
       if ((error.status === undefined || error.status >= 500) && attempt < 3) {
         await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
-        return send(body, attempt + 1);
+        return send(body, attempt + 1, key);
       }
       throw error;
     }
@@ -140,6 +204,8 @@
     box.replaceChildren(title, list);
   }
 
+  // Done: the answer is sent while the next subject (already here) is shown. A failure is
+  // reported with the subject it was for; network failures and 5xx are retried with the same key.
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!state.subject || state.busy) return;
@@ -152,40 +218,36 @@
       formError.hidden = false;
       return;
     }
-    state.busy = true;
-    submit.disabled = true;
+    const answered = state.subject;
+    const body = {
+      workflow: parseInt(root.dataset.workflow, 10),
+      workflow_version: root.dataset.version,
+      subject: answered.id,
+      annotations,
+      started_at: state.startedAt,
+      finished_at: new Date().toISOString(),
+      metadata: { viewport: { width: window.innerWidth, height: window.innerHeight },
+                  stretch: image.stretch(), zoom: image.zoom() },
+      realism: realismPicked(),
+    };
+    local.done.add(answered.id);
     showGoldFeedback(null);
     showSyntheticNotice(null);
-    const realism = $("realism").hidden ? null : form.querySelector("input[name=realism]:checked");
+    const sending = send(body, 0, state.key);
+    await loadNext();
+    showNextSubject();
     try {
-      const stored = await send({
-        workflow: parseInt(root.dataset.workflow, 10),
-        workflow_version: root.dataset.version,
-        subject: state.subject.id,
-        annotations,
-        started_at: state.startedAt,
-        finished_at: new Date().toISOString(),
-        metadata: { viewport: { width: window.innerWidth, height: window.innerHeight },
-                    stretch: image.stretch(), zoom: image.zoom() },
-        realism: realism ? realism.value : null,
-      });
+      const stored = await sending;
       const count = $("count");
       count.textContent = String(parseInt(count.textContent, 10) + 1);
       showGoldFeedback(stored && stored.gold_feedback);
       showSyntheticNotice(stored && stored.synthetic_notice);
-      state.busy = false;
-      await loadNext();
-      showNextSubject();
     } catch (error) {
-      state.busy = false;
-      formError.textContent = `Not saved: ${error.message}`;
+      // Retired or already classified (409): nothing to redo. Otherwise the answer is lost: say so.
+      formError.textContent = error.status === 409
+        ? `${answered.name} was not saved: ${error.message}`
+        : `Your answer for ${answered.name} was not saved: ${error.message}`;
       formError.hidden = false;
-      if (error.status === 409) {
-        // Retired or already classified: move on rather than keep the volunteer stuck.
-        setTimeout(loadNext, 1500);
-      } else {
-        submit.disabled = false;
-      }
     }
   });
 

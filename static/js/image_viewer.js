@@ -221,31 +221,41 @@ window.rgzImage = (function () {
     buildRaster();
   }
 
-  async function loadImage(subject) {
-    state.zoom = 1; state.panX = 0; state.panY = 0;
+  // A cutout's pixels and contours ({pixels: null} when they cannot be had): the classify page
+  // fetches the next subjects' ahead with this and hands them to show().
+  async function fetchImage(subject) {
     try {
       const [pixels, contours] = await Promise.all([
         fetch(subject.pixels_url).then((r) => { if (!r.ok) throw new Error(r.status); return r.arrayBuffer(); }),
         window.rgz.request(subject.contours_url),
       ]);
-      state.pixels = new Uint16Array(pixels);
+      return { pixels: new Uint16Array(pixels), contours: contours.levels || [] };
+    } catch (error) {
+      return { pixels: null, contours: [] };
+    }
+  }
+
+  async function loadImage(subject, data) {
+    state.zoom = 1; state.panX = 0; state.panY = 0;
+    state.contours = data.contours;
+    if (data.pixels) {
+      state.pixels = data.pixels;
       state.width = subject.width;
       state.height = subject.height;
-      state.contours = contours.levels || [];
       if (window.rgzLayers) await window.rgzLayers.load(subject, draw);
       canvas.hidden = false;
       $("fallback").hidden = true;
       frameSource();
       buildRaster();
-    } catch (error) {
-      // Without the raw pixels the rendered PNG still lets the volunteer classify.
-      state.raster = null;
-      const img = $("fallback");
-      img.src = subject.image_url;
-      img.alt = `Radio cutout of ${subject.name}`;
-      img.hidden = false;
-      canvas.hidden = true;
+      return;
     }
+    // Without the raw pixels the rendered PNG still lets the volunteer classify.
+    state.raster = null;
+    const img = $("fallback");
+    img.src = subject.image_url;
+    img.alt = `Radio cutout of ${subject.name}`;
+    img.hidden = false;
+    canvas.hidden = true;
   }
 
   function showLegend() {
@@ -279,15 +289,16 @@ window.rgzImage = (function () {
     readout.dataset.dec = dec.toFixed(6);
   }
 
-  // Show a cutout (null: nothing); resolves once its pixels and contours are drawn.
-  async function show(subject) {
+  // Show a cutout (null: nothing); resolves once its pixels and contours are drawn. ``data``:
+  // what fetchImage gave for it ahead of time (fetched now when absent).
+  async function show(subject, data) {
     state.subject = subject;
     if (!subject) {
       state.raster = null;
       draw();
       return;
     }
-    await loadImage(subject);
+    await loadImage(subject, await (data || fetchImage(subject)));
     showLegend();
     showSkyAt(null);
   }
@@ -382,5 +393,5 @@ window.rgzImage = (function () {
 
   if (window.ResizeObserver) new ResizeObserver(fitCanvasToScreen).observe(canvas);
   fitCanvasToScreen();
-  return { show, zoom: () => state.zoom, stretch: () => $("stretch").value };
+  return { show, fetchImage, zoom: () => state.zoom, stretch: () => $("stretch").value };
 })();
