@@ -52,3 +52,13 @@ def test_the_service_and_the_command_refuse_unknown_architectures(labelled_task)
     with pytest.raises(CommandError, match="invalid choice"):
         call_command("retrain", "--task", "fr", "--architecture", "d12", "--inline")
     assert not ModelVersion.objects.exists()
+
+
+def test_the_schema_offers_the_architectures(client):
+    schema = client.get(reverse("api-schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    components = schema["components"]["schemas"]
+    field = components["RetrainRequest"]["properties"]["architecture"]
+    if "$ref" in field or "allOf" in field:
+        ref = field.get("$ref") or field["allOf"][0]["$ref"]
+        field = components[ref.rsplit("/", 1)[1]]
+    assert field["enum"] == ["tang", "d16", "d8"]
