@@ -399,13 +399,14 @@ def main():
         plot_curves(saved["rows"], args.out.with_name(args.out.stem + "_curves.png"), refs)
         return
 
-    from mlcore.ssl.config import ARCHITECTURES, NetworkConfig
+    from mlcore.ssl.config import NetworkConfig
+    from mlcore.ssl.network import build_network
 
     for architecture in args.architectures:
-        try:
-            NetworkConfig(architecture=architecture, image_size=args.image_size)
+        try:  # built once here, so that a size the network cannot take stops the run before any training
+            build_network(NetworkConfig(architecture=architecture, image_size=args.image_size))
         except ValueError as exc:
-            parser.error(f"--architectures {architecture} / --image-size {args.image_size}: {exc} ({ARCHITECTURES})")
+            parser.error(f"--architectures {architecture} / --image-size {args.image_size}: {exc}")
 
     import torch
 
