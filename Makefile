@@ -8,11 +8,14 @@ PORT ?= 8000
 
 .PHONY: install aggregation-env run worker web test lint bench-quick clean
 
-$(VENV)/.installed: requirements.txt requirements-nodeps.txt
+# lie_learn (needed by escnn, the equivariant classifier) is rebuilt against numpy 2 from its
+# wheel's Cython sources: tools/build_lie_learn.py explains why; it needs a C compiler.
+$(VENV)/.installed: requirements.txt requirements-nodeps.txt tools/build_lie_learn.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
 	$(PY) -m pip install -q --no-deps -r requirements-nodeps.txt
+	$(PY) tools/build_lie_learn.py
 	touch $@
 
 install: $(VENV)/.installed

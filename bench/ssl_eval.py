@@ -15,6 +15,14 @@ run (``--out``); a plot of accuracy and ECE against labels is drawn at the end.
     python bench/ssl_eval.py --quick
     nice python bench/ssl_eval.py --labels 50 200 all --seeds 0 1 --steps 200 --mu 2 --threads 1
     python bench/ssl_eval.py --dataset firstgalaxydata --labels all --methods supervised --seeds 0
+    nice python bench/ssl_eval.py --labels all --methods supervised --architectures tang d16 --epochs 50 \
+        --shift-labels '' --seeds 0 1 2
+
+``--architectures`` compares networks on the same runs: ``tang`` (the Tang CNN) and ``d16``/``d8`` (the
+D16/D8-equivariant CNN after Scaife & Porter 2021, ``mlcore.ssl.equivariant``); ``--image-size``
+resamples the images (the equivariant networks take 4k + 2 pixels: 150, 70...). Each run also reports
+``test_accuracy_rotations``, the test accuracy of the predictions averaged over the 8 right-angle
+rotations and mirror images.
 
 The last line printed is one JSON object.
 """
@@ -148,6 +156,7 @@ def run_one(
     val_fraction=0.0,
     fgd=None,
     base_config=None,
+    architecture="tang",
 ) -> dict:
     """One training run and its test metrics. ``epochs`` (passes over the labelled set, the
     published schedule) replaces the fixed ``steps`` budget when given; ``val_fraction`` of the
@@ -178,6 +187,7 @@ def run_one(
     else:
         schedule = {"epochs": 10**6, "max_steps": steps}
     config = replace(base_config or FixMatchConfig(), method=method, seed=seed, mu=mu, **schedule)
+    config = replace(config, network=replace(config.network, architecture=architecture, image_size=x_train.shape[-1]))
     started = time.perf_counter()
     clf = SSLClassifier(config, device="auto").fit(
         x_train[chosen],
@@ -189,12 +199,15 @@ def run_one(
     )
     seconds = time.perf_counter() - started
     metrics = classification_metrics(clf.predict_proba(x_test), y_test, n_bins=config.ece_bins)
+    rotated = classification_metrics(clf.predict_proba(x_test, rotations=True), y_test, n_bins=config.ece_bins)
     fd = None
     if len(x_pool) >= 2:
         fd = frechet_distance(clf.features(x_train[chosen]), clf.features(x_pool))
     last = clf.history_[-1] if clf.history_ else {}
     row = {
         "method": method,
+        "architecture": architecture,
+        "image_size": int(x_train.shape[-1]),
         "labels": len(chosen),
         "label_setting": n_labels,
         "seed": seed,
@@ -204,6 +217,7 @@ def run_one(
         "epochs": int(last.get("epoch", 0)),
         "mu": mu,
         "test_accuracy": metrics["accuracy"],
+        "test_accuracy_rotations": rotated["accuracy"],
         "macro_f1": metrics["macro_f1"],
         "ece": metrics["ece"],
         "frechet_distance": fd,
@@ -226,20 +240,24 @@ def run_one(
 def summarise(rows: list[dict]) -> list[dict]:
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
-        groups.setdefault((r["method"], r["pool"], r["labels"]), []).append(r)
+        groups.setdefault((r["method"], r["pool"], r["labels"], r.get("architecture", "tang")), []).append(r)
     out = []
-    for (method, pool, labels), rs in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
+    for (method, pool, labels, architecture), rs in sorted(groups.items(), key=lambda kv: kv[0]):
         acc = np.array([r["test_accuracy"] for r in rs])
+        rotated = [r["test_accuracy_rotations"] for r in rs if r.get("test_accuracy_rotations") is not None]
         ece = np.array([r["ece"] for r in rs])
         fds = [r["frechet_distance"] for r in rs if r["frechet_distance"] is not None]
         out.append(
             {
                 "method": method,
+                "architecture": architecture,
                 "pool": pool,
                 "labels": labels,
                 "seeds": len(rs),
                 "accuracy_mean": float(acc.mean()),
                 "accuracy_std": float(acc.std()),
+                "accuracy_rotations_mean": float(np.mean(rotated)) if rotated else None,
+                "accuracy_rotations_std": float(np.std(rotated)) if rotated else None,
                 "ece_mean": float(ece.mean()),
                 "ece_std": float(ece.std()),
                 "frechet_mean": float(np.mean(fds)) if fds else None,
@@ -267,11 +285,12 @@ def plot(summary: list[dict], path: Path, references: dict[str, float] | None = 
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
     series: dict[tuple, list[dict]] = {}
     for s in summary:
-        series.setdefault((s["method"], s["pool"]), []).append(s)
-    for (method, pool), rows in series.items():
+        series.setdefault((s["method"], s["pool"], s.get("architecture", "tang")), []).append(s)
+    for (method, pool, architecture), rows in series.items():
         rows = sorted(rows, key=lambda r: r["labels"])
         xs = [r["labels"] for r in rows]
         label = method if method == "supervised" else f"{method} ({pool})"
+        label += "" if architecture == "tang" else f", {architecture}"
         axes[0].errorbar(
             xs,
             [r["accuracy_mean"] for r in rows],
@@ -361,6 +380,15 @@ def main():
     parser.add_argument(
         "--threads", type=int, default=2, help="torch CPU threads; part of what a run reproduces (with the seed)"
     )
+    parser.add_argument(
+        "--architectures",
+        nargs="+",
+        default=["tang"],
+        help="networks to compare on the same runs: tang, d16, d8 (the equivariant CNN needs escnn)",
+    )
+    parser.add_argument(
+        "--image-size", type=int, default=150, help="resample the images to this size (d16/d8: 4k + 2 pixels)"
+    )
     parser.add_argument("--out", type=Path, default=OUT / "ssl_eval.json")
     parser.add_argument("--replot", action="store_true", help="only redraw the plot of the --out results")
     args = parser.parse_args()
@@ -371,11 +399,24 @@ def main():
         plot_curves(saved["rows"], args.out.with_name(args.out.stem + "_curves.png"), refs)
         return
 
+    from mlcore.ssl.config import NetworkConfig
+    from mlcore.ssl.network import build_network
+
+    for architecture in args.architectures:
+        try:  # built once here, so that a size the network cannot take stops the run before any training
+            build_network(NetworkConfig(architecture=architecture, image_size=args.image_size))
+        except ValueError as exc:
+            parser.error(f"--architectures {architecture} / --image-size {args.image_size}: {exc}")
+
     import torch
 
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
     data = firstgalaxydata_splits() if args.dataset == "firstgalaxydata" and not args.quick else mirabest_splits()
+    if args.image_size != 150 and not args.quick:
+        from mlcore.ssl.data import resample
+
+        data = {key: (resample(x[:, 0], args.image_size)[:, None], y) for key, (x, y) in data.items()}
     if args.quick:
         row = quick_run(data)
         result = {
@@ -399,17 +440,22 @@ def main():
     for n in args.labels:
         for seed in args.seeds:
             for method in args.methods:
-                pool = "confident" if n != "all" else "uncertain"
-                plan.append((method, n, seed, pool))
+                for architecture in args.architectures:
+                    pool = "confident" if n != "all" else "uncertain"
+                    plan.append((method, n, seed, pool, architecture))
     if args.shift_labels:
         for seed in args.seeds[:1]:
-            plan.append(("fixmatch", args.shift_labels, seed, "uncertain"))
+            plan.append(("fixmatch", args.shift_labels, seed, "uncertain", args.architectures[0]))
             if args.dataset == "mirabest":
-                plan.append(("fixmatch", args.shift_labels, seed, "firstgalaxydata"))
+                plan.append(("fixmatch", args.shift_labels, seed, "firstgalaxydata", args.architectures[0]))
     fgd = firstgalaxydata_pool() if any(p[3] == "firstgalaxydata" for p in plan) else None
+    if fgd is not None and args.image_size != 150:
+        from mlcore.ssl.data import resample
+
+        fgd = resample(fgd[:, 0], args.image_size)[:, None]
     sizes = {key: len(value[1]) for key, value in data.items()}
     print(f"images {sizes}, device {device}")
-    for method, n, seed, pool in plan:
+    for method, n, seed, pool, architecture in plan:
         row = run_one(
             data,
             method=method,
@@ -422,6 +468,7 @@ def main():
             curve=args.curve,
             val_fraction=args.val_frac,
             fgd=fgd,
+            architecture=architecture,
         )
         rows.append(row)
         print(json.dumps(row), flush=True)

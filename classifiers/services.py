@@ -20,6 +20,9 @@ from .readiness import version_warnings
 
 LABEL_SOURCES = ("expert", "consensus", "both")
 METHODS = ("fixmatch", "supervised")
+# Networks to choose from (several image layers make a multi-branch Tang CNN by themselves):
+# the Tang CNN, and the D16- or D8-equivariant CNN (escnn, mlcore.ssl.equivariant).
+ARCHITECTURES = ("tang", "d16", "d8")
 DEMO_TASK_CLASSES = ["FRI", "FRII"]  # FRI = 0, FRII = 1 as in MiraBest
 # Job kinds (registered in ClassifiersConfig.ready()).
 TRAIN_JOB = "train_classifier"
@@ -129,15 +132,24 @@ def version_create(
     method: str = "fixmatch",
     overrides: dict | None = None,
     augment_synthetic: bool = False,
+    architecture: str | None = None,
     user=None,
     warm_start_from: ModelVersion | None = None,
 ) -> ModelVersion:
-    """A new version in status ``training`` (its training data checked, not yet trained);
+    """A new version in status ``training`` (its training data checked, not yet trained).
+    ``architecture``: one of ``ARCHITECTURES`` (default: the Tang CNN, or one branch per layer);
     ``warm_start_from``: a version of the same task whose weights it starts from."""
     if labels not in LABEL_SOURCES:
         raise InvalidInput(f"labels must be one of {', '.join(LABEL_SOURCES)}, not {labels!r}", field="labels")
     if method not in METHODS:
         raise InvalidInput(f"method must be one of {', '.join(METHODS)}, not {method!r}", field="method")
+    if architecture is not None:
+        if architecture not in ARCHITECTURES:
+            raise InvalidInput(
+                f"architecture must be one of {', '.join(ARCHITECTURES)}, not {architecture!r}", field="architecture"
+            )
+        overrides = dict(overrides or {})
+        overrides["network"] = {**(overrides.get("network") or {}), "architecture": architecture}
     epochs = epochs or settings.RGZ_CLASSIFIER_EPOCHS
     if epochs < 1:
         raise InvalidInput("epochs must be a positive number", field="epochs")
@@ -187,6 +199,7 @@ def training_start(
     method: str = "fixmatch",
     overrides: dict | None = None,
     augment_synthetic: bool = False,
+    architecture: str | None = None,
     user=None,
     send: bool = True,
 ) -> ModelVersion:
@@ -199,6 +212,7 @@ def training_start(
         method=method,
         overrides=overrides,
         augment_synthetic=augment_synthetic,
+        architecture=architecture,
         user=user,
     )
     job = job_start(kind=TRAIN_JOB, parameters={"version_id": version.pk}, user=user, send=send)

@@ -138,6 +138,11 @@ class RetrainSerializer(serializers.Serializer):
     epochs = serializers.IntegerField(required=False, min_value=1, max_value=100000)
     labels = serializers.ChoiceField(choices=["expert", "consensus", "both"], default="both")
     method = serializers.ChoiceField(choices=["fixmatch", "supervised"], default="fixmatch")
+    architecture = serializers.ChoiceField(
+        choices=["tang", "d16", "d8"],
+        required=False,
+        help_text="the network: the Tang CNN (default) or the D16- or D8-equivariant CNN (escnn)",
+    )
     config = serializers.DictField(
         required=False, help_text="overrides of the published settings (FixMatchConfig fields)"
     )

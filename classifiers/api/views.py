@@ -96,6 +96,7 @@ class RetrainView(APIView):
             method=data["method"],
             overrides=data.get("config"),
             augment_synthetic=data["augment_synthetic"],
+            architecture=data.get("architecture"),
             user=request.user,
         )
         version = selectors.version_get(version_id=version.pk)

@@ -7,7 +7,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 METHODS = ("fixmatch", "supervised")
-ARCHITECTURES = ("tang", "multibranch")  # multibranch: one Tang branch per input layer
+# multibranch: one Tang branch per input layer; d16, d8: the D_N-equivariant CNN (mlcore.ssl.equivariant)
+ARCHITECTURES = ("tang", "multibranch", "d16", "d8")
+EQUIVARIANT_ORDERS = {"d16": 16, "d8": 8}  # architecture -> N of the dihedral group D_N
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,13 @@ class NetworkConfig:
     def __post_init__(self):
         if self.architecture not in ARCHITECTURES:
             raise ValueError(f"architecture must be one of {ARCHITECTURES}, not {self.architecture!r}")
+        if self.architecture in EQUIVARIANT_ORDERS and self.image_size % 4 != 2:
+            raise ValueError(
+                f"the {self.architecture} network needs an image size of 4k + 2 pixels (150, 70, 66...) so that its "
+                f"pooling stays aligned with rotations, not {self.image_size}"
+            )
+        if self.architecture in EQUIVARIANT_ORDERS and self.image_size < 30:
+            raise ValueError(f"images of {self.image_size} px are too small for the {self.architecture} network")
         if self.n_classes < 2:
             raise ValueError("a classifier needs at least two classes")
         if not 0.0 <= self.dropout < 1.0:

@@ -9,7 +9,7 @@ from dataclasses import replace
 import torch
 from torch import nn
 
-from .config import NetworkConfig
+from .config import EQUIVARIANT_ORDERS, NetworkConfig
 
 DEFAULT_NETWORK = NetworkConfig()
 
@@ -102,4 +102,8 @@ def build_network(config: NetworkConfig) -> nn.Module:
         return TangCNN(config)
     if config.architecture == "multibranch":
         return MultiBranchCNN(config)
+    if config.architecture in EQUIVARIANT_ORDERS:
+        from .equivariant import EquivariantCNN  # escnn only where it is used
+
+        return EquivariantCNN(config)
     raise ValueError(f"unknown architecture {config.architecture!r}")

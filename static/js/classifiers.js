@@ -27,6 +27,7 @@
         epochs: Number(form.elements.epochs.value),
         labels: form.elements.labels.value,
         method: form.elements.method.value,
+        architecture: form.elements.architecture.value,
       };
       if (form.elements.max_steps.value) body.config = { max_steps: Number(form.elements.max_steps.value) };
       form.querySelector("button").disabled = true;

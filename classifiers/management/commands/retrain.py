@@ -1,4 +1,5 @@
-"""python manage.py retrain [--task NAME] [--epochs N] [--labels expert|consensus|both] [--layers radio,infrared]"""
+"""python manage.py retrain [--task NAME] [--epochs N] [--labels expert|consensus|both] [--layers radio,infrared]
+[--architecture tang|d16|d8]"""
 
 from django.core.management.base import CommandError
 
@@ -21,6 +22,12 @@ class Command(JobCommand):
         parser.add_argument("--epochs", type=int, default=None, help="passes over the labelled set (default: 800)")
         parser.add_argument("--labels", choices=["expert", "consensus", "both"], default="both")
         parser.add_argument("--method", choices=["fixmatch", "supervised"], default="fixmatch")
+        parser.add_argument(
+            "--architecture",
+            choices=services.ARCHITECTURES,
+            default=None,
+            help="the network: tang (default), or d16/d8, the D16/D8-equivariant CNN (escnn)",
+        )
         parser.add_argument("--max-steps", type=int, default=None, help="stop after this many optimiser steps")
         parser.add_argument(
             "--augment-synthetic",
@@ -64,6 +71,7 @@ class Command(JobCommand):
                     method=options["method"],
                     overrides=overrides,
                     augment_synthetic=options["augment_synthetic"],
+                    architecture=options["architecture"],
                 )
                 version = services.training_start(**kwargs, send=not options["inline"])
                 job = version.job
