@@ -270,7 +270,8 @@ class Classification(models.Model):
     source = models.CharField(max_length=16, default="platform")
     # The optional blinded question "does this look like a real observation?": real, generated or
     # "" (not asked or not answered). Asked on synthetic subjects and on real ones mixed in.
-    realism = models.CharField(max_length=10, blank=True, default="")
+    # db_default too: bulk paths (COPY, INSERT ... SELECT) write rows without naming every column.
+    realism = models.CharField(max_length=10, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["id"]
