@@ -1,3 +1,4 @@
+import time
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,27 @@ def volunteer_factory():
 
 def postgres_in_use() -> bool:
     return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+@pytest.fixture(autouse=True)
+def _browser_requests_finished(request):
+    """After a browser test, wait for the live server's requests still in flight (a page's
+    background fetches outlive its closed tab) before the test database is flushed: on
+    PostgreSQL a TRUNCATE beside a transaction that holds queue rows can deadlock."""
+    yield
+    if request.node.get_closest_marker("browser") is None:
+        return
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + 15
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND state NOT IN ('idle')"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.05)
