@@ -150,7 +150,7 @@ def test_volunteer_walks_the_classify_page(browser, live_server, demo_workflow, 
         # the readout follows the pointer (waited for: a busy machine may paint it a frame late);
         # above the centre is north
         page.wait_for_function(
-            "dec => Number(document.getElementById('sky-readout').dataset.dec) > dec", arg=centre_dec, timeout=5000
+            "dec => Number(document.getElementById('sky-readout').dataset.dec) > dec", arg=centre_dec, timeout=15000
         )
         ra, dec = _readout(page)
         assert abs(ra - centre_ra) > 1 / 3600 or abs(dec - centre_dec) > 1 / 3600
