@@ -132,6 +132,7 @@ def _choose(workflow: Workflow, volunteer: Volunteer, want: int) -> list[Subject
     """Up to ``want`` subjects to lease now (their rows locked), in serving order."""
     limit = workflow.retirement_limit
     gold_slots, explore_slots = _serving_mix(workflow, volunteer, want)
+    gold_positions = sorted(random.sample(range(want), gold_slots))
     # Generated subjects only while this volunteer's synthetic share stays within the cap.
     synthetic = synthetic_slots(workflow=workflow, volunteer=volunteer, want=want)
     real_only = synthetic == 0
@@ -175,10 +176,12 @@ def _choose(workflow: Workflow, volunteer: Volunteer, want: int) -> list[Subject
     if gold_slots:
         # A gold-standard subject has no retirement limit; when none is left for this volunteer
         # its slot goes to a real subject.
+        # Each serve was drawn gold or not on its own, so a gold subject takes the place its
+        # draw picked (a batch's first serve is gold at the policy's rate, as a single lease is).
         gold = _candidates(workflow, volunteer, None, skip_locked=True, gold=True, count=gold_slots)
         real = real[: want - len(gold)]
-        for subject in gold:
-            real.insert(random.randint(0, len(real)), subject)
+        for position, subject in zip(gold_positions, gold, strict=False):  # fewer gold left than drawn
+            real.insert(min(position, len(real)), subject)
     return real[:want]
 
 

@@ -6,8 +6,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from annotations.acquisition import gold_subjects_mark, policy_save
-from annotations.models import Classification, SubjectWorkflowStatus
-from annotations.queue import queue_next_subject
+from annotations.models import Classification, QueueLease, SubjectWorkflowStatus
+from annotations.queue import queue_next_subject, queue_next_subjects
 from annotations.services import classification_create, cutout_set_priority, expert_classification_create
 from annotations.skill import volunteer_skills
 from core.errors import InvalidInput
@@ -66,6 +66,23 @@ def test_a_gold_rate_of_one_serves_gold_first_and_gold_never_retires(gold_workfl
     gold = SubjectWorkflowStatus.objects.filter(workflow=workflow, gold=True)
     assert all(s.retired_at is None and s.classification_count == 4 for s in gold)
     assert Classification.objects.filter(subject_id__in=gold_ids, expert=False, gold_standard=True).count() == 8
+
+
+def test_a_batch_lease_puts_gold_where_its_serves_were_drawn(gold_workflow, volunteer_factory):
+    # The page leases a few subjects at a time; at a gold rate of one every serve is gold, so the
+    # gold subjects come first in the batch, never behind a real one.
+    workflow, cutouts = gold_workflow
+    gold_subjects_mark(workflow=workflow)
+    policy_save(workflow=workflow, values=ALWAYS_GOLD)
+    gold_ids = {cutouts[0].pk, cutouts[1].pk}
+    for _ in range(20):  # the order within a batch is drawn at random: try it many times
+        batch = queue_next_subjects(workflow_id=workflow.pk, volunteer=volunteer_factory(), n=4)
+        assert len(batch) == 4
+        assert {s.subject_id for s in batch[:2]} == gold_ids
+        assert not {s.subject_id for s in batch[2:]} & gold_ids
+        # the next volunteer finds every subject free again
+        QueueLease.objects.all().delete()
+        SubjectWorkflowStatus.objects.update(leased_count=0)
 
 
 def test_a_gold_rate_of_zero_serves_no_gold_and_no_policy_serves_no_gold(gold_workflow, volunteer_factory):
