@@ -6,10 +6,12 @@
 //   rgzDrawing.value(taskKey)      the task's answer
 //   rgzDrawing.reset()             for a new subject
 // Geometry and painting of single marks are in drawing_marks.js (window.rgzMarks), loaded first.
-// Ellipses (Zooniverse's x, y, rx, ry, angle: angle in degrees, clockwise on screen from the
-// x axis to rx) are drawn by dragging from the centre along rx; with the ellipse tool picked, a
-// click inside an ellipse selects it: drag it to move it, drag its rx handle to turn and stretch
-// it, its ry handle to widen it, "[" and "]" turn it by 5 degrees, Delete (or the button) removes it.
+// Editing: with a tool pressed, a press on a mark of that tool's shape selects it (a halo and its
+// handles show): drag it to move it, drag a handle to resize it (a circle's radius, a rectangle's
+// corners, a line's ends, an ellipse's rx and ry), arrow keys nudge it, Delete (or the button)
+// removes it, Escape lets it go. A new mark is selected as soon as it is drawn. Ellipses (Zooniverse's
+// x, y, rx, ry, angle: degrees clockwise on screen from the x axis to rx) are drawn from the centre
+// along rx; their rx handle turns and stretches them, "[" and "]" turn them by 5 degrees.
 (function () {
   "use strict";
   const fieldsets = [...document.querySelectorAll(".drawing-task")];
@@ -20,7 +22,7 @@
   // How near (screen pixels) a press must be to take a handle: farther for a finger.
   const HANDLE_PX = window.matchMedia && window.matchMedia("(pointer: coarse)").matches ? 22 : 12;
   const viewer = () => window.rgzViewer;
-  const { round, inside, area, degrees, handles, insideEllipse, tracePath, paintHost, paintMark, paintHandles } = window.rgzMarks;
+  const { round, inside, area, shapeFromDrag, handleAt, hits, moved, resized, tracePath, paintHost, paintMark, paintHalo, paintHandles } = window.rgzMarks;
 
   function reset() {
     for (const fieldset of fieldsets) {
@@ -79,39 +81,11 @@
     return best;
   }
 
-  function inImage([x, y]) {
-    const [w, h] = viewer().size();
-    return x >= 0 && y >= 0 && x <= w && y <= h;
-  }
+  const inImage = ([x, y]) => x >= 0 && y >= 0 && x <= viewer().size()[0] && y <= viewer().size()[1];
+  const clamp = ([x, y]) => [Math.min(viewer().size()[0], Math.max(0, x)), Math.min(viewer().size()[1], Math.max(0, y))];
 
-  function clamp([x, y]) {
-    const [w, h] = viewer().size();
-    return [Math.min(w, Math.max(0, x)), Math.min(h, Math.max(0, y))];
-  }
-
-  function shapeFromDrag(active, drag) {
-    const { x0, y0, x, y } = drag;
-    const dx = x - x0;
-    const dy = y - y0;
-    const tool = active.tool;
-    switch (active.shape) {
-      case "circle": return { tool, x: round(x0), y: round(y0), r: round(Math.max(0.5, Math.hypot(dx, dy))) };
-      case "ellipse": {
-        // Dragged from the centre along rx, as Zooniverse's ellipse tool; ry starts at half of rx.
-        const rx = Math.max(0.5, Math.hypot(dx, dy));
-        return { tool, x: round(x0), y: round(y0), rx: round(rx), ry: round(Math.max(0.5, rx / 2)), angle: degrees(dx, dy) };
-      }
-      case "rectangle": return { tool, x: round(Math.min(x0, x)), y: round(Math.min(y0, y)), width: round(Math.max(0.5, Math.abs(dx))), height: round(Math.max(0.5, Math.abs(dy))) };
-      case "line": return { tool, x1: round(x0), y1: round(y0), x2: round(x), y2: round(y) };
-      default: return { tool, x: round(x), y: round(y) };
-    }
-  }
-
-  // ---- ellipse editing --------------------------------------------------------------
-  function selectedMark() {
-    const sel = state.selected;
-    return sel ? state.marks[sel.key][sel.index] : null;
-  }
+  // ---- selecting and editing marks --------------------------------------------------
+  const selectedMark = () => (state.selected ? state.marks[state.selected.key][state.selected.index] : null);
 
   function select(selection) {
     state.selected = selection;
@@ -127,40 +101,34 @@
     return 1 / Math.max(1e-6, Math.hypot(bx - ax, by - ay));
   }
 
-  function ellipseTools(fieldset) {
-    return [...fieldset.querySelectorAll(".draw-tool")].map((b) => b.dataset.shape === "ellipse");
-  }
+  const shapeOf = (key, mark) => fieldsets.find((f) => f.dataset.task === key).querySelectorAll(".draw-tool")[mark.tool].dataset.shape;
 
-  // What a press with the ellipse tool takes: a handle of the selected ellipse, or an ellipse.
-  function ellipseEditAt(active, x, y) {
-    const mark = selectedMark();
+  // What a press takes: a handle of the selected mark, else the topmost mark of the pressed tool's
+  // shape under it (null: the press draws a new mark).
+  function editAt(active, x, y) {
     const reach = HANDLE_PX * imagePerScreen();
-    if (mark && state.selected.key === active.key) {
-      const h = handles(mark);
-      for (const kind of ["rx", "ry"]) {
-        if (Math.hypot(x - h[kind][0], y - h[kind][1]) <= reach) return { kind, ...state.selected };
-      }
+    const sel = state.selected;
+    const begin = (kind, index, shape) => ({ kind, shape, key: active.key, index, from: [x, y], start: { ...state.marks[active.key][index] } });
+    if (sel && sel.key === active.key) {
+      const shape = shapeOf(sel.key, selectedMark());
+      const handle = handleAt(shape, selectedMark(), x, y, reach);
+      if (handle) return begin(handle, sel.index, shape);
     }
-    const isEllipse = ellipseTools(active.fieldset);
     const marks = state.marks[active.key];
     for (let index = marks.length - 1; index >= 0; index--) {
-      if (isEllipse[marks[index].tool] && insideEllipse(marks[index], x, y)) {
-        return { kind: "move", key: active.key, index, from: [x, y], start: { x: marks[index].x, y: marks[index].y } };
+      if (shapeOf(active.key, marks[index]) === active.shape && hits(active.shape, marks[index], x, y, reach)) {
+        return begin("move", index, active.shape);
       }
     }
     return null;
   }
 
-  function applyEdit(edit, x, y) {
-    const mark = state.marks[edit.key][edit.index];
+  function applyEdit(edit, at) {
+    const marks = state.marks[edit.key];
     if (edit.kind === "move") {
-      [mark.x, mark.y] = clamp([edit.start.x + x - edit.from[0], edit.start.y + y - edit.from[1]]).map(round);
-    } else if (edit.kind === "rx") {
-      mark.rx = round(Math.max(0.5, Math.hypot(x - mark.x, y - mark.y)));
-      mark.angle = degrees(x - mark.x, y - mark.y);
+      marks[edit.index] = moved(edit.shape, edit.start, at[0] - edit.from[0], at[1] - edit.from[1], viewer().size());
     } else {
-      const t = (mark.angle * Math.PI) / 180;
-      mark.ry = round(Math.max(0.5, Math.abs(-(x - mark.x) * Math.sin(t) + (y - mark.y) * Math.cos(t))));
+      marks[edit.index] = resized(edit.shape, edit.start, edit.kind, ...clamp(at));
     }
   }
 
@@ -176,9 +144,23 @@
 
   function turnSelected(by) {
     const mark = selectedMark();
-    if (!mark) return;
+    if (!mark || shapeOf(state.selected.key, mark) !== "ellipse") return;
     mark.angle = round((((mark.angle + by) % 360) + 360) % 360);
     viewer().redraw();
+  }
+
+  const NUDGES = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+
+  // Arrow keys move the selected mark by a pixel (ten with Shift); true when the key was used.
+  function nudgeSelected(e) {
+    const mark = selectedMark();
+    if (!mark || !NUDGES[e.key] || e.ctrlKey || e.metaKey || e.altKey) return false;
+    e.preventDefault();
+    const step = e.shiftKey ? 10 : 1;
+    const { key, index } = state.selected;
+    state.marks[key][index] = moved(shapeOf(key, mark), mark, NUDGES[e.key][0] * step, NUDGES[e.key][1] * step, viewer().size());
+    viewer().redraw();
+    return true;
   }
 
   // ---- pointer ---------------------------------------------------------------------
@@ -202,23 +184,29 @@
     } else if (active.mode === "host") {
       current.host = { x: round(x), y: round(y) };
       status(active.fieldset, "Host marked. Press “Done with this source”, or select the next source's contours.");
-    } else if (active.shape === "ellipse" && (state.edit = ellipseEditAt(active, x, y))) {
+    } else if ((state.edit = editAt(active, x, y))) {
       select({ key: state.edit.key, index: state.edit.index });
-      status(active.fieldset, "Ellipse selected: drag it to move, drag a handle to turn or resize, Delete removes it.");
+      status(active.fieldset, "Mark selected: drag it to move it, drag a handle to resize it, Delete removes it.");
       canvas.setPointerCapture(e.pointerId);
     } else if (active.shape === "point") {
-      state.marks[active.key].push(shapeFromDrag(active, { x0: x, y0: y, x, y }));
-      status(active.fieldset, `${state.marks[active.key].length} mark(s).`);
+      addMark(active, shapeFromDrag("point", active.tool, { x0: x, y0: y, x, y }));
     } else {
+      select(null);
       state.drag = { x0: x, y0: y, x, y };
       canvas.setPointerCapture(e.pointerId);
     }
     viewer().redraw();
   });
 
+  function addMark(active, mark) {
+    state.marks[active.key].push(mark);
+    select({ key: active.key, index: state.marks[active.key].length - 1 });
+    status(active.fieldset, `${state.marks[active.key].length} mark(s). The new one is selected: drag it or its handles to adjust it.`);
+  }
+
   canvas.addEventListener("pointermove", (e) => {
     if (state.edit) {
-      applyEdit(state.edit, ...viewer().toImage(e.clientX, e.clientY));
+      applyEdit(state.edit, viewer().toImage(e.clientX, e.clientY));
       viewer().redraw();
       return;
     }
@@ -227,7 +215,7 @@
     viewer().redraw();
   });
 
-  canvas.addEventListener("pointerup", () => {
+  function pointerEnd() {
     if (state.edit) {
       state.edit = null;
       viewer().redraw();
@@ -236,21 +224,23 @@
     const { active, drag } = state;
     if (!drag || !active) return;
     state.drag = null;
-    if (Math.hypot(drag.x - drag.x0, drag.y - drag.y0) >= 1) {
-      state.marks[active.key].push(shapeFromDrag(active, drag));
-      if (active.shape === "ellipse") select({ key: active.key, index: state.marks[active.key].length - 1 });
-      status(active.fieldset, `${state.marks[active.key].length} mark(s).`);
-    }
+    if (Math.hypot(drag.x - drag.x0, drag.y - drag.y0) >= 1) addMark(active, shapeFromDrag(active.shape, active.tool, drag));
     viewer().redraw();
-  });
+  }
+  canvas.addEventListener("pointerup", pointerEnd);
+  canvas.addEventListener("pointercancel", pointerEnd);
 
+  // Keys for the selected mark; on the image (focused) the arrows nudge it instead of panning.
+  canvas.addEventListener("keydown", (e) => { if (nudgeSelected(e)) e.stopImmediatePropagation(); });
   document.addEventListener("keydown", (e) => {
     if (!state.selected || e.ctrlKey || e.metaKey || e.altKey) return;
     const element = document.activeElement;
     if (["TEXTAREA", "INPUT", "SELECT"].includes(element.tagName) && !["radio", "checkbox", "range"].includes(element.type)) return;
     if (e.key === "Delete" || e.key === "Backspace") { e.preventDefault(); deleteSelected(); }
+    else if (e.key === "Escape") { select(null); viewer().redraw(); }
     else if (e.key === "[") turnSelected(-5);
     else if (e.key === "]") turnSelected(5);
+    else if (element === document.body) nudgeSelected(e);
   });
 
   // ---- buttons -----------------------------------------------------------------------
@@ -325,17 +315,20 @@
         paintSource(ctx, state.current[key], "#ffffff", scale);
       } else {
         const buttons = [...fieldset.querySelectorAll(".draw-tool")];
+        const size = (HANDLE_PX / 2) * imagePerScreen();
         state.marks[key].forEach((mark, index) => {
           const button = buttons[mark.tool];
           const colour = button.dataset.color || "#ff4060";
-          paintMark(ctx, mark, button.dataset.shape, colour, scale);
           const sel = state.selected;
-          if (sel && sel.key === key && sel.index === index) paintHandles(ctx, mark, colour, scale);
+          const selected = sel && sel.key === key && sel.index === index;
+          if (selected) paintHalo(ctx, mark, button.dataset.shape, scale);
+          paintMark(ctx, mark, button.dataset.shape, colour, scale);
+          if (selected) paintHandles(ctx, mark, button.dataset.shape, colour, scale, size);
         });
       }
     }
     const { active, drag } = state;
-    if (active && drag) paintMark(ctx, shapeFromDrag(active, drag), active.shape, active.color, scale);
+    if (active && drag) paintMark(ctx, shapeFromDrag(active.shape, active.tool, drag), active.shape, active.color, scale);
   }
 
   function value(key) {
