@@ -19,8 +19,10 @@
   const canvas = document.getElementById("sky");
   const SOURCE_COLOURS = ["#ff4060", "#40ff80", "#ffe000", "#00e5ff", "#ff90ff", "#ff9000"];
   const state = { active: null, drag: null, edit: null, selected: null, marks: {}, sources: {}, current: {} };
-  // How near (screen pixels) a press must be to take a handle: farther for a finger.
-  const HANDLE_PX = window.matchMedia && window.matchMedia("(pointer: coarse)").matches ? 22 : 12;
+  // How near (CSS pixels) a press must be to take a handle or a thin mark: for a finger 22, a
+  // 44-pixel target. Handles are drawn smaller than that, so they hide less of the image.
+  const COARSE = window.matchMedia && window.matchMedia("(pointer: coarse)").matches;
+  const [HANDLE_PX, HANDLE_DRAWN_PX] = COARSE ? [22, 7] : [12, 5];
   const viewer = () => window.rgzViewer;
   const { round, inside, area, shapeFromDrag, handleAt, hits, moved, resized, tracePath, paintHost, paintMark, paintHalo, paintHandles } = window.rgzMarks;
 
@@ -235,12 +237,13 @@
   document.addEventListener("keydown", (e) => {
     if (!state.selected || e.ctrlKey || e.metaKey || e.altKey) return;
     const element = document.activeElement;
-    if (["TEXTAREA", "INPUT", "SELECT"].includes(element.tagName) && !["radio", "checkbox", "range"].includes(element.type)) return;
+    const field = ["TEXTAREA", "INPUT", "SELECT"].includes(element.tagName);
+    if (NUDGES[e.key]) { if (!field) nudgeSelected(e); return; } // arrows also pick radio answers
+    if (field && !["radio", "checkbox", "range"].includes(element.type)) return;
     if (e.key === "Delete" || e.key === "Backspace") { e.preventDefault(); deleteSelected(); }
     else if (e.key === "Escape") { select(null); viewer().redraw(); }
     else if (e.key === "[") turnSelected(-5);
     else if (e.key === "]") turnSelected(5);
-    else if (element === document.body) nudgeSelected(e);
   });
 
   // ---- buttons -----------------------------------------------------------------------
@@ -315,7 +318,7 @@
         paintSource(ctx, state.current[key], "#ffffff", scale);
       } else {
         const buttons = [...fieldset.querySelectorAll(".draw-tool")];
-        const size = (HANDLE_PX / 2) * imagePerScreen();
+        const size = HANDLE_DRAWN_PX * imagePerScreen();
         state.marks[key].forEach((mark, index) => {
           const button = buttons[mark.tool];
           const colour = button.dataset.color || "#ff4060";
