@@ -101,7 +101,7 @@
     switch (shape) {
       case "point": return Math.hypot(x - mark.x, y - mark.y) <= reach;
       case "circle": return Math.hypot(x - mark.x, y - mark.y) <= mark.r + reach;
-      case "ellipse": return insideEllipse(mark, x, y);
+      case "ellipse": return insideEllipse({ ...mark, rx: mark.rx + reach, ry: mark.ry + reach }, x, y);
       case "rectangle": return x >= mark.x - reach && x <= mark.x + mark.width + reach && y >= mark.y - reach && y <= mark.y + mark.height + reach;
       case "line": return segmentDistance(x, y, mark.x1, mark.y1, mark.x2, mark.y2) <= reach;
       default: return false;

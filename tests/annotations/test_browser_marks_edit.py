@@ -158,6 +158,10 @@ def test_volunteer_selects_moves_resizes_and_deletes_every_shape(browser, live_s
         assert len(you.marks()) == 5
         page.keyboard.press("Delete")
         assert len(you.marks()) == 4
+        you.press(71, 61)  # the point again; Escape lets it go
+        assert delete.is_enabled()
+        page.keyboard.press("Escape")
+        assert delete.is_disabled()
 
     # Dragged past the bottom of the image (the pointer off the canvas), the rectangle stops at the edge.
     you.tool("rectangle")
@@ -180,3 +184,52 @@ def test_volunteer_selects_moves_resizes_and_deletes_every_shape(browser, live_s
     assert stored[1] == pytest.approx({"tool": 1, "x": 160, "y": 110, "r": 30}, abs=tol)
     assert stored[2] == pytest.approx({"tool": 2, "x": 50, "y": height - 60, "width": 70, "height": 60}, abs=tol)
     assert stored[3] == pytest.approx({"tool": 3, "x1": width - 70, "y1": 200, "x2": width, "y2": 230}, abs=tol)
+
+
+GEOMETRY = """() => {
+  const m = window.rgzMarks;
+  const box = { tool: 0, x: 10, y: 20, width: 30, height: 40 };
+  const line = { tool: 0, x1: 10, y1: 10, x2: 50, y2: 30 };
+  return {
+    boxPastCorner: m.moved("rectangle", box, 500, -500, [100, 80]),
+    lineUp: m.moved("line", line, -5, -50, [100, 80]),
+    circleOut: m.moved("circle", { tool: 0, x: 50, y: 50, r: 200 }, 90, 0, [100, 80]),
+    boxFlipped: m.resized("rectangle", box, "ne", 0, 70),
+    lineEnd: m.resized("line", line, "p1", 60, 5),
+    circleRadius: m.resized("circle", { tool: 0, x: 0, y: 0, r: 5 }, "r", 3, 4),
+    nearLine: m.hits("line", line, 30, 23, 4),
+    farFromLine: m.hits("line", line, 30, 30, 4),
+    pastLineEnd: m.hits("line", line, 56, 30, 4),
+    nearPoint: m.hits("point", { x: 5, y: 5 }, 8, 9, 5),
+    farFromPoint: m.hits("point", { x: 5, y: 5 }, 9, 9, 5),
+    nearBox: m.hits("rectangle", box, 43, 30, 4),
+    nearEllipse: m.hits("ellipse", { x: 0, y: 0, rx: 10, ry: 2, angle: 90 }, 0, 13, 4),
+    boxHandle: m.handleAt("rectangle", box, 38, 61, 3),
+    noHandle: m.handleAt("rectangle", box, 25, 40, 3),
+    pointHandles: m.handles("point", { x: 1, y: 1 }),
+  };
+}"""
+
+
+def test_mark_geometry_in_image_pixels(browser, live_server, shapes_workflow):  # noqa: F811
+    """The pure functions behind editing: moves stay on the image, resizes keep the opposite corner,
+    hit tests reach a tolerance past thin marks and outlines."""
+    workflow, _ = shapes_workflow
+    context = browser.new_context(viewport=VIEWPORTS["desktop"])
+    context.add_init_script(TUTORIAL_SEEN)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/classify/{workflow.pk}/")
+    page.wait_for_function("() => !document.getElementById('submit').disabled", timeout=15000)
+    got = page.evaluate(GEOMETRY)
+    page.wait_for_load_state("networkidle")
+    context.close()
+
+    assert got["boxPastCorner"] == {"tool": 0, "x": 70, "y": 0, "width": 30, "height": 40}
+    assert got["lineUp"] == {"tool": 0, "x1": 5, "y1": 0, "x2": 45, "y2": 20}
+    assert got["circleOut"] == {"tool": 0, "x": 100, "y": 50, "r": 200}  # the centre stays on the image
+    assert got["boxFlipped"] == {"tool": 0, "x": 0, "y": 60, "width": 10, "height": 10}  # around the sw corner
+    assert got["lineEnd"] == {"tool": 0, "x1": 60, "y1": 5, "x2": 50, "y2": 30}
+    assert got["circleRadius"] == {"tool": 0, "x": 0, "y": 0, "r": 5}
+    assert got["nearLine"] and not got["farFromLine"] and not got["pastLineEnd"]
+    assert got["nearPoint"] and not got["farFromPoint"] and got["nearBox"] and got["nearEllipse"]
+    assert got["boxHandle"] == "se" and got["noHandle"] is None and got["pointHandles"] == {}
