@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from annotations.models import AcquisitionPolicy, Classification, Cutout, Workflow
+from anomalies.models import Scan
 from classifiers import services
 from classifiers.models import ModelVersion
 from jobs.models import Job
@@ -14,6 +15,7 @@ from jobs.runner import job_run
 from jobs.worker import run_job
 from taxonomy.models import Tag
 from tests.annotations.test_browser import TUTORIAL_SEEN, browser  # noqa: F401  (shared Chromium)
+from tests.anomalies.test_scan_upload_and_map import _mosaic_bytes
 from tests.classifiers.test_browser_classifiers import _Sent, seeded_task
 from tests.classifiers.test_classifiers import TINY
 from tests.explorer.conftest import browsable  # noqa: F401  (four labelled, scored, tagged cutouts)
@@ -88,7 +90,12 @@ def test_volunteer_walk(browser, live_server, size):  # noqa: F811
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_astronomer_walk(browser, live_server, browsable, size):  # noqa: F811
+def test_astronomer_walk(browser, live_server, browsable, settings, tmp_path, size):  # noqa: F811
+    settings.RGZ_SCAN_UPLOAD_DIR = tmp_path / "uploads"
+    settings.RGZ_EXPORT_ROOT = tmp_path / "exports"
+    settings.RGZ_IMPORT_ROOTS = []
+    mosaic = tmp_path / "field-a.fits"
+    mosaic.write_bytes(_mosaic_bytes())
     workflow, cutouts = browsable
     astronomer("walk-astro")
     candidate = Tag.objects.create(name="double lobes", support=6, example_cutouts=[cutouts[1].pk])
@@ -115,6 +122,8 @@ def test_astronomer_walk(browser, live_server, browsable, size):  # noqa: F811
     page.fill("#bulk input[name=priority]", "42")
     page.click("#bulk button[type=submit]")
     page.wait_for_function("() => document.getElementById('bulk-result').textContent.startsWith('2 of 2 changed')")
+    # the grid is loaded again with the new priorities
+    page.wait_for_function("() => document.getElementById('browse-status').textContent === '2 cutouts match'")
     priorities = dict(Cutout.objects.values_list("pk", "priority"))
     assert [priorities[c.pk] for c in cutouts] == [None, 42, 42, None]
     walk.check("browse-filtered")
@@ -137,8 +146,25 @@ def test_astronomer_walk(browser, live_server, browsable, size):  # noqa: F811
     assert candidate.status == Tag.Status.APPROVED
     walk.check("tags")
 
+    # a mosaic uploaded from the scans page, then the scan's map of it
     walk.nav("Scans")
     walk.check("scans")
+    page.set_input_files("#scan-file", str(mosaic))
+    page.fill("#scan-aperture", "80")
+    page.fill("#scan-stride", "40")
+    page.click("#scan-form button[type=submit]")
+    page.wait_for_function(
+        "() => document.getElementById('scan-result').textContent.startsWith('Scan started')", timeout=60000
+    )
+    scan = Scan.objects.get()
+    assert scan.mosaic_name == "field-a.fits" and scan.aperture_arcsec == 80
+    page.wait_for_selector(f"#scan-list tr[data-scan='{scan.pk}'] a", timeout=10000)
+    walk.check("scans-uploaded")
+    with page.expect_navigation():
+        page.click(f"#scan-list tr[data-scan='{scan.pk}'] a")
+    page.wait_for_selector("#scan-map")
+    assert page.locator("#scan-map a.mark").count() == scan.entries.count() >= 2
+    walk.check("scan-map")
     walk.nav("Zooniverse")
     walk.check("zooniverse")
 
@@ -161,6 +187,7 @@ def test_astronomer_walk(browser, live_server, browsable, size):  # noqa: F811
     page.click("#synthetic-form button[type=submit]")
     page.wait_for_function("() => document.getElementById('synthetic-result').textContent.includes('20 %')")
     assert Workflow.objects.get(pk=workflow.pk).synthetic_share == pytest.approx(0.2)
+    page.wait_for_function("() => document.querySelector('#preview-notes p') !== null")
     walk.check("acquisition-saved")
     walk.close()
 
