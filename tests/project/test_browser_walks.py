@@ -253,6 +253,8 @@ def test_admin_walk(browser, live_server, judged, held_trainings, size):  # noqa
     page.click(".live .cancel-training")
     page.wait_for_function("() => document.querySelector('.live .live-status').textContent === 'cancelled'")
     assert Job.objects.get(pk=v2.job_id).status == Job.Status.CANCELLED
+    assert ModelVersion.objects.get(pk=v2.pk).status == "failed"
+    assert block.locator(f"table.versions tr[data-version='{v2.pk}'] .status").inner_text() == "failed"
     assert ModelVersion.objects.get(pk=v1.pk).status == "ready"
     walk.check("training-cancelled")
 
