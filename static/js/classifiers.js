@@ -182,6 +182,12 @@
         box.querySelector(".live-status").textContent = cancelled ? "cancelled" : "failed";
         const button = box.querySelector(".cancel-training");
         if (button) button.remove();
+        // the versions table below says so too, not "training" until the next reload
+        const status = document.querySelector(`table.versions tr[data-version="${box.dataset.version}"] .status`);
+        if (status) {
+          status.textContent = "failed";
+          status.className = "status status-failed";
+        }
       }
       else window.location.reload();
     }
