@@ -120,6 +120,18 @@
     }
   }
 
+  // Phones: the filters start folded, so the results are on the first screen.
+  const toggle = document.getElementById("filter-toggle");
+  const phone = window.matchMedia("(max-width: 600px)");
+  function fold(collapsed) {
+    form.classList.toggle("collapsed", collapsed);
+    const set = [...query().keys()].filter((key) => !["page", "sort"].includes(key)).length;
+    toggle.textContent = collapsed ? `Show filters${set ? ` (${set} set)` : ""}` : "Hide filters";
+    toggle.setAttribute("aria-expanded", String(!collapsed));
+  }
+  toggle.addEventListener("click", () => fold(!form.classList.contains("collapsed")));
+  fold(phone.matches);
+
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     page = 1;
