@@ -25,15 +25,14 @@ The last line printed is one JSON object.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
+from _runs import RunClock, mean_and_spread, train_supervised, write_result  # noqa: E402
 from generative_eval import CLASSES, firstgalaxydata_prepared  # noqa: E402
 
 OUT = _data.ROOT / "bench" / "out"
@@ -90,19 +89,10 @@ def synthetic_pool(generator, needed: dict[int, int], seed: int, steps: int | No
 
 
 def train_classifier(x, y, size: int, steps: int, seed: int, batch_size: int = 32):
-    from mlcore.ssl.config import FixMatchConfig, NetworkConfig
-    from mlcore.ssl.estimator import SSLClassifier
+    from mlcore.ssl.config import NetworkConfig
 
-    config = FixMatchConfig(
-        method="supervised",
-        network=NetworkConfig(image_size=size, n_classes=len(CLASSES)),
-        epochs=10**6,
-        max_steps=steps,
-        batch_size=batch_size,
-        lr=1e-3,
-        seed=seed,
-    )
-    return SSLClassifier(config, device="cpu").fit(x, y)
+    network = NetworkConfig(image_size=size, n_classes=len(CLASSES))
+    return train_supervised(x, y, network=network, steps=steps, seed=seed, batch_size=batch_size)
 
 
 def test_metrics(classifier, x_test, y_test) -> dict:
@@ -125,9 +115,7 @@ def summarise(rows: list[dict]) -> dict:
         for arm in ARMS:
             mine = [r for r in rows if r["budget"] == budget and r["arm"] == arm]
             for measure in measures:
-                values = np.array([r[measure] for r in mine])
-                out[f"{measure}_{arm}_{budget}"] = float(values.mean())
-                out[f"{measure}_{arm}_{budget}_std"] = float(values.std())
+                mean_and_spread(out, f"{measure}_{arm}_{budget}", [r[measure] for r in mine])
         for measure in ("accuracy", "recall_Bent"):
             out[f"{measure}_gain_{budget}"] = out[f"{measure}_augmented_{budget}"] - out[f"{measure}_real_{budget}"]
     return out
@@ -192,14 +180,8 @@ def main(argv=None) -> dict:
     if not args.quick and args.generator is None:
         parser.error("--generator is required (a checkpoint of bench/generative_eval.py --checkpoints DIR)")
 
-    import torch
-
-    torch.set_num_threads(args.threads)
-    started = time.perf_counter()
-
-    def say(message: str) -> None:
-        print(f"[{time.perf_counter() - started:7.1f} s] {message}", flush=True)
-
+    clock = RunClock(args.threads)
+    say = clock.say
     if args.quick:
         # a prefix of the archive (mixed classes, about 50 test images), 240 training images of it
         size, limit, seeds, steps, sample_steps, batch_size, train_cap = 64, 720, [0], 8, 2, 16, 240
@@ -279,13 +261,9 @@ def main(argv=None) -> dict:
         "sample_steps": sample_steps,
         "threads": args.threads,
         **summary,
-        "seconds": round(time.perf_counter() - started, 1),
+        "seconds": clock.seconds(),
     }
-    out = args.out or OUT / f"augment_eval{'_quick' if args.quick else ''}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"result": result, "rows": rows}, indent=1))
-    print(json.dumps(result))
-    return result
+    return write_result(result, rows, args.out or OUT / f"augment_eval{'_quick' if args.quick else ''}.json")
 
 
 if __name__ == "__main__":

@@ -33,11 +33,11 @@ REFERENCE = {"accuracy": 0.76, "roc_auc": 0.86, "source": "VDVAE latents, arXiv:
 
 def load(size: int) -> dict:
     """{"train": (x, y), "test": (x, y), "corpus": x}: prepared (N, 1, size, size) images."""
-    import ssl_eval
+    import ssl_eval_data
 
     from mlcore.ssl.data import prepare_images, resample
 
-    splits = ssl_eval.mirabest_splits()  # confident train / test, uncertain; 150 px
+    splits = ssl_eval_data.mirabest_splits()  # confident train / test, uncertain; 150 px
 
     def small(x: np.ndarray) -> np.ndarray:
         return resample(x[:, 0], size)[:, None]

@@ -27,15 +27,14 @@ The last line printed is one JSON object.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
+from _runs import RunClock, mean_and_spread, train_supervised, write_result  # noqa: E402
 
 OUT = _data.ROOT / "bench" / "out"
 TUTORIAL = _data.SHARED / "rgz_atlas_examples" / "examples"
@@ -114,23 +113,14 @@ def stratified_folds(y: np.ndarray, k: int, seed: int) -> list[np.ndarray]:
 
 
 def train(x: np.ndarray, y: np.ndarray, n_classes: int, steps: int, seed: int, batch_size: int):
-    from mlcore.ssl.config import FixMatchConfig, NetworkConfig
-    from mlcore.ssl.estimator import SSLClassifier
+    from mlcore.ssl.config import NetworkConfig
 
     channels = x.shape[1]
-    config = FixMatchConfig(
-        method="supervised",
-        network=NetworkConfig(
-            architecture="multibranch", in_channels=channels, image_size=x.shape[-1], n_classes=n_classes
-        ),
-        layers=("radio", "second")[:channels],
-        epochs=10**6,
-        max_steps=steps,
-        batch_size=batch_size,
-        lr=1e-3,
-        seed=seed,
+    network = NetworkConfig(
+        architecture="multibranch", in_channels=channels, image_size=x.shape[-1], n_classes=n_classes
     )
-    return SSLClassifier(config, device="cpu").fit(x, y)
+    layers = ("radio", "second")[:channels]
+    return train_supervised(x, y, network=network, steps=steps, seed=seed, batch_size=batch_size, layers=layers)
 
 
 def compare(x: np.ndarray, y: np.ndarray, folds: list[np.ndarray], n_classes: int, steps: int, seed: int, batch):
@@ -147,9 +137,7 @@ def compare(x: np.ndarray, y: np.ndarray, folds: list[np.ndarray], n_classes: in
 def summary(rows: list[dict], data: str) -> dict:
     out = {}
     for arm in ARMS:
-        values = np.array([r[arm] for r in rows if r["data"] == data])
-        out[f"{data}_accuracy_{arm}"] = round(float(values.mean()), 4)
-        out[f"{data}_accuracy_{arm}_std"] = round(float(values.std()), 4)
+        mean_and_spread(out, f"{data}_accuracy_{arm}", [r[arm] for r in rows if r["data"] == data], digits=4)
     out[f"{data}_difference"] = round(out[f"{data}_accuracy_radio+second"] - out[f"{data}_accuracy_radio"], 4)
     return out
 
@@ -168,14 +156,8 @@ def main(argv: list[str] | None = None) -> dict:
     if args.steps < 1 or args.size < 64:
         parser.error("--steps must be positive and --size at least 64 (the Tang CNN)")
 
-    import torch
-
-    torch.set_num_threads(args.threads)
-    started = time.perf_counter()
-
-    def say(message: str) -> None:
-        print(f"[{time.perf_counter() - started:7.1f} s] {message}", flush=True)
-
+    clock = RunClock(args.threads)
+    say = clock.say
     if args.quick:
         seeds, steps, size, limit, tutorial_folds, mirabest_folds, batch = [0], 6, 64, 200, 3, 2, 16
     else:
@@ -215,13 +197,9 @@ def main(argv: list[str] | None = None) -> dict:
         "threads": args.threads,
         **summary(rows, "tutorial"),
         **summary(rows, "mirabest"),
-        "seconds": round(time.perf_counter() - started, 1),
+        "seconds": clock.seconds(),
     }
-    out = args.out or OUT / f"layers_eval{'_quick' if args.quick else ''}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"result": result, "rows": rows}, indent=1))
-    print(json.dumps(result))
-    return result
+    return write_result(result, rows, args.out or OUT / f"layers_eval{'_quick' if args.quick else ''}.json")
 
 
 if __name__ == "__main__":

@@ -35,38 +35,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import _data
 import numpy as np
+from ssl_eval_data import balanced_draw, firstgalaxydata_pool, firstgalaxydata_splits, mirabest_splits, validation_split
+from ssl_eval_plots import MIRABEST_REFERENCES, plot, plot_curves
 
 OUT = Path(__file__).resolve().parent / "out"
-CONFIDENT = {"100": 0, "102": 0, "104": 0, "200": 1, "201": 1}
-UNCERTAIN = {"110", "112", "210"}
-
-
-def mirabest_splits():
-    """Prepared (N, 1, 150, 150) images: train and test of Confident, and the Uncertain set."""
-    from mlcore.ssl.data import prepare_images
-
-    path = _data.SHARED / "mirabest" / "mirabest_first_150x150_float32.npz"
-    with np.load(path) as data:
-        images, codes, names = data["images"], data["label_code"].astype(str), data["fits_name"].astype(str)
-    test_stems = {line.strip().rsplit(".", 1)[0] for line in (path.parent / "test_names.txt").read_text().split()}
-    stems = np.array([n.rsplit(".", 1)[0] for n in names])
-    confident = np.isin(codes, list(CONFIDENT))
-    is_test = np.isin(stems, list(test_stems))
-    y = np.array([CONFIDENT.get(c, -1) for c in codes])
-    out = {}
-    for key, rows in (
-        ("train", confident & ~is_test),
-        ("test", confident & is_test),
-        ("uncertain", np.isin(codes, list(UNCERTAIN))),
-    ):
-        x, bad = prepare_images(images[rows])
-        keep = np.delete(np.flatnonzero(rows), bad)
-        out[key] = (x, y[keep])
-    return out
-
-
 QUICK_SIZE, QUICK_STEPS = 64, 1200
 
 
@@ -90,56 +63,6 @@ def quick_run(data) -> dict:
         base_config=base,
         val_fraction=0.2,
     )
-
-
-def firstgalaxydata_splits():
-    """firstgalaxydata's FRI (0) and FRII (1) images, its own train and test split (central 150 x 150
-    pixels), with MiraBest Uncertain as the shifted pool."""
-    from mlcore.ssl.data import prepare_images
-
-    images, labels, splits = _data.firstgalaxydata_arrays()
-    out = {}
-    for key, split in (("train", "train"), ("test", "test")):
-        rows = np.isin(labels, ["FRI", "FRII"]) & (splits == split)
-        x, bad = prepare_images(images[rows][:, 75:225, 75:225])
-        y = np.delete((labels[rows] == "FRII").astype(int), bad)
-        out[key] = (x, y)
-    out["uncertain"] = mirabest_splits()["uncertain"]
-    return out
-
-
-def firstgalaxydata_pool(limit: int | None = None) -> np.ndarray:
-    from mlcore.ssl.data import prepare_images
-
-    images, _, _ = _data.firstgalaxydata_arrays(limit=limit)
-    centre = images[:, 75:225, 75:225]  # same 1.8 arcsec pixels as MiraBest's 150 x 150 crops
-    x, _ = prepare_images(centre)
-    return x
-
-
-def balanced_draw(y: np.ndarray, n: int, seed: int) -> np.ndarray:
-    """Indices of n labels, half per class (as far as the classes allow)."""
-    rng = np.random.default_rng(seed)
-    picks = []
-    for k, cls in enumerate(np.unique(y)):
-        members = np.flatnonzero(y == cls)
-        take = min(len(members), n // 2 + (n % 2 if k == 0 else 0))
-        picks.append(rng.choice(members, take, replace=False))
-    return np.sort(np.concatenate(picks))
-
-
-def validation_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (validation, rest): a class-stratified ``fraction`` held out per seed, as the public
-    implementation does before drawing the labels (its val/accuracy picks the checkpoint)."""
-    if fraction <= 0:
-        return np.array([], dtype=int), np.arange(len(y))
-    rng = np.random.default_rng(10_000 + seed)
-    val = []
-    for cls in np.unique(y):
-        members = np.flatnonzero(y == cls)
-        val.append(rng.choice(members, round(fraction * len(members)), replace=False))
-    val = np.sort(np.concatenate(val))
-    return val, np.setdiff1d(np.arange(len(y)), val)
 
 
 def run_one(
@@ -264,95 +187,6 @@ def summarise(rows: list[dict]) -> list[dict]:
             }
         )
     return out
-
-
-# Published accuracies on the MiraBest Confident test set (104 images), drawn as reference lines.
-# Scaife & Porter (2021, MNRAS 503, 2369): the average misclassifications per class plotted by
-# the authors' public code (as595/E2CNNRadGal, plots.py, plot_bar): FRI + FRII = 2.96 + 3.24
-# for the standard CNN and 1.71 + 1.87 for the D16-equivariant CNN, their best model.
-MIRABEST_REFERENCES = {
-    "D16 CNN, Scaife & Porter 2021": 1 - (1.71 + 1.87) / 104,
-    "standard CNN, Scaife & Porter 2021": 1 - (2.96 + 3.24) / 104,
-}
-
-
-def plot(summary: list[dict], path: Path, references: dict[str, float] | None = None) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-    series: dict[tuple, list[dict]] = {}
-    for s in summary:
-        series.setdefault((s["method"], s["pool"], s.get("architecture", "tang")), []).append(s)
-    for (method, pool, architecture), rows in series.items():
-        rows = sorted(rows, key=lambda r: r["labels"])
-        xs = [r["labels"] for r in rows]
-        label = method if method == "supervised" else f"{method} ({pool})"
-        label += "" if architecture == "tang" else f", {architecture}"
-        axes[0].errorbar(
-            xs,
-            [r["accuracy_mean"] for r in rows],
-            [r["accuracy_std"] for r in rows],
-            marker="o",
-            capsize=3,
-            label=label,
-        )
-        axes[1].errorbar(
-            xs, [r["ece_mean"] for r in rows], [r["ece_std"] for r in rows], marker="o", capsize=3, label=label
-        )
-    ticks = sorted({s["labels"] for s in summary})
-    for ax in axes:
-        ax.set_xscale("log")
-        ax.minorticks_off()
-        ax.set_xticks(ticks, [str(t) for t in ticks])
-    for (name, accuracy), style in zip((references or {}).items(), ("--", ":"), strict=False):
-        axes[0].axhline(accuracy, color="grey", linestyle=style, linewidth=1, label=f"{name}: {accuracy:.3f}")
-    axes[0].set(xlabel="labels", ylabel="test accuracy")
-    axes[1].set(xlabel="labels", ylabel="ECE (15 bins)")
-    axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
-def plot_curves(rows: list[dict], path: Path, references: dict[str, float] | None = None) -> bool:
-    """Test accuracy at each validation of the runs that recorded it (``--curve``), with a running
-    mean over about 21 epochs; returns whether there was anything to draw."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    curves = [r for r in rows if r.get("test_curve")]
-    if not curves:
-        return False
-    fig, ax = plt.subplots(figsize=(7, 3.8))
-    groups = sorted({(r["method"], r["pool"], r["labels"]) for r in curves}, key=str)
-    colours = {g: f"C{i}" for i, g in enumerate(groups)}  # one colour per method and label count
-    for r in curves:
-        epochs, accuracy = np.array(r["test_curve"], dtype=float).T
-        spacing = epochs[1] - epochs[0] if len(epochs) > 1 else 1
-        window = max(1, min(round(21 / spacing), len(accuracy)))  # about 21 epochs
-        smooth = np.convolve(accuracy, np.ones(window) / window, mode="valid")
-        label = f"{r['method']}, {r['labels']} labels, seed {r['seed']}"
-        if r["method"] == "fixmatch":
-            label += f", mu {r['mu']} ({r['pool']})"
-        colour = colours[(r["method"], r["pool"], r["labels"])]
-        style = ("-", "--", ":", "-.")[r["seed"] % 4]  # one line style per seed
-        ax.plot(epochs[window - 1 :], smooth, color=colour, linestyle=style, label=label)
-        ax.plot(epochs, accuracy, color=colour, alpha=0.12, linewidth=0.8)
-    for (name, accuracy), style in zip((references or {}).items(), ("--", ":"), strict=False):
-        ax.axhline(accuracy, color="grey", linestyle=style, linewidth=1, label=f"{name}: {accuracy:.3f}")
-    ax.set(xlabel="epoch (passes over the labelled set)", ylabel="test accuracy", ylim=(0.45, 1.0))
-    ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return True
 
 
 def main():

@@ -23,7 +23,7 @@ from annotations.queue_listeners import queue_ranked_notify
 from core.errors import Conflict, DomainError, InvalidInput
 from jobs.reports import JobReport
 
-from . import jobs, services
+from . import jobs, promotion, services
 from .active_loop import loop_tasks, loop_workflows
 from .models import ClassifierTask, ModelVersion
 from .readiness import version_warnings
@@ -125,7 +125,7 @@ def _promote_and_rescore(trained: list[tuple], progress, report: JobReport, phas
     promoted = []
     try:
         for task, previous, version in trained:
-            services.version_promote(version=version, score=False)
+            promotion.version_promote(version=version, score=False)
             promoted.append((task, previous, version))
             _phase(progress, "promote")(len(promoted), len(trained), f"{task.name} v{version.number} is active")
         phases.append({"name": "promote", "status": "done", "detail": f"{len(promoted)} version(s) promoted"})
@@ -145,7 +145,7 @@ def _promote_and_rescore(trained: list[tuple], progress, report: JobReport, phas
             )
     except Exception as exc:
         for task, previous, version in promoted:
-            services.version_reinstate(version=previous)
+            promotion.version_reinstate(version=previous)
             logger.warning("round: %s v%s reinstated after %s v%s failed", task, previous.number, task, version.number)
         message = exc.message if isinstance(exc, DomainError) else f"unexpected error: {exc}"
         raise InvalidInput(
@@ -180,5 +180,5 @@ def round_abandoned(*, survey_id: int, trigger: str = "", message: str) -> None:
         cutouts = Cutout.objects.filter(survey_id=survey_id)
         scored = cutouts.filter(**{f"model_scores__{task.name}__version_id": active.pk}).count()
         if scored < cutouts.count():
-            services.version_reinstate(version=active.warm_start_from)
+            promotion.version_reinstate(version=active.warm_start_from)
             logger.warning("round abandoned: %s v%s reinstated (%s)", task, active.warm_start_from.number, message)

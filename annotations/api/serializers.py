@@ -5,8 +5,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from annotations import ml
-from annotations.drawing import annotations_with_sky, has_marks
-from annotations.models import Classification, SubjectWorkflowStatus, Survey
+from annotations.models import SubjectWorkflowStatus, Survey
 from annotations.paths import import_path
 from core.api.fields import NumberField, PolylinesField, StoredJSONField
 
@@ -209,108 +208,6 @@ class WorkflowCreateSerializer(serializers.Serializer):
         help_text="classifications after which a subject retires (default: the server's RGZ_DEFAULT_RETIREMENT_COUNT)",
     )
     subject_sets = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
-
-
-class QueueItemSerializer(serializers.Serializer):
-    subject = CutoutSerializer()
-    classification_count = serializers.IntegerField()
-    lease_expires_at = serializers.DateTimeField(
-        help_text="the subject is held for this volunteer until then; a client drops it afterwards"
-    )
-    realism_question = serializers.BooleanField(
-        help_text="ask the optional blinded question 'real or generated?' on this subject"
-    )
-
-
-class QueueNextSerializer(serializers.Serializer):
-    workflow = serializers.IntegerField()
-    workflow_version = serializers.CharField()
-    subject = CutoutSerializer(allow_null=True, help_text="the first subject of the batch (null when none)")
-    classification_count = serializers.IntegerField(allow_null=True)
-    subjects = QueueItemSerializer(
-        many=True,
-        help_text="the whole batch in serving order: the subjects this volunteer already holds, then new leases",
-    )
-    detail = serializers.CharField(required=False)
-    retry_after = serializers.IntegerField(
-        required=False, help_text="subjects are left but leased to others: ask again after this many seconds"
-    )
-    realism_question = serializers.BooleanField(
-        required=False,
-        help_text="ask the optional blinded question 'real or generated?' on this subject (asked on every "
-        "generated subject and on as many real ones mixed in); answer it as the classification's realism",
-    )
-
-
-class ClassificationCreateSerializer(serializers.Serializer):
-    workflow = serializers.IntegerField()
-    workflow_version = serializers.CharField(required=False, max_length=20)
-    subject = serializers.IntegerField()
-    annotations = StoredJSONField(max_bytes="RGZ_CLASSIFICATION_MAX_ANNOTATIONS_BYTES")
-    metadata = StoredJSONField(
-        max_bytes="RGZ_CLASSIFICATION_MAX_METADATA_BYTES", must_be=dict, required=False, default=dict
-    )
-    started_at = serializers.DateTimeField(required=False)
-    finished_at = serializers.DateTimeField(required=False)
-    idempotency_key = serializers.CharField(required=False, max_length=64)
-    realism = serializers.ChoiceField(
-        choices=["real", "generated"],
-        required=False,
-        allow_blank=True,
-        allow_null=True,
-        help_text="the answer to the optional question 'does this look like a real observation?'",
-    )
-
-
-class ClassificationSerializer(serializers.ModelSerializer):
-    workflow_version = serializers.CharField(source="workflow_version.label")
-    annotations = serializers.SerializerMethodField(
-        help_text="as stored; marks of drawing tasks (radio-frame pixels) also carry ra_deg and dec_deg"
-    )
-
-    def get_annotations(self, classification) -> list:
-        tasks = classification.workflow_version.tasks
-        if not has_marks(tasks):
-            return classification.annotations
-        return annotations_with_sky(classification.annotations, tasks, classification.subject)
-
-    class Meta:
-        model = Classification
-        fields = [
-            "id",
-            "workflow",
-            "workflow_version",
-            "subject",
-            "annotations",
-            "metadata",
-            "started_at",
-            "finished_at",
-            "created_at",
-            "user_agent",
-            "gold_standard",
-            "expert",
-            "realism",
-        ]
-
-
-class ClassificationStoredSerializer(ClassificationSerializer):
-    gold_feedback = serializers.JSONField(
-        required=False,
-        allow_null=True,
-        help_text="after a gold-standard subject: the experts' answer beside yours "
-        '({"gold": true, "agree": bool, "questions": [{"task", "question", "expert", "yours", "agree"}]}); '
-        "null for other subjects or when the workflow turns feedback off",
-    )
-
-    synthetic_notice = serializers.CharField(
-        required=False,
-        allow_null=True,
-        help_text="after a generated subject: says it was generated (and what the generator was asked for); "
-        "null for an observed one",
-    )
-
-    class Meta(ClassificationSerializer.Meta):
-        fields = [*ClassificationSerializer.Meta.fields, "gold_feedback", "synthetic_notice"]
 
 
 class SubjectStatusSerializer(serializers.ModelSerializer):

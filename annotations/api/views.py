@@ -25,17 +25,19 @@ from jobs.dispatch import job_start
 from jobs.serializers import JobSerializer
 
 from .permissions import AnonymousAddressSubmitThrottle, VolunteerSubmitThrottle
-from .serializers import (
+from .queue_serializers import (
     ClassificationCreateSerializer,
     ClassificationSerializer,
     ClassificationStoredSerializer,
+    QueueNextSerializer,
+)
+from .serializers import (
     ContoursSerializer,
     CutoutAstronomerSerializer,
     CutoutForRoleSerializer,
     CutoutSerializer,
     CutoutUploadSerializer,
     JobCreateSerializer,
-    QueueNextSerializer,
     RetireSerializer,
     SubjectStatusSerializer,
     SurveySerializer,

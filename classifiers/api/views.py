@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations import selectors as annotation_selectors
-from classifiers import explanations, selectors, services
+from classifiers import explanations, promotion, selectors, services
 from classifiers.learning_curve import learning_curve
 from core.errors import InvalidInput
 from core.permissions import IsAdmin, IsAstronomer
@@ -109,7 +109,7 @@ class RollbackView(APIView):
 
     @extend_schema(request=None, responses={200: ModelVersionSerializer}, summary="Re-activate the previous version")
     def post(self, request, name):
-        version = services.version_rollback(task=selectors.task_get(name=name), user=request.user)
+        version = promotion.version_rollback(task=selectors.task_get(name=name), user=request.user)
         return Response(ModelVersionSerializer(version, context={"request": request}).data)
 
 
@@ -136,7 +136,7 @@ class PromoteView(APIView):
     def post(self, request, pk):
         payload = PromoteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        version = services.version_promote_confirmed(
+        version = promotion.version_promote_confirmed(
             version=selectors.version_get(version_id=pk), force=payload.validated_data["force"], user=request.user
         )
         return Response(ModelVersionSerializer(version, context={"request": request}).data)

@@ -4,9 +4,6 @@ host, retirement on drawing consensus, imported Zooniverse drawings, and the sou
 import csv
 import io
 import json
-import os
-import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,27 +12,16 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from annotations.mark_consensus import mark_consensus
-from annotations.models import Cutout, SubjectWorkflowStatus, Workflow
+from annotations.models import SubjectWorkflowStatus, Workflow
 from annotations.retirement import workflow_retirement_update
 from annotations.roles import Volunteer
-from annotations.services import classification_create, workflow_create
-from annotations.task_definitions import radio_source_workflow_definition
+from annotations.services import classification_create
 from tests.factories import astronomer
 
 pytestmark = pytest.mark.django_db
-AGGREGATION = Path(__file__).resolve().parents[2] / ".venv-aggregation" / "bin" / "panoptes_aggregation"
 RNG = np.random.default_rng(7)
 HOST = (150.5, 140.5)
 GALAXIES = [(60.0, 250.0), (200.0, 60.0)]
-
-
-@pytest.fixture
-def s311(shared_data):
-    tasks, strings = radio_source_workflow_definition()
-    workflow = workflow_create(display_name="Radio sources", tasks=tasks, strings=strings, retirement_count=20)
-    path = shared_data / "rgz_atlas_examples" / "S311.fits"
-    call_command("ingest_images", str(path), survey="ATLAS", workflow=workflow.pk, inline=True, stdout=io.StringIO())
-    return workflow, Cutout.objects.get(name="S311")
 
 
 def jitter(x, y, size=1.5):
@@ -121,25 +107,12 @@ def test_drawing_rule_needs_a_drawing_task(s311):
         )
 
 
-def test_panoptes_aggregation_finds_the_same_point_clusters(s311, tmp_path):
-    if not AGGREGATION.exists():
-        if os.environ.get("CI"):
-            pytest.fail("panoptes_aggregation is not installed (make aggregation-env)")
-        pytest.skip("panoptes_aggregation is not installed (make aggregation-env)")
+def test_panoptes_aggregation_finds_the_same_point_clusters(s311, tmp_path, panoptes_aggregation):
     workflow, cutout = s311
     classify(workflow, cutout, range(6))
-    call_command("export_zooniverse", workflow=workflow.pk, out=str(tmp_path / "c.csv"))
-    version = workflow.versions.get(major=workflow.version_major, minor=workflow.version_minor)
-    label = f"{version.major}.{version.minor}"
-
-    def run(*args):
-        result = subprocess.run([str(AGGREGATION), *args], cwd=tmp_path, capture_output=True, text=True)
-        assert result.returncode == 0, result.stderr[-2000:]
-
-    run("config", "c_workflows.csv", str(workflow.pk), "-v", label, "-d", str(tmp_path))
-    run("extract", "c.csv", f"Extractor_config_workflow_{workflow.pk}_V{label}.yaml", "-d", str(tmp_path), "-o", "t")
+    label = panoptes_aggregation.extract(workflow)
     reducer = f"Reducer_config_workflow_{workflow.pk}_V{label}_point_extractor_by_frame.yaml"
-    run("reduce", "point_extractor_by_frame_t.csv", reducer, "-d", str(tmp_path), "-o", "t")
+    panoptes_aggregation.run("reduce", "point_extractor_by_frame_t.csv", reducer, "-d", str(tmp_path), "-o", "t")
     with open(tmp_path / "point_reducer_dbscan_t.csv", newline="") as handle:
         [row] = list(csv.DictReader(handle))
     theirs = sorted(

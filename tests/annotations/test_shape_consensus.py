@@ -2,27 +2,19 @@
 shape_reducer_dbscan finds them, on the platform's own Zooniverse export."""
 
 import csv
-import io
 import json
-import os
-import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
-from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from annotations.mark_consensus import mark_consensus
-from annotations.models import Cutout
 from annotations.roles import Volunteer
-from annotations.services import classification_create, workflow_create
-from annotations.task_definitions import radio_source_workflow_definition
+from annotations.services import classification_create
 from mlcore.marks import cluster_shapes, mean_angle
 from tests.factories import astronomer
 
 pytestmark = pytest.mark.django_db
-AGGREGATION = Path(__file__).resolve().parents[2] / ".venv-aggregation" / "bin" / "panoptes_aggregation"
 SHAPES = {1: "circle", 2: "ellipse", 3: "rectangle", 4: "line"}  # tool index in the radio-source workflow's T1
 # What the agreeing volunteers draw; the ellipse's angle straddles 0/360 degrees.
 TRUE = {
@@ -37,15 +29,6 @@ ODD = {
     3: {"x": 200.0, "y": 20.0, "width": 20.0, "height": 20.0},
     4: {"x1": 10.0, "y1": 280.0, "x2": 50.0, "y2": 290.0},
 }
-
-
-@pytest.fixture
-def s311(shared_data):
-    tasks, strings = radio_source_workflow_definition()
-    workflow = workflow_create(display_name="Radio sources", tasks=tasks, strings=strings, retirement_count=20)
-    path = shared_data / "rgz_atlas_examples" / "S311.fits"
-    call_command("ingest_images", str(path), survey="ATLAS", workflow=workflow.pk, inline=True, stdout=io.StringIO())
-    return workflow, Cutout.objects.get(name="S311")
 
 
 def drawn(tool: int, rng, agree: bool) -> dict:
@@ -110,28 +93,15 @@ def test_too_few_shapes_make_no_cluster_and_bad_numbers_are_left_out():
     assert mean_angle(np.array([350.0, 20.0]), 360.0) == pytest.approx(5.0, abs=1e-3)
 
 
-def test_panoptes_aggregation_finds_the_same_shape_clusters(s311, tmp_path):
-    if not AGGREGATION.exists():
-        if os.environ.get("CI"):
-            pytest.fail("panoptes_aggregation is not installed (make aggregation-env)")
-        pytest.skip("panoptes_aggregation is not installed (make aggregation-env)")
+def test_panoptes_aggregation_finds_the_same_shape_clusters(s311, tmp_path, panoptes_aggregation):
     workflow, cutout = s311
     classify(workflow, cutout)
-    call_command("export_zooniverse", workflow=workflow.pk, out=str(tmp_path / "c.csv"))
-    version = workflow.versions.get(major=workflow.version_major, minor=workflow.version_minor)
-    label = f"{version.major}.{version.minor}"
-
-    def run(*args):
-        result = subprocess.run([str(AGGREGATION), *args], cwd=tmp_path, capture_output=True, text=True)
-        assert result.returncode == 0, result.stderr[-2000:]
-
-    run("config", "c_workflows.csv", str(workflow.pk), "-v", label, "-d", str(tmp_path))
-    run("extract", "c.csv", f"Extractor_config_workflow_{workflow.pk}_V{label}.yaml", "-d", str(tmp_path), "-o", "t")
+    label = panoptes_aggregation.extract(workflow)
     ours = mark_consensus(workflow=workflow)[(cutout.pk, "T1")].shapes
     for tool, shape in SHAPES.items():
         extractor = f"shape_extractor_{shape}"
         reducer = f"Reducer_config_workflow_{workflow.pk}_V{label}_{extractor}.yaml"
-        run("reduce", f"{extractor}_t.csv", reducer, "-d", str(tmp_path), "-o", shape)
+        panoptes_aggregation.run("reduce", f"{extractor}_t.csv", reducer, "-d", str(tmp_path), "-o", shape)
         with open(tmp_path / f"shape_reducer_dbscan_{shape}.csv", newline="") as handle:
             [row] = list(csv.DictReader(handle))
         names = list(TRUE[tool])

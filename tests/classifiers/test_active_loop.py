@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from annotations.models import Cutout, SubjectWorkflowStatus
 from annotations.services import classification_create
 from annotations.task_definitions import demo_workflow_definition
-from classifiers import active_loop, active_round, services
+from classifiers import active_loop, active_round, promotion, services
 from classifiers import jobs as classifier_jobs
 from classifiers.models import ModelVersion
 from jobs.models import Job
@@ -42,7 +42,7 @@ def looped(labelled_task):  # noqa: F811
     task = labelled_task
     v1 = train_version(task)
     assert v1.status == ModelVersion.Status.READY, v1.error
-    services.version_promote(version=v1)
+    promotion.version_promote(version=v1)
     classifier_jobs.score_cutouts(version_id=v1.pk, progress=_noop)
     _, rank_job = services.acquisition_policy_set(workflow=task.workflow, values=ENTROPY_ONLY, task_name=task.name)
     job_run(job_id=rank_job.pk)

@@ -7,7 +7,7 @@ import pytest
 
 from annotations.models import Cutout
 from annotations.services import expert_classification_create
-from classifiers import services
+from classifiers import promotion, services
 from classifiers.models import ModelVersion
 from jobs.models import Job
 from jobs.runner import job_run
@@ -42,7 +42,7 @@ def test_admin_retrains_follows_promotes_compares_and_rolls_back(page, live_serv
     task = seeded_task()
     v1 = services.training_start(task=task, epochs=1, labels="expert", overrides=TINY)
     job_run(job_id=v1.job.pk)
-    services.version_promote(version=ModelVersion.objects.get(pk=v1.pk))
+    promotion.version_promote(version=ModelVersion.objects.get(pk=v1.pk))
     # No worker in this test: the queued job waits until the test runs it, as a worker would.
     sent = []
     run_now = run_job.apply_async  # scorings and explanations still run at once (eager Celery)

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from classifiers import active_loop, services
+from classifiers import active_loop, promotion, services
 from classifiers.models import ModelVersion
 from jobs.runner import job_run
 from tests.annotations.test_browser import ARTIFACTS, browser, page  # noqa: F401  (shared Chromium fixtures)
@@ -32,7 +32,7 @@ def test_the_learning_curve_follows_a_round_live_on_desktop_and_phone(page, brow
     task = seeded_task()
     v1 = services.training_start(task=task, epochs=1, labels="expert", overrides=TINY, send=False)
     job_run(job_id=v1.job.pk)
-    services.version_promote(version=ModelVersion.objects.get(pk=v1.pk), score=False)
+    promotion.version_promote(version=ModelVersion.objects.get(pk=v1.pk), score=False)
     astronomer()
     console_errors = []
     page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)

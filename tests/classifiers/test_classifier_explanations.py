@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from annotations.models import Cutout
-from classifiers import explanations, services
+from classifiers import explanations, promotion
 from core.errors import InvalidInput
 from jobs.models import Job
 from jobs.runner import job_run
@@ -27,7 +27,7 @@ def test_explanation_of_a_cutout(labelled_task, client, settings):  # noqa: F811
     url = reverse("api-cutout-explanation", args=[cutout.pk])
     response = astro.post(f"{url}?task=fr")
     assert response.status_code == 409 and "no active version" in response.json()["detail"]
-    services.version_promote(version=train_version(task))
+    promotion.version_promote(version=train_version(task))
     response = astro.get(url, {"task": "fr"})  # reading starts nothing
     assert response.status_code == 404 and "POST" in response.json()["detail"]
     assert not Job.objects.filter(kind="explain_cutout").exists()
@@ -63,7 +63,7 @@ def test_explanation_of_a_cutout(labelled_task, client, settings):  # noqa: F811
 
 
 def test_a_lost_explanation_job_is_given_up_and_a_new_request_starts_afresh(labelled_task, settings):  # noqa: F811
-    services.version_promote(version=train_version(labelled_task))
+    promotion.version_promote(version=train_version(labelled_task))
     cutout = Cutout.objects.get(survey=labelled_task.survey, name="src-05")
     _, lost = explanations.explanation_request(task=labelled_task, cutout_id=cutout.pk)
     Job.objects.filter(pk=lost.pk).update(  # a worker took it and died: nobody will finish it
@@ -77,7 +77,7 @@ def test_a_lost_explanation_job_is_given_up_and_a_new_request_starts_afresh(labe
 
 
 def test_an_unreadable_cutout_is_refused_before_any_job_starts(labelled_task):  # noqa: F811
-    services.version_promote(version=train_version(labelled_task))
+    promotion.version_promote(version=train_version(labelled_task))
     cutout = Cutout.objects.get(survey=labelled_task.survey, name="src-06")
     with open(cutout.source_file.path, "wb") as handle:
         handle.write(b"SIMPLE  = garbage")
@@ -87,7 +87,7 @@ def test_an_unreadable_cutout_is_refused_before_any_job_starts(labelled_task):  
 
 
 def test_an_explanation_job_for_a_vanished_cutout_fails_with_the_reason(labelled_task):  # noqa: F811
-    services.version_promote(version=train_version(labelled_task))
+    promotion.version_promote(version=train_version(labelled_task))
     cutout = Cutout.objects.get(survey=labelled_task.survey, name="src-04")
     result, job = explanations.explanation_request(task=labelled_task, cutout_id=cutout.pk)
     assert result is None and job.status == "queued"

@@ -16,7 +16,7 @@ from annotations.ml import prepare_cutout, read_cutout_image
 from annotations.models import Cutout
 from annotations.services import classification_create, expert_classification_create
 from classifiers import jobs as classifier_jobs
-from classifiers import selectors, services
+from classifiers import promotion, selectors, services
 from classifiers.models import ModelVersion
 from jobs.models import Job
 from jobs.runner import job_run
@@ -193,10 +193,10 @@ def test_a_promotion_reranks_a_queue_ordered_by_uncertainty(labelled_task, djang
     task = labelled_task
     v1, v2 = train_version(task), train_version(task, method="supervised")
     with django_capture_on_commit_callbacks(execute=True):
-        services.version_promote(version=v1)
+        promotion.version_promote(version=v1)
     queue_ranking_set(survey=task.survey, by="uncertainty", task_name="fr")
     with django_capture_on_commit_callbacks(execute=True):
-        services.version_promote(version=v2)
+        promotion.version_promote(version=v2)
     cutouts = list(Cutout.objects.filter(survey=task.survey))
     assert {c.model_scores["fr"]["version"] for c in cutouts} == {v2.number}
     entropy = np.array([c.model_scores["fr"]["entropy"] for c in cutouts])
@@ -209,7 +209,7 @@ def test_a_promotion_reranks_a_queue_ordered_by_uncertainty(labelled_task, djang
 def test_failed_training_leaves_the_active_version(labelled_task, monkeypatch, django_capture_on_commit_callbacks):
     task = labelled_task
     v1 = train_version(task)
-    services.version_promote(version=v1)
+    promotion.version_promote(version=v1)
 
     def boom(*args, **kwargs):
         raise RuntimeError("out of memory")
@@ -266,7 +266,7 @@ def test_a_training_that_kills_its_worker_every_time_stops_after_the_attempt_lim
 ):
     settings.RGZ_CLASSIFIER_MAX_ATTEMPTS = 2
     v1 = train_version(labelled_task)
-    services.version_promote(version=v1)
+    promotion.version_promote(version=v1)
     version = services.training_start(task=labelled_task, epochs=3, labels="expert", overrides=TINY)
     real = services.version_record_epoch
 
@@ -327,7 +327,7 @@ def test_weights_that_do_not_fit_block_promotion(labelled_task, tmp_path):
 
     task = labelled_task
     v1 = train_version(task)
-    services.version_promote(version=v1)
+    promotion.version_promote(version=v1)
     v2 = train_version(task)
     three = FixMatchConfig(network=NetworkConfig(image_size=64, n_classes=3))
     wrong = SSLClassifier(three, device="cpu")

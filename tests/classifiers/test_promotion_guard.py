@@ -84,10 +84,10 @@ def test_force_must_be_a_boolean(admin):
 
 
 def test_the_service_behind_the_api_and_the_command_refuses_without_force():
-    from classifiers import services
+    from classifiers import promotion
 
     weak = _version(1, ONE_CLASS)
     with pytest.raises(Exception, match="looks degenerate"):
-        services.version_promote_confirmed(version=weak)
+        promotion.version_promote_confirmed(version=weak)
     assert ModelVersion.objects.get(pk=weak.pk).status == "ready"
-    assert services.version_promote_confirmed(version=weak, force=True).status == "active"
+    assert promotion.version_promote_confirmed(version=weak, force=True).status == "active"

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from annotations.models import SubjectWorkflowStatus
 from annotations.queue import queue_next_subject
-from classifiers import services
+from classifiers import promotion, services
 from classifiers.models import ClassifierTask, CutoutFeatures, ModelVersion
 from tests.classifiers.test_acquisition import active_model
 from tests.classifiers.test_classifiers import FRII, TINY, add_cutout, labelled_task, train_version  # noqa: F401
@@ -132,7 +132,7 @@ def test_a_promotion_computes_features_of_every_survey_and_more_like_this_works(
     other = add_cutout(SurveyFactory(name="other-sim"), "x-0", 2, seed=40)
     version = train_version(task)
     with django_capture_on_commit_callbacks(execute=True):
-        services.version_promote(version=version)
+        promotion.version_promote(version=version)
     stored = CutoutFeatures.objects.filter(feature_version=f"fr:v{version.number}")
     assert stored.count() == 17 and stored.filter(cutout=other).exists()
     dims = set(stored.values_list("dim", flat=True))

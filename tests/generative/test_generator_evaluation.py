@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from annotations.models import Cutout
 from annotations.services import expert_classification_create
+from classifiers import promotion as classifier_promotion
 from classifiers import services as classifier_services
 from classifiers.models import ModelVersion
 from core.feature_extractors import feature_extractor_for_survey
@@ -53,7 +54,7 @@ def active_classifier(workflow, classes=("FRI", "FRII")) -> ModelVersion:
     overrides = {"batch_size": 8, "mu": 1, "mc_samples": 2, "max_steps": 2, "network": {"image_size": 64}}
     version = classifier_services.training_start(task=task, epochs=1, labels="expert", overrides=overrides)
     job_run(job_id=version.job.pk)
-    return classifier_services.version_promote(version=ModelVersion.objects.get(pk=version.pk))
+    return classifier_promotion.version_promote(version=ModelVersion.objects.get(pk=version.pk))
 
 
 def train_tiny() -> GeneratorVersion:

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from classifiers import services
+from classifiers import promotion, services
 from classifiers.models import ModelVersion
 from jobs.dispatch import job_cancel
 from jobs.models import Job
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def test_a_running_training_is_cancelled_and_the_active_version_stays(labelled_task):  # noqa: F811
     v1 = services.training_start(task=labelled_task, epochs=1, labels="expert", overrides=TINY, send=False)
     job_run(job_id=v1.job.pk)
-    services.version_promote(version=ModelVersion.objects.get(pk=v1.pk))
+    promotion.version_promote(version=ModelVersion.objects.get(pk=v1.pk))
     v2 = services.training_start(task=labelled_task, epochs=30, labels="expert", overrides=TINY, send=False)
     seen = []
 

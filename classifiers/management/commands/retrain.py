@@ -3,7 +3,7 @@
 
 from django.core.management.base import CommandError
 
-from classifiers import selectors, services
+from classifiers import promotion, selectors, services
 from classifiers.models import ModelVersion
 from core.errors import DomainError
 from jobs.cli import JobCommand
@@ -90,7 +90,7 @@ class Command(JobCommand):
             )
             if options["promote"]:
                 try:
-                    services.version_promote_confirmed(version=version, force=options["force"])
+                    promotion.version_promote_confirmed(version=version, force=options["force"])
                 except DomainError as exc:
                     raise CommandError(exc.message) from exc
                 self.stdout.write(self.style.SUCCESS(f"v{version.number} is now active; every cutout is being scored"))
