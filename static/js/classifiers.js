@@ -8,6 +8,19 @@
     el.classList.toggle("error", !!bad);
   }
 
+  // A version's status changes in the versions table and in the Compare menus together, so a
+  // menu never names a status the table no longer shows.
+  function showStatus(versionId, status) {
+    const cell = document.querySelector(`table.versions tr[data-version="${versionId}"] .status`);
+    if (cell) {
+      cell.textContent = status;
+      cell.className = `status status-${status}`;
+    }
+    document.querySelectorAll(`.compare-form option[value="${versionId}"]`).forEach((option) => {
+      option.textContent = option.textContent.replace(/\([^)]*\)$/, `(${status})`);
+    });
+  }
+
   document.querySelectorAll(".retrain-form").forEach((form) => {
     // A preset fills the epochs; typing epochs makes it a custom choice.
     const preset = form.elements.preset;
@@ -99,11 +112,10 @@
             body: JSON.stringify(button.dataset.warning ? { force: true } : {}),
           });
           say(message, `v${version.number} is now active; scoring every cutout`);
-          block.querySelectorAll(".versions .status").forEach((s) => {
-            if (s.textContent === "active") s.textContent = "ready";
+          block.querySelectorAll(".versions tr[data-version]").forEach((row) => {
+            if (row.querySelector(".status").textContent === "active") showStatus(row.dataset.version, "ready");
           });
-          const row = button.closest("tr");
-          if (row) row.querySelector(".status").textContent = "active";
+          showStatus(version.id, "active");
           button.remove();
           await followScoring(block, version.scoring_job);
         } catch (error) {
@@ -183,11 +195,7 @@
         const button = box.querySelector(".cancel-training");
         if (button) button.remove();
         // the versions table below says so too, not "training" until the next reload
-        const status = document.querySelector(`table.versions tr[data-version="${box.dataset.version}"] .status`);
-        if (status) {
-          status.textContent = "failed";
-          status.className = "status status-failed";
-        }
+        showStatus(box.dataset.version, "failed");
       }
       else window.location.reload();
     }

@@ -257,6 +257,9 @@ def test_admin_walk(browser, live_server, judged, held_trainings, size):  # noqa
     assert Job.objects.get(pk=v2.job_id).status == Job.Status.CANCELLED
     assert ModelVersion.objects.get(pk=v2.pk).status == "failed"
     assert block.locator(f"table.versions tr[data-version='{v2.pk}'] .status").inner_text() == "failed"
+    # the Compare menus say so too, without a reload
+    labels = block.locator(f".compare-form option[value='{v2.pk}']").all_inner_texts()
+    assert labels == ["v2 (failed)", "v2 (failed)"], labels
     assert ModelVersion.objects.get(pk=v1.pk).status == "ready"
     walk.check("training-cancelled")
 
