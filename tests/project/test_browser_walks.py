@@ -166,6 +166,9 @@ def test_astronomer_walk(browser, live_server, browsable, settings, tmp_path, si
         page.click(f"#scan-list tr[data-scan='{scan.pk}'] a")
     page.wait_for_selector("#scan-map")
     assert page.locator("#scan-map a.mark").count() == scan.entries.count() >= 2
+    if size == "phone":  # the catalogue's levels and downloads are finger-sized, and still links
+        boxes = [link.bounding_box() for link in page.locator("nav.levels a[href]").all()]
+        assert len(boxes) == 5 and min(box["height"] for box in boxes) >= 44, boxes
     walk.check("scan-map")
     walk.nav("Zooniverse")
     walk.check("zooniverse")

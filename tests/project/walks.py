@@ -11,10 +11,18 @@ WALK_SIZES = {
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
 }
 
-# Buttons, menus and text fields shown on the page that are shorter than a finger (44 px).
+# Buttons, menus, text fields and links styled as controls (boxed: not inline, with a background or
+# a border) shown on the page that are shorter than a finger (44 px). Links in running text stay
+# inline and are not counted.
 SMALL_TARGETS = """() => [...document.querySelectorAll(
-    'button, select, input[type=text], input[type=password], input[type=number], input[type=search], input[type=file]'
+    'button, select, a[href], '
+    + 'input[type=text], input[type=password], input[type=number], input[type=search], input[type=file]'
   )].filter((el) => {
+    if (el.tagName === 'A') {
+      const style = getComputedStyle(el);
+      const painted = style.backgroundColor !== 'rgba(0, 0, 0, 0)' || parseFloat(style.borderTopWidth) > 0;
+      if (style.display === 'inline' || !painted) return false;
+    }
     const box = el.getBoundingClientRect();
     return box.width > 0 && box.height > 0 && box.height < 43.5;
   }).map((el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.name ? '[' + el.name + ']' : ''}`
