@@ -22,3 +22,29 @@ window.rgz = (function () {
   }
   return { cookie, request };
 })();
+
+// Tables marked .stack-table show one card a row on a phone (site.css): every cell is labelled with
+// its column's name (data-label), and the parts get explicit table roles, which a table laid out as
+// blocks loses in some screen readers. Rows a page adds later are labelled too.
+(function () {
+  function label(table) {
+    const head = table.tHead && table.tHead.rows[0];
+    const names = head ? [...head.cells].map((cell) => cell.textContent.trim()) : [];
+    table.setAttribute("role", "table");
+    [table.tHead, ...table.tBodies, table.tFoot].forEach((group) => group && group.setAttribute("role", "rowgroup"));
+    [...table.rows].forEach((row) => {
+      row.setAttribute("role", "row");
+      let column = 0;
+      [...row.cells].forEach((cell) => {
+        if (cell.tagName === "TD") cell.setAttribute("role", "cell");
+        else cell.setAttribute("role", row === head ? "columnheader" : "rowheader");
+        if (cell.tagName === "TD" && cell.colSpan === 1 && names[column]) cell.dataset.label = names[column];
+        column += cell.colSpan;
+      });
+    });
+  }
+  document.querySelectorAll("table.stack-table").forEach((table) => {
+    label(table);
+    new MutationObserver(() => label(table)).observe(table, { childList: true, subtree: true });
+  });
+})();

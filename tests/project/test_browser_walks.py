@@ -277,6 +277,15 @@ def test_admin_walk(browser, live_server, judged, held_trainings, size):  # noqa
     with page.expect_navigation():
         page.locator(f"a[href='/generative/versions/{generator.pk}/']").first.click()
     assert "Realism, judged by volunteers" in page.locator("main").inner_text()
+    # still a table to assistive technology, every figure labelled with its column
+    realism = page.locator("table.realism-table")
+    assert realism.get_attribute("role") == "table"
+    assert page.get_by_role("rowheader", name="FRI", exact=True).count() == 1
+    first = realism.locator("tbody tr[data-class=FRI] td").first
+    assert first.get_attribute("data-label") == "Judged real: generated"
+    if size == "phone":  # one card a class, read without scrolling sideways
+        assert realism.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth")
+        assert first.evaluate("td => getComputedStyle(td, '::before').content") == '"Judged real: generated"'
     walk.check("generator-realism")
 
     walk.nav("Admin")
