@@ -193,6 +193,12 @@ def test_astronomer_walk(browser, live_server, browsable, settings, tmp_path, si
     page.wait_for_function("() => document.getElementById('synthetic-result').textContent.includes('20 %')")
     assert Workflow.objects.get(pk=workflow.pk).synthetic_share == pytest.approx(0.2)
     page.wait_for_function("() => document.querySelector('#preview-notes p') !== null")
+    # the policy history, one card a policy on a phone, every field after its column's name
+    saved = page.locator(f"#history tr[data-policy='{policy.pk}']")
+    assert saved.locator("td").nth(2).get_attribute("data-label") == "Weights"
+    assert "entropy 1" in saved.locator("td").nth(2).inner_text()
+    if size == "phone":
+        assert page.locator("#history").evaluate("t => t.scrollWidth <= t.clientWidth")
     walk.check("acquisition-saved")
     walk.close()
 
@@ -254,6 +260,8 @@ def test_admin_walk(browser, live_server, judged, held_trainings, size):  # noqa
     v2 = ModelVersion.objects.get(task=task, number=2)
     assert v2.config["epochs"] == 5 and v2.config["max_steps"] == 3 and held_trainings
     assert Job.objects.get(pk=v2.job_id).kind == services.TRAIN_JOB
+    if size == "phone":  # the live epochs' six columns fit the phone without scrolling sideways
+        assert page.locator(".live table.live-epochs").evaluate("t => t.scrollWidth <= t.clientWidth")
     walk.check("training-started")
     page.click(".live .cancel-training")
     page.wait_for_function("() => document.querySelector('.live .live-status').textContent === 'cancelled'")
@@ -263,6 +271,10 @@ def test_admin_walk(browser, live_server, judged, held_trainings, size):  # noqa
     # the Compare menus say so too, without a reload
     labels = block.locator(f".compare-form option[value='{v2.pk}']").all_inner_texts()
     assert labels == ["v2 (failed)", "v2 (failed)"], labels
+    status = block.locator(f"table.versions tr[data-version='{v2.pk}'] td:has(.status)")
+    assert status.get_attribute("data-label") == "Status" and status.get_attribute("role") == "cell"
+    if size == "phone":  # one card a version, read without scrolling sideways
+        assert block.locator("table.versions").evaluate("t => t.scrollWidth <= t.clientWidth")
     assert ModelVersion.objects.get(pk=v1.pk).status == "ready"
     walk.check("training-cancelled")
 
