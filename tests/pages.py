@@ -29,3 +29,18 @@ def open_as(browser, live_server, user, size: str):
 def no_sideways_scroll(page) -> None:
     width = page.evaluate("() => document.scrollingElement.scrollWidth")
     assert width <= page.viewport_size["width"] + 1, f"the page is {width} px wide"
+
+
+def scan_from_page(page, *, aperture: str, stride: str, upload=None, path=None) -> None:
+    """Start a complexity scan from the scans page's form (an uploaded mosaic or a path under the
+    import roots) and wait until the page says it started."""
+    if upload is not None:
+        page.set_input_files("#scan-file", str(upload))
+    if path is not None:
+        page.fill("#scan-mosaic", str(path))
+    page.fill("#scan-aperture", aperture)
+    page.fill("#scan-stride", stride)
+    page.click("#scan-form button[type=submit]")
+    page.wait_for_function(
+        "() => document.getElementById('scan-result').textContent.startsWith('Scan started')", timeout=60000
+    )

@@ -8,7 +8,7 @@ from anomalies.models import Scan
 from tests.annotations.test_browser import ARTIFACTS, browser  # noqa: F401  (shared Chromium)
 from tests.anomalies.test_scan_upload_and_map import _mosaic_bytes
 from tests.factories import astronomer, make_scan
-from tests.pages import SIZES, no_sideways_scroll, open_as
+from tests.pages import SIZES, no_sideways_scroll, open_as, scan_from_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,13 +30,7 @@ def test_upload_a_mosaic_follow_the_list_and_read_the_map(browser, live_server, 
     other = make_scan("/data/elsewhere.fits")
     page.wait_for_selector(f"#scan-list tr[data-scan='{other.pk}']", timeout=10000)
 
-    page.set_input_files("#scan-file", str(mosaic))
-    page.fill("#scan-aperture", "80")
-    page.fill("#scan-stride", "40")
-    page.click("#scan-form button[type=submit]")
-    page.wait_for_function(
-        "() => document.getElementById('scan-result').textContent.startsWith('Scan started')", timeout=60000
-    )
+    scan_from_page(page, upload=mosaic, aperture="80", stride="40")
     scan = Scan.objects.exclude(pk=other.pk).get()
     assert scan.mosaic_name == "field-a.fits" and scan.mosaic_path.startswith(str(tmp_path / "uploads"))
     page.wait_for_selector(f"#scan-list tr[data-scan='{scan.pk}']", timeout=10000)

@@ -8,6 +8,7 @@ from anomalies.models import Scan
 from tests.annotations.test_browser import ARTIFACTS, browser  # noqa: F401  (shared Chromium)
 from tests.explorer.test_browser_explorer import sized_page  # noqa: F401
 from tests.factories import blob_array, fits_bytes
+from tests.pages import scan_from_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,13 +31,7 @@ def test_a_scan_is_started_from_the_page(sized_page, live_server, tmp_path, sett
     page.wait_for_function("() => document.getElementById('scan-result').textContent.startsWith('Not started')")
     assert Scan.objects.count() == 0
 
-    page.fill("#scan-mosaic", str(roots / "mosaic.fits"))
-    page.fill("#scan-aperture", "60")
-    page.fill("#scan-stride", "30")
-    page.click("#scan-form button[type=submit]")
-    page.wait_for_function(
-        "() => document.getElementById('scan-result').textContent.startsWith('Scan started')", timeout=60000
-    )
+    scan_from_page(page, path=roots / "mosaic.fits", aperture="60", stride="30")
     scan = Scan.objects.get()
     assert (scan.aperture_arcsec, scan.stride_arcsec) == (60, 30)
     assert page.locator("#scan-result a").get_attribute("href") == f"/scans/{scan.pk}/"

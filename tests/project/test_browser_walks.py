@@ -21,6 +21,7 @@ from tests.classifiers.test_classifiers import TINY
 from tests.explorer.conftest import browsable  # noqa: F401  (four labelled, scored, tagged cutouts)
 from tests.factories import UserFactory, astronomer, make_workflow_with_subjects
 from tests.generative.test_realism import judged  # noqa: F401  (a generator version volunteers judged)
+from tests.pages import scan_from_page
 from tests.project.walks import WALK_SIZES, Walk
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -151,13 +152,7 @@ def test_astronomer_walk(browser, live_server, browsable, settings, tmp_path, si
     # a mosaic uploaded from the scans page, then the scan's map of it
     walk.nav("Scans")
     walk.check("scans")
-    page.set_input_files("#scan-file", str(mosaic))
-    page.fill("#scan-aperture", "80")
-    page.fill("#scan-stride", "40")
-    page.click("#scan-form button[type=submit]")
-    page.wait_for_function(
-        "() => document.getElementById('scan-result').textContent.startsWith('Scan started')", timeout=60000
-    )
+    scan_from_page(page, upload=mosaic, aperture="80", stride="40")
     scan = Scan.objects.get()
     assert scan.mosaic_name == "field-a.fits" and scan.aperture_arcsec == 80
     page.wait_for_selector(f"#scan-list tr[data-scan='{scan.pk}'] a", timeout=10000)
