@@ -162,6 +162,7 @@ def main() -> None:
     stats.sort_stats("tottime").print_stats(20)  # where the time is spent, not only who spends it
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "hotpath_profile.txt").write_text(text.getvalue())
+    profiler.dump_stats(OUT / "hotpath_profile.prof")  # for pstats or snakeviz
     print(text.getvalue())
     print(
         json.dumps(

@@ -24,7 +24,7 @@ from core.roles import is_astronomer
 from jobs.dispatch import job_start
 from jobs.serializers import JobSerializer
 
-from .permissions import AnonymousAddressSubmitThrottle, VolunteerSubmitThrottle
+from .permissions import SubmitThrottle
 from .queue_serializers import (
     ClassificationCreateSerializer,
     ClassificationSerializer,
@@ -120,7 +120,7 @@ class QueueNextView(APIView):
 
 class ClassificationListCreateView(generics.GenericAPIView):
     serializer_class = ClassificationSerializer
-    throttle_classes = [VolunteerSubmitThrottle, AnonymousAddressSubmitThrottle]
+    throttle_classes = [SubmitThrottle]
 
     def get_throttles(self):
         return super().get_throttles() if self.request.method == "POST" else []
