@@ -1,5 +1,7 @@
 """REST API views: thin, input serializer -> one service or selector -> output serializer."""
 
+import functools
+
 from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -30,6 +32,7 @@ from .queue_serializers import (
     ClassificationSerializer,
     ClassificationStoredSerializer,
     QueueNextSerializer,
+    classification_stored_body,
 )
 from .serializers import (
     ContoursSerializer,
@@ -46,12 +49,17 @@ from .serializers import (
 )
 
 
+@functools.cache
+def _idempotency_key_field():
+    return ClassificationCreateSerializer().fields["idempotency_key"]  # built once: it holds no request state
+
+
 def _idempotency_header(request) -> str | None:
     """The Idempotency-Key header, held to the same rules as the body's idempotency_key."""
     value = request.headers.get("Idempotency-Key")
     if not value:
         return None
-    field = ClassificationCreateSerializer().fields["idempotency_key"]
+    field = _idempotency_key_field()
     try:
         return field.run_validation(value)
     except ValidationError as exc:
@@ -175,7 +183,7 @@ class ClassificationListCreateView(generics.GenericAPIView):
             require_served=not is_astronomer(request.user),
             realism=data.get("realism"),
         )
-        body = ClassificationSerializer(classification).data
+        body = classification_stored_body(classification)
         body["gold_feedback"] = gold_feedback(classification=classification)
         body["synthetic_notice"] = synthetic_notice(classification=classification)
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
