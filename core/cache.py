@@ -16,7 +16,7 @@ def window_counts(windows: list[tuple[str, int]]) -> list[tuple[int, int]]:
     its current window and the seconds that window has left.
 
     A counter starts at its first hit and expires with its window (fixed windows). On Redis all
-    counters are one MULTI (SET NX EX, INCR, TTL each): one round trip, atomic per counter. Other
+    counters are one Lua script (INCR, TTL, EXPIRE when new): one round trip, atomic. Other
     backends (tests, development) count with add and incr. Raises CACHE_DOWN when Redis is away.
     """
     cache = caches["default"]
@@ -33,14 +33,30 @@ def window_counts(windows: list[tuple[str, int]]) -> list[tuple[int, int]]:
     return counts
 
 
+# One script for all counters: one command and one reply (a MULTI of SET, INCR, TTL per counter
+# costs a reply to parse per command). Scripts run atomically, so no counter is left without expiry.
+_COUNT_SCRIPT = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  local hits = redis.call('INCR', key)
+  local left = redis.call('TTL', key)
+  if left < 0 then
+    redis.call('EXPIRE', key, ARGV[i])
+    left = tonumber(ARGV[i])
+  end
+  out[2 * i - 1] = hits
+  out[2 * i] = left
+end
+return out
+"""
+_script = []  # the registered script, made on first use (its SHA; run on each call's own client)
+
+
 def _redis_window_counts(backend: RedisCache, windows):
-    # Django's RedisCache has no pipeline of its own; its client's is redis-py's (keys made as it makes them).
+    # Django's RedisCache runs no scripts of its own; its client is redis-py's (keys made as it makes them).
     client = backend._cache.get_client(write=True)
-    pipe = client.pipeline(transaction=True)
-    for key, seconds in windows:
-        full_key = backend.make_and_validate_key(key)
-        pipe.set(full_key, 0, ex=seconds, nx=True)
-        pipe.incr(full_key)
-        pipe.ttl(full_key)
-    replies = pipe.execute()
-    return [(int(replies[3 * i + 1]), max(int(replies[3 * i + 2]), 1)) for i in range(len(windows))]
+    if not _script:
+        _script.append(client.register_script(_COUNT_SCRIPT))
+    keys = [backend.make_and_validate_key(key) for key, _ in windows]
+    replies = _script[0](keys=keys, args=[seconds for _, seconds in windows], client=client)
+    return [(int(replies[2 * i]), max(int(replies[2 * i + 1]), 1)) for i in range(len(windows))]
