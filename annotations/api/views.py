@@ -92,18 +92,19 @@ class QueueNextView(APIView):
         workflow = batch[0].workflow if batch else selectors.workflow_get(workflow_id=workflow_id)
         body = {"workflow": workflow.pk, "workflow_version": workflow.version_label}
         if batch:
-            context = {"request": request}
             present = synthetic_subjects_exist(workflow=workflow)
+            # One list serializer for the batch: its fields are built once, not once a subject.
+            subjects = CutoutSerializer([row.subject for row in batch], many=True, context={"request": request}).data
             items = [
                 {
-                    "subject": CutoutSerializer(row.subject, context=context).data,
+                    "subject": subject,
                     "classification_count": row.classification_count,
                     "lease_expires_at": row.lease_expires_at,
                     "realism_question": realism_question_asked(
                         workflow=workflow, subject=row.subject, volunteer=volunteer, synthetic_present=present
                     ),
                 }
-                for row in batch
+                for row, subject in zip(batch, subjects, strict=True)
             ]
             body.update(
                 subject=items[0]["subject"],
