@@ -15,29 +15,47 @@ import copy
 from collections.abc import Callable
 
 from django.db import connections
-from django.db.models.query import ModelIterable
+from django.db.models.query import ModelIterable, prefetch_related_objects
 
 
 class CompiledQuery:
-    def __init__(self, build: Callable[..., object], placeholders: dict[str, object], using: str = "default"):
-        """``build(**arguments)`` returns the queryset; ``placeholders`` are values no real call passes."""
-        self.build, self.placeholders, self.using = build, placeholders, using
+    def __init__(
+        self, build: Callable[..., object], placeholders: dict[str, object], using: str = "default", first=True
+    ):
+        """``build(**arguments)`` returns the queryset; ``placeholders`` are values no real call passes.
+        ``first``: the query is run as ``.first()``; otherwise as built (slice included), by ``all``."""
+        self.build, self.placeholders, self.using, self.first_only = build, placeholders, using, first
         self._compiled: dict[str, tuple | None] = {}  # per database vendor: (compiler, sql, slots) or None
+        self._lookups = ()
 
     def first(self, **arguments):
         """The first row as the queryset's ``.first()`` would give it (ordered as built), or None."""
+        rows = self._rows(arguments)
+        return self.build(**arguments).first() if rows is None else next(iter(rows), None)
+
+    def all(self, **arguments) -> list:
+        """Every row, with the queryset's prefetch_related lookups done as it would do them."""
+        rows = self._rows(arguments)
+        if rows is None:
+            return list(self.build(**arguments))
+        rows = list(rows)
+        if self._lookups:
+            prefetch_related_objects(rows, *self._lookups)
+        return rows
+
+    def _rows(self, arguments):
         connection = connections[self.using]
         if connection.vendor not in self._compiled:
             self._compiled[connection.vendor] = self._compile(connection)
         compiled = self._compiled[connection.vendor]
         if compiled is None:
-            return self.build(**arguments).first()
+            return None
         compiler, sql, slots = compiled
         run = copy.copy(compiler)  # its select and converters are shared, read only
         run.connection = connection  # this thread's connection
         params = tuple(slot.value if isinstance(slot, _Constant) else arguments[slot] for slot in slots)
         run.as_sql = lambda *args, **kwargs: (sql, params)
-        return next(iter(ModelIterable(_Prepared(run, self.using))), None)
+        return ModelIterable(_Prepared(run, self.using))
 
     def _compile(self, connection):
         compiler, sql, params = self._compile_with(connection, self.placeholders)
@@ -58,7 +76,9 @@ class CompiledQuery:
 
     def _compile_with(self, connection, arguments):
         queryset = self.build(**arguments)
-        queryset = (queryset if queryset.ordered else queryset.order_by("pk"))[:1]  # as .first() does
+        self._lookups = queryset._prefetch_related_lookups
+        if self.first_only:
+            queryset = (queryset if queryset.ordered else queryset.order_by("pk"))[:1]  # as .first() does
         compiler = queryset.query.get_compiler(using=self.using, connection=connection)
         sql, params = compiler.as_sql()
         return compiler, sql, params

@@ -59,3 +59,29 @@ def test_a_query_whose_parameters_derive_from_the_arguments_is_built_each_time()
     assert query.first(name="lic").volunteer_key == "alice"
     assert query.first(name="bob") is None
     assert list(query._compiled.values()) == [None]
+
+
+def test_compiled_candidates_match_the_orm_for_each_volunteer_and_shape():
+    from annotations.queue_candidates import _build, candidates
+    from annotations.roles import Volunteer
+
+    workflow, cutouts = make_workflow_with_subjects(n=12, retirement=3)
+    version = workflow.versions.first()
+    alice, bob = Volunteer(user_id=None, session_key="alice"), Volunteer(user_id=None, session_key="bob")
+    for cutout in cutouts[:4]:  # alice answered these; bob holds leases on two others
+        Classification.objects.create(
+            workflow=workflow, workflow_version=version, subject=cutout, volunteer_key=alice.key, annotations=[]
+        )
+    for cutout in cutouts[4:6]:
+        status = SubjectWorkflowStatus.objects.get(workflow=workflow, subject=cutout)
+        QueueLease.objects.create(status=status, volunteer_key=bob.key, expires_at=workflow.created_at)
+    with transaction.atomic():
+        for volunteer in (alice, bob):
+            for limit, count, real_only in ((3, 10, False), (3, 4, True), (None, 10, False)):
+                fast = candidates(workflow, volunteer, limit, skip_locked=True, count=count, real_only=real_only)
+                shape = (limit is not None, True, False, False, real_only, workflow.prioritized, count)
+                built = list(_build(workflow_id=workflow.pk, volunteer_key=volunteer.key, limit=limit, shape=shape))
+                assert [s.pk for s in fast] == [s.pk for s in built], (volunteer.key, limit, count)
+                assert all(s.subject.survey.name for s in fast)  # select_related, as the ORM fills it
+    answered = {c.pk for c in cutouts[:4]}
+    assert not answered & {s.subject_id for s in candidates(workflow, alice, 3, skip_locked=True, count=12)}
