@@ -85,3 +85,18 @@ def test_compiled_candidates_match_the_orm_for_each_volunteer_and_shape():
                 assert all(s.subject.survey.name for s in fast)  # select_related, as the ORM fills it
     answered = {c.pk for c in cutouts[:4]}
     assert not answered & {s.subject_id for s in candidates(workflow, alice, 3, skip_locked=True, count=12)}
+
+
+def test_active_policy_read_compiled_follows_the_policies_saved():
+    from annotations.acquisition import _ACTIVE_POLICY, policy_active
+    from annotations.models import AcquisitionPolicy
+
+    workflow, _ = make_workflow_with_subjects(n=1, retirement=3)
+    other, _ = make_workflow_with_subjects(n=1, retirement=3, name="Other", survey_name="other-survey")
+    assert policy_active(workflow=workflow) is None
+    made = AcquisitionPolicy.objects.create(workflow=workflow, number=1, policy={"exploration": 0.1}, active=True)
+    assert policy_active(workflow=workflow) == made and policy_active(workflow=other) is None
+    made.active = False
+    made.save(update_fields=["active"])
+    assert policy_active(workflow=workflow) is None
+    assert list(_ACTIVE_POLICY._compiled.values()) != [None]  # compiled, not built each time
