@@ -15,12 +15,19 @@ from django.db.models import Max, QuerySet
 from core.errors import Conflict, InvalidInput, NotFound
 
 from . import ml
+from .compiled_query import CompiledQuery
 from .consensus import QUESTION_TYPES, chosen_labels
 from .models import AcquisitionPolicy, Classification, Cutout, SubjectWorkflowStatus, Workflow
 
+# Asked on every lease: built and compiled to SQL once per process.
+_ACTIVE_POLICY = CompiledQuery(
+    lambda workflow_id: AcquisitionPolicy.objects.filter(workflow_id=workflow_id, active=True),
+    {"workflow_id": -9_200_001},
+)
+
 
 def policy_active(*, workflow: Workflow) -> AcquisitionPolicy | None:
-    return AcquisitionPolicy.objects.filter(workflow=workflow, active=True).first()
+    return _ACTIVE_POLICY.first(workflow_id=workflow.pk)
 
 
 def policy_history(*, workflow: Workflow) -> QuerySet[AcquisitionPolicy]:

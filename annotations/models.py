@@ -83,6 +83,9 @@ class Cutout(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["survey", "name"], name="unique_cutout_name_per_survey")]
+        # Generated subjects are few: "does this workflow have any?" (asked on every lease) reads
+        # them from this small index instead of scanning the workflow's subjects.
+        indexes = [models.Index(fields=["id"], condition=models.Q(synthetic=True), name="cutout_synthetic_only")]
 
     def __str__(self):
         return f"{self.survey.name}/{self.name}"

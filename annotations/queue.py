@@ -45,6 +45,8 @@ from core.errors import InvalidInput, NotFound, TooManyRequests
 from .acquisition import policy_active, policy_gold_rate
 from .leases import lease_expiry, lease_release, lease_served, leases_expire
 from .models import Classification, QueueLease, SubjectWorkflowStatus, Workflow
+from .queue_candidates import HEAVY_CUTOUT_FIELDS
+from .queue_candidates import candidates as _candidates
 from .roles import Volunteer
 from .synthetic import synthetic_slots
 
@@ -60,9 +62,6 @@ __all__ = [
 
 CANDIDATES = 8
 QUEUE_MAX_BATCH = 20
-# Large cutout columns that serving a subject never reads (contours have their own endpoint; the
-# WCS header is read, for the subject's sky mapping).
-HEAVY_CUTOUT_FIELDS = ("contours", "ingest_notes", "model_scores")
 SWEEP_EVERY_SECONDS = 5.0
 _last_sweep = 0.0
 # How long a volunteer's answer count (for the gold-standard rate) is taken from the cache.
@@ -295,38 +294,3 @@ def _answered_count(workflow: Workflow, volunteer: Volunteer) -> int:
         except CACHE_DOWN:
             pass
     return answered
-
-
-def _candidates(
-    workflow,
-    volunteer,
-    limit,
-    *,
-    skip_locked: bool,
-    gold: bool = False,
-    explore: bool = False,
-    count: int = CANDIDATES,
-    exclude=(),
-    real_only: bool = False,
-) -> list[SubjectWorkflowStatus]:
-    already = Classification.objects.filter(workflow=workflow, subject=OuterRef("subject"), volunteer_key=volunteer.key)
-    # Any lease of mine on a subject, live or expired and not yet swept, rules it out.
-    mine = QueueLease.objects.filter(status=OuterRef("pk"), volunteer_key=volunteer.key)
-    rows = (
-        SubjectWorkflowStatus.objects.select_related("subject__survey")
-        .prefetch_related("subject__layers")  # one query for the batch, not one a subject
-        .defer(*(f"subject__{name}" for name in HEAVY_CUTOUT_FIELDS))
-        .filter(workflow=workflow, retired_at__isnull=True, gold=gold)
-    )
-    if limit is not None:
-        rows = rows.filter(classification_count__lt=limit - F("leased_count"))
-    if exclude:
-        rows = rows.exclude(pk__in=list(exclude))
-    if real_only:
-        rows = rows.filter(subject__synthetic=False)
-    rows = rows.filter(~Exists(already), ~Exists(mine))
-    ordering = ["-priority", "random_key"] if workflow.prioritized and not explore else ["random_key"]
-    rows = rows.order_by(*ordering)
-    if connection.features.has_select_for_update_skip_locked:
-        rows = rows.select_for_update(skip_locked=skip_locked, of=("self",))
-    return list(rows[:count])

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput, NotFound, NotServed
 
+from .compiled_query import CompiledQuery
 from .drawing import SubjectFrame, has_marks
 from .leases import lease_release
 from .models import Classification, Cutout, QueueLease, RetirementReason, SubjectWorkflowStatus, Workflow
@@ -93,9 +94,7 @@ def _subject_frame(tasks: dict, subject_id) -> SubjectFrame | None:
 SUBJECT_FIELDS_UNREAD = ("pixels", "contours", "wcs_header", "metadata", "ingest_notes", "model_scores", "image")
 
 
-def _status_locked(workflow_id: int, subject_id: int, volunteer_key: str) -> SubjectWorkflowStatus | None:
-    """The subject's status row, locked, with its workflow, this volunteer's earlier answer
-    (``previous_id``, ``previous_key``) and whether the queue served it to them (``served``)."""
+def _status_query(workflow_id: int, subject_id: int, volunteer_key: str):
     previous = Classification.objects.filter(
         workflow_id=workflow_id, subject_id=subject_id, volunteer_key=volunteer_key
     ).order_by()
@@ -109,8 +108,19 @@ def _status_locked(workflow_id: int, subject_id: int, volunteer_key: str) -> Sub
             previous_key=Subquery(previous.values("idempotency_key")[:1]),
             served=Exists(QueueLease.objects.filter(status=OuterRef("pk"), volunteer_key=volunteer_key)),
         )
-        .first()
     )
+
+
+# Built and compiled once per process: building and compiling it cost more CPU than running it.
+_STATUS_LOCKED = CompiledQuery(
+    _status_query, {"workflow_id": -9_000_001, "subject_id": -9_000_002, "volunteer_key": "placeholder:volunteer"}
+)
+
+
+def _status_locked(workflow_id: int, subject_id: int, volunteer_key: str) -> SubjectWorkflowStatus | None:
+    """The subject's status row, locked, with its workflow, this volunteer's earlier answer
+    (``previous_id``, ``previous_key``) and whether the queue served it to them (``served``)."""
+    return _STATUS_LOCKED.first(workflow_id=workflow_id, subject_id=subject_id, volunteer_key=volunteer_key)
 
 
 def _missing(workflow_id: int, subject_id: int):

@@ -3,53 +3,50 @@
 import logging
 
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
 
 from annotations.client_address import client_address
 from annotations.roles import volunteer_from_request
-from core.cache import CACHE_DOWN
+from core.cache import CACHE_DOWN, window_counts
 
 logger = logging.getLogger(__name__)
 
+SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
-class SettingsRateThrottle(SimpleRateThrottle):
-    """Reads its rate from the current settings (DRF binds them once at import)."""
 
-    def get_rate(self):
-        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+def parse_rate(rate: str) -> tuple[int, int]:
+    """'60/min' -> (60, 60): requests allowed and the window in seconds (DRF's rate format)."""
+    count, period = rate.split("/")
+    return int(count), SECONDS[period[0]]
 
-    def get_ident(self, request):
-        # X-Forwarded-For counts only from RGZ_TRUSTED_PROXIES (DRF's own get_ident believes it).
-        return client_address(request)
+
+class SubmitThrottle(BaseThrottle):
+    """Per volunteer (user or anonymous session) and, for anonymous submitters, per address: new
+    sessions cost nothing, addresses do. Requests without the volunteer cookie are one volunteer
+    per address: a client that drops its cookie would otherwise be new every time.
+
+    Both counters are one Redis round trip (``core.cache.window_counts``); a refused request counts
+    too, so a client that keeps hammering stays refused until its window ends. The rates are read
+    from the current settings (DRF binds them once at import)."""
 
     def allow_request(self, request, view):
-        # Open when the cache is unreachable: an outage of the counters must not refuse (or fail)
-        # the volunteers' submits, which need only the database.
-        try:
-            return super().allow_request(request, view)
-        except CACHE_DOWN as exc:
-            logger.warning("throttle %s not applied: the cache is unreachable (%s)", self.scope, exc)
-            return True
-
-
-class VolunteerSubmitThrottle(SettingsRateThrottle):
-    """Per volunteer (user or anonymous session). Requests without the volunteer cookie are one
-    volunteer per address: a client that drops its cookie would otherwise be new every time."""
-
-    scope = "volunteer_submit"
-
-    def get_cache_key(self, request, view):
+        rates = api_settings.DEFAULT_THROTTLE_RATES
+        address = client_address(request)  # X-Forwarded-For only from RGZ_TRUSTED_PROXIES
         volunteer = volunteer_from_request(request)
-        ident = f"address:{self.get_ident(request)}" if volunteer.new else volunteer.key
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+        ident = f"address:{address}" if volunteer.new else volunteer.key
+        limits = [(f"throttle_volunteer_submit_{ident}", *parse_rate(rates["volunteer_submit"]))]
+        if not (request.user and request.user.is_authenticated):
+            limits.append((f"throttle_anon_address_submit_{address}", *parse_rate(rates["anon_address_submit"])))
+        try:
+            counts = window_counts([(key, seconds) for key, _, seconds in limits])
+        except CACHE_DOWN as exc:
+            # Open when the cache is unreachable: an outage of the counters must not refuse (or
+            # fail) the volunteers' submits, which need only the database.
+            logger.warning("submit throttles not applied: the cache is unreachable (%s)", exc)
+            return True
+        over = [left for (_, allowed, _), (hits, left) in zip(limits, counts, strict=True) if hits > allowed]
+        self._wait = max(over, default=None)
+        return not over
 
-
-class AnonymousAddressSubmitThrottle(SettingsRateThrottle):
-    """Per address, for anonymous submitters only: new sessions cost nothing, addresses do."""
-
-    scope = "anon_address_submit"
-
-    def get_cache_key(self, request, view):
-        if request.user and request.user.is_authenticated:
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+    def wait(self):
+        return self._wait

@@ -1,5 +1,7 @@
 """REST API views: thin, input serializer -> one service or selector -> output serializer."""
 
+import functools
+
 from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -24,12 +26,13 @@ from core.roles import is_astronomer
 from jobs.dispatch import job_start
 from jobs.serializers import JobSerializer
 
-from .permissions import AnonymousAddressSubmitThrottle, VolunteerSubmitThrottle
+from .permissions import SubmitThrottle
 from .queue_serializers import (
     ClassificationCreateSerializer,
     ClassificationSerializer,
     ClassificationStoredSerializer,
     QueueNextSerializer,
+    classification_stored_body,
 )
 from .serializers import (
     ContoursSerializer,
@@ -46,12 +49,17 @@ from .serializers import (
 )
 
 
+@functools.cache
+def _idempotency_key_field():
+    return ClassificationCreateSerializer().fields["idempotency_key"]  # built once: it holds no request state
+
+
 def _idempotency_header(request) -> str | None:
     """The Idempotency-Key header, held to the same rules as the body's idempotency_key."""
     value = request.headers.get("Idempotency-Key")
     if not value:
         return None
-    field = ClassificationCreateSerializer().fields["idempotency_key"]
+    field = _idempotency_key_field()
     try:
         return field.run_validation(value)
     except ValidationError as exc:
@@ -84,18 +92,19 @@ class QueueNextView(APIView):
         workflow = batch[0].workflow if batch else selectors.workflow_get(workflow_id=workflow_id)
         body = {"workflow": workflow.pk, "workflow_version": workflow.version_label}
         if batch:
-            context = {"request": request}
             present = synthetic_subjects_exist(workflow=workflow)
+            # One list serializer for the batch: its fields are built once, not once a subject.
+            subjects = CutoutSerializer([row.subject for row in batch], many=True, context={"request": request}).data
             items = [
                 {
-                    "subject": CutoutSerializer(row.subject, context=context).data,
+                    "subject": subject,
                     "classification_count": row.classification_count,
                     "lease_expires_at": row.lease_expires_at,
                     "realism_question": realism_question_asked(
                         workflow=workflow, subject=row.subject, volunteer=volunteer, synthetic_present=present
                     ),
                 }
-                for row in batch
+                for row, subject in zip(batch, subjects, strict=True)
             ]
             body.update(
                 subject=items[0]["subject"],
@@ -120,7 +129,7 @@ class QueueNextView(APIView):
 
 class ClassificationListCreateView(generics.GenericAPIView):
     serializer_class = ClassificationSerializer
-    throttle_classes = [VolunteerSubmitThrottle, AnonymousAddressSubmitThrottle]
+    throttle_classes = [SubmitThrottle]
 
     def get_throttles(self):
         return super().get_throttles() if self.request.method == "POST" else []
@@ -175,7 +184,7 @@ class ClassificationListCreateView(generics.GenericAPIView):
             require_served=not is_astronomer(request.user),
             realism=data.get("realism"),
         )
-        body = ClassificationSerializer(classification).data
+        body = classification_stored_body(classification)
         body["gold_feedback"] = gold_feedback(classification=classification)
         body["synthetic_notice"] = synthetic_notice(classification=classification)
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
