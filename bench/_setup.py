@@ -36,6 +36,32 @@ def django_environment(database_url: str, media_root: Path) -> dict:
     }
 
 
+def hot_path_environment(args, media_root: Path, *, submits_per_minute: int) -> dict:
+    """The environment of the labelling-queue benchmarks: a scratch database (``args.database``:
+    'sqlite' or a PostgreSQL name), their own Redis databases (flushed) as broker and cache, the
+    bare-limit endpoints served, submit throttles at ``submits_per_minute`` per volunteer and per
+    address (simulated volunteers click faster than people), loopback trusted as the proxy."""
+    if args.database == "sqlite":
+        env = django_environment("", media_root)
+        env.pop("DATABASE_URL")
+        env["RGZ_SQLITE_PATH"] = str(media_root / "db.sqlite3")
+    else:
+        env = django_environment(scratch_database(args.database), media_root)
+    import redis
+
+    for db in (args.broker_db, args.cache_db):
+        redis.Redis.from_url(f"{args.redis}/{db}").flushdb()
+    env.update(
+        CELERY_BROKER_URL=f"{args.redis}/{args.broker_db}",
+        CACHE_URL=f"{args.redis}/{args.cache_db}",
+        RGZ_BENCH_LIMIT_ENDPOINTS="true",
+        RGZ_THROTTLE_VOLUNTEER_SUBMIT=f"{submits_per_minute}/min",
+        RGZ_THROTTLE_ANON_ADDRESS_SUBMIT=f"{submits_per_minute}/min",
+        RGZ_TRUSTED_PROXIES="127.0.0.1",
+    )
+    return env
+
+
 def setup_django(env: dict) -> None:
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))

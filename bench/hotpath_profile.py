@@ -49,25 +49,8 @@ def parse_args():
 
 
 def environment(args, media: Path) -> dict:
-    if args.database == "sqlite":
-        env = _setup.django_environment("", media)
-        env.pop("DATABASE_URL")
-        env["RGZ_SQLITE_PATH"] = str(media / "db.sqlite3")
-    else:
-        env = _setup.django_environment(_setup.scratch_database(args.database), media)
-    import redis
-
-    for db in (args.broker_db, args.cache_db):
-        redis.Redis.from_url(f"{args.redis}/{db}").flushdb()
-    env.update(
-        CELERY_BROKER_URL=f"{args.redis}/{args.broker_db}",
-        CACHE_URL=f"{args.redis}/{args.cache_db}",
-        RGZ_BENCH_LIMIT_ENDPOINTS="true",
-        RGZ_THROTTLE_VOLUNTEER_SUBMIT="100000/min",
-        RGZ_THROTTLE_ANON_ADDRESS_SUBMIT="100000/min",
-        RGZ_TRUSTED_PROXIES="127.0.0.1",  # the test Client's address plays the proxy
-        DJANGO_ALLOWED_HOSTS="testserver,localhost",
-    )
+    env = _setup.hot_path_environment(args, media, submits_per_minute=100_000)
+    env["DJANGO_ALLOWED_HOSTS"] = "testserver,localhost"  # the test Client's host
     return env
 
 

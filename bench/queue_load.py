@@ -298,26 +298,8 @@ def start_processes(args, env) -> tuple[list, object | None, list[str]]:
 
 
 def environment(args, media: Path) -> dict:
-    if args.database == "sqlite":
-        env = _setup.django_environment("", media)
-        env.pop("DATABASE_URL")
-        env["RGZ_SQLITE_PATH"] = str(media / "db.sqlite3")
-    else:
-        env = _setup.django_environment(_setup.scratch_database(args.database), media)
-    import redis
-
-    for db in (args.broker_db, args.cache_db):  # this benchmark's own Redis databases
-        redis.Redis.from_url(f"{args.redis}/{db}").flushdb()
-    env.update(
-        CELERY_BROKER_URL=f"{args.redis}/{args.broker_db}",
-        CACHE_URL=f"{args.redis}/{args.cache_db}",
-        RGZ_BENCH_LIMIT_ENDPOINTS="true",
-        # Simulated volunteers click faster than people: 10,000 a minute each, from their own address.
-        RGZ_THROTTLE_VOLUNTEER_SUBMIT="10000/min",
-        RGZ_THROTTLE_ANON_ADDRESS_SUBMIT="10000/min",
-        RGZ_TRUSTED_PROXIES="127.0.0.1",  # loopback plays the production proxy (X-Forwarded-For)
-        DJANGO_STATIC_ROOT=str(_setup.ROOT / "var" / "staticfiles"),
-    )
+    env = _setup.hot_path_environment(args, media, submits_per_minute=10_000)
+    env["DJANGO_STATIC_ROOT"] = str(_setup.ROOT / "var" / "staticfiles")
     return env
 
 
