@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 
 def _png(fig) -> bytes:
@@ -34,19 +35,32 @@ def reliability_diagram_png(reliability: list[dict], *, title: str = "") -> byte
 
 def training_curves_png(history: list[dict]) -> bytes:
     """Losses and validation accuracy per epoch (rows of ``SSLClassifier.history_``)."""
+    return _png(training_curves_figure(history))
+
+
+def training_curves_figure(history: list[dict]):
+    """The figure behind training_curves_png: one marker per epoch on short runs, whole-epoch ticks."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.2))
     epochs = [h["epoch"] for h in history]
+    # a line through one point draws nothing: short runs get a marker on every epoch
+    marker = "o" if len(epochs) <= 30 else None
     for key in ("loss_x", "loss_u"):
-        left.plot(epochs, [h.get(key, 0.0) for h in history], label=key)
+        left.plot(epochs, [h.get(key, 0.0) for h in history], label=key, marker=marker)
     left.set(xlabel="epoch", ylabel="loss")
     left.legend()
     for key in ("train_accuracy", "val_accuracy"):
         values = [h.get(key) for h in history]
         if any(v is not None for v in values):
-            right.plot(epochs, values, label=key)
+            right.plot(epochs, values, label=key, marker=marker)
     right.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1))
     right.legend()
-    return _png(fig)
+    for ax in (left, right):  # epochs are whole numbers
+        if len(epochs) <= 12:
+            ax.set_xticks(epochs)
+            ax.set_xlim(min(epochs, default=1) - 0.5, max(epochs, default=1) + 0.5)
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return fig
 
 
 def confusion_png(confusion: list[list[int]], classes: list[str]) -> bytes:
