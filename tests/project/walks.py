@@ -28,6 +28,19 @@ SMALL_TARGETS = """() => [...document.querySelectorAll(
   }).map((el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.name ? '[' + el.name + ']' : ''}`
     + ` ${Math.round(el.getBoundingClientRect().height)} px`)"""
 
+# Tables that only fit by scrolling sideways inside their card: on a phone a wide table is
+# marked .stack-table and shows a card per row instead.
+SIDEWAYS_TABLES = """() => [...document.querySelectorAll('table')].filter((table) => {
+    if (!table.getClientRects().length) return false;
+    for (let box = table.parentElement; box; box = box.parentElement) {
+      if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(box).overflowX)) {
+        return box.scrollWidth > box.clientWidth + 1;
+      }
+    }
+    return false;
+  }).map((table) => (table.id || table.className || 'table') + ': '
+    + [...(table.tHead ? table.tHead.rows[0].cells : [])].map((c) => c.textContent.trim()).join(' | '))"""
+
 
 class Walk:
     def __init__(self, browser, live_server, person: str, size: str, *, init_script: str = ""):
@@ -94,6 +107,8 @@ class Walk:
             assert header <= 120, f"{name}: the site header takes {header} px of a phone's screen"
             small = self.page.evaluate(SMALL_TARGETS)
             assert not small, f"{name}: controls under 44 px on a touch screen: {small}"
+            sideways = self.page.evaluate(SIDEWAYS_TABLES)
+            assert not sideways, f"{name}: tables that scroll sideways on a phone: {sideways}"
         assert not self.errors, self.errors
 
     def _photograph(self, path) -> None:
