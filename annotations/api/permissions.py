@@ -3,21 +3,13 @@
 import logging
 
 from rest_framework.settings import api_settings
-from rest_framework.throttling import BaseThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from annotations.client_address import client_address
 from annotations.roles import volunteer_from_request
 from core.cache import CACHE_DOWN, window_counts
 
 logger = logging.getLogger(__name__)
-
-SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_rate(rate: str) -> tuple[int, int]:
-    """'60/min' -> (60, 60): requests allowed and the window in seconds (DRF's rate format)."""
-    count, period = rate.split("/")
-    return int(count), SECONDS[period[0]]
 
 
 class SubmitThrottle(BaseThrottle):
@@ -29,14 +21,16 @@ class SubmitThrottle(BaseThrottle):
     too, so a client that keeps hammering stays refused until its window ends. The rates are read
     from the current settings (DRF binds them once at import)."""
 
+    parse_rate = SimpleRateThrottle.parse_rate  # '60/min' -> (60, 60): DRF's own rate format
+
     def allow_request(self, request, view):
         rates = api_settings.DEFAULT_THROTTLE_RATES
         address = client_address(request)  # X-Forwarded-For only from RGZ_TRUSTED_PROXIES
         volunteer = volunteer_from_request(request)
         ident = f"address:{address}" if volunteer.new else volunteer.key
-        limits = [(f"throttle_volunteer_submit_{ident}", *parse_rate(rates["volunteer_submit"]))]
+        limits = [(f"throttle_volunteer_submit_{ident}", *self.parse_rate(rates["volunteer_submit"]))]
         if not (request.user and request.user.is_authenticated):
-            limits.append((f"throttle_anon_address_submit_{address}", *parse_rate(rates["anon_address_submit"])))
+            limits.append((f"throttle_anon_address_submit_{address}", *self.parse_rate(rates["anon_address_submit"])))
         try:
             counts = window_counts([(key, seconds) for key, _, seconds in limits])
         except CACHE_DOWN as exc:
