@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ActiveLoop, ClassifierTask, ModelVersion
+from .models import ActiveLoop, ClassifierTask, FeatureEncoder, ModelVersion
 
 
 @admin.register(ClassifierTask)
@@ -29,3 +29,12 @@ class ActiveLoopAdmin(admin.ModelAdmin):
     """A survey's own threshold of the active-learning loop (empty: RGZ_ACTIVE_RETRAIN_AFTER)."""
 
     list_display = ["survey", "retrain_after", "updated_at"]
+
+
+@admin.register(FeatureEncoder)
+class FeatureEncoderAdmin(admin.ModelAdmin):
+    """A survey's self-supervised encoders (trained by `train_encoder`); activation is the job's."""
+
+    list_display = ["survey", "number", "status", "feature_version", "created_at", "finished_at"]
+    list_filter = ["status", "survey"]
+    readonly_fields = ["status", "feature_version", "config", "weights", "loss_history", "job", "error", "finished_at"]

@@ -18,6 +18,8 @@ class ClassifiersConfig(AppConfig):
             acquisition,
             active_loop,
             active_round,
+            encoder_job,
+            encoders,
             explanations,
             extractors,
             jobs,
@@ -44,6 +46,14 @@ class ClassifiersConfig(AppConfig):
             queue="training",
             max_attempts=lambda: 1,
             on_abandoned=active_round.round_abandoned,
+        )
+        # a survey encoder trains once, on the training queue; a dead worker fails it (a rerun starts afresh)
+        register_job_runner(
+            encoders.ENCODER_JOB,
+            encoder_job.encoder_train,
+            queue="training",
+            max_attempts=lambda: 1,
+            on_abandoned=encoders.encoder_abandoned,
         )
         post_save.connect(receivers.classification_saved, sender=Classification, dispatch_uid="classifiers-loop")
         for model in (models.ActiveLoop, models.ClassifierTask):

@@ -312,3 +312,27 @@ def knn_novelty(x_features: np.ndarray, k: int = 10) -> np.ndarray:
 def nearest_index(x_features: np.ndarray) -> FeatureIndex:
     """An exact k-nearest-neighbour index over (N, D) features (``query(vector, k, exclude)``)."""
     return FeatureIndex(x_features)
+
+
+def encoder_config(settings: dict) -> dict:
+    """The full settings of a survey encoder: EncoderConfig's defaults with these replaced
+    (ValueError when one is unknown or out of range)."""
+    from mlcore.features import EncoderConfig
+
+    return EncoderConfig.from_dict(settings).as_dict()
+
+
+def encoder_fit(config: dict, x: np.ndarray, progress: Callable[[int, int, float], None]):
+    """Train a contrastive encoder on (N, 1, S, S) prepared cutouts; ``progress(step, steps, loss)``."""
+    from mlcore.features import ContrastiveEncoder, EncoderConfig
+
+    return ContrastiveEncoder(EncoderConfig.from_dict(config), progress=progress).fit(x)
+
+
+def encoder_embed(encoder, x: np.ndarray) -> np.ndarray:
+    """(N, 1, S, S) -> (N, D) float32 features (averaged over the 8 right-angle views)."""
+    return np.asarray(encoder.embed(x), dtype=np.float32)
+
+
+def encoder_save(encoder, path: Path) -> None:
+    encoder.save(path)

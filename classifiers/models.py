@@ -92,11 +92,12 @@ class ModelVersion(models.Model):
 
 class CutoutFeatures(models.Model):
     """A cutout's learned feature vector (float32 bytes): the penultimate layer of a classifier
-    version, computed by the scoring job after promotion. ``feature_version`` names what produced
-    it, so vectors of different versions are never compared."""
+    version, computed by the scoring job after promotion, or a survey's self-supervised encoder
+    (``FeatureEncoder``, no model version). ``feature_version`` names what produced it, so vectors
+    of different versions are never compared."""
 
     cutout = models.ForeignKey(Cutout, on_delete=models.CASCADE, related_name="feature_vectors")
-    feature_version = models.CharField(max_length=120)  # "<task>:v<number>"
+    feature_version = models.CharField(max_length=120)  # "<task>:v<number>" or "encoder:<survey>:v<number>"
     model_version = models.ForeignKey(ModelVersion, null=True, on_delete=models.SET_NULL, related_name="+")
     dim = models.PositiveIntegerField()
     vector = models.BinaryField()
@@ -121,3 +122,40 @@ class ActiveLoop(models.Model):
 
     def __str__(self):
         return f"active loop of {self.survey}"
+
+
+class FeatureEncoder(models.Model):
+    """A survey's self-supervised encoder (``mlcore.features.ContrastiveEncoder``, trained on its
+    cutouts without labels) and the feature space its vectors span. One is active per survey: the
+    space that similarity and novelty fall back on when a cutout has no classifier vector."""
+
+    class Status(models.TextChoices):
+        TRAINING = "training"
+        READY = "ready"
+        ACTIVE = "active"
+        FAILED = "failed"
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="feature_encoders")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.TRAINING)
+    feature_version = models.CharField(max_length=120)  # "encoder:<survey>:v<number>"
+    config = models.JSONField(default=dict)  # mlcore.features.EncoderConfig.as_dict()
+    weights = models.FileField(upload_to="classifiers/encoders/", max_length=255, blank=True)
+    loss_history = models.JSONField(default=list, blank=True)  # the loss of each training step
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["survey", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "number"], name="unique_encoder_number_per_survey"),
+            models.UniqueConstraint(
+                fields=["survey"], condition=models.Q(status="active"), name="one_active_encoder_per_survey"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.feature_version} ({self.status})"

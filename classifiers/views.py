@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, user_passes_test
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -19,7 +19,7 @@ from . import selectors, services
 from .acquisition_preview import policy_settings_default
 from .models import ModelVersion
 from .readiness import training_pace, training_presets, version_warnings
-from .similarity import novelty_gallery
+from .similarity import SPACES, novelty_gallery, space_check
 
 
 @ensure_csrf_cookie
@@ -147,14 +147,25 @@ def workflow_acquisition(request, workflow_id: int):
 @login_required
 @user_passes_test(is_astronomer)
 def novelty_gallery_page(request, survey_id: int):
-    """A survey's most novel cutouts in learned feature space, each sendable to a workflow's queue."""
+    """A survey's most novel cutouts in learned feature space (``?space=classifier|encoder``; by
+    default the active classifier's, else the survey's encoder's), each sendable to a workflow's queue."""
     try:
         survey = annotation_selectors.survey_get(survey_id=survey_id)
     except DomainError:
         raise Http404("no such survey")
-    feature_version, items = novelty_gallery(survey=survey)
+    try:
+        space = space_check(request.GET.get("space"))
+    except DomainError as exc:
+        return HttpResponseBadRequest(exc.message)
+    feature_version, items = novelty_gallery(survey=survey, space=space)
+    encoder_space = bool(feature_version and feature_version.startswith("encoder:"))
     context = {
         "survey": survey,
+        "space": space,
+        "spaces": SPACES,
+        "encoder_space": encoder_space,
+        # "more like this" searches the space the gallery is ordered in
+        "strip_space": "encoder" if encoder_space else "classifier",
         "feature_version": feature_version,
         "items": items,
         "workflows": list(annotation_selectors.workflow_list()),

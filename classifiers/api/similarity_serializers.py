@@ -18,7 +18,11 @@ class NeighbourCutoutSerializer(serializers.Serializer):
 
 class SimilarCutoutsSerializer(serializers.Serializer):
     cutout = serializers.IntegerField(source="cutout.pk")
-    feature_version = serializers.CharField(help_text="the classifier version whose penultimate layer spans the space")
+    feature_version = serializers.CharField(
+        help_text="what spans the space: a classifier version's penultimate layer (<task>:v<n>) or a survey "
+        "encoder (encoder:<survey>:v<n>)"
+    )
+    space = serializers.CharField(help_text="classifier or encoder")
     neighbours = NeighbourCutoutSerializer(many=True, help_text="nearest first, across every survey")
 
 

@@ -6,7 +6,7 @@ from rest_framework.views import APIView
 
 from annotations import selectors as annotation_selectors
 from annotations.acquisition import subject_send_to_front
-from classifiers.similarity import similar_cutouts
+from classifiers.similarity import SPACES, similar_cutouts
 from core.api.params import int_param
 from core.permissions import IsAstronomer
 
@@ -18,17 +18,27 @@ class SimilarCutoutsView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("k", int, description="how many neighbours (default 10, at most RGZ_SIMILAR_MAX_K)")
+            OpenApiParameter("k", int, description="how many neighbours (default 10, at most RGZ_SIMILAR_MAX_K)"),
+            OpenApiParameter(
+                "space",
+                str,
+                enum=list(SPACES),
+                description="the feature space: the active classifier's penultimate layer, or the survey's "
+                "active self-supervised encoder (default: the classifier's when the cutout has a vector there, "
+                "else the encoder's)",
+            ),
         ],
         responses=SimilarCutoutsSerializer,
         summary="The cutouts nearest to this one in learned feature space, across every survey",
-        description="404 for an unknown cutout; 409 when it has no feature vector yet (vectors are computed "
-        "after a classifier version is promoted); 400 for k out of bounds.",
+        description="404 for an unknown cutout; 409 when it has no feature vector in the space yet (vectors "
+        "are computed after a classifier version is promoted, or a survey encoder is trained); 400 for k out "
+        "of bounds or an unknown space.",
     )
     def get(self, request, pk):
         cutout = annotation_selectors.cutout_get(cutout_id=pk)
         k = int_param(request, "k")
-        result = similar_cutouts(cutout=cutout, k=10 if k is None else k)
+        space = request.query_params.get("space")
+        result = similar_cutouts(cutout=cutout, k=10 if k is None else k, space=space)
         return Response(SimilarCutoutsSerializer(result, context={"request": request}).data)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import acquisition_views, similarity_views, views
+from . import acquisition_views, encoder_views, similarity_views, views
 
 urlpatterns = [
     path("classifiers/tasks/", views.TaskListCreateView.as_view(), name="api-classifier-tasks"),
@@ -37,5 +37,6 @@ urlpatterns = [
         similarity_views.SendToQueueFrontView.as_view(),
         name="api-workflow-queue-front",
     ),
+    path("surveys/<int:pk>/encoder/", encoder_views.SurveyEncoderView.as_view(), name="api-survey-encoder"),
     path("cutouts/<int:pk>/similar/", similarity_views.SimilarCutoutsView.as_view(), name="api-cutout-similar"),
 ]

@@ -1,5 +1,6 @@
 """Classifiers (the classifiers app): training defaults, scoring, explanations, automatic retraining."""
 
+import json
 import os
 
 # The task that `retrain` and the pages use when none is named (made on the demo survey when loaded).
@@ -33,3 +34,7 @@ RGZ_ACTIVE_RETRAIN_AFTER = int(os.environ.get("RGZ_ACTIVE_RETRAIN_AFTER", 100))
 # Epochs of a round's training: it starts from the active version's weights, so far fewer than a
 # training from scratch.
 RGZ_ACTIVE_ROUND_EPOCHS = int(os.environ.get("RGZ_ACTIVE_ROUND_EPOCHS", 30))
+# The survey encoders (`manage.py train_encoder`, mlcore.features.ContrastiveEncoder): settings that
+# replace EncoderConfig's defaults for every run, e.g. {"image_size": 32, "batch_size": 64} on a
+# small machine (a run's own --steps wins over "steps" here).
+RGZ_ENCODER_SETTINGS = json.loads(os.environ.get("RGZ_ENCODER_SETTINGS", "{}"))
