@@ -270,3 +270,15 @@ def test_the_novelty_gallery_takes_a_space(two_spaces, client):
     assert client.get(url).context["feature_version"] == "encoder:enc:v1"
     empty = client.get(url, {"space": "classifier"})
     assert empty.status_code == 200 and empty.context["items"] == []
+
+
+def test_a_training_cancelled_before_it_started_fails_the_encoder(survey_cutouts):
+    from jobs.dispatch import job_cancel
+
+    _, cutouts = survey_cutouts
+    encoder = encoders.encoder_training_start(survey=cutouts[0].survey, send=False)
+    job_cancel(job=encoder.job)
+    encoder.refresh_from_db()
+    assert encoder.status == "failed" and "cancelled" in encoder.error
+    # the next start is not blocked by it
+    assert encoders.encoder_training_start(survey=cutouts[0].survey, send=False).number == 2
