@@ -136,7 +136,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--quick", action="store_true", help="short training of both, one seed")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--size", type=int, default=64)
-    parser.add_argument("--encoder-steps", type=int, default=600)
+    parser.add_argument("--encoder-steps", type=int, default=4000, help="the platform default (EncoderConfig)")
     parser.add_argument("--encoder-batch", type=int, default=128)
     parser.add_argument("--classifier-steps", type=int, default=1200)
     parser.add_argument(
