@@ -15,7 +15,7 @@ from annotations.synthetic import synthetic_open_count
 from core.errors import DomainError
 from core.roles import is_admin, is_astronomer
 
-from . import selectors, services
+from . import encoders, selectors, services
 from .acquisition_preview import policy_settings_default
 from .models import ModelVersion
 from .readiness import training_pace, training_presets, version_warnings
@@ -169,5 +169,7 @@ def novelty_gallery_page(request, survey_id: int):
         "feature_version": feature_version,
         "items": items,
         "workflows": list(annotation_selectors.workflow_list()),
+        "encoders": list(encoders.encoder_list(survey=survey)[:5]),
+        "can_train": is_admin(request.user),
     }
     return render(request, "classifiers/novelty.html", context)
