@@ -40,6 +40,17 @@ def space_check(space: str | None) -> str | None:
     return space
 
 
+def _classifier_feature_version(**cutouts) -> str | None:
+    """The feature version of the newest active classifier with vectors for the cutouts the
+    ``CutoutFeatures`` filter names (one cutout, or a survey's)."""
+    return (
+        CutoutFeatures.objects.filter(**cutouts, model_version__status=ModelVersion.Status.ACTIVE)
+        .order_by("-model_version__promoted_at", "-created_at")
+        .values_list("feature_version", flat=True)
+        .first()
+    )
+
+
 def _encoder_feature_version(survey_id: int) -> str | None:
     encoder = encoder_active(survey_id=survey_id)
     return encoder.feature_version if encoder is not None else None
@@ -51,12 +62,7 @@ def feature_version_for_cutout(*, cutout: Cutout, space: str | None = None) -> s
     without ``space`` the first of the two that has one."""
     space = space_check(space)
     if space in (None, CLASSIFIER):
-        row = (
-            CutoutFeatures.objects.filter(cutout=cutout, model_version__status=ModelVersion.Status.ACTIVE)
-            .order_by("-model_version__promoted_at", "-created_at")
-            .values_list("feature_version", flat=True)
-            .first()
-        )
+        row = _classifier_feature_version(cutout=cutout)
         if row is not None or space == CLASSIFIER:
             return row
     feature_version = _encoder_feature_version(cutout.survey_id)
@@ -70,12 +76,7 @@ def feature_version_for_survey(*, survey: Survey, space: str | None = None) -> s
     (``classifier``), or of its active encoder (``encoder``); without ``space`` the first that has one."""
     space = space_check(space)
     if space in (None, CLASSIFIER):
-        row = (
-            CutoutFeatures.objects.filter(cutout__survey=survey, model_version__status=ModelVersion.Status.ACTIVE)
-            .order_by("-model_version__promoted_at", "-created_at")
-            .values_list("feature_version", flat=True)
-            .first()
-        )
+        row = _classifier_feature_version(cutout__survey=survey)
         if row is not None or space == CLASSIFIER:
             return row
     return _encoder_feature_version(survey.pk)
