@@ -53,7 +53,7 @@ class ClassifiersConfig(AppConfig):
             encoder_job.encoder_train,
             queue="training",
             max_attempts=lambda: 1,
-            on_abandoned=encoders.encoder_abandoned,
+            on_abandoned=encoders.encoder_fail,
         )
         post_save.connect(receivers.classification_saved, sender=Classification, dispatch_uid="classifiers-loop")
         for model in (models.ActiveLoop, models.ClassifierTask):

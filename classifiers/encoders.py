@@ -17,6 +17,7 @@ from core.errors import Conflict, InvalidInput, NotFound
 from jobs.dispatch import job_start
 
 from .models import CutoutFeatures, FeatureEncoder
+from .services import features_store
 
 ENCODER_JOB = "encoder_train"  # registered in ClassifiersConfig.ready()
 MAX_STEPS = 1_000_000
@@ -87,20 +88,7 @@ def encoder_set_config(*, encoder: FeatureEncoder, config: dict) -> None:
 
 def encoder_features_store(*, encoder: FeatureEncoder, ids: list[int], vectors) -> int:
     """Store (or replace) the encoder's vectors of these cutouts; returns rows."""
-    rows = [
-        CutoutFeatures(
-            cutout_id=cutout_id,
-            feature_version=encoder.feature_version,
-            model_version=None,
-            dim=int(vector.shape[0]),
-            vector=vector.astype("<f4").tobytes(),
-        )
-        for cutout_id, vector in zip(ids, vectors, strict=True)
-    ]
-    with transaction.atomic():
-        CutoutFeatures.objects.filter(feature_version=encoder.feature_version, cutout_id__in=ids).delete()
-        CutoutFeatures.objects.bulk_create(rows, batch_size=500)
-    return len(rows)
+    return features_store(feature_version=encoder.feature_version, model_version=None, ids=ids, vectors=vectors)
 
 
 @transaction.atomic
@@ -122,7 +110,8 @@ def encoder_activate(*, encoder: FeatureEncoder, weights: bytes, loss_history: l
 
 
 def encoder_fail(*, encoder_id: int, message: str) -> None:
-    """Mark a training encoder failed and drop the vectors it stored (the active one is untouched)."""
+    """Mark a training encoder failed and drop the vectors it stored (the active one is untouched);
+    also the job's hook when its worker died or it was cancelled before it started."""
     with transaction.atomic():
         failed = FeatureEncoder.objects.filter(pk=encoder_id, status=FeatureEncoder.Status.TRAINING).update(
             status=FeatureEncoder.Status.FAILED, error=message[:4000], finished_at=timezone.now()
@@ -130,8 +119,3 @@ def encoder_fail(*, encoder_id: int, message: str) -> None:
         if failed:
             encoder = FeatureEncoder.objects.get(pk=encoder_id)
             CutoutFeatures.objects.filter(feature_version=encoder.feature_version).delete()
-
-
-def encoder_abandoned(*, encoder_id: int, message: str) -> None:
-    """A training whose worker died (or that was cancelled before it started): the encoder fails."""
-    encoder_fail(encoder_id=encoder_id, message=message)

@@ -287,12 +287,19 @@ def cutout_scores_store(*, task: ClassifierTask, version: ModelVersion, scores: 
 
 def cutout_features_store(*, version: ModelVersion, ids: list[int], vectors) -> int:
     """Store (or replace) the feature vectors of one version for these cutouts; returns rows."""
-    feature_version = selectors.feature_version_of(version)
+    return features_store(
+        feature_version=selectors.feature_version_of(version), model_version=version, ids=ids, vectors=vectors
+    )
+
+
+def features_store(*, feature_version: str, model_version: ModelVersion | None, ids: list[int], vectors) -> int:
+    """Store (or replace) these cutouts' vectors of one feature space (a classifier version's, or a
+    survey encoder's with no model version); returns rows."""
     rows = [
         CutoutFeatures(
             cutout_id=cutout_id,
             feature_version=feature_version,
-            model_version=version,
+            model_version=model_version,
             dim=int(vector.shape[0]),
             vector=vector.astype("<f4").tobytes(),
         )
