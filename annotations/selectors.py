@@ -203,13 +203,21 @@ class FreeTextAnswer:
 
 
 def free_text_answers(
-    *, workflow: Workflow | None = None, subject_ids: list[int] | None = None, since_id: int = 0, chunk: int = 2000
+    *,
+    workflow: Workflow | None = None,
+    subject_ids: list[int] | None = None,
+    since_id: int = 0,
+    classification_ids: list[int] | None = None,
+    chunk: int = 2000,
 ) -> Iterator[FreeTextAnswer]:
     """Every non-empty answer to a text task, oldest first, streamed in chunks of classifications.
 
-    ``since_id`` gives only answers of classifications with a larger id (for incremental work).
+    ``since_id`` gives only answers of classifications with a larger id (for incremental work);
+    ``classification_ids`` only those of the classifications named.
     """
     rows = Classification.objects.filter(pk__gt=since_id)
+    if classification_ids is not None:
+        rows = rows.filter(pk__in=classification_ids)
     if workflow is not None:
         rows = rows.filter(workflow=workflow)
     if subject_ids is not None:

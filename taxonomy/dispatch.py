@@ -16,13 +16,14 @@ def description_added(*, classification_id: int) -> None:
     if classification is None:
         return
     services.picks_store(classification=classification)
-    refresh()
+    refresh(classification_ids=[classification_id])
 
 
-def refresh() -> dict:
-    """Index descriptions not read yet (imported ones too), tag them with the published taxonomy,
-    and queue a derivation when RGZ_TAXONOMY_REDERIVE_AFTER new ones arrived since the last."""
-    indexed = services.descriptions_index()
+def refresh(*, classification_ids: list[int] | None = None) -> dict:
+    """Index descriptions not read yet (of the classifications named, or any recent ones: imported
+    ones too), tag them with the published taxonomy, and queue a derivation when
+    RGZ_TAXONOMY_REDERIVE_AFTER new ones arrived since the last."""
+    indexed = services.descriptions_index(classification_ids=classification_ids)
     tagged = 0
     version = services.current_version()
     if version is not None and indexed:

@@ -34,16 +34,37 @@ def clean_name(name) -> str:
     return name
 
 
-def descriptions_index(*, batch: int = 500, progress=None) -> int:
-    """Run the text pipeline over descriptions not indexed yet; returns how many were added."""
-    since = Description.objects.aggregate(m=Max("classification_id"))["m"] or 0
+def descriptions_index(*, classification_ids: list[int] | None = None, batch: int = 500, progress=None) -> int:
+    """Run the text pipeline over descriptions not indexed yet; returns how many were added.
+
+    ``classification_ids`` reads only those classifications (a new one, as it arrives). Otherwise
+    every classification from RGZ_DESCRIPTION_LOOKBACK_IDS ids below the newest indexed one is read
+    again, skipping what is indexed: ids are drawn when a row is inserted, not when it commits, so
+    a classification can become visible after a later one was indexed (concurrent submits, import
+    chunks committing out of order), and a plain high-water mark would pass over it for good.
+    """
+    if classification_ids is not None:
+        answers = free_text_answers(classification_ids=classification_ids)
+    else:
+        newest = Description.objects.aggregate(m=Max("classification_id"))["m"] or 0
+        answers = free_text_answers(since_id=max(0, newest - settings.RGZ_DESCRIPTION_LOOKBACK_IDS))
     pending = []
     added = 0
     limit = settings.RGZ_DESCRIPTION_MAX_CHARS
 
     def flush():
         nonlocal added
-        keyed = ml.describe_texts([a.text for a in pending])
+        # The spaCy pipeline is the costly part: leave out answers indexed already.
+        known = set(
+            Description.objects.filter(classification_id__in={a.classification_id for a in pending}).values_list(
+                "classification_id", "task"
+            )
+        )
+        fresh = [a for a in pending if (a.classification_id, a.task) not in known]
+        pending.clear()
+        if not fresh:
+            return
+        keyed = ml.describe_texts([a.text for a in fresh])
         rows = [
             Description(
                 classification_id=a.classification_id,
@@ -53,15 +74,13 @@ def descriptions_index(*, batch: int = 500, progress=None) -> int:
                 text=a.text[:limit],
                 phrases=phrases,
             )
-            for a, phrases in zip(pending, keyed, strict=True)
+            for a, phrases in zip(fresh, keyed, strict=True)
         ]
-        Description.objects.bulk_create(rows, ignore_conflicts=True)
-        added += len(rows)
-        pending.clear()
+        added += len(Description.objects.bulk_create(rows, ignore_conflicts=True))
         if progress:
             progress(added, max(added, 1), f"{added} descriptions read")
 
-    for answer in free_text_answers(since_id=since):
+    for answer in answers:
         pending.append(answer)
         if len(pending) >= batch:
             flush()

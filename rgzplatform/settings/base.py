@@ -215,6 +215,9 @@ RGZ_QUEUE_SERVED_GRACE_SECONDS = int(os.environ.get("RGZ_QUEUE_SERVED_GRACE_SECO
 # bench/queue_load.py's bare-limit endpoints (one SELECT, one INSERT): never on unless a benchmark sets it.
 RGZ_BENCH_LIMIT_ENDPOINTS = env_bool("RGZ_BENCH_LIMIT_ENDPOINTS", False)
 RGZ_DESCRIPTION_MAX_CHARS = 2000
+# How far below the newest indexed classification the periodic indexing looks again for ones that
+# committed late (concurrent submits; import chunks commit in any order, 20,000 rows each).
+RGZ_DESCRIPTION_LOOKBACK_IDS = int(os.environ.get("RGZ_DESCRIPTION_LOOKBACK_IDS", 100_000))
 # A classification's metadata and annotations, as serialized JSON (anyone may submit them).
 RGZ_CLASSIFICATION_MAX_METADATA_BYTES = int(os.environ.get("RGZ_CLASSIFICATION_MAX_METADATA_BYTES", 16 * 1024))
 RGZ_CLASSIFICATION_MAX_ANNOTATIONS_BYTES = int(os.environ.get("RGZ_CLASSIFICATION_MAX_ANNOTATIONS_BYTES", 64 * 1024))

@@ -361,6 +361,31 @@ def test_periodic_refresh_indexes_and_tags_imported_descriptions(described, tmp_
     assert names == {"bent tail"}
 
 
+def test_a_description_that_commits_after_a_later_one_is_still_indexed(described, settings):
+    """Ids are drawn at insert, not at commit: a newer classification can be indexed first."""
+    workflow, cutouts = described
+    services.descriptions_index()
+    made = [
+        classification_create(
+            workflow_id=workflow.pk,
+            subject_id=cutouts[2].pk,
+            volunteer=Volunteer(user_id=None, session_key=f"late-{v}"),
+            annotations=[{"task": "T0", "value": 1}, {"task": "T1", "value": text}],
+        )[0]
+        for v, text in enumerate(["ring, diffuse ring", "double lobes"])
+    ]
+    from taxonomy import dispatch
+
+    dispatch.description_added(classification_id=made[1].pk)  # the later one's task ran first
+    assert set(Description.objects.filter(classification__in=made).values_list("text", flat=True)) == {"double lobes"}
+    assert dispatch.refresh()["indexed"] == 1  # the periodic pass finds the earlier one
+    assert Description.objects.filter(classification__in=made).count() == 2
+    assert dispatch.refresh()["indexed"] == 0  # and indexes nothing twice
+    settings.RGZ_DESCRIPTION_LOOKBACK_IDS = 0
+    Description.objects.filter(classification=made[0]).delete()
+    assert dispatch.refresh()["indexed"] == 0  # beyond the look-back window it is not read again
+
+
 def test_odd_descriptions_are_indexed_safely(described, client):
     workflow, cutouts = described
     odd = ["🚀🌌✨", "<script>alert('x')</script><b>bent</b> tail", "这是一个射电星系", "lobe " * 399, "   "]
