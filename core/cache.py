@@ -4,6 +4,8 @@ And window counters for rate limits, several in one round trip to Redis."""
 
 from __future__ import annotations
 
+import weakref
+
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
@@ -50,11 +52,23 @@ end
 return out
 """
 _script = []  # the registered script, made on first use (its SHA; run on each call's own client)
+# One redis-py client per cache backend: Django's get_client() builds a new one on every call,
+# and building one (its table of ~170 reply parsers) cost more CPU than the script's round trip.
+_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def redis_client(backend: RedisCache):
+    """The backend's writable redis-py client, made once (clients are thread-safe; they share the pool)."""
+    owner = backend._cache
+    client = _clients.get(owner)
+    if client is None:
+        client = _clients[owner] = owner.get_client(write=True)
+    return client
 
 
 def _redis_window_counts(backend: RedisCache, windows):
     # Django's RedisCache runs no scripts of its own; its client is redis-py's (keys made as it makes them).
-    client = backend._cache.get_client(write=True)
+    client = redis_client(backend)
     if not _script:
         _script.append(client.register_script(_COUNT_SCRIPT))
     keys = [backend.make_and_validate_key(key) for key, _ in windows]

@@ -2,21 +2,52 @@
 
 from __future__ import annotations
 
+import logging
+
 from annotations.models import Classification
 from jobs.dispatch import job_start
 from jobs.models import Job
 
-from . import services
+from . import inbox, services
 from .models import Description
+
+logger = logging.getLogger(__name__)
 
 
 def description_added(*, classification_id: int) -> None:
     """A classification made on the platform: its tag picks and its description."""
-    classification = Classification.objects.filter(pk=classification_id).first()
-    if classification is None:
+    classifications_added(classification_ids=[classification_id])
+
+
+def classifications_added(*, classification_ids: list[int]) -> None:
+    """New classifications (one, or a drained batch): their tag picks and their descriptions."""
+    classifications = list(Classification.objects.filter(pk__in=classification_ids).order_by("pk"))
+    if not classifications:
         return
-    services.picks_store(classification=classification)
-    refresh(classification_ids=[classification_id])
+    services.picks_store(classifications=classifications)
+    refresh(classification_ids=[c.pk for c in classifications])
+
+
+def inbox_drain(*, batch: int = 500) -> int:
+    """Index and tag what waits in the inbox, a batch at a time; returns how many were read.
+
+    A batch that fails is read again one classification at a time, so one bad row costs only
+    itself (logged; the periodic refresh still reads its description) and never blocks the rest.
+    """
+    inbox.drain_mark_clear()
+    done = 0
+    while ids := inbox.inbox_take(batch):
+        try:
+            classifications_added(classification_ids=ids)
+        except Exception:
+            logger.exception("tagging a batch of %d failed; reading it one by one", len(ids))
+            for classification_id in ids:
+                try:
+                    classifications_added(classification_ids=[classification_id])
+                except Exception:
+                    logger.exception("tagging classification %s failed", classification_id)
+        done += len(ids)
+    return done
 
 
 def refresh(*, classification_ids: list[int] | None = None) -> dict:

@@ -269,30 +269,39 @@ def descriptions_autotag(*, version: TaxonomyVersion | None = None, progress=Non
     return done, links
 
 
-@transaction.atomic
-def picks_store(*, classification: Classification) -> int:
-    """A volunteer's tag picks (tags tasks) as links to tags of that name or synonym."""
+def _picked_names(classification: Classification) -> list[str]:
     names = []
     for annotation in classification.annotations or []:
         value = annotation.get("value") if isinstance(annotation, dict) else None
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             names += [" ".join(v.lower().split()) for v in value]
+    return list(dict.fromkeys(names))
+
+
+@transaction.atomic
+def picks_store(*, classifications: list[Classification]) -> int:
+    """Volunteers' tag picks (tags tasks) as links to tags of that name or synonym, for a batch of
+    classifications in a constant number of queries; returns how many links were stored."""
+    picked = {c.pk: _picked_names(c) for c in classifications}
+    names = {n for ns in picked.values() for n in ns}
     if not names:
         return 0
     tags = dict(Tag.objects.filter(name__in=names).exclude(status=Tag.Status.RETIRED).values_list("name", "pk"))
     tags.update(TagSynonym.objects.filter(phrase__in=names).values_list("phrase", "tag_id"))
-    TagLink.objects.filter(classification=classification, origin=TagLink.Origin.PICK).delete()
+    with_picks = [c for c in classifications if picked[c.pk]]
+    TagLink.objects.filter(classification__in=with_picks, origin=TagLink.Origin.PICK).delete()
     rows = [
         TagLink(
             tag_id=tags[n],
-            cutout_id=classification.subject_id,
-            classification=classification,
+            cutout_id=c.subject_id,
+            classification=c,
             evidence=n,
             origin=TagLink.Origin.PICK,
-            volunteer_key=classification.volunteer_key,
-            user_id=classification.user_id,
+            volunteer_key=c.volunteer_key,
+            user_id=c.user_id,
         )
-        for n in dict.fromkeys(names)
+        for c in with_picks
+        for n in picked[c.pk]
         if n in tags
     ]
     TagLink.objects.bulk_create(rows)

@@ -1,4 +1,5 @@
-"""Thin Celery tasks: a new description is indexed and tagged; enough new ones start a derivation."""
+"""Thin Celery tasks: new descriptions are indexed and tagged (one, or the inbox drained); enough new
+ones start a derivation."""
 
 from celery import shared_task
 
@@ -10,7 +11,14 @@ def description_added_task(classification_id: int) -> None:
     dispatch.description_added(classification_id=classification_id)
 
 
+@shared_task(name="taxonomy.inbox_drain")
+def inbox_drain_task() -> int:
+    return dispatch.inbox_drain()
+
+
 @shared_task(name="taxonomy.refresh")
 def refresh_task() -> dict:
-    """Periodic (Celery beat): catches descriptions that arrive without a signal, such as imports."""
-    return dispatch.refresh()
+    """Periodic (Celery beat): catches descriptions that arrive without a signal, such as imports,
+    and what waits in the inbox if its drain was lost."""
+    drained = dispatch.inbox_drain()
+    return {**dispatch.refresh(), "drained": drained}

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from annotations.models import Classification, QueueLease, SubjectWorkflowStatus
 from jobs.models import PendingTask
+from taxonomy.inbox import inbox_size, inbox_take
 from tests.factories import make_workflow_with_subjects, volunteer_key_of
 from tests.jobs.test_jobs_kernel import broker_down  # noqa: F401
 
@@ -91,7 +92,10 @@ def test_a_submit_while_the_broker_is_down_is_stored_and_its_tagging_kept(
         subject, sql = serve_and_submit(client, workflow)
     stored = Classification.objects.get(subject_id=subject)
     kept = PendingTask.objects.get()
-    assert (kept.name, kept.args) == ("taxonomy.description_added", [stored.pk])
+    if inbox_size():  # a Redis cache: the id waits in the tagging inbox, its drain in the outbox
+        assert (kept.name, kept.args, inbox_take(10)) == ("taxonomy.inbox_drain", [], [stored.pk])
+    else:
+        assert (kept.name, kept.args) == ("taxonomy.description_added", [stored.pk])
 
 
 def test_a_workflow_version_that_does_not_exist_is_refused(client):
