@@ -107,6 +107,9 @@ def database_from_env(default_sqlite_path: Path) -> dict:
             conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
             conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
         )
+        # Server-side binding lets psycopg prepare the statements a process repeats (after 5
+        # runs), so PostgreSQL stops parsing and planning the hot path's queries on every request.
+        config.setdefault("OPTIONS", {})["server_side_binding"] = env_bool("DB_SERVER_SIDE_BINDING", True)
         config.setdefault("TEST", {})
         if os.environ.get("DATABASE_TEST_NAME"):
             config["TEST"]["NAME"] = os.environ["DATABASE_TEST_NAME"]
