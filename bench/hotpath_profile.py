@@ -4,7 +4,8 @@ Django's test Client drives the real endpoints (one batched lease ``GET /api/que
 then one ``POST /api/classifications/`` per subject) and then the bare-limit pair
 (``annotations/bench_limit.py``: one SELECT, one INSERT) under the same settings, middleware,
 database and Redis. Reports the process CPU milliseconds per classification of each, their
-ratio, and writes a cProfile top-20 (by cumulative time) of the real submits to
+ratio, the worker's CPU per described classification (the tagging inbox drained in batches,
+against one call per classification), and writes a cProfile top-20 (by cumulative time) of the real submits to
 ``bench/out/hotpath_profile.txt``. The last line printed is one JSON object.
 
     python bench/hotpath_profile.py [--classifications 600] [--database sqlite|NAME] [--quick]
@@ -110,6 +111,33 @@ def limit_cycles(clients, seeded: dict, wanted: int, args, texts, rng) -> tuple[
     return stored, failures
 
 
+def tagging_cost() -> dict:
+    """Worker CPU per described classification (this process, the database's own work excluded on
+    PostgreSQL): the inbox drained in batches, then the same classifications again with one call
+    each, as a task per classification did (Celery's own per-task work not counted)."""
+    from taxonomy import dispatch, inbox, ml
+    from taxonomy.models import Description, TagLink
+
+    if not inbox.inbox_size():
+        return {"descriptions": 0}
+    ml.describe_texts(["two lobes and a jet"])  # the text pipeline loads once per process: not timed
+    start = time.process_time()
+    drained = dispatch.inbox_drain()
+    batched = (time.process_time() - start) * 1000 / max(drained, 1)
+    ids = list(Description.objects.values_list("classification_id", flat=True))
+    Description.objects.all().delete()
+    TagLink.objects.filter(origin=TagLink.Origin.PICK).delete()
+    start = time.process_time()
+    for classification_id in ids:
+        dispatch.description_added(classification_id=classification_id)
+    each = (time.process_time() - start) * 1000 / max(len(ids), 1)
+    return {
+        "descriptions": drained,
+        "batched_cpu_ms_per_description": round(batched, 2),
+        "one_call_each_cpu_ms_per_description": round(each, 2),
+    }
+
+
 def cpu_ms_per(run) -> tuple[float, int, int]:
     start = time.process_time()
     stored, failures = run()
@@ -143,6 +171,7 @@ def main() -> None:
     stats = pstats.Stats(profiler, stream=text)
     stats.sort_stats("cumulative").print_stats(20)
     stats.sort_stats("tottime").print_stats(20)  # where the time is spent, not only who spends it
+    tagging = tagging_cost()
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "hotpath_profile.txt").write_text(text.getvalue())
     profiler.dump_stats(OUT / "hotpath_profile.prof")  # for pstats or snakeviz
@@ -165,6 +194,7 @@ def main() -> None:
                     "cpu_ms_per_classification": round(limit_ms, 2),
                 },
                 "limit_over_real": round(limit_ms / real_ms, 3),
+                "tagging": tagging,
                 "profile": str(OUT / "hotpath_profile.txt"),
             }
         )
