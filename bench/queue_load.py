@@ -338,6 +338,8 @@ def main() -> None:
         for base, server in zip(bases, servers, strict=True):
             wait_for_server(base, server)
         warm, _ = asyncio.run(drive(volunteer, bases, seeded, args.warmup, args, texts))  # imports, connections
+        if worker:  # the worker's start (imports, the text pipeline) is not tagging work: wait it out
+            drain(seeded["bench"], warm["described"], args.drain_seconds)
         load = measured(volunteer, bases, seeded, args, texts, args.seconds, servers, worker)
         if args.limit_seconds > 0:
             asyncio.run(drive(limit_volunteer, bases, seeded, min(args.warmup, 1.0), args, texts))
