@@ -19,12 +19,11 @@ logger = logging.getLogger(__name__)
 PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 
-def task_send(task, *, args=(), kwargs=None, queue: str | None = None, countdown: float | None = None) -> str:
-    """Queue ``task`` now (to run ``countdown`` seconds later, if given), or keep it for later when
-    the broker is unreachable (then it runs as soon as it is sent); returns its id."""
+def task_send(task, *, args=(), kwargs=None, queue: str | None = None) -> str:
+    """Queue ``task`` now, or keep it for later when the broker is unreachable; returns its id."""
     task_id = str(uuid.uuid4())
     try:
-        _publish(task, list(args), kwargs or {}, queue, task_id, countdown)
+        _publish(task, list(args), kwargs or {}, queue, task_id)
     except OperationalError as exc:
         logger.warning("broker unreachable, %s kept in the outbox: %s", task.name, exc)
         PendingTask.objects.create(
@@ -63,10 +62,8 @@ def outbox_flush(*, limit: int = 1000) -> int:
     return sent
 
 
-def _publish(task, args: list, kwargs: dict, queue: str | None, task_id: str, countdown: float | None = None) -> None:
+def _publish(task, args: list, kwargs: dict, queue: str | None, task_id: str) -> None:
     options = {"task_id": task_id, "retry": True, "retry_policy": PUBLISH_RETRY}
     if queue:
         options["queue"] = queue
-    if countdown:
-        options["countdown"] = countdown
     task.apply_async(args=args, kwargs=kwargs, **options)

@@ -3,8 +3,7 @@
 A task per classification cost the web process a broker message (about 2 ms of CPU) and the
 worker some ten queries per description; under load most of that is overhead. With a Redis
 cache a submit instead appends its id to a list and, when no drain is pending (a marker key that
-expires), queues one drain task to run RGZ_TAGGING_GATHER_SECONDS later; the drain takes what
-has gathered by then, in batches. Ids wait in the
+expires), queues one drain task; the drain takes what has gathered, in batches. Ids wait in the
 same Redis as the broker's own messages, so they are as durable. A drain that is lost leaves its
 marker to expire (DRAIN_MARK_SECONDS), after which the next submit queues another; the periodic
 refresh drains too. Other caches (the embedded default's is per process) keep a task per id.
@@ -23,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 INBOX_KEY = "taxonomy:inbox"
 DRAIN_MARK_KEY = "taxonomy:inbox:drain"
-DRAIN_MARK_SECONDS = 30  # well above the gathering wait
+DRAIN_MARK_SECONDS = 30
 
 
 def _redis():

@@ -1,6 +1,5 @@
 """Signal receivers, connected in TaxonomyConfig.ready(): cheap checks, work goes to Celery."""
 
-from django.conf import settings
 from django.db import transaction
 
 from annotations.tag_vocabulary import vocabulary_forget
@@ -27,8 +26,7 @@ def classification_queue(classification_id: int) -> None:
     if drain is None:
         task_send(description_added_task, args=[classification_id])
     elif drain:
-        # The drain waits a moment, so that it takes the submits of that moment in one batch.
-        task_send(inbox_drain_task, countdown=settings.RGZ_TAGGING_GATHER_SECONDS)
+        task_send(inbox_drain_task)
 
 
 def volunteer_history_claimed(sender, from_key, to_key, classification_ids, **kwargs):

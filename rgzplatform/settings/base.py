@@ -233,8 +233,6 @@ RGZ_TEXT_PIPELINE_DIR = Path(os.environ.get("RGZ_TEXT_PIPELINE_DIR", VAR_DIR / "
 RGZ_TAXONOMY_THRESHOLD = float(os.environ.get("RGZ_TAXONOMY_THRESHOLD", 0.8))
 RGZ_TAXONOMY_REDERIVE_AFTER = int(os.environ.get("RGZ_TAXONOMY_REDERIVE_AFTER", 200))
 RGZ_TAXONOMY_CHECK_SECONDS = float(os.environ.get("RGZ_TAXONOMY_CHECK_SECONDS", 600))
-# How long a tagging drain waits after the first new description, gathering the rest into one batch.
-RGZ_TAGGING_GATHER_SECONDS = float(os.environ.get("RGZ_TAGGING_GATHER_SECONDS", 1.0))
 
 # Coarse-grained complexity of each cutout: the central square scored, in arcseconds (64 pixels
 # of FIRST, chosen on firstgalaxydata's training split, see bench/RESULTS.md). Without a pixel

@@ -37,9 +37,7 @@ def on_redis():
 def sent(monkeypatch):
     """Tasks the inbox queues, recorded instead of sent."""
     calls = []
-    monkeypatch.setattr(
-        receivers, "task_send", lambda task, args=(), countdown=None: calls.append((task.name, list(args), countdown))
-    )
+    monkeypatch.setattr(receivers, "task_send", lambda task, args=(): calls.append((task.name, list(args))))
     return calls
 
 
@@ -62,14 +60,14 @@ def test_submits_queue_their_ids_and_a_single_drain(on_redis, sent):
     ids = described(3)
     for pk in ids:
         receivers.classification_queue(pk)
-    assert sent == [("taxonomy.inbox_drain", [], 1.0)]  # one drain for the three
+    assert sent == [("taxonomy.inbox_drain", [])]  # one drain for the three
     assert inbox.inbox_size() == 3
     assert dispatch.inbox_drain() == 3
     assert inbox.inbox_size() == 0
     assert set(Description.objects.values_list("classification_id", flat=True)) == set(ids)
     assert TagLink.objects.filter(origin="pick", tag__name="jet").count() == 3
     receivers.classification_queue(ids[0])  # the drain started: the next submit queues the next drain
-    assert sent == [("taxonomy.inbox_drain", [], 1.0)] * 2
+    assert sent == [("taxonomy.inbox_drain", [])] * 2
     assert dispatch.inbox_drain() == 1 and Description.objects.count() == 3  # read again, stored once
 
 
@@ -92,7 +90,7 @@ def test_a_lost_drain_is_replaced_when_its_mark_expires(on_redis, sent, monkeypa
     receivers.classification_queue(first)  # its drain is queued, then lost (never runs)
     time.sleep(1.2)
     receivers.classification_queue(second)
-    assert sent == [("taxonomy.inbox_drain", [], 1.0)] * 2
+    assert sent == [("taxonomy.inbox_drain", [])] * 2
     from taxonomy.tasks import refresh_task
 
     assert refresh_task.delay().get()["drained"] == 2  # the periodic refresh drains too
@@ -123,4 +121,4 @@ def test_without_redis_each_classification_gets_its_own_task(sent):
         receivers.classification_queue(41)  # the cache is down: nothing is lost, the id goes with its own task
     with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}):
         receivers.classification_queue(42)  # a per-process cache cannot be shared with the worker
-    assert sent == [("taxonomy.description_added", [41], None), ("taxonomy.description_added", [42], None)]
+    assert sent == [("taxonomy.description_added", [41]), ("taxonomy.description_added", [42])]
