@@ -29,25 +29,28 @@ def classifications_added(*, classification_ids: list[int]) -> None:
 
 
 def inbox_drain(*, batch: int = 500) -> int:
-    """Index and tag what waits in the inbox, a batch at a time; returns how many were read.
+    """Index and tag one batch of what waits in the inbox; returns how many were read.
 
+    The inbox is read before the database work, never after it, so a Redis outage that starts
+    while the batch is stored cannot fail the task midway (the task queues the next drain when a
+    batch was full).
     A batch that fails is read again one classification at a time, so one bad row costs only
     itself (logged; the periodic refresh still reads its description) and never blocks the rest.
     """
     inbox.drain_mark_clear()
-    done = 0
-    while ids := inbox.inbox_take(batch):
-        try:
-            classifications_added(classification_ids=ids)
-        except Exception:
-            logger.exception("tagging a batch of %d failed; reading it one by one", len(ids))
-            for classification_id in ids:
-                try:
-                    classifications_added(classification_ids=[classification_id])
-                except Exception:
-                    logger.exception("tagging classification %s failed", classification_id)
-        done += len(ids)
-    return done
+    ids = inbox.inbox_take(batch)
+    if not ids:
+        return 0
+    try:
+        classifications_added(classification_ids=ids)
+    except Exception:
+        logger.exception("tagging a batch of %d failed; reading it one by one", len(ids))
+        for classification_id in ids:
+            try:
+                classifications_added(classification_ids=[classification_id])
+            except Exception:
+                logger.exception("tagging classification %s failed", classification_id)
+    return len(ids)
 
 
 def refresh(*, classification_ids: list[int] | None = None) -> dict:
