@@ -20,15 +20,20 @@ def redis_cache(url=REDIS_URL):
     return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
 
 
-@pytest.fixture
-def on_redis():
+def shared_redis_cache(url):
+    """The default cache on an emptied Redis database (``url``) for one test; skips without Redis."""
     try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).flushdb()
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).flushdb()
     except redis.RedisError:
         pytest.skip("needs Redis on 127.0.0.1:6379")
-    with override_settings(CACHES=redis_cache()):
+    with override_settings(CACHES=redis_cache(url)):
         yield caches["default"]
         caches["default"].clear()
+
+
+@pytest.fixture
+def on_redis():
+    yield from shared_redis_cache(REDIS_URL)
 
 
 def rates(settings, volunteer, address):

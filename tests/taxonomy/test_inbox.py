@@ -4,8 +4,6 @@ batches at a constant number of queries, a lost drain is replaced, one bad row b
 import time
 
 import pytest
-import redis
-from django.core.cache import caches
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -14,6 +12,7 @@ from annotations.roles import Volunteer
 from annotations.services import classification_create
 from taxonomy import dispatch, inbox, receivers, services
 from taxonomy.models import Description, Tag, TagLink
+from tests.annotations.test_submit_throttle import shared_redis_cache
 from tests.factories import make_workflow_with_subjects
 
 pytestmark = pytest.mark.django_db
@@ -23,14 +22,7 @@ REDIS_URL = "redis://127.0.0.1:6379/5"
 
 @pytest.fixture
 def on_redis():
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).flushdb()
-    except redis.RedisError:
-        pytest.skip("needs Redis on 127.0.0.1:6379")
-    with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                               "LOCATION": REDIS_URL}}):  # fmt: skip
-        yield caches["default"]
-        caches["default"].clear()
+    yield from shared_redis_cache(REDIS_URL)
 
 
 @pytest.fixture
