@@ -18,6 +18,11 @@ the platform's own classifier network:
 
 The VAE trains for the diffusion model's wall time (its step count calibrated on this machine).
 
+Every model's samples are judged as the platform uses them: through the cutout pipeline every
+image takes before a classifier sees it (noise-clipped at 3 sigma, scaled to a peak of 1, as the
+real images were). The same measures of the samples as drawn follow under ``*_raw`` keys, and
+the samples themselves are kept in bench/out/ (npz) so that they can be judged again.
+
     python bench/generative_eval.py --quick
     python bench/generative_eval.py --preset cpu --seeds 0 1 2 --threads 2
 The last line printed is one JSON object.
@@ -98,6 +103,22 @@ def train_judge(
 
 def balanced_classes(per_class: int, n_classes: int) -> np.ndarray:
     return np.repeat(np.arange(n_classes), per_class)
+
+
+def cutout_pipeline(samples: np.ndarray) -> tuple[np.ndarray, int]:
+    """Samples as the platform prepares every cutout before a classifier sees it (noise-clipped
+    at 3 sigma and scaled to a peak of 1, ``mlcore.ssl.data.clip_and_scale``), which is also what
+    the real images went through; a blank sample (nothing above its noise) stays blank. Returns
+    the images and the number of blank ones."""
+    from mlcore.ssl.data import BadImageError, clip_and_scale
+
+    out, blank = np.zeros_like(samples), 0
+    for i, sample in enumerate(samples):
+        try:
+            out[i, 0] = clip_and_scale(sample[0])
+        except BadImageError:
+            blank += 1
+    return out, blank
 
 
 def judge(samples, classes, real, judges) -> dict:
@@ -325,23 +346,34 @@ def main(argv=None) -> dict:
     say(f"judging classifiers trained; 4-class test accuracy {judge_accuracy:.3f}")
     references = real_references(real, judges)
 
-    rows, grids, property_sets = [], {}, {"real": real["test"][0]}
+    rows, grids, raw_grids, property_sets = [], {}, {}, {"real": real["test"][0]}
     classes = balanced_classes(per_class, len(CLASSES))
     for seed in seeds:
         generators = train_generators(real, config, seed, vae_hidden, progress=say, checkpoints=args.checkpoints)
         for name, (generator, seconds) in generators.items():
-            samples = generator.sample(classes, seed=seed)
-            row = {"model": name, "seed": seed, "train_seconds": seconds, **judge(samples, classes, real, judges)}
+            raw = generator.sample(classes, seed=seed)
+            samples, blank = cutout_pipeline(raw)
+            row = {"model": name, "seed": seed, "train_seconds": seconds, "blank_share": blank / len(raw)}
+            row.update(judge(samples, classes, real, judges))
+            raw_row = judge(raw, classes, real, judges)
+            raw_row.pop("memorisation_real")  # a property of the real images alone
+            row.update({f"{key}_raw": value for key, value in raw_row.items()})
             rows.append(row)
-            say(f"seed {seed} {name}: FD {row['fd']:.2f}, RAMIS {row['ramis']:.3f}, ")
+            if not args.quick:
+                OUT.mkdir(parents=True, exist_ok=True)
+                kept = OUT / f"generative_samples_{args.preset}_{name}_seed{seed}.npz"
+                np.savez_compressed(kept, raw=raw, classes=classes)
+            say(f"seed {seed} {name}: FD {row['fd']:.2f} (raw {row['fd_raw']:.2f}), RAMIS {row['ramis']:.3f}, ")
             say(f"    class consistency {row['class_consistency']:.2f}, memorisation {row['memorisation']:.2f}")
             if seed == seeds[0]:
                 grids[name] = [samples[classes == k] for k in range(len(CLASSES))]
+                raw_grids[name] = [raw[classes == k] for k in range(len(CLASSES))]
                 property_sets[name] = samples
     x_test, y_test = real["test"]
-    grids = {"real": [x_test[y_test == k] for k in range(len(CLASSES))], **grids}
+    real_grid = {"real": [x_test[y_test == k] for k in range(len(CLASSES))]}
     suffix = "_quick" if args.quick else f"_{args.preset}"
-    plot_samples(grids, FIGURES / f"generative_samples{suffix}.png")
+    plot_samples({**real_grid, **grids}, FIGURES / f"generative_samples{suffix}.png")
+    plot_samples({**real_grid, **raw_grids}, FIGURES / f"generative_samples{suffix}_raw.png")
     plot_properties(property_sets, FIGURES / f"generative_properties{suffix}.png")
 
     result = {
