@@ -33,7 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
 from _runs import RunClock, mean_and_spread, train_supervised, write_result  # noqa: E402
-from generative_eval import CLASSES, firstgalaxydata_prepared  # noqa: E402
+from generative_eval import CLASSES, cutout_pipeline, firstgalaxydata_prepared  # noqa: E402
 
 OUT = _data.ROOT / "bench" / "out"
 FIGURES = _data.ROOT / "bench" / "figures"
@@ -78,13 +78,16 @@ def quick_generator(real: dict, seed: int, size: int = 32):
 
 def synthetic_pool(generator, needed: dict[int, int], seed: int, steps: int | None, size: int) -> dict[int, np.ndarray]:
     """{class: (n, 1, size, size) samples}, drawn once per seed (smaller budgets take the first
-    ones), resampled to the classifier's ``size`` if the generator draws another."""
+    ones), resampled to the classifier's ``size`` if the generator draws another, and prepared as
+    the platform prepares a synthetic cutout before a classifier trains on it (noise clip, peak 1:
+    ``generative_eval.cutout_pipeline``)."""
     from mlcore.ssl.data import resample
 
     pool = {}
     for k, n in needed.items():
         samples = generator.sample(np.full(n, k, dtype=np.int64), seed=seed * 1000 + k, steps=steps)
-        pool[k] = resample(samples[:, 0], size)[:, None] if n else np.zeros((0, 1, size, size), np.float32)
+        prepared = cutout_pipeline(samples)[0]  # as classifiers.ml: clipped and scaled, then resampled
+        pool[k] = resample(prepared[:, 0], size)[:, None] if n else np.zeros((0, 1, size, size), np.float32)
     return pool
 
 
