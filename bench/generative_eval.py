@@ -232,20 +232,26 @@ def summarise(rows: list[dict], references: dict) -> dict:
 
 
 def plot_samples(grids: dict[str, np.ndarray], path: Path, per_row: int = 8) -> None:
-    """One panel per model (rows: classes), the real test images first."""
+    """One panel per model (rows: classes), the real test images first, two panels a row, on a
+    square-root stretch so that faint emission shows as it does on the platform's pages."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.colors import PowerNorm
 
-    fig, axes = plt.subplots(1, len(grids), figsize=(3.2 * len(grids), 3.4))
-    for ax, (name, images) in zip(np.atleast_1d(axes), grids.items(), strict=True):
+    columns = min(2, len(grids))
+    panel_rows = -(-len(grids) // columns)
+    fig, axes = plt.subplots(panel_rows, columns, figsize=(6.4 * columns, 3.6 * panel_rows), squeeze=False)
+    for ax in axes.flat[len(grids) :]:
+        ax.axis("off")
+    for ax, (name, images) in zip(axes.flat, grids.items(), strict=False):
         rows = []
         for k in range(len(CLASSES)):
             chosen = images[k][:per_row]
             chosen = np.concatenate([chosen, np.zeros((per_row - len(chosen), *chosen.shape[1:]))])
             rows.append(np.concatenate(list(chosen[:, 0]), axis=1))
-        ax.imshow(np.concatenate(rows, axis=0), cmap="inferno", vmin=0, vmax=1)
+        ax.imshow(np.concatenate(rows, axis=0), cmap="inferno", norm=PowerNorm(0.5, vmin=0, vmax=1))
         ax.set_title(name)
         size = images[0].shape[-1]
         ax.set_yticks([(k + 0.5) * size for k in range(len(CLASSES))], CLASSES)
@@ -254,6 +260,22 @@ def plot_samples(grids: dict[str, np.ndarray], path: Path, per_row: int = 8) -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def replot(preset_name: str, seed: int, size: int) -> None:
+    """Redraw the sample grids from the samples a full run kept in bench/out/."""
+    real = firstgalaxydata_prepared(size)
+    x_test, y_test = real["test"]
+    real_grid = {"real": [x_test[y_test == k] for k in range(len(CLASSES))]}
+    grids, raw_grids = {}, {}
+    for name in ("diffusion", "unet", "vae"):
+        kept = np.load(OUT / f"generative_samples_{preset_name}_{name}_seed{seed}.npz")
+        raw, classes = kept["raw"], kept["classes"]
+        samples = cutout_pipeline(raw)[0]
+        grids[name] = [samples[classes == k] for k in range(len(CLASSES))]
+        raw_grids[name] = [raw[classes == k] for k in range(len(CLASSES))]
+    plot_samples({**real_grid, **grids}, FIGURES / f"generative_samples_{preset_name}.png")
+    plot_samples({**real_grid, **raw_grids}, FIGURES / f"generative_samples_{preset_name}_raw.png")
 
 
 def plot_properties(sets: dict[str, np.ndarray], path: Path) -> None:
@@ -296,7 +318,13 @@ def main(argv=None) -> dict:
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (part of what a run reproduces)")
     parser.add_argument("--out", type=Path, default=OUT / "generative_eval.json")
     parser.add_argument("--checkpoints", type=Path, default=None, help="folder of resumable diffusion checkpoints")
+    parser.add_argument(
+        "--replot", action="store_true", help="only redraw the sample grids from the samples kept by a full run"
+    )
     args = parser.parse_args(argv)
+    if args.replot:
+        replot(args.preset, args.seeds[0], args.size or 64)
+        return {}
 
     import torch
 
