@@ -133,17 +133,53 @@ def choose(strategy: str, clf, pool: Pool, labelled: np.ndarray, n: int, rng, co
         probs = clf.predict_proba(x_u)
         scores.update(entropy=entropy(probs), margin=margin(probs))
     if "bald" in needs:
-        scores["bald"] = bald(clf.mc_dropout_proba(x_u, seed=int(rng.integers(2**31))))
+        scores["bald"] = bald(posterior_samples(clf, x_u, rng))
     if "complexity" in needs:
         scores["complexity"] = pool.complexity[unlabelled]
     features = None
     if "novelty" in needs or (policy.diversity and strategy == "combined"):
-        features = clf.penultimate_features(x_u)
+        features = learned_features(clf, x_u)
     if "novelty" in needs:
-        scores["novelty"] = knn_novelty(features, clf.penultimate_features(pool.x[labelled]), k=NOVELTY_K)
+        scores["novelty"] = knn_novelty(features, learned_features(clf, pool.x[labelled]), k=NOVELTY_K)
     scores = {k: v for k, v in scores.items() if k in needs}
     picks, _ = select_batch(policy, scores, features if policy.diversity else None, n, rng)
     return unlabelled[picks]
+
+
+def posterior_samples(clf, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(T, N, C) probabilities for BALD: MC-dropout passes of the network, or the probe's committee."""
+    from mlcore.active.probe import FeatureProbe
+
+    if isinstance(clf, FeatureProbe):
+        return clf.committee_proba(x)
+    return clf.mc_dropout_proba(x, seed=int(rng.integers(2**31)))
+
+
+def learned_features(clf, x: np.ndarray) -> np.ndarray:
+    """The space of novelty and diversity: the network's penultimate layer, or the encoder's
+    features as the probe sees them."""
+    from mlcore.active.probe import FeatureProbe
+
+    return clf.scaled(x) if isinstance(clf, FeatureProbe) else clf.penultimate_features(x)
+
+
+def simulate_probe(
+    pool: Pool, strategy: str, seed: int, observed: np.ndarray, args, combined
+) -> list[tuple[int, float]]:
+    """As ``simulate``, with the probe on the encoder's features (``pool.x`` holds them) as the learner,
+    refitted from scratch after every batch."""
+    from mlcore.active.probe import FeatureProbe
+
+    rng = np.random.default_rng(seed)
+    labelled = seed_set(pool.y, args.per_class, rng)
+    curve = []
+    while True:
+        clf = FeatureProbe(pool.x, committee=args.committee, seed=seed).fit(pool.x[labelled], observed[labelled])
+        curve.append((len(labelled), float((clf.predict(pool.x_test) == pool.y_test).mean())))
+        room = min(args.budget - len(labelled), len(pool.y) - len(labelled), args.batch)
+        if room <= 0:
+            return curve
+        labelled = np.concatenate([labelled, choose(strategy, clf, pool, labelled, room, rng, combined)])
 
 
 def simulate(pool: Pool, strategy: str, seed: int, observed: np.ndarray, args, combined) -> list[tuple[int, float]]:
@@ -314,6 +350,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--round-steps", type=int, default=100, help="warm-started steps after each batch")
     parser.add_argument("--round-lr", type=float, default=3e-4, help="Adam rate of the warm-started rounds")
     parser.add_argument("--mc-samples", type=int, default=10, help="MC-dropout passes for BALD")
+    parser.add_argument(
+        "--learner",
+        choices=["cnn", "probe"],
+        default="cnn",
+        help="cnn: the supervised network, warm-started; probe: logistic regression on --encoder's features",
+    )
+    parser.add_argument(
+        "--encoder", type=Path, help="a saved contrastive encoder (bench/feature_probe.py --save-encoder)"
+    )
+    parser.add_argument("--committee", type=int, default=10, help="bootstrap members of the probe, for BALD")
     parser.add_argument("--votes", type=int, default=5, help="simulated volunteer votes per subject")
     parser.add_argument("--combined", type=json.loads, default=DEFAULT_COMBINED, help="the combined policy, JSON")
     parser.add_argument(
@@ -339,9 +385,23 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.strategies = ["random", "combined"]
         args.budget, args.first_steps, args.round_steps = 60, 100, 30
         args.out = OUT / "active_learning_quick.json"
+    if args.learner == "probe" and not args.merge and (args.encoder is None or not args.encoder.is_file()):
+        parser.error(f"--learner probe needs --encoder, a saved encoder file (got {args.encoder})")
     if "random" not in args.strategies:
         args.strategies = ["random", *args.strategies]  # the target is random's accuracy at its budget
     return args
+
+
+def embedded(pool: Pool, encoder_path: Path) -> Pool:
+    """The pool with its images replaced by the encoder's features (rotation-averaged)."""
+    from dataclasses import replace
+
+    from mlcore.features import ContrastiveEncoder
+
+    encoder = ContrastiveEncoder.load(encoder_path, device="auto")
+    if encoder.config.image_size != pool.x.shape[-1]:
+        raise SystemExit(f"{encoder_path}: encoder of {encoder.config.image_size} px, images of {pool.x.shape[-1]} px")
+    return replace(pool, x=encoder.embed(pool.x), x_test=encoder.embed(pool.x_test))
 
 
 def run_all(args, combined) -> list[dict]:
@@ -351,13 +411,16 @@ def run_all(args, combined) -> list[dict]:
             pool = firstgalaxydata_pool(args.size)
         else:
             pool = mirabest_pool(args.size, args.test_seed)
+        if args.learner == "probe":
+            pool = embedded(pool, args.encoder)
         print(f"{name}: pool {len(pool.y)}, test {len(pool.y_test)}", flush=True)
         for source in args.sources:
             for seed in args.seeds:
                 observed, noise = observed_labels(pool, source, seed, args.votes)
                 for strategy in args.strategies:
                     wall, cpu = time.perf_counter(), time.process_time()
-                    curve = simulate(pool, strategy, seed, observed, args, combined)
+                    run = simulate_probe if args.learner == "probe" else simulate
+                    curve = run(pool, strategy, seed, observed, args, combined)
                     row = {"dataset": name, "labels": source, "strategy": strategy, "seed": seed, "curve": curve}
                     row["seconds"] = round(time.perf_counter() - wall, 1)
                     row["cpu_seconds"] = round(time.process_time() - cpu, 1)
@@ -374,10 +437,13 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
 
     import torch
+    from threadpoolctl import threadpool_limits
 
     from mlcore.active import AcquisitionPolicy
 
     torch.set_num_threads(args.threads)
+    # numpy's BLAS too: the probe's many small fits run ~20x slower with a thread per core
+    threadpool_limits(args.threads)
     combined = AcquisitionPolicy.from_dict(args.combined)
     started = time.perf_counter()
     if args.merge:
@@ -387,7 +453,10 @@ def main(argv=None) -> dict:
     summary, panels = summarise(rows)
     figure = FIGURES / f"{args.out.stem}.png"
     plot(panels, figure)
-    result = {"bench": "active_learning", "quick": args.quick, "combined_policy": combined.to_dict(), **summary}
+    result = {"bench": "active_learning", "quick": args.quick, "learner": args.learner}
+    if args.learner == "probe":
+        result["encoder"] = str(args.encoder)
+    result |= {"combined_policy": combined.to_dict(), **summary}
     result["figure"] = str(figure.relative_to(_data.ROOT))
     result["seconds"] = round(time.perf_counter() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)

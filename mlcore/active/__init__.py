@@ -1,6 +1,8 @@
 """mlcore.active: acquisition scores and the policy that turns them into a batch of cutouts to label.
 
-Pure functions over numpy arrays; no training loop and no framework beyond numpy/scipy.
+Pure functions over numpy arrays; no training loop and no framework beyond numpy/scipy. The one
+learner here, ``mlcore.active.probe.FeatureProbe`` (scikit-learn, imported on its own), is a
+linear head on fixed learned features, cheap enough to refit after every batch of labels.
 """
 
 from mlcore.active.policy import (

@@ -227,3 +227,72 @@ def test_select_batch_with_no_model_at_all_serves_the_pool_at_random():
     assert len(select_batch(policy, {}, None, 5, np.random.default_rng(0))[0]) == 0  # an empty pool
     with pytest.raises(ValueError, match="n_rows"):
         select_batch(policy, {"entropy": np.zeros(3)}, None, 2, np.random.default_rng(0), n_rows=4)
+
+
+# --- the feature probe ----------------------------------------------------------------------------
+
+
+def _two_blobs(n_per_class: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([rng.normal(-1.0, 1.0, (n_per_class, 8)), rng.normal(1.0, 1.0, (n_per_class, 8))])
+    return x, np.repeat([0, 1], n_per_class)
+
+
+def test_feature_probe_learns_separable_features_and_its_committee_disagrees_where_unsure():
+    from mlcore.active.probe import FeatureProbe
+
+    x, y = _two_blobs(100)
+    probe = FeatureProbe(x, committee=8, seed=3).fit(x[::5], y[::5])  # 40 labels of 200
+    assert (probe.predict(x) == y).mean() > 0.9
+    assert probe.predict_proba(x).shape == (200, 2)
+    assert probe.c_ in probe.cs
+    committee = probe.committee_proba(x)
+    assert committee.shape == (8, 200, 2)
+    between, far = np.zeros((1, 8)), np.full((1, 8), 4.0)
+    assert bald(probe.committee_proba(between))[0] > bald(probe.committee_proba(far))[0]
+
+
+def test_feature_probe_is_reproducible_for_a_seed():
+    from mlcore.active.probe import FeatureProbe
+
+    x, y = _two_blobs(50)
+    a = FeatureProbe(x, seed=1).fit(x[::4], y[::4]).committee_proba(x)
+    b = FeatureProbe(x, seed=1).fit(x[::4], y[::4]).committee_proba(x)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_feature_probe_fits_with_one_label_in_a_class():
+    from mlcore.active.probe import FeatureProbe
+
+    x, y = _two_blobs(20)
+    rows = np.array([0, 1, 2, 25])  # class 1 has a single label: no cross-validation possible
+    probe = FeatureProbe(x).fit(x[rows], y[rows])
+    assert probe.c_ == probe.cs[len(probe.cs) // 2]
+    assert set(probe.predict(x)) <= {0, 1}
+
+
+@pytest.mark.parametrize(
+    ("pool", "labels", "message"),
+    [
+        (np.ones(5), None, "shape"),
+        (np.array([[0.0, np.nan], [1.0, 1.0]]), None, "NaN"),
+        (np.ones((1, 3)), None, "two rows"),
+        (np.eye(4), np.array([1, 1, 1, 1]), "single class"),
+        (np.eye(4), np.array([0, 1]), "labels"),
+    ],
+)
+def test_feature_probe_rejects_bad_input(pool, labels, message):
+    from mlcore.active.probe import FeatureProbe
+
+    with pytest.raises(ValueError, match=message):
+        FeatureProbe(pool).fit(pool, labels) if labels is not None else FeatureProbe(pool)
+
+
+def test_feature_probe_refuses_to_predict_before_fit_and_a_committee_of_one():
+    from mlcore.active.probe import FeatureProbe
+
+    x, _ = _two_blobs(5)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        FeatureProbe(x).predict(x)
+    with pytest.raises(ValueError, match="two members"):
+        FeatureProbe(x, committee=1)
