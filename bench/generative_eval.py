@@ -231,6 +231,11 @@ def summarise(rows: list[dict], references: dict) -> dict:
     return result
 
 
+def by_class(images: np.ndarray, classes: np.ndarray) -> list[np.ndarray]:
+    """The images of each class, in CLASSES order: one row of a sample grid each."""
+    return [images[classes == k] for k in range(len(CLASSES))]
+
+
 def plot_samples(grids: dict[str, np.ndarray], path: Path, per_row: int = 8) -> None:
     """One panel per model (rows: classes), the real test images first, two panels a row, on a
     square-root stretch so that faint emission shows as it does on the platform's pages."""
@@ -266,14 +271,14 @@ def replot(preset_name: str, seed: int, size: int) -> None:
     """Redraw the sample grids from the samples a full run kept in bench/out/."""
     real = firstgalaxydata_prepared(size)
     x_test, y_test = real["test"]
-    real_grid = {"real": [x_test[y_test == k] for k in range(len(CLASSES))]}
+    real_grid = {"real": by_class(x_test, y_test)}
     grids, raw_grids = {}, {}
     for name in ("diffusion", "unet", "vae"):
         kept = np.load(OUT / f"generative_samples_{preset_name}_{name}_seed{seed}.npz")
         raw, classes = kept["raw"], kept["classes"]
         samples = cutout_pipeline(raw)[0]
-        grids[name] = [samples[classes == k] for k in range(len(CLASSES))]
-        raw_grids[name] = [raw[classes == k] for k in range(len(CLASSES))]
+        grids[name] = by_class(samples, classes)
+        raw_grids[name] = by_class(raw, classes)
     plot_samples({**real_grid, **grids}, FIGURES / f"generative_samples_{preset_name}.png")
     plot_samples({**real_grid, **raw_grids}, FIGURES / f"generative_samples_{preset_name}_raw.png")
 
@@ -394,11 +399,11 @@ def main(argv=None) -> dict:
             say(f"seed {seed} {name}: FD {row['fd']:.2f} (raw {row['fd_raw']:.2f}), RAMIS {row['ramis']:.3f}, ")
             say(f"    class consistency {row['class_consistency']:.2f}, memorisation {row['memorisation']:.2f}")
             if seed == seeds[0]:
-                grids[name] = [samples[classes == k] for k in range(len(CLASSES))]
-                raw_grids[name] = [raw[classes == k] for k in range(len(CLASSES))]
+                grids[name] = by_class(samples, classes)
+                raw_grids[name] = by_class(raw, classes)
                 property_sets[name] = samples
     x_test, y_test = real["test"]
-    real_grid = {"real": [x_test[y_test == k] for k in range(len(CLASSES))]}
+    real_grid = {"real": by_class(x_test, y_test)}
     suffix = "_quick" if args.quick else f"_{args.preset}"
     plot_samples({**real_grid, **grids}, FIGURES / f"generative_samples{suffix}.png")
     plot_samples({**real_grid, **raw_grids}, FIGURES / f"generative_samples{suffix}_raw.png")
