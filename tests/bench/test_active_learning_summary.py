@@ -76,3 +76,31 @@ def test_volunteer_confusion_is_measured_on_the_shared_data():
     np.testing.assert_allclose(confusion.sum(axis=1), 1.0)
     assert (counts > 20).all()
     assert (np.diag(confusion) > confusion.max(axis=1) - 1e-9).all()  # the true class is the most common vote
+
+
+def test_the_probe_learner_needs_a_saved_encoder(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        active_learning.parse_args(["--learner", "probe"])
+    assert "--learner probe needs --encoder" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        active_learning.parse_args(["--learner", "probe", "--encoder", str(tmp_path / "missing.pt")])
+    assert "missing.pt" in capsys.readouterr().err
+
+
+def test_the_probe_learner_chooses_from_its_committee_and_the_scaled_features():
+    from mlcore.active.probe import FeatureProbe
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(-1, 1, (40, 6)), rng.normal(1, 1, (40, 6))])
+    y = np.repeat([0, 1], 40)
+    pool = active_learning.Pool("toy", x, y, x[:10], y[:10], rng.random(80), ("a", "b"))
+    labelled = np.array([0, 1, 2, 40, 41, 42])
+    probe = FeatureProbe(x, committee=4).fit(x[labelled], y[labelled])
+    assert active_learning.posterior_samples(probe, x, rng).shape == (4, 80, 2)
+    np.testing.assert_allclose(active_learning.learned_features(probe, x), probe.scaled(x))
+    from mlcore.active import AcquisitionPolicy
+
+    policy = AcquisitionPolicy.from_dict(active_learning.DEFAULT_COMBINED)
+    for strategy in ("bald", "novelty", "combined"):
+        picks = active_learning.choose(strategy, probe, pool, labelled, 5, np.random.default_rng(1), policy)
+        assert len(set(picks)) == 5 and not set(picks) & set(labelled)
