@@ -442,8 +442,8 @@ def main(argv=None) -> dict:
     from mlcore.active import AcquisitionPolicy
 
     torch.set_num_threads(args.threads)
-    # numpy's BLAS too: the probe's many small fits run ~20x slower with a thread per core
-    threadpool_limits(args.threads)
+    if args.learner == "probe":  # its many small fits ran ~20x slower with a BLAS thread per core
+        threadpool_limits(args.threads)
     combined = AcquisitionPolicy.from_dict(args.combined)
     started = time.perf_counter()
     if args.merge:
@@ -454,7 +454,7 @@ def main(argv=None) -> dict:
     figure = FIGURES / f"{args.out.stem}.png"
     plot(panels, figure)
     result = {"bench": "active_learning", "quick": args.quick, "learner": args.learner}
-    if args.learner == "probe":
+    if args.learner == "probe" and args.encoder:
         result["encoder"] = str(args.encoder)
     result |= {"combined_policy": combined.to_dict(), **summary}
     result["figure"] = str(figure.relative_to(_data.ROOT))
