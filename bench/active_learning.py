@@ -172,9 +172,10 @@ def simulate_probe(
 
     rng = np.random.default_rng(seed)
     labelled = seed_set(pool.y, args.per_class, rng)
+    clf = FeatureProbe(pool.x, committee=args.committee, seed=seed)  # standardised over the pool once
     curve = []
     while True:
-        clf = FeatureProbe(pool.x, committee=args.committee, seed=seed).fit(pool.x[labelled], observed[labelled])
+        clf.fit(pool.x[labelled], observed[labelled])
         curve.append((len(labelled), float((clf.predict(pool.x_test) == pool.y_test).mean())))
         room = min(args.budget - len(labelled), len(pool.y) - len(labelled), args.batch)
         if room <= 0:
@@ -406,6 +407,7 @@ def embedded(pool: Pool, encoder_path: Path) -> Pool:
 
 def run_all(args, combined) -> list[dict]:
     rows: list[dict] = []
+    run = simulate_probe if args.learner == "probe" else simulate
     for name in args.datasets:
         if name == "firstgalaxydata":
             pool = firstgalaxydata_pool(args.size)
@@ -419,7 +421,6 @@ def run_all(args, combined) -> list[dict]:
                 observed, noise = observed_labels(pool, source, seed, args.votes)
                 for strategy in args.strategies:
                     wall, cpu = time.perf_counter(), time.process_time()
-                    run = simulate_probe if args.learner == "probe" else simulate
                     curve = run(pool, strategy, seed, observed, args, combined)
                     row = {"dataset": name, "labels": source, "strategy": strategy, "seed": seed, "curve": curve}
                     row["seconds"] = round(time.perf_counter() - wall, 1)

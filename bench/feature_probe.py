@@ -57,7 +57,6 @@ def load(size: int) -> dict:
     }
 
 
-C_GRID = np.logspace(-3, 2, 11)
 K_GRID = (5, 10, 20, 40, 80)
 
 
@@ -70,6 +69,8 @@ def probe(train_features, y_train, test_features, y_test, k: int) -> dict:
     from sklearn.neighbors import KNeighborsClassifier
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
+
+    from mlcore.active.probe import C_GRID
 
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
 

@@ -61,10 +61,11 @@ class FeatureProbe:
             split = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.seed)
             grid = {"C": list(self.cs)}
             search = GridSearchCV(LogisticRegression(max_iter=5000), grid, cv=split, scoring="neg_log_loss")
-            self.c_ = float(search.fit(x, y).best_params_["C"])
+            self.model_ = search.fit(x, y).best_estimator_  # refitted on every labelled row
+            self.c_ = float(self.model_.C)
         else:  # a class with a single label: no fold can hold it out, so take the grid's middle
             self.c_ = float(self.cs[len(self.cs) // 2])
-        self.model_ = LogisticRegression(C=self.c_, max_iter=5000).fit(x, y)
+            self.model_ = LogisticRegression(C=self.c_, max_iter=5000).fit(x, y)
         self._fit_committee(x, y)
         return self
 
