@@ -89,12 +89,27 @@ def measured_confusion(classes: tuple[str, ...] = CLASSES) -> tuple[np.ndarray, 
     return confusion, totals
 
 
-def noisy_majority(truth: np.ndarray, confusion: np.ndarray, votes: int, rng: np.random.Generator) -> np.ndarray:
-    """(N,) true labels -> (N,) the majority of `votes` volunteer votes drawn from the confusion
-    rows (ties broken at random): the consensus label a subject would retire with."""
+def noisy_votes(truth: np.ndarray, confusion: np.ndarray, votes: int, rng: np.random.Generator) -> np.ndarray:
+    """(N,) true labels -> (N, K) counts of `votes` volunteer votes per class, drawn from the
+    confusion rows."""
     k = confusion.shape[0]
     cumulative = np.cumsum(confusion[truth], axis=1)  # (N, K)
     draws = rng.random((len(truth), votes))
     vote = (draws[:, :, None] > cumulative[:, None, :]).sum(axis=2).clip(max=k - 1)  # (N, V)
-    tallies = np.stack([(vote == c).sum(axis=1) for c in range(k)], axis=1) + rng.random((len(truth), k)) * 0.5
-    return tallies.argmax(axis=1)
+    return np.stack([(vote == c).sum(axis=1) for c in range(k)], axis=1)
+
+
+def noisy_majority(truth: np.ndarray, confusion: np.ndarray, votes: int, rng: np.random.Generator) -> np.ndarray:
+    """(N,) true labels -> (N,) the majority of `votes` volunteer votes drawn from the confusion
+    rows (ties broken at random): the consensus label a subject would retire with."""
+    tallies = noisy_votes(truth, confusion, votes, rng)
+    return (tallies + rng.random(tallies.shape) * 0.5).argmax(axis=1)
+
+
+def gold_estimate(confusion: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The confusion a platform would measure on a gold set as large as the real one: for each true
+    class, `counts` votes drawn from its row, then smoothed (one pseudo-vote per cell)."""
+    from mlcore.active.labels import confusion_from_counts
+
+    drawn = np.stack([rng.multinomial(int(n), row) for n, row in zip(counts, confusion, strict=True)])
+    return confusion_from_counts(drawn, smoothing=1.0)

@@ -15,8 +15,10 @@ labelled cutouts in the classifier's penultimate features) and combined (the pol
 
 Labels come from the catalogue, or from simulated volunteers (``--labels volunteers``): each
 subject's label is the majority of ``--votes`` votes drawn from the volunteer confusion measured on
-real Radio Galaxy Zoo EMU data (bench/_label_noise.py). The seed set and every answer of a seed are
-drawn once and shared by all strategies.
+real Radio Galaxy Zoo EMU data (bench/_label_noise.py). With ``--labels volunteers-posterior`` the
+same votes retire with the class most probable under the volunteers' confusion as a gold set of the
+real one's size would measure it (mlcore.active.labels). The seed set and every answer of a seed
+are drawn once and shared by all strategies.
 
 Target = the mean accuracy random sampling reaches with its whole budget; a strategy's labels to
 target = the first label count at which its mean curve (over seeds) reaches it.
@@ -53,6 +55,8 @@ DEFAULT_COMBINED = {
     "candidate_factor": 3,
 }
 NOVELTY_K = 5
+# label source -> its key in the JSON (catalogue labels sit at the top of each data set)
+VOLUNTEER_SOURCES = {"volunteers": "volunteer_labels", "volunteers-posterior": "volunteer_posterior_labels"}
 
 
 @dataclass
@@ -293,16 +297,31 @@ def plot(panels: dict[str, dict[str, dict]], path: Path) -> None:
 
 
 def observed_labels(pool: Pool, source: str, seed: int, votes: int) -> tuple[np.ndarray, dict]:
-    """The label each pool subject returns when asked, and (for volunteers) how it was drawn."""
+    """The label each pool subject returns when asked, and (for volunteers) how it was drawn.
+
+    "volunteers" retires a subject with the majority of its votes; "volunteers-posterior" with the
+    class most probable given the same votes and the volunteers' confusion as a gold set of the
+    real one's size would measure it (mlcore.active.labels)."""
     if source == "catalogue":
         return pool.y, {}
+    from mlcore.active.labels import confusion_posterior
+
     confusion, counts = _label_noise.measured_confusion(pool.classes)
-    observed = _label_noise.noisy_majority(pool.y, confusion, votes, np.random.default_rng(50_000 + seed))
+    rng = np.random.default_rng(50_000 + seed)  # the same votes for both consensus rules
+    if source == "volunteers":
+        observed = _label_noise.noisy_majority(pool.y, confusion, votes, rng)
+        rule = {}
+    else:
+        tallies = _label_noise.noisy_votes(pool.y, confusion, votes, rng)
+        estimate = _label_noise.gold_estimate(confusion, counts, np.random.default_rng(60_000 + seed))
+        observed = confusion_posterior(tallies, estimate).argmax(axis=1)
+        rule = {"gold_estimate": np.round(estimate, 3).tolist()}
     return observed, {
         "votes": votes,
         "vote_confusion": np.round(confusion, 3).tolist(),
         "votes_behind_each_row": counts.astype(int).tolist(),
         "majority_error_rate": float((observed != pool.y).mean()),
+        **rule,
     }
 
 
@@ -319,11 +338,11 @@ def summarise(rows: list[dict]) -> tuple[dict, dict[str, dict]]:
                 continue
             panels[f"{name}, {source} labels"] = curves
             summary = targets(curves) | {"curves": curves, "cpu_seconds": round(sum(r["cpu_seconds"] for r in group))}
-            if source == "volunteers":
+            if source in VOLUNTEER_SOURCES:
                 noise = [r["noise"] for r in group if r.get("noise")]
                 summary["majority_error_rate"] = float(np.mean([n["majority_error_rate"] for n in noise]))
                 summary |= {k: noise[0][k] for k in ("votes", "vote_confusion", "votes_behind_each_row")}
-                result.setdefault(name, {})["volunteer_labels"] = summary
+                result.setdefault(name, {})[VOLUNTEER_SOURCES[source]] = summary
             else:
                 result[name] = {**result.get(name, {}), **summary}
     return result, panels
@@ -340,7 +359,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="MiraBest, catalogue labels, random vs combined, 1 seed")
     parser.add_argument("--datasets", nargs="+", default=["firstgalaxydata", "mirabest"])
-    parser.add_argument("--labels", nargs="+", default=["catalogue", "volunteers"], dest="sources")
+    parser.add_argument(
+        "--labels",
+        nargs="+",
+        default=["catalogue", "volunteers"],
+        choices=["catalogue", *VOLUNTEER_SOURCES],
+        dest="sources",
+        help="catalogue; volunteers (majority of --votes); volunteers-posterior (the same votes, "
+        "the class most probable under a gold-measured confusion)",
+    )
     parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--budget", type=int, default=300, help="labels at which a run stops (seed set included)")

@@ -104,3 +104,34 @@ def test_the_probe_learner_chooses_from_its_committee_and_the_scaled_features():
     for strategy in ("bald", "novelty", "combined"):
         picks = active_learning.choose(strategy, probe, pool, labelled, 5, np.random.default_rng(1), policy)
         assert len(set(picks)) == 5 and not set(picks) & set(labelled)
+
+
+def test_posterior_consensus_uses_the_same_votes_and_errs_less_on_four_classes():
+    if not (_label_noise.TEXT2TAG / "english_annotations.csv").is_file():
+        pytest.skip("../shared/data/text2tag is missing")
+    from types import SimpleNamespace
+
+    truth = np.random.default_rng(3).integers(0, 4, 4000)
+    pool = SimpleNamespace(y=truth, classes=("FRI", "FRII", "Compact", "Bent"))
+    majority, noise = active_learning.observed_labels(pool, "volunteers", 0, 5)
+    posterior, posterior_noise = active_learning.observed_labels(pool, "volunteers-posterior", 0, 5)
+    again, _ = active_learning.observed_labels(pool, "volunteers-posterior", 0, 5)
+    np.testing.assert_array_equal(posterior, again)  # same seed, same labels
+    assert posterior_noise["majority_error_rate"] < noise["majority_error_rate"] - 0.03
+    assert "gold_estimate" in posterior_noise and "gold_estimate" not in noise
+    # where every vote agrees, both rules agree with it
+    votes = _label_noise.noisy_votes(
+        truth, _label_noise.measured_confusion(pool.classes)[0], 5, np.random.default_rng(50_000)
+    )
+    unanimous = votes.max(axis=1) == 5
+    np.testing.assert_array_equal(majority[unanimous], posterior[unanimous])
+
+
+def test_volunteer_sources_get_their_own_keys_in_the_summary():
+    rows = [run("random", 0, [0.5, 0.7]), run("random", 0, [0.5, 0.6], labels="volunteers")]
+    rows.append(run("random", 0, [0.5, 0.65], labels="volunteers"))
+    rows[-1]["labels"] = "volunteers-posterior"
+    result, panels = active_learning.summarise(rows)
+    assert result["toy"]["volunteer_labels"]["target_accuracy"] == pytest.approx(0.6)
+    assert result["toy"]["volunteer_posterior_labels"]["target_accuracy"] == pytest.approx(0.65)
+    assert "toy, volunteers-posterior labels" in panels
