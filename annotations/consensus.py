@@ -21,6 +21,7 @@ class QuestionConsensus:
     task: str
     counts: Counter  # answer label -> votes (or summed weights when weighted)
     classifications: int = 0  # how many classifications answered the task
+    posterior: dict[str, float] | None = None  # answer label -> P(true answer | votes), posterior_consensus.py
 
     @property
     def num_votes(self) -> int:
@@ -28,10 +29,15 @@ class QuestionConsensus:
 
     @property
     def most_likely(self) -> str | None:
+        if self.posterior:
+            return max(self.posterior, key=self.posterior.get)
         return self.counts.most_common(1)[0][0] if self.counts else None
 
     @property
     def agreement(self) -> float:
+        """The most likely answer's share of the votes, or its posterior probability."""
+        if self.posterior:
+            return max(self.posterior.values())
         total = sum(self.counts.values())
         return self.counts.most_common(1)[0][1] / total if total > 0 else 0.0
 
@@ -48,6 +54,7 @@ class QuestionConsensus:
             "fractions": self.fractions(),
             "most_likely": self.most_likely,
             "agreement": self.agreement,
+            "posterior": self.posterior,
         }
 
 

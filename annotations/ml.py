@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.conf import settings
 
+from mlcore.active.labels import confusion_from_counts, confusion_posterior
 from mlcore.active.policy import AcquisitionPolicy, gold_rate
 from mlcore.complexity import ComplexityConfig, complexity, percentile_ranks
 from mlcore.contours import contour_levels, contour_paths
@@ -162,3 +163,9 @@ def policy_normalise(values: dict) -> dict:
 def policy_gold_rate(values: dict, answered: int) -> float:
     """Share of gold-standard subjects for a volunteer who answered ``answered`` subjects."""
     return float(gold_rate(AcquisitionPolicy.from_dict(values), answered))
+
+
+def votes_posterior(tallies: np.ndarray, gold_counts: np.ndarray) -> np.ndarray:
+    """(N, K) votes per subject and answer, (K, K) gold counts (true answer -> vote) -> (N, K)
+    P(true answer | votes) under the crowd's confusion, one pseudo-vote per cell."""
+    return confusion_posterior(tallies, confusion_from_counts(gold_counts, smoothing=1.0))

@@ -21,7 +21,12 @@ class ConsensusSerializer(serializers.Serializer):
     counts = serializers.DictField(child=NumberField(), help_text="answer label -> votes (summed weights if weighted)")
     fractions = serializers.DictField(child=NumberField(), help_text="answer label -> share of the votes")
     most_likely = serializers.CharField(allow_null=True)
-    agreement = NumberField(help_text="the most likely answer's share")
+    agreement = NumberField(help_text="the most likely answer's share of the votes, or its posterior probability")
+    posterior = serializers.DictField(
+        child=NumberField(),
+        allow_null=True,
+        help_text="method=posterior: answer label -> P(true answer | votes) under the crowd's gold confusion",
+    )
 
 
 class ConsensusPageSerializer(serializers.Serializer):
@@ -30,6 +35,7 @@ class ConsensusPageSerializer(serializers.Serializer):
     previous = serializers.URLField(allow_null=True)
     results = ConsensusSerializer(many=True)
     weighted = serializers.BooleanField()
+    method = serializers.CharField(help_text="votes or posterior")
 
 
 class VolunteerSkillSerializer(serializers.Serializer):

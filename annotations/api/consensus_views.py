@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from annotations import retirement, selectors
 from annotations.consensus import question_consensus
+from annotations.posterior_consensus import posterior_consensus
 from annotations.skill import DEFAULT_COUNT_THRESHOLD, skill_weights, volunteer_skills
 from core.api.params import bool_param, int_param
 from core.errors import InvalidInput
@@ -22,6 +23,8 @@ from .consensus_serializers import (
     WorkflowRetirementSerializer,
     WorkflowSkillSerializer,
 )
+
+CONSENSUS_METHODS = ("votes", "posterior")
 
 
 def _task_param(request, workflow) -> str | None:
@@ -41,6 +44,13 @@ class WorkflowConsensusView(APIView):
             OpenApiParameter("task", str, description="only this question task"),
             OpenApiParameter("subject", int, description="only this subject"),
             OpenApiParameter("weighted", bool, description="weight votes by volunteer skill (needs task)"),
+            OpenApiParameter(
+                "method",
+                str,
+                enum=list(CONSENSUS_METHODS),
+                description="votes (default): the most voted answer; posterior: the answer most probable given the "
+                "votes and the crowd's confusion on gold-standard subjects (needs task, a single-answer question)",
+            ),
             OpenApiParameter("page", int),
         ],
         responses=ConsensusPageSerializer,
@@ -51,16 +61,27 @@ class WorkflowConsensusView(APIView):
         task = _task_param(request, workflow)
         subject = int_param(request, "subject")
         weighted = bool(bool_param(request, "weighted"))
-        if weighted and task is None:
-            raise InvalidInput("weighted consensus needs a task (skill is measured per task)", field="task")
-        weights, default = skill_weights(workflow=workflow, task=task) if weighted else (None, 1.0)
-        results = question_consensus(
-            workflow=workflow,
-            subject_ids=[subject] if subject is not None else None,
-            weights=weights,
-            default_weight=default,
-            include_expert=not weighted,
-        )
+        method = request.query_params.get("method") or "votes"
+        if method not in CONSENSUS_METHODS:
+            raise InvalidInput(f"method must be one of {', '.join(CONSENSUS_METHODS)}, not {method!r}", field="method")
+        if (weighted or method == "posterior") and task is None:
+            raise InvalidInput(f"{'weighted' if weighted else method} consensus needs a task", field="task")
+        subject_ids = [subject] if subject is not None else None
+        if method == "posterior":
+            if weighted:
+                raise InvalidInput(
+                    "posterior consensus reads each vote through the confusion; not weighted", field="weighted"
+                )
+            results = posterior_consensus(workflow=workflow, task=task, subject_ids=subject_ids)
+        else:
+            weights, default = skill_weights(workflow=workflow, task=task) if weighted else (None, 1.0)
+            results = question_consensus(
+                workflow=workflow,
+                subject_ids=subject_ids,
+                weights=weights,
+                default_weight=default,
+                include_expert=not weighted,
+            )
         rows = [value.as_dict() for key, value in sorted(results.items()) if task is None or key[1] == task]
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(rows, request, view=self)
@@ -70,6 +91,7 @@ class WorkflowConsensusView(APIView):
             "previous": paginator.get_previous_link(),
             "results": page,
             "weighted": weighted,
+            "method": method,
         }
         return Response(ConsensusPageSerializer(body).data)
 

@@ -1,0 +1,108 @@
+"""Consensus read through the crowd's confusion on gold-standard subjects (method=posterior)."""
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from annotations.consensus import question_consensus
+from annotations.posterior_consensus import crowd_confusion, posterior_consensus
+from annotations.roles import Volunteer
+from annotations.selectors import workflow_current_version
+from annotations.services import classification_create, expert_classification_create
+from core.errors import InvalidInput
+from tests.factories import UserFactory, astronomer, make_workflow_with_subjects
+
+pytestmark = pytest.mark.django_db
+
+COMPACT, FRI, FRII, BENT = range(4)
+
+
+def vote(workflow, cutout, who: str, answer: int):
+    classification_create(
+        workflow_id=workflow.pk,
+        subject_id=cutout.pk,
+        volunteer=Volunteer(user_id=None, session_key=who),
+        annotations=[{"task": "T0", "value": answer}],
+    )
+
+
+def label(workflow, answer: int) -> str:
+    version = workflow_current_version(workflow=workflow)
+    return version.strings[version.tasks["T0"]["answers"][answer]["label"]]
+
+
+@pytest.fixture
+def crowd():
+    """Gold: true FRI sources draw FRI and Bent votes alike; true Bent sources only Bent votes.
+    Target: one FRI vote, two Bent votes."""
+    workflow, cutouts = make_workflow_with_subjects(n=5, retirement=20)
+    for cutout, truth, votes in [
+        (cutouts[0], FRI, [FRI, FRI, BENT, BENT]),
+        (cutouts[1], FRI, [FRI, BENT, FRI, BENT]),
+        (cutouts[2], BENT, [BENT] * 4),
+        (cutouts[3], BENT, [BENT] * 4),
+    ]:
+        expert_classification_create(
+            workflow=workflow, subject=cutout, annotations=[{"task": "T0", "value": truth}], source="paper"
+        )
+        for i, answer in enumerate(votes):
+            vote(workflow, cutout, f"v{i}", answer)
+    target = cutouts[4]
+    for who, answer in [("v0", FRI), ("v1", BENT), ("v2", BENT)]:
+        vote(workflow, target, who, answer)
+    return workflow, target
+
+
+def test_crowd_confusion_pools_every_volunteers_gold_votes(crowd):
+    workflow, _ = crowd
+    labels, counts = crowd_confusion(workflow=workflow, task="T0")
+    fri, bent = labels.index(label(workflow, FRI)), labels.index(label(workflow, BENT))
+    assert counts[fri, fri] == 4 and counts[fri, bent] == 4
+    assert counts[bent, bent] == 8 and counts[bent, fri] == 0
+
+
+def test_a_split_vote_goes_to_the_answer_whose_sources_rarely_draw_the_other(crowd):
+    workflow, target = crowd
+    majority = question_consensus(workflow=workflow, subject_ids=[target.pk], include_expert=False)[(target.pk, "T0")]
+    assert majority.most_likely == label(workflow, BENT)
+    found = posterior_consensus(workflow=workflow, task="T0", subject_ids=[target.pk])[(target.pk, "T0")]
+    # smoothed rows: FRI (5, 5) / 10, Bent (1, 9) / 10 -> P(FRI) = 0.125 / (0.125 + 0.081)
+    assert found.most_likely == label(workflow, FRI)
+    assert found.posterior[label(workflow, FRI)] == pytest.approx(0.125 / (0.125 + 0.081))
+    assert found.agreement == pytest.approx(max(found.posterior.values()))
+    assert sum(found.posterior.values()) == pytest.approx(1.0)
+    assert found.num_votes == 3 and found.counts[label(workflow, BENT)] == 2  # the votes themselves unchanged
+
+
+def test_posterior_needs_gold_votes_and_a_single_answer_task():
+    workflow, cutouts = make_workflow_with_subjects(n=2, retirement=20)
+    vote(workflow, cutouts[0], "a", FRI)
+    with pytest.raises(InvalidInput, match="gold-standard"):
+        posterior_consensus(workflow=workflow, task="T0")
+    with pytest.raises(InvalidInput, match="single-answer"):
+        posterior_consensus(workflow=workflow, task="T2")
+
+
+def test_consensus_api_method_posterior(crowd):
+    workflow, target = crowd
+    url = reverse("api-workflow-consensus", args=[workflow.pk])
+    api = APIClient()
+    api.force_authenticate(UserFactory(username="plain-volunteer"))
+    assert api.get(url, {"task": "T0", "method": "posterior"}).status_code == 403
+    api.force_authenticate(astronomer())
+    body = api.get(url, {"task": "T0", "method": "posterior", "subject": target.pk}).json()
+    assert body["method"] == "posterior" and body["count"] == 1
+    row = body["results"][0]
+    assert row["most_likely"] == label(workflow, FRI) and row["posterior"][label(workflow, FRI)] > 0.5
+    plain = api.get(url, {"task": "T0", "subject": target.pk}).json()
+    assert plain["method"] == "votes" and plain["results"][0]["posterior"] is None
+    assert plain["results"][0]["most_likely"] == label(workflow, BENT)
+    for params, field in [
+        ({"method": "posterior"}, "task"),
+        ({"task": "T0", "method": "mean"}, "method"),
+        ({"task": "T0", "method": "posterior", "weighted": "true"}, "weighted"),
+        ({"task": "T2", "method": "posterior"}, "task"),
+    ]:
+        response = api.get(url, params)
+        assert response.status_code == 400, params
+        assert field in response.json()["detail"] or response.json().get("field") == field
