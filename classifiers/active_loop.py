@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
-from annotations.consensus import question_consensus
 from annotations.models import Cutout, Survey, Workflow
 from core.errors import InvalidInput
 from jobs.dispatch import job_start
@@ -111,9 +110,8 @@ def active_round_check(*, workflow_id: int, subject_id: int) -> Job | None:
     workflow = Workflow.objects.filter(pk=workflow_id).first()
     if not tasks or workflow is None:
         return None
-    consensus = question_consensus(workflow=workflow, subject_ids=[subject_id])
     for task in tasks:
-        found = consensus.get((subject_id, task.question))
+        found = selectors.task_consensus(task=task, subject_ids=[subject_id]).get((subject_id, task.question))
         if found is not None and found.num_votes >= task.min_votes and found.agreement >= task.min_agreement:
             return active_round_if_due(survey=task.survey)
     return None

@@ -21,6 +21,13 @@ class ClassifierTask(models.Model):
     classes = models.JSONField(help_text='answer values, in class-index order, e.g. ["FRI", "FRII"]')
     min_agreement = models.FloatField(default=0.8, help_text="share of votes a consensus label needs")
     min_votes = models.PositiveIntegerField(default=3, help_text="votes a consensus label needs")
+    consensus_method = models.CharField(
+        max_length=10,
+        choices=[("votes", "votes"), ("posterior", "posterior")],
+        default="votes",
+        help_text="votes: the most voted answer; posterior: the answer most probable under the crowd's "
+        "confusion on gold subjects (min_agreement then bounds its probability)",
+    )
     # Automatic retraining once this many new consensus labels have arrived (0: never).
     retrain_after_new_labels = models.PositiveIntegerField(default=0)
     consensus_labels_at_last_training = models.PositiveIntegerField(default=0)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
 from django.db.models import QuerySet
 
-from annotations.consensus import question_consensus
+from annotations.consensus import QuestionConsensus, question_consensus
 from annotations.models import Classification, Cutout, WorkflowVersion
+from annotations.posterior_consensus import posterior_consensus
 from core.errors import InvalidInput, NotFound
 
 from .models import ClassifierTask, CutoutFeatures, ModelVersion
 
+logger = logging.getLogger(__name__)
 TEST_PERCENT = 15  # of each survey's cutouts, by a hash of the name: the same cutouts for every version
 VAL_PERCENT = 15
 
@@ -109,16 +112,32 @@ def expert_labels(*, task: ClassifierTask) -> dict[int, int]:
     return labels
 
 
+def task_consensus(
+    *, task: ClassifierTask, subject_ids: list[int] | None = None
+) -> dict[tuple[int, str], QuestionConsensus]:
+    """The workflow's consensus as the task reads it: vote shares, or (``consensus_method`` posterior)
+    the answer most probable under the crowd's confusion on gold subjects. Until volunteers have
+    classified gold subjects there is no confusion to read votes through: vote shares then."""
+    if task.consensus_method == "posterior":
+        try:
+            found = posterior_consensus(workflow=task.workflow, task=task.question, subject_ids=subject_ids)
+        except InvalidInput as exc:
+            logger.warning("classifier task %s: vote consensus instead of posterior (%s)", task.name, exc)
+        else:
+            return found
+    return question_consensus(workflow=task.workflow, subject_ids=subject_ids)
+
+
 def consensus_labels(*, task: ClassifierTask) -> dict[int, int]:
     """Cutout id -> class index where volunteers agree: at least ``min_votes`` votes and the most
-    likely answer's share at least ``min_agreement``."""
+    likely answer's share (or posterior probability) at least ``min_agreement``."""
     classes = {value: i for i, value in enumerate(task.classes)}
     text_to_value: dict[str, str] = {}
     for _, by_text in _answer_values(task).values():
         text_to_value.update(by_text)
     survey_cutouts = set(Cutout.objects.filter(survey=task.survey).values_list("pk", flat=True))
     labels: dict[int, int] = {}
-    for (subject_id, question), consensus in question_consensus(workflow=task.workflow).items():
+    for (subject_id, question), consensus in task_consensus(task=task).items():
         if question != task.question or subject_id not in survey_cutouts:
             continue
         if consensus.num_votes < task.min_votes or consensus.agreement < task.min_agreement:

@@ -18,6 +18,7 @@ from . import acquisition, ml, selectors
 from .models import ClassifierTask, CutoutFeatures, ModelVersion
 
 LABEL_SOURCES = ("expert", "consensus", "both")
+CONSENSUS_METHODS = ("votes", "posterior")
 METHODS = ("fixmatch", "supervised")
 # Networks to choose from (several image layers make a multi-branch Tang CNN by themselves):
 # the Tang CNN, and the D16- or D8-equivariant CNN (escnn, mlcore.ssl.equivariant).
@@ -40,6 +41,7 @@ def classifier_task_create(
     min_agreement: float = 0.8,
     min_votes: int = 3,
     retrain_after_new_labels: int | None = None,
+    consensus_method: str = "votes",
 ) -> ClassifierTask:
     """A new classification task; ``retrain_after_new_labels`` defaults to the setting
     ``RGZ_CLASSIFIER_RETRAIN_AFTER_NEW_LABELS`` (0: no automatic retraining)."""
@@ -51,6 +53,11 @@ def classifier_task_create(
         raise InvalidInput("a classifier task needs at least two distinct classes", field="classes")
     if not 0.0 < min_agreement <= 1.0:
         raise InvalidInput("min_agreement must lie in (0, 1]", field="min_agreement")
+    if consensus_method not in CONSENSUS_METHODS:
+        raise InvalidInput(
+            f"consensus_method must be one of {', '.join(CONSENSUS_METHODS)}, not {consensus_method!r}",
+            field="consensus_method",
+        )
     version = workflow.versions.order_by("-major", "-minor").first()
     task_def = (version.tasks if version else {}).get(question)
     if task_def is None:
@@ -68,6 +75,7 @@ def classifier_task_create(
         min_agreement=min_agreement,
         min_votes=min_votes,
         retrain_after_new_labels=retrain_after_new_labels,
+        consensus_method=consensus_method,
     )
 
 

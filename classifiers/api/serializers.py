@@ -112,6 +112,7 @@ class ClassifierTaskSerializer(serializers.ModelSerializer):
             "classes",
             "min_agreement",
             "min_votes",
+            "consensus_method",
             "retrain_after_new_labels",
             "active_version",
         ]
@@ -129,6 +130,12 @@ class ClassifierTaskCreateSerializer(serializers.Serializer):
     classes = serializers.ListField(child=serializers.CharField(), min_length=2)
     min_agreement = serializers.FloatField(default=0.8)
     min_votes = serializers.IntegerField(default=3, min_value=1)
+    consensus_method = serializers.ChoiceField(
+        choices=["votes", "posterior"],
+        default="votes",
+        help_text="votes: the most voted answer; posterior: the answer most probable under the crowd's confusion "
+        "on gold-standard subjects (falls back to votes while there are none)",
+    )
     retrain_after_new_labels = serializers.IntegerField(
         required=False, min_value=0, help_text="new consensus labels that start a retraining (0: never)"
     )

@@ -49,6 +49,7 @@ class TaskListCreateView(generics.ListAPIView):
             classes=data["classes"],
             min_agreement=data["min_agreement"],
             min_votes=data["min_votes"],
+            consensus_method=data["consensus_method"],
             retrain_after_new_labels=data.get("retrain_after_new_labels"),
         )
         return Response(ClassifierTaskSerializer(task).data, status=status.HTTP_201_CREATED)

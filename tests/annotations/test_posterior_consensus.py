@@ -106,3 +106,46 @@ def test_consensus_api_method_posterior(crowd):
         response = api.get(url, params)
         assert response.status_code == 400, params
         assert field in response.json()["detail"] or response.json().get("field") == field
+
+
+def test_classifier_task_reads_consensus_by_its_method(crowd):
+    from classifiers import selectors, services
+
+    workflow, target = crowd
+    survey = workflow.subject_sets.first().survey
+    by_votes = services.classifier_task_create(
+        name="by-votes", survey=survey, workflow=workflow, classes=["FRI", "Bent"], min_votes=3, min_agreement=0.6
+    )
+    by_posterior = services.classifier_task_create(
+        name="by-posterior",
+        survey=survey,
+        workflow=workflow,
+        classes=["FRI", "Bent"],
+        min_votes=3,
+        min_agreement=0.6,
+        consensus_method="posterior",
+    )
+    assert selectors.consensus_labels(task=by_votes)[target.pk] == 1  # Bent, 2 of 3 votes
+    assert selectors.consensus_labels(task=by_posterior)[target.pk] == 0  # FRI, posterior 0.61
+    by_posterior.min_agreement = 0.7
+    assert target.pk not in selectors.consensus_labels(task=by_posterior)  # not sure enough
+    with pytest.raises(InvalidInput, match="consensus_method"):
+        services.classifier_task_create(
+            name="bad", survey=survey, workflow=workflow, classes=["FRI", "Bent"], consensus_method="mean"
+        )
+
+
+def test_a_posterior_task_without_gold_falls_back_to_votes():
+    from classifiers import selectors, services
+
+    workflow, cutouts = make_workflow_with_subjects(n=1, retirement=20)
+    for who in ("a", "b", "c"):
+        vote(workflow, cutouts[0], who, FRI)
+    task = services.classifier_task_create(
+        name="no-gold",
+        survey=workflow.subject_sets.first().survey,
+        workflow=workflow,
+        classes=["FRI", "Bent"],
+        consensus_method="posterior",
+    )
+    assert selectors.consensus_labels(task=task) == {cutouts[0].pk: 0}

@@ -454,6 +454,11 @@ def test_task_creation_through_the_api(labelled_task):
     body = {"name": "fr-api", "survey": "fr-survey", "workflow": labelled_task.workflow_id, "classes": ["FRI", "Bent"]}
     response = client.post(url, body, format="json")
     assert response.status_code == 201 and response.json()["classes"] == ["FRI", "Bent"]
+    assert response.json()["consensus_method"] == "votes"
+    response = client.post(url, {**body, "name": "fr-post", "consensus_method": "posterior"}, format="json")
+    assert response.status_code == 201 and response.json()["consensus_method"] == "posterior"
+    response = client.post(url, {**body, "name": "fr-mean", "consensus_method": "mean"}, format="json")
+    assert response.status_code == 400 and "consensus_method" in response.json()  # the field with its message
     response = client.post(url, {**body, "name": "fr-bad", "classes": ["FRI", "Spiral"]}, format="json")
     assert response.status_code == 400 and "Spiral" in response.json()["detail"]
     assert client.post(url, body, format="json").status_code == 409  # the name is taken
@@ -461,7 +466,7 @@ def test_task_creation_through_the_api(labelled_task):
     assert response.status_code == 404
     listed = client.get(url).json()
     names = [t["name"] for t in (listed["results"] if isinstance(listed, dict) else listed)]
-    assert names == ["fr", "fr-api"]
+    assert names == ["fr", "fr-api", "fr-post"]
 
 
 def test_the_registry_page_shows_the_default_task_without_writing_it(client, settings):
