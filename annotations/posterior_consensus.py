@@ -13,10 +13,13 @@ Single-answer question tasks only: a classification that picks several answers i
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 
 import numpy as np
+from django.core.cache import cache
 
+from core.cache import CACHE_DOWN
 from core.errors import InvalidInput
 
 from . import ml
@@ -25,7 +28,9 @@ from .models import Workflow
 from .selectors import workflow_current_version
 from .skill import volunteer_skills
 
+logger = logging.getLogger(__name__)
 NO_ANSWER = "(none)"  # skill.py's given answer when a gold classification chose nothing
+CONFUSION_CACHE_SECONDS = 300
 
 
 def crowd_confusion(*, workflow: Workflow, task: str) -> tuple[list[str], np.ndarray]:
@@ -45,18 +50,42 @@ def crowd_confusion(*, workflow: Workflow, task: str) -> tuple[list[str], np.nda
     return labels, counts
 
 
+def crowd_confusion_cached(*, workflow: Workflow, task: str) -> tuple[list[str], np.ndarray]:
+    """``crowd_confusion`` remembered for a few minutes, for checks of one subject at a time."""
+    key = f"rgz:crowd-confusion:{workflow.pk}:{task}"
+    try:
+        found = cache.get(key)
+    except CACHE_DOWN as exc:  # the cache is down: measure afresh
+        logger.warning("confusion cache unreachable (%s)", exc)
+        found = None
+    if found is not None:
+        return found[0], np.array(found[1], dtype=float).reshape(len(found[0]), len(found[0]))
+    labels, counts = crowd_confusion(workflow=workflow, task=task)
+    try:
+        cache.set(key, (labels, counts.tolist()), CONFUSION_CACHE_SECONDS)
+    except CACHE_DOWN as exc:
+        logger.warning("confusion cache unreachable (%s)", exc)
+    return labels, counts
+
+
 def posterior_consensus(
-    *, workflow: Workflow, task: str, subject_ids: list[int] | None = None
+    *,
+    workflow: Workflow,
+    task: str,
+    subject_ids: list[int] | None = None,
+    confusion: tuple[list[str], np.ndarray] | None = None,
 ) -> dict[tuple[int, str], QuestionConsensus]:
     """(subject id, task) -> consensus whose ``posterior`` holds P(true answer | votes); experts'
-    classifications are the truth the confusion is measured on, so they are not votes here."""
+    classifications are the truth the confusion is measured on, so they are not votes here.
+    ``confusion``: the crowd's (labels, counts) when already measured."""
     definition = workflow_current_version(workflow=workflow).tasks.get(task, {})
     if definition.get("type") != "single":
         raise InvalidInput(
             f"posterior consensus needs a single-answer question task; {task!r} is {definition.get('type')!r}",
             field="task",
         )
-    labels, gold = crowd_confusion(workflow=workflow, task=task)
+    labels, gold = confusion if confusion is not None else crowd_confusion(workflow=workflow, task=task)
+    labels = list(labels)
     if not gold.sum():
         raise InvalidInput(
             f"posterior consensus needs volunteer classifications of gold-standard (expert-labelled) subjects "

@@ -13,8 +13,12 @@ A drawing-consensus rule reads the consensus on marks (mark_consensus.py): on a 
 task the share of volunteers who gave the consensus grouping, on a drawing task the share of
 volunteers in the largest point cluster.
 
-A consensus rule may set ``"weighted": true`` to count votes by volunteer skill. Rules only ever
-retire subjects; no classification is touched when a rule changes.
+A consensus rule may set ``"weighted": true`` to count votes by volunteer skill, or
+``"method": "posterior"`` (single-answer questions) to retire once the most probable answer under
+the crowd's confusion on gold subjects reaches ``agreement`` (posterior_consensus.py): subjects
+whose votes are clear retire early, the confusable ones gather more votes. Such a rule decides
+nothing until volunteers have classified gold subjects. Rules only ever retire subjects; no
+classification is touched when a rule changes.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from core.errors import InvalidInput
 from .consensus import QUESTION_TYPES, QuestionConsensus, question_consensus
 from .mark_consensus import MARK_TYPES, MarkConsensus, mark_consensus
 from .models import RetirementReason, SubjectWorkflowStatus, Workflow
+from .posterior_consensus import crowd_confusion, crowd_confusion_cached, posterior_consensus
 from .skill import skill_weights, skill_weights_cached
 from .task_definitions import answer_labels
 
@@ -41,6 +46,7 @@ RULE_KINDS = {
     "drawing_consensus": RetirementReason.CONSENSUS,
 }
 AGREEMENT_KINDS = {"consensus", "drawing_consensus"}
+CONSENSUS_METHODS = ("votes", "posterior")
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,7 @@ class RetirementRule:
     answer: str = ""  # nothing_here: the answer label that means "nothing here"
     fraction: float = 0.5  # nothing_here: the share of votes for that answer
     weighted: bool = False
+    method: str = "votes"  # consensus: vote shares, or the posterior under the crowd's gold confusion
 
     @property
     def reason(self) -> str:
@@ -59,6 +66,11 @@ class RetirementRule:
 
     def describe(self) -> str:
         votes = "skill-weighted votes" if self.weighted else "votes"
+        if self.kind == "consensus" and self.method == "posterior":
+            return (
+                f"{self.task}: the most probable answer (crowd's gold confusion) has probability >= "
+                f"{self.agreement:g} after at least {self.min_votes} votes"
+            )
         if self.kind == "consensus":
             return f"{self.task}: agreement >= {self.agreement:g} after at least {self.min_votes} {votes}"
         if self.kind == "drawing_consensus":
@@ -76,6 +88,8 @@ class RetirementRule:
         data = {"kind": self.kind, "task": self.task, "min_votes": self.min_votes, "weighted": self.weighted}
         if self.kind in AGREEMENT_KINDS:
             data["agreement"] = self.agreement
+            if self.method != "votes":
+                data["method"] = self.method
         else:
             data.update(answer=self.answer, fraction=self.fraction)
         return data
@@ -126,9 +140,17 @@ def _rule(index: int, raw, tasks: dict, strings: dict) -> RetirementRule:
     weighted = raw.get("weighted", False)
     if not isinstance(weighted, bool):
         raise InvalidInput(f"{where}: weighted must be true or false")
+    method = raw.get("method", "votes")
+    if method not in CONSENSUS_METHODS or (method != "votes" and kind != "consensus"):
+        allowed = CONSENSUS_METHODS if kind == "consensus" else ("votes",)
+        raise InvalidInput(f"{where}: method must be one of {', '.join(allowed)}")
+    if method == "posterior" and (weighted or tasks[task].get("type") != "single"):
+        raise InvalidInput(f"{where}: posterior consensus needs a single-answer question and no skill weighting")
     if kind == "consensus":
         agreement = _share(raw.get("agreement", 0.8), f"{where}: agreement")
-        return RetirementRule(kind=kind, task=task, min_votes=min_votes, agreement=agreement, weighted=weighted)
+        return RetirementRule(
+            kind=kind, task=task, min_votes=min_votes, agreement=agreement, weighted=weighted, method=method
+        )
     labels = answer_labels(tasks[task], strings)
     answer = raw.get("answer")
     if isinstance(answer, int) and not isinstance(answer, bool) and 0 <= answer < len(labels):
@@ -177,8 +199,21 @@ def _consensus_for(workflow: Workflow, rule: RetirementRule, subject_ids, cache:
         if "marks" not in cache:
             cache["marks"] = mark_consensus(workflow=workflow, subject_ids=subject_ids)
         return cache["marks"]
-    key = (rule.task, rule.weighted)
-    if key not in cache:
+    key = (rule.task, rule.weighted, rule.method)
+    if key in cache:
+        return cache[key]
+    if rule.method == "posterior":
+        # One subject (a submission) takes the cached confusion; a whole-workflow pass measures it afresh.
+        measure = crowd_confusion_cached if subject_ids is not None else crowd_confusion
+        confusion = measure(workflow=workflow, task=rule.task)
+        try:
+            cache[key] = posterior_consensus(
+                workflow=workflow, task=rule.task, subject_ids=subject_ids, confusion=confusion
+            )
+        except InvalidInput as exc:  # no gold votes yet, or the task changed type: the rule waits
+            logger.info("workflow %s: posterior rule on %s decides nothing yet (%s)", workflow.pk, rule.task, exc)
+            cache[key] = {}
+    else:
         weights, default = None, 1.0
         if rule.weighted:
             # One subject (a submission) takes the cached skill; a whole-workflow pass measures it afresh.
@@ -192,7 +227,8 @@ def _consensus_for(workflow: Workflow, rule: RetirementRule, subject_ids, cache:
 
 def rules_matches(*, workflow: Workflow, rules: list[RetirementRule], subject_ids=None) -> list[dict[int, str]]:
     """Per rule: the open subjects (id -> reason) that it would retire now."""
-    open_ids = SubjectWorkflowStatus.objects.filter(workflow=workflow, retired_at__isnull=True)
+    # gold subjects measure volunteers: their answers never retire them
+    open_ids = SubjectWorkflowStatus.objects.filter(workflow=workflow, retired_at__isnull=True, gold=False)
     if subject_ids is not None:
         open_ids = open_ids.filter(subject_id__in=subject_ids)
     open_set = set(open_ids.values_list("subject_id", flat=True))
@@ -214,7 +250,7 @@ def retirement_preview(*, workflow: Workflow, retirement: dict) -> dict:
     """How many open subjects each rule (and the count limit) would retire now, without retiring any."""
     normalised = retirement_validate(workflow=workflow, retirement=retirement)
     rules = [RetirementRule(**rule) for rule in normalised["rules"]]
-    statuses = SubjectWorkflowStatus.objects.filter(workflow=workflow, retired_at__isnull=True)
+    statuses = SubjectWorkflowStatus.objects.filter(workflow=workflow, retired_at__isnull=True, gold=False)
     by_count: set[int] = set()
     if normalised["criteria"] == "classification_count":
         limit = normalised["options"]["count"]
@@ -248,7 +284,7 @@ def retirement_apply(*, workflow: Workflow, subject_ids: list[int] | None = None
     rules = workflow_rules(workflow)
     decided: dict[int, str] = {}
     limit = workflow.retirement_limit
-    statuses = SubjectWorkflowStatus.objects.filter(workflow=workflow, retired_at__isnull=True)
+    statuses = SubjectWorkflowStatus.objects.filter(workflow=workflow, retired_at__isnull=True, gold=False)
     if subject_ids is not None:
         statuses = statuses.filter(subject_id__in=subject_ids)
     if limit is not None:

@@ -65,6 +65,22 @@
     weighted.type = "checkbox";
     weighted.dataset.name = "weighted";
     weighted.checked = Boolean(rule.weighted);
+    if (rule.kind === "consensus") {
+      // posterior: the answer's probability under the crowd's confusion on gold subjects
+      const method = document.createElement("select");
+      method.dataset.name = "method";
+      method.append(
+        option("votes", "share of the votes", rule.method !== "posterior"),
+        option("posterior", "probability given the gold-standard confusion", rule.method === "posterior"),
+      );
+      const sync = () => {
+        weighted.disabled = method.value === "posterior";
+        if (weighted.disabled) weighted.checked = false;
+      };
+      method.addEventListener("change", sync);
+      sync();
+      parts.push(field(" as", method));
+    }
     parts.push(field("weight votes by volunteer skill", weighted));
     const remove = document.createElement("button");
     remove.type = "button";

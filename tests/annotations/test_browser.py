@@ -243,6 +243,64 @@ def test_astronomer_edits_retirement_rules_with_a_preview(page, live_server):
     ]
 
 
+def test_astronomer_sets_a_posterior_consensus_rule(page, live_server):
+    from annotations.models import SubjectWorkflowStatus
+    from annotations.roles import Volunteer
+    from annotations.services import classification_create, expert_classification_create
+    from tests.factories import astronomer
+
+    fri, bent = 1, 3
+    workflow, cutouts = make_workflow_with_subjects(n=6, retirement=20, name="Posterior rules")
+
+    def vote(subject, who, answer):
+        classification_create(
+            workflow_id=workflow.pk,
+            subject_id=subject.pk,
+            volunteer=Volunteer(user_id=None, session_key=who),
+            annotations=[{"task": "T0", "value": answer}],
+        )
+
+    # gold: true FRI sources draw FRI and Bent votes alike, true Bent sources only Bent votes
+    gold = [(cutouts[0], fri), (cutouts[1], fri), (cutouts[2], bent), (cutouts[3], bent)]
+    for (subject, truth), votes in zip(
+        gold, [[fri, fri, bent, bent], [fri, bent] * 2, [bent] * 4, [bent] * 4], strict=True
+    ):
+        expert_classification_create(
+            workflow=workflow, subject=subject, annotations=[{"task": "T0", "value": truth}], source="paper"
+        )
+        for i, answer in enumerate(votes):
+            vote(subject, f"v{i}", answer)
+    for who, answer in [("a", fri), ("b", bent), ("c", bent)]:
+        vote(cutouts[4], who, answer)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": _session_for(astronomer("posterior")), "url": live_server.url}]
+    )
+    for width, height, name in [(1280, 900, "retirement_posterior.png"), (390, 844, "retirement_posterior_phone.png")]:
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{live_server.url}/workflows/{workflow.pk}/retirement/")
+        page.click("#add-consensus")
+        rule = page.locator("li.rule").last
+        rule.locator("input[data-name=min_votes]").fill("3")
+        rule.locator("input[data-name=agreement]").fill("0.6")
+        rule.locator("input[data-name=weighted]").check()
+        page.wait_for_function("() => document.getElementById('preview').textContent.includes('would retire now')")
+        rule.locator("select[data-name=method]").select_option("posterior")
+        assert rule.locator("input[data-name=weighted]").is_disabled()
+        assert not rule.locator("input[data-name=weighted]").is_checked()
+        page.wait_for_function("() => document.getElementById('preview').textContent.includes('gold confusion')")
+        page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+    page.check("#apply-now")
+    page.click("#retirement-form button[type=submit]")
+    page.wait_for_function("() => document.getElementById('save-result').textContent.includes('Saved')")
+    workflow.refresh_from_db()
+    assert workflow.retirement["rules"] == [
+        {"kind": "consensus", "task": "T0", "min_votes": 3, "weighted": False, "agreement": 0.6, "method": "posterior"}
+    ]
+    # Bent has 2 of 3 votes, but one FRI vote outweighs them under the gold confusion: retired as consensus
+    status = SubjectWorkflowStatus.objects.get(workflow=workflow, subject=cutouts[4])
+    assert status.retired_at is not None and status.retirement_reason == "consensus"
+
+
 def test_astronomer_pushes_and_pulls_with_progress_on_the_sync_page(page, live_server, settings):
     from annotations.task_definitions import demo_workflow_definition
     from tests.factories import astronomer

@@ -35,7 +35,7 @@ def label(workflow, answer: int) -> str:
 def crowd():
     """Gold: true FRI sources draw FRI and Bent votes alike; true Bent sources only Bent votes.
     Target: one FRI vote, two Bent votes."""
-    workflow, cutouts = make_workflow_with_subjects(n=5, retirement=20)
+    workflow, cutouts = make_workflow_with_subjects(n=6, retirement=20)  # the last one left unvoted
     for cutout, truth, votes in [
         (cutouts[0], FRI, [FRI, FRI, BENT, BENT]),
         (cutouts[1], FRI, [FRI, BENT, FRI, BENT]),
@@ -149,3 +149,88 @@ def test_a_posterior_task_without_gold_falls_back_to_votes():
         consensus_method="posterior",
     )
     assert selectors.consensus_labels(task=task) == {cutouts[0].pk: 0}
+
+
+POSTERIOR_RULE = {"kind": "consensus", "task": "T0", "min_votes": 3, "agreement": 0.6, "method": "posterior"}
+
+
+def test_a_posterior_retirement_rule_is_validated_and_described(crowd):
+    from annotations import retirement
+
+    workflow, _ = crowd
+    normalised = retirement.retirement_validate(workflow=workflow, retirement={"rules": [POSTERIOR_RULE]})
+    assert normalised["rules"][0]["method"] == "posterior"
+    plain = retirement.retirement_validate(
+        workflow=workflow, retirement={"rules": [{**POSTERIOR_RULE, "method": "votes"}]}
+    )
+    assert "method" not in plain["rules"][0]  # vote rules keep the shape they always had
+    rule = retirement.RetirementRule(**normalised["rules"][0])
+    assert "probability >= 0.6" in rule.describe()
+    for bad, message in [
+        ({**POSTERIOR_RULE, "weighted": True}, "single-answer question and no skill weighting"),
+        ({**POSTERIOR_RULE, "task": "T2"}, "single-answer"),
+        ({**POSTERIOR_RULE, "method": "mean"}, "method must be one of votes, posterior"),
+        ({"kind": "nothing_here", "task": "T0", "answer": 4, "method": "posterior"}, "method must be one of votes"),
+    ]:
+        with pytest.raises(InvalidInput, match=message):
+            retirement.retirement_validate(workflow=workflow, retirement={"rules": [bad]})
+
+
+def test_a_posterior_rule_retires_what_the_votes_alone_would_not(crowd):
+    from annotations import retirement
+    from annotations.models import SubjectWorkflowStatus
+
+    workflow, target = crowd
+    votes_rule = {**POSTERIOR_RULE, "method": "votes", "agreement": 0.7}
+    rules = [retirement.RetirementRule(**rule) for rule in (votes_rule, POSTERIOR_RULE)]
+    by_votes, by_posterior = retirement.rules_matches(workflow=workflow, rules=rules)
+    assert target.pk not in by_votes  # Bent holds 2/3 < 0.7 of the votes
+    assert target.pk in by_posterior  # FRI's posterior is 0.61 >= 0.6
+    retirement.workflow_retirement_update(
+        workflow=workflow, retirement={"options": {"count": 20}, "rules": [POSTERIOR_RULE]}, apply_now=True
+    )
+    status = SubjectWorkflowStatus.objects.get(workflow=workflow, subject=target)
+    assert status.retired_at is not None and status.retirement_reason == "consensus"
+
+
+def test_a_posterior_rule_retires_on_submission_and_waits_without_gold(crowd):
+    from annotations import retirement
+    from annotations.models import SubjectWorkflowStatus
+
+    workflow, _ = crowd
+    fresh, fresh_cutouts = make_workflow_with_subjects(n=1, retirement=20, name="Fresh", survey_name="fresh")
+    for wf in (workflow, fresh):
+        retirement.workflow_retirement_update(
+            workflow=wf, retirement={"options": {"count": 20}, "rules": [POSTERIOR_RULE]}
+        )
+    unvoted = SubjectWorkflowStatus.objects.get(workflow=workflow, classification_count=0)
+    for who, answer in [("a", FRI), ("b", FRI)]:
+        vote(workflow, unvoted.subject, who, answer)
+    unvoted.refresh_from_db()
+    assert unvoted.retired_at is None  # two votes: below min_votes
+    vote(workflow, unvoted.subject, "c", BENT)  # P(FRI | FRI, FRI, Bent) = 0.125 / (0.125 + 0.009)
+    unvoted.refresh_from_db()
+    assert unvoted.retired_at is not None and unvoted.retirement_reason == "consensus"
+
+    for who in ("a", "b", "c"):
+        vote(fresh, fresh_cutouts[0], who, FRI)
+    status = SubjectWorkflowStatus.objects.get(workflow=fresh, subject=fresh_cutouts[0])
+    assert status.retired_at is None  # unanimous, but no gold votes yet: the posterior rule waits
+
+
+def test_gold_subjects_never_retire_by_rules_or_count(crowd):
+    from annotations import retirement
+    from annotations.models import SubjectWorkflowStatus
+
+    workflow, _ = crowd
+    gold = SubjectWorkflowStatus.objects.filter(workflow=workflow, classification_count=4)
+    assert gold.count() == 4
+    gold.update(gold=True)
+    rule = {"kind": "consensus", "task": "T0", "min_votes": 3, "agreement": 0.5}
+    preview = retirement.retirement_preview(workflow=workflow, retirement={"options": {"count": 2}, "rules": [rule]})
+    assert preview["by_count"] == 1 and preview["rules"][0]["would_retire"] == 1  # only the target
+    retirement.workflow_retirement_update(
+        workflow=workflow, retirement={"options": {"count": 2}, "rules": [rule]}, apply_now=True
+    )
+    assert not gold.filter(retired_at__isnull=False).exists()
+    assert SubjectWorkflowStatus.objects.filter(workflow=workflow, retired_at__isnull=False).count() == 1
