@@ -29,6 +29,7 @@ from .selectors import workflow_current_version
 from .skill import volunteer_skills
 
 logger = logging.getLogger(__name__)
+CONSENSUS_METHODS = ("votes", "posterior")  # vote shares, or the posterior under the gold confusion
 NO_ANSWER = "(none)"  # skill.py's given answer when a gold classification chose nothing
 CONFUSION_CACHE_SECONDS = 300
 

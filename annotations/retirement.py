@@ -35,7 +35,7 @@ from core.errors import InvalidInput
 from .consensus import QUESTION_TYPES, QuestionConsensus, question_consensus
 from .mark_consensus import MARK_TYPES, MarkConsensus, mark_consensus
 from .models import RetirementReason, SubjectWorkflowStatus, Workflow
-from .posterior_consensus import crowd_confusion, crowd_confusion_cached, posterior_consensus
+from .posterior_consensus import CONSENSUS_METHODS, crowd_confusion, crowd_confusion_cached, posterior_consensus
 from .skill import skill_weights, skill_weights_cached
 from .task_definitions import answer_labels
 
@@ -46,7 +46,6 @@ RULE_KINDS = {
     "drawing_consensus": RetirementReason.CONSENSUS,
 }
 AGREEMENT_KINDS = {"consensus", "drawing_consensus"}
-CONSENSUS_METHODS = ("votes", "posterior")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from annotations.acquisition import policy_rollback, policy_save
 from annotations.demo_survey import DEMO_SURVEY, DEMO_WORKFLOW
 from annotations.models import Cutout, CutoutLayer, Survey, Workflow
+from annotations.posterior_consensus import CONSENSUS_METHODS
 from core.errors import Conflict, InvalidInput, NotFound
 from jobs.dispatch import job_start
 
@@ -18,7 +19,6 @@ from . import acquisition, ml, selectors
 from .models import ClassifierTask, CutoutFeatures, ModelVersion
 
 LABEL_SOURCES = ("expert", "consensus", "both")
-CONSENSUS_METHODS = ("votes", "posterior")
 METHODS = ("fixmatch", "supervised")
 # Networks to choose from (several image layers make a multi-branch Tang CNN by themselves):
 # the Tang CNN, and the D16- or D8-equivariant CNN (escnn, mlcore.ssl.equivariant).

@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from annotations import retirement, selectors
 from annotations.consensus import question_consensus
-from annotations.posterior_consensus import posterior_consensus
+from annotations.posterior_consensus import CONSENSUS_METHODS, posterior_consensus
 from annotations.skill import DEFAULT_COUNT_THRESHOLD, skill_weights, volunteer_skills
 from core.api.params import bool_param, int_param
 from core.errors import InvalidInput
@@ -23,8 +23,6 @@ from .consensus_serializers import (
     WorkflowRetirementSerializer,
     WorkflowSkillSerializer,
 )
-
-CONSENSUS_METHODS = ("votes", "posterior")
 
 
 def _task_param(request, workflow) -> str | None:
