@@ -21,7 +21,12 @@ The VAE trains for the diffusion model's wall time (its step count calibrated on
 Every model's samples are judged as the platform uses them: through the cutout pipeline every
 image takes before a classifier sees it (noise-clipped at 3 sigma, scaled to a peak of 1, as the
 real images were). The same measures of the samples as drawn follow under ``*_raw`` keys, and
-the samples themselves are kept in bench/out/ (npz) so that they can be judged again.
+the samples themselves are kept in bench/out/ (npz) so that they can be judged again. The
+diffusion models clip their samples' background noise (``noise_clip``, 3 sigma by default); the
+same draws without that clip are judged too, under ``*_noclip`` keys.
+
+Below 64 px (``--size 32``) the generators work at that size and the judges, whose network
+needs 64 px, read every image, real or generated, resampled to 64 px.
 
     python bench/generative_eval.py --quick
     python bench/generative_eval.py --preset cpu --seeds 0 1 2 --threads 2
@@ -99,6 +104,48 @@ def train_judge(
         cache.parent.mkdir(parents=True, exist_ok=True)
         judge_.save(cache)
     return judge_
+
+
+JUDGE_SIZE = 64  # the smallest image the platform's classifier network takes
+
+
+class Upsampled:
+    """A judge trained at ``JUDGE_SIZE`` reading smaller images: each is resampled (bilinear) to
+    that size first, real and generated alike, so that both carry the same detail."""
+
+    def __init__(self, classifier):
+        self.classifier = classifier
+
+    @staticmethod
+    def upsample(images: np.ndarray) -> np.ndarray:
+        from mlcore.ssl.data import resample
+
+        return resample(images[:, 0], JUDGE_SIZE)[:, None]
+
+    def features(self, images):
+        return self.classifier.features(self.upsample(images))
+
+    def predict_proba(self, images):
+        return self.classifier.predict_proba(self.upsample(images))
+
+    def predict(self, images):
+        return self.classifier.predict(self.upsample(images))
+
+
+def trained_judges(real, mirabest, size: int, steps, epochs: int, cache: Path | None) -> tuple:
+    """The 4-class and FRI / FRII judges; below ``JUDGE_SIZE`` they train on the real images
+    resampled to it and read every image the same way."""
+    small = size < JUDGE_SIZE
+    suffix = f"-from{size}px" if small else ""
+    (x, y), (x_mb, y_mb) = real["train"], mirabest
+    if small:
+        x, x_mb = Upsampled.upsample(x), Upsampled.upsample(x_mb)
+    judge_size = max(size, JUDGE_SIZE)
+    judges = (
+        train_judge(x, y, len(CLASSES), judge_size, steps, epochs, cache=cache and cache / f"judge-4class{suffix}.pt"),
+        train_judge(x_mb, y_mb, 2, judge_size, steps, epochs, cache=cache and cache / f"judge-frii{suffix}.pt"),
+    )
+    return tuple(Upsampled(j) for j in judges) if small else judges
 
 
 def balanced_classes(per_class: int, n_classes: int) -> np.ndarray:
@@ -364,17 +411,7 @@ def main(argv=None) -> dict:
     say(f"firstgalaxydata at {size} px: {len(real['train'][1])} train, {len(real['test'][1])} test")
     x_mb, y_mb = mirabest_prepared(size)
     cache = args.checkpoints if not args.quick else None
-    judges = (
-        train_judge(
-            *real["train"],
-            len(CLASSES),
-            size,
-            judge_steps,
-            args.judge_epochs,
-            cache=cache and cache / "judge-4class.pt",
-        ),
-        train_judge(x_mb, y_mb, 2, size, judge_steps, args.judge_epochs, cache=cache and cache / "judge-frii.pt"),
-    )
+    judges = trained_judges(real, (x_mb, y_mb), size, judge_steps, args.judge_epochs, cache)
     judge_accuracy = float((judges[0].predict(real["test"][0]) == real["test"][1]).mean())
     say(f"judging classifiers trained; 4-class test accuracy {judge_accuracy:.3f}")
     references = real_references(real, judges)
@@ -391,6 +428,12 @@ def main(argv=None) -> dict:
             raw_row = judge(raw, classes, real, judges)
             raw_row.pop("memorisation_real")  # a property of the real images alone
             row.update({f"{key}_raw": value for key, value in raw_row.items()})
+            if name != "vae" and config.noise_clip > 0:
+                # The same draws without the background clip: what the clip itself changes.
+                unclipped = cutout_pipeline(generator.sample(classes, seed=seed, noise_clip=0.0))[0]
+                unclipped_row = judge(unclipped, classes, real, judges)
+                unclipped_row.pop("memorisation_real")
+                row.update({f"{key}_noclip": value for key, value in unclipped_row.items()})
             rows.append(row)
             if not args.quick:
                 OUT.mkdir(parents=True, exist_ok=True)

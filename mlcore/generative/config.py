@@ -66,6 +66,9 @@ class DiffusionConfig:
     guidance: float = 2.0  # classifier-free guidance scale at sampling (1: conditional only)
     sampler: str = "dpmsolver++"
     sample_steps: int = 25
+    # Samples' backgrounds are noise-clipped like the training images were: pixels within this many
+    # times their own background noise of the background are set to it (0: samples as drawn).
+    noise_clip: float = 3.0
     batch_size: int = 32
     lr: float = 2e-4
     weight_decay: float = 0.0
@@ -86,6 +89,8 @@ class DiffusionConfig:
             raise ValueError("condition_dropout must lie in [0, 1)")
         if self.guidance < 0:
             raise ValueError("guidance must be 0 or more")
+        if self.noise_clip < 0:
+            raise ValueError("noise_clip must be 0 or more")
         if self.batch_size < 1 or self.epochs < 1 or self.sample_steps < 1 or self.train_timesteps < 2:
             raise ValueError("batch_size, epochs, sample_steps and train_timesteps must be positive")
         if self.max_steps is not None and self.max_steps < 1:
@@ -100,6 +105,7 @@ class DiffusionConfig:
     def from_dict(cls, data: dict) -> DiffusionConfig:
         data = dict(data)
         data.setdefault("prediction_type", "epsilon")  # weights saved before the setting existed
+        data.setdefault("noise_clip", 0.0)  # versions saved before it sample as they always did
         unet = dict(data.pop("unet", {}))
         if "channel_mults" in unet:
             unet["channel_mults"] = tuple(unet["channel_mults"])

@@ -8,7 +8,13 @@ import torch
 
 from mlcore.generative import metrics
 from mlcore.generative.config import DiffusionConfig, UNetConfig, VAEConfig, preset
-from mlcore.generative.diffusion import DiffusionGenerator, GeneratorDataError, noise_scheduler, sampling_scheduler
+from mlcore.generative.diffusion import (
+    DiffusionGenerator,
+    GeneratorDataError,
+    clip_background,
+    noise_scheduler,
+    sampling_scheduler,
+)
 from mlcore.generative.network import RABUNet, build_network
 from mlcore.generative.vae import VAEGenerator
 
@@ -73,8 +79,11 @@ def test_configs_refuse_what_cannot_work():
     with pytest.raises(ValueError, match="prediction_type"):
         DiffusionConfig(prediction_type="sample")
     assert DiffusionConfig.from_dict(tiny().as_dict()) == tiny()
-    legacy = {key: value for key, value in tiny().as_dict().items() if key != "prediction_type"}
+    legacy = {key: value for key, value in tiny().as_dict().items() if key not in ("prediction_type", "noise_clip")}
     assert DiffusionConfig.from_dict(legacy).prediction_type == "epsilon"  # weights saved before v
+    assert DiffusionConfig.from_dict(legacy).noise_clip == 0.0  # older versions sample as they did
+    with pytest.raises(ValueError, match="noise_clip"):
+        DiffusionConfig(noise_clip=-1)
 
 
 def test_diffusers_schedulers_are_used_for_noise_and_sampling():
@@ -228,7 +237,7 @@ class _ExactDenoiser(torch.nn.Module):
 @pytest.mark.parametrize("sampler", ["dpmsolver++", "ddim", "ddpm"])
 def test_every_sampler_returns_the_data_given_an_exact_denoiser(prediction_type, sampler):
     images, _ = blobs(2)
-    config = tiny(prediction_type=prediction_type, sampler=sampler, sample_steps=10)
+    config = tiny(prediction_type=prediction_type, sampler=sampler, sample_steps=10, noise_clip=0.0)
     generator = DiffusionGenerator(config)
     generator.model_ = _ExactDenoiser(torch.from_numpy(images * 2 - 1), noise_scheduler(config))
     samples = generator.sample([0, 1, 1, 0], guidance=1.0, seed=3)
@@ -239,7 +248,7 @@ def test_a_short_training_on_two_shapes_samples_clean_shapes_of_the_class_asked_
     # A network trained to predict the noise left this much noise in DPM-Solver++ samples after a
     # short run (background about 0.2 of the peak); predicting v removes it.
     x, y = blobs(64)
-    config = tiny(max_steps=150, epochs=100, lr=1e-3, ema_decay=0.95, flips=False, sample_steps=15)
+    config = tiny(max_steps=150, epochs=100, lr=1e-3, ema_decay=0.95, flips=False, sample_steps=15, noise_clip=0.0)
     generator = DiffusionGenerator(config).fit(x, y)
     samples = generator.sample([0] * 4 + [1] * 4, seed=1)[:, 0]
     prototypes = x[:2, 0]
@@ -249,3 +258,39 @@ def test_a_short_training_on_two_shapes_samples_clean_shapes_of_the_class_asked_
         distances = [np.abs(sample - prototype).mean() for prototype in prototypes]
         assert int(np.argmin(distances)) == label
         assert distances[label] < 0.06, distances
+
+
+def _with_background_noise(rms: float, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Blobs in the network's space (background exactly -1), and the same plus Gaussian noise."""
+    images, _ = blobs(2, seed)
+    clean = torch.from_numpy(np.where(images > 0.05, images, 0.0) * 2 - 1).float()
+    return clean, clean + rms * torch.randn(clean.shape, generator=torch.Generator().manual_seed(seed))
+
+
+def test_the_background_clip_removes_noise_and_keeps_the_source():
+    clean, noisy = _with_background_noise(0.02)
+    clipped = clip_background(noisy, 3.0)
+    background = clean == -1
+    source = clean > 0
+    # Half the background is above -1 before the clip; after it only the far tail survives (the
+    # noise is measured from about a hundred pixels an image, so the threshold itself varies).
+    assert (noisy[background] > -1).float().mean() > 0.4
+    assert (clipped[background] == -1).float().mean() > 0.98
+    assert torch.equal(clipped[source], noisy[source])
+    assert torch.equal(clip_background(noisy, 0.0), noisy)
+    # Too few pixels below the background to measure the noise: left as drawn.
+    lifted = noisy.clamp(min=-1.0)
+    assert torch.equal(clip_background(lifted, 3.0), lifted)
+
+
+def test_samples_are_drawn_with_the_configured_clip_and_without_it_on_request():
+    _, noisy = _with_background_noise(0.03)
+    config = tiny(sample_steps=10, noise_clip=3.0)
+    generator = DiffusionGenerator(config)
+    generator.model_ = _ExactDenoiser(noisy, noise_scheduler(config))
+    clipped = generator.sample([0, 1], guidance=1.0, seed=3)
+    as_drawn = generator.sample([0, 1], guidance=1.0, seed=3, noise_clip=0.0)
+    corner_clipped, corner_drawn = clipped[:, 0, :4, :4], as_drawn[:, 0, :4, :4]
+    assert (corner_drawn > 0).mean() > 0.3  # speckle: about half the background is above it
+    assert (corner_clipped > 0).mean() < 0.05
+    assert np.array_equal(clipped > 0.3, as_drawn > 0.3)  # the sources are untouched
