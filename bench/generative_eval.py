@@ -314,8 +314,17 @@ def plot_samples(grids: dict[str, np.ndarray], path: Path, per_row: int = 8) -> 
     plt.close(fig)
 
 
+def run_name(preset_name: str, size: int) -> str:
+    """Names a run's kept samples and figures: the preset, and the size where it is not the
+    preset's own (``cpu32``)."""
+    from mlcore.generative.config import PRESETS
+
+    return preset_name if size == PRESETS[preset_name].unet.image_size else f"{preset_name}{size}"
+
+
 def replot(preset_name: str, seed: int, size: int) -> None:
     """Redraw the sample grids from the samples a full run kept in bench/out/."""
+    preset_name = run_name(preset_name, size)
     real = firstgalaxydata_prepared(size)
     x_test, y_test = real["test"]
     real_grid = {"real": by_class(x_test, y_test)}
@@ -375,7 +384,9 @@ def main(argv=None) -> dict:
     )
     args = parser.parse_args(argv)
     if args.replot:
-        replot(args.preset, args.seeds[0], args.size or 64)
+        from mlcore.generative.config import PRESETS
+
+        replot(args.preset, args.seeds[0], args.size or PRESETS[args.preset].unet.image_size)
         return {}
 
     import torch
@@ -437,7 +448,7 @@ def main(argv=None) -> dict:
             rows.append(row)
             if not args.quick:
                 OUT.mkdir(parents=True, exist_ok=True)
-                kept = OUT / f"generative_samples_{args.preset}_{name}_seed{seed}.npz"
+                kept = OUT / f"generative_samples_{run_name(args.preset, size)}_{name}_seed{seed}.npz"
                 np.savez_compressed(kept, raw=raw, classes=classes)
             say(f"seed {seed} {name}: FD {row['fd']:.2f} (raw {row['fd_raw']:.2f}), RAMIS {row['ramis']:.3f}, ")
             say(f"    class consistency {row['class_consistency']:.2f}, memorisation {row['memorisation']:.2f}")
@@ -447,7 +458,7 @@ def main(argv=None) -> dict:
                 property_sets[name] = samples
     x_test, y_test = real["test"]
     real_grid = {"real": by_class(x_test, y_test)}
-    suffix = "_quick" if args.quick else f"_{args.preset}"
+    suffix = "_quick" if args.quick else f"_{run_name(args.preset, size)}"
     plot_samples({**real_grid, **grids}, FIGURES / f"generative_samples{suffix}.png")
     plot_samples({**real_grid, **raw_grids}, FIGURES / f"generative_samples{suffix}_raw.png")
     plot_properties(property_sets, FIGURES / f"generative_properties{suffix}.png")
