@@ -16,7 +16,10 @@ the platform's own classifier network:
 - KS statistics of integrated flux, largest extent and number of components against the real test
   set; memorisation: the share of samples nearer a training image than any test image.
 
-The VAE trains for the diffusion model's wall time (its step count calibrated on this machine).
+The VAE trains for the diffusion model's wall time: a fixed number of VAE steps per diffusion step,
+measured on this machine kind for each preset and size (``VAE_STEPS_PER_DIFFUSION_STEP``), so that
+the same command gives the same figures. ``--vae-step-ratio calibrate`` measures it again (the
+figure is printed and kept in the JSON; its runs then depend on the machine's timing).
 
 Every model's samples are judged as the platform uses them: through the cutout pipeline every
 image takes before a classifier sees it (noise-clipped at 3 sigma, scaled to a peak of 1, as the
@@ -50,6 +53,9 @@ import _data  # noqa: E402
 CLASSES = ("FRI", "FRII", "Compact", "Bent")
 OUT = _data.ROOT / "bench" / "out"
 FIGURES = _data.ROOT / "bench" / "figures"
+# VAE training steps per diffusion training step that cost the same time, by (preset, image size):
+# measured with step_cost (``--vae-step-ratio calibrate``) on an x86_64 EPYC / Xeon, 2 threads.
+VAE_STEPS_PER_DIFFUSION_STEP = {("cpu", 64): 23.2}
 
 
 def firstgalaxydata_prepared(size: int, limit: int | None = None) -> dict:
@@ -205,9 +211,12 @@ def real_references(real, judges) -> dict:
     }
 
 
-def train_generators(real, config, seed: int, vae_hidden, progress=print, checkpoints: Path | None = None) -> dict:
-    """The three generators of one seed: {name: (generator, train seconds)}. With ``checkpoints``
-    the diffusion models write a checkpoint every epoch there and a rerun resumes them."""
+def train_generators(
+    real, config, seed: int, vae_hidden, progress=print, checkpoints: Path | None = None, vae_ratio: float | None = None
+) -> dict:
+    """The three generators of one seed: {name: (generator, train seconds)}, the VAE's training
+    steps per diffusion step under "vae_step_ratio". With ``checkpoints`` the diffusion models write
+    a checkpoint every epoch there and a rerun resumes them. ``vae_ratio`` None measures it here."""
     from mlcore.generative.config import VAEConfig
     from mlcore.generative.diffusion import DiffusionGenerator
     from mlcore.generative.vae import VAEGenerator
@@ -228,22 +237,41 @@ def train_generators(real, config, seed: int, vae_hidden, progress=print, checkp
         seconds = sum(row["seconds"] for row in generator.history_)  # across resumes
         out[name] = (generator, seconds)
         progress(f"seed {seed}: {name} trained in {seconds:.1f} s, loss {generator.history_[-1]['loss']:.4f}")
-    # The VAE gets the diffusion model's training time on an idle machine: the cost of one step of
-    # each is measured back to back, so a machine shared with other work while the diffusion model
-    # trained does not inflate the VAE's budget.
+    # The VAE gets the diffusion model's training time on an idle machine. When measured, the cost of
+    # one step of each is timed back to back, so a machine shared with other work while the
+    # diffusion model trained does not inflate the VAE's budget.
     base = VAEConfig(
         image_size=config.unet.image_size, n_classes=len(CLASSES), hidden=vae_hidden, batch_size=32, seed=seed
     )
     diffusion_steps = out["diffusion"][0].history_[-1]["step"]
     diffusion_run = replace(config, seed=seed, unet=replace(config.unet, network="rab"))
-    ratio = step_cost(lambda n: DiffusionGenerator(replace(diffusion_run, max_steps=n)), x, y) / step_cost(
-        lambda n: VAEGenerator(replace(base, epochs=10**6, max_steps=n)), x, y
-    )
+    ratio = vae_ratio
+    if ratio is None:
+        ratio = step_cost(lambda n: DiffusionGenerator(replace(diffusion_run, max_steps=n)), x, y) / step_cost(
+            lambda n: VAEGenerator(replace(base, epochs=10**6, max_steps=n)), x, y
+        )
+    out["vae_step_ratio"] = ratio
     steps = max(10, int(diffusion_steps * ratio))
     started = time.perf_counter()
     out["vae"] = (VAEGenerator(replace(base, epochs=10**6, max_steps=steps)).fit(x, y), time.perf_counter() - started)
-    progress(f"seed {seed}: vae trained {steps} steps ({ratio:.1f} per diffusion step) in {out['vae'][1]:.1f} s")
+    progress(f"seed {seed}: vae trained {steps} steps ({ratio:.2f} per diffusion step) in {out['vae'][1]:.1f} s")
     return out
+
+
+def vae_step_ratio(option: str | None, preset_name: str, size: int) -> float | None:
+    """The VAE's steps per diffusion step for a run: a number given, the one recorded for the preset
+    and size, or None (measure it) for "calibrate" or a preset and size with none recorded."""
+    if option is None:
+        return VAE_STEPS_PER_DIFFUSION_STEP.get((preset_name, size))
+    if option == "calibrate":
+        return None
+    try:
+        ratio = float(option)
+    except ValueError:
+        ratio = float("nan")
+    if not ratio > 0:
+        raise SystemExit(f"--vae-step-ratio: expected a positive number or 'calibrate', got {option!r}")
+    return ratio
 
 
 def step_cost(make, x, y, steps: int = 16) -> float:
@@ -380,6 +408,12 @@ def main(argv=None) -> dict:
     parser.add_argument("--out", type=Path, default=OUT / "generative_eval.json")
     parser.add_argument("--checkpoints", type=Path, default=None, help="folder of resumable diffusion checkpoints")
     parser.add_argument(
+        "--vae-step-ratio",
+        default=None,
+        help="VAE training steps per diffusion step (default: the one recorded for the preset and size; "
+        "'calibrate' measures it on this machine)",
+    )
+    parser.add_argument(
         "--replot", action="store_true", help="only redraw the sample grids from the samples kept by a full run"
     )
     args = parser.parse_args(argv)
@@ -399,6 +433,7 @@ def main(argv=None) -> dict:
         # Seconds of training: the pipeline end to end, not figures to quote. The judges need 64 px.
         config = preset("tiny", image_size=64, n_classes=len(CLASSES), max_steps=5, batch_size=8, sample_steps=4)
         seeds, per_class, judge_steps, limit, vae_hidden = [0], 6, 15, 240, (256, 128)
+        vae_ratio = vae_step_ratio(args.vae_step_ratio, "tiny", 64)
     else:
         overrides = {"n_classes": len(CLASSES)}
         if args.size:
@@ -406,6 +441,7 @@ def main(argv=None) -> dict:
         if args.epochs:
             overrides["epochs"] = args.epochs
         config = preset(args.preset, **overrides)
+        vae_ratio = vae_step_ratio(args.vae_step_ratio, args.preset, config.unet.image_size)
         seeds, per_class, judge_steps, limit, vae_hidden = (
             args.seeds,
             args.per_class,
@@ -430,11 +466,16 @@ def main(argv=None) -> dict:
     rows, grids, raw_grids, property_sets = [], {}, {}, {"real": real["test"][0]}
     classes = balanced_classes(per_class, len(CLASSES))
     for seed in seeds:
-        generators = train_generators(real, config, seed, vae_hidden, progress=say, checkpoints=args.checkpoints)
+        generators = train_generators(
+            real, config, seed, vae_hidden, progress=say, checkpoints=args.checkpoints, vae_ratio=vae_ratio
+        )
+        ratio_used = generators.pop("vae_step_ratio")
         for name, (generator, seconds) in generators.items():
             raw = generator.sample(classes, seed=seed)
             samples, blank = cutout_pipeline(raw)
             row = {"model": name, "seed": seed, "train_seconds": seconds, "blank_share": blank / len(raw)}
+            if name == "vae":
+                row.update(vae_step_ratio=ratio_used, train_steps=generator.history_[-1]["step"])
             row.update(judge(samples, classes, real, judges))
             raw_row = judge(raw, classes, real, judges)
             raw_row.pop("memorisation_real")  # a property of the real images alone

@@ -1,4 +1,4 @@
-"""The guidance sweep's arguments and summaries, and the names the quality bench gives its runs."""
+"""The guidance sweep's arguments and summaries, and the quality bench's run names and VAE budget."""
 
 import sys
 from pathlib import Path
@@ -37,3 +37,17 @@ def test_runs_at_another_size_than_the_presets_are_named_apart():
     assert generative_eval.run_name("cpu", 64) == "cpu"
     assert generative_eval.run_name("cpu", 32) == "cpu32"
     assert generative_eval.run_name("tiny", 32) == "tiny"
+
+
+def test_the_vae_budget_is_the_recorded_ratio_unless_calibration_is_asked_for():
+    recorded = generative_eval.VAE_STEPS_PER_DIFFUSION_STEP[("cpu", 64)]
+    assert generative_eval.vae_step_ratio(None, "cpu", 64) == recorded
+    assert generative_eval.vae_step_ratio("12.5", "cpu", 64) == 12.5
+    assert generative_eval.vae_step_ratio("calibrate", "cpu", 64) is None
+    assert generative_eval.vae_step_ratio(None, "cpu", 48) is None  # none recorded: measured
+
+
+@pytest.mark.parametrize("option", ["0", "-3", "nan", "fast"])
+def test_a_bad_vae_step_ratio_is_refused_with_the_value(option):
+    with pytest.raises(SystemExit, match=rf"--vae-step-ratio: .* got '{option}'"):
+        generative_eval.vae_step_ratio(option, "cpu", 64)
