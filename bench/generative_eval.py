@@ -33,6 +33,7 @@ needs 64 px, read every image, real or generated, resampled to 64 px.
 
     python bench/generative_eval.py --quick
     python bench/generative_eval.py --preset cpu --seeds 0 1 2 --threads 2
+    python bench/generative_eval.py --merge seed0.json seed1.json --out both.json   # runs of one seed each
 The last line printed is one JSON object.
 """
 
@@ -306,6 +307,39 @@ def summarise(rows: list[dict], references: dict) -> dict:
     return result
 
 
+REFERENCE_KEYS = ("fd_real_floor", "ramis_real", "class_consistency_real")
+SAME_RUN_KEYS = ("preset", "image_size", "samples_per_class", "judge_test_accuracy", "threads")
+
+
+def merge(paths: list[Path]) -> dict:
+    """One summary over the seeds of several runs of the same command (a run per seed, say, when
+    the seeds do not fit one sitting): the runs must agree on everything but their seeds."""
+    runs = []
+    for path in paths:
+        try:
+            runs.append(json.loads(path.read_text()))
+        except (OSError, ValueError) as error:
+            raise SystemExit(f"{path}: not a generative_eval result ({error})") from None
+        if not {"result", "rows", "config"} <= set(runs[-1]):
+            raise SystemExit(f"{path}: not a generative_eval result (no result, rows and config)")
+    first = runs[0]
+    for path, run in zip(paths[1:], runs[1:], strict=True):
+        differ = [key for key in SAME_RUN_KEYS if run["result"].get(key) != first["result"].get(key)]
+        config = {k: v for k, v in run["config"].items() if k != "seed"}
+        if config != {k: v for k, v in first["config"].items() if k != "seed"}:
+            differ.append("config")
+        if differ:
+            raise SystemExit(f"{path}: a different run from {paths[0]} ({', '.join(differ)} differ)")
+    rows = [row for run in runs for row in run["rows"]]
+    seeds = sorted({row["seed"] for row in rows})
+    if len(seeds) * 3 != len(rows):
+        raise SystemExit(f"the runs repeat a seed or miss a model: seeds {seeds}, {len(rows)} rows")
+    references = {key: first["result"][key] for key in REFERENCE_KEYS}
+    result = {key: first["result"][key] for key in ("bench", "quick", *SAME_RUN_KEYS)}
+    result.update(seeds=len(seeds), merged=[str(path) for path in paths], **summarise(rows, references))
+    return {"result": result, "rows": rows, "config": first["config"]}
+
+
 def by_class(images: np.ndarray, classes: np.ndarray) -> list[np.ndarray]:
     """The images of each class, in CLASSES order: one row of a sample grid each."""
     return [images[classes == k] for k in range(len(CLASSES))]
@@ -414,9 +448,22 @@ def main(argv=None) -> dict:
         "'calibrate' measures it on this machine)",
     )
     parser.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        default=None,
+        help="only summarise the seeds of several JSON results of the same command into --out",
+    )
+    parser.add_argument(
         "--replot", action="store_true", help="only redraw the sample grids from the samples kept by a full run"
     )
     args = parser.parse_args(argv)
+    if args.merge:
+        merged = merge(args.merge)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(merged, indent=1))
+        print(json.dumps(merged["result"]))
+        return merged["result"]
     if args.replot:
         from mlcore.generative.config import PRESETS
 

@@ -1,5 +1,6 @@
 """The guidance sweep's arguments and summaries, and the quality bench's run names and VAE budget."""
 
+import json
 import sys
 from pathlib import Path
 
@@ -51,3 +52,37 @@ def test_the_vae_budget_is_the_recorded_ratio_unless_calibration_is_asked_for():
 def test_a_bad_vae_step_ratio_is_refused_with_the_value(option):
     with pytest.raises(SystemExit, match=rf"--vae-step-ratio: .* got '{option}'"):
         generative_eval.vae_step_ratio(option, "cpu", 64)
+
+
+def _result_file(tmp_path, seed, fd_diffusion, threads=2):
+    rows = [
+        {"model": model, "seed": seed, "fd": fd, "memorisation_real": 0.5, "class_consistency": 0.25}
+        for model, fd in (("diffusion", fd_diffusion), ("unet", 20.0), ("vae", 15.0))
+    ]
+    result = {"bench": "generative_eval", "quick": False, "preset": "cpu", "image_size": 32}
+    result.update(samples_per_class=50, judge_test_accuracy=0.74, threads=threads)
+    result.update(fd_real_floor=0.8, ramis_real=1.6, class_consistency_real=0.74)
+    path = tmp_path / f"seed{seed}-threads{threads}.json"
+    path.write_text(json.dumps({"result": result, "rows": rows, "config": {"seed": 0, "epochs": 25}}))
+    return path
+
+
+def test_runs_of_one_seed_each_merge_into_means_and_spreads(tmp_path):
+    merged = generative_eval.merge([_result_file(tmp_path, 0, 10.0), _result_file(tmp_path, 1, 14.0)])
+    result = merged["result"]
+    assert result["seeds"] == 2 and len(merged["rows"]) == 6
+    assert result["fd_diffusion"] == pytest.approx(12.0) and result["fd_diffusion_std"] == pytest.approx(2.0)
+    assert result["fd_vae"] == pytest.approx(15.0) and result["fd_real_floor"] == 0.8
+    assert result["memorisation_real"] == 0.5
+
+
+def test_merging_refuses_different_runs_a_repeated_seed_and_other_files(tmp_path):
+    seed0 = _result_file(tmp_path, 0, 10.0)
+    with pytest.raises(SystemExit, match=r"seed1-threads1\.json: a different run .*\(threads differ\)"):
+        generative_eval.merge([seed0, _result_file(tmp_path, 1, 14.0, threads=1)])
+    with pytest.raises(SystemExit, match=r"repeat a seed"):
+        generative_eval.merge([seed0, seed0])
+    other = tmp_path / "other.json"
+    other.write_text("{}")
+    with pytest.raises(SystemExit, match=r"other\.json: not a generative_eval result"):
+        generative_eval.merge([seed0, other])
