@@ -54,9 +54,9 @@ import _data  # noqa: E402
 CLASSES = ("FRI", "FRII", "Compact", "Bent")
 OUT = _data.ROOT / "bench" / "out"
 FIGURES = _data.ROOT / "bench" / "figures"
-# VAE training steps per diffusion training step that cost the same time, by (preset, image size):
-# measured with step_cost (``--vae-step-ratio calibrate``) on an x86_64 EPYC / Xeon, 2 threads.
-VAE_STEPS_PER_DIFFUSION_STEP = {("cpu", 64): 23.2}
+# VAE training steps per diffusion training step, by (preset, image size): what step_cost measured
+# (``--vae-step-ratio calibrate``) at 2 threads, 64 px on an AMD EPYC, 32 px on an Intel Xeon.
+VAE_STEPS_PER_DIFFUSION_STEP = {("cpu", 64): 23.2, ("cpu", 32): 14.0536}
 
 
 def firstgalaxydata_prepared(size: int, limit: int | None = None) -> dict:
