@@ -22,9 +22,12 @@ the same command gives the same figures. ``--vae-step-ratio calibrate`` measures
 figure is printed and kept in the JSON; its runs then depend on the machine's timing).
 
 Every model's samples are judged as the platform uses them: through the cutout pipeline every
-image takes before a classifier sees it (noise-clipped at 3 sigma, scaled to a peak of 1, as the
-real images were). The same measures of the samples as drawn follow under ``*_raw`` keys, and
-the samples themselves are kept in bench/out/ (npz) so that they can be judged again. The
+image takes before a classifier sees it (noise-clipped at 3 sigma, scaled to a peak of 1), against
+the real images through the same pipeline (resampled below their own size, the real images' peaks
+fall, to 0.38 on average at 32 px, and the pipeline lifts them back to 1). The same measures of the
+samples as drawn, against the real images as the generators were trained on them, follow under
+``*_raw`` keys (the references too), and the samples themselves are kept in bench/out/ (npz);
+``--rejudge`` judges a run's kept samples again without training anything. The
 diffusion models clip their samples' background noise (``noise_clip``, 3 sigma by default); the
 same draws without that clip are judged too, under ``*_noclip`` keys.
 
@@ -199,17 +202,39 @@ def judge(samples, classes, real, judges) -> dict:
     return row
 
 
-def real_references(real, judges) -> dict:
+def real_references(real, judges, suffix: str = "") -> dict:
     from mlcore.generative import metrics
 
     (x_train, _), (x_test, y_test) = real["train"], real["test"]
     classifier, fr_classifier = judges
     fr = np.isin(y_test, [0, 1])
-    return {
+    out = {
         "fd_real_floor": metrics.frechet_distance(classifier.features(x_train), classifier.features(x_test)),
         "ramis_real": metrics.ramis(fr_classifier.predict_proba(x_test[fr])),
         "class_consistency_real": metrics.class_consistency(classifier.predict_proba(x_test), y_test),
     }
+    return {key + suffix: value for key, value in out.items()}
+
+
+def through_pipeline(real: dict) -> dict:
+    """The real splits after the cutout pipeline, as the samples after it are judged against."""
+    return {split: (cutout_pipeline(x)[0], y) for split, (x, y) in real.items()}
+
+
+def judged(kept: dict, classes, real, real_piped, judges) -> dict:
+    """A row of every measure of one model's draws: ``kept["raw"]`` after the cutout pipeline
+    against the real images after it (plain keys), as drawn against the real images as prepared
+    (``*_raw``), and, where kept, the same draws without the background clip (``*_noclip``)."""
+    samples, blank = cutout_pipeline(kept["raw"])
+    row = {"blank_share": blank / len(samples), **judge(samples, classes, real_piped, judges)}
+    variants = {"raw": (kept["raw"], real)}
+    if kept.get("noclip") is not None:
+        variants["noclip"] = (cutout_pipeline(kept["noclip"])[0], real_piped)
+    for suffix, (images, against) in variants.items():
+        more = judge(images, classes, against, judges)
+        more.pop("memorisation_real")  # a property of the real images alone
+        row.update({f"{key}_{suffix}": value for key, value in more.items()})
+    return row
 
 
 def train_generators(
@@ -307,21 +332,17 @@ def summarise(rows: list[dict], references: dict) -> dict:
     return result
 
 
-REFERENCE_KEYS = ("fd_real_floor", "ramis_real", "class_consistency_real")
-SAME_RUN_KEYS = ("preset", "image_size", "samples_per_class", "judge_test_accuracy", "threads")
+REFERENCE_KEYS = tuple(
+    key + suffix for suffix in ("", "_raw") for key in ("fd_real_floor", "ramis_real", "class_consistency_real")
+)
+# The real references differ when the judges or the way the real images are judged differ.
+SAME_RUN_KEYS = ("preset", "image_size", "samples_per_class", "judge_test_accuracy", "threads", "fd_real_floor")
 
 
 def merge(paths: list[Path]) -> dict:
     """One summary over the seeds of several runs of the same command (a run per seed, say, when
     the seeds do not fit one sitting): the runs must agree on everything but their seeds."""
-    runs = []
-    for path in paths:
-        try:
-            runs.append(json.loads(path.read_text()))
-        except (OSError, ValueError) as error:
-            raise SystemExit(f"{path}: not a generative_eval result ({error})") from None
-        if not {"result", "rows", "config"} <= set(runs[-1]):
-            raise SystemExit(f"{path}: not a generative_eval result (no result, rows and config)")
+    runs = [load_run(path) for path in paths]
     first = runs[0]
     for path, run in zip(paths[1:], runs[1:], strict=True):
         differ = [key for key in SAME_RUN_KEYS if run["result"].get(key) != first["result"].get(key)]
@@ -334,7 +355,7 @@ def merge(paths: list[Path]) -> dict:
     seeds = sorted({row["seed"] for row in rows})
     if len(seeds) * 3 != len(rows):
         raise SystemExit(f"the runs repeat a seed or miss a model: seeds {seeds}, {len(rows)} rows")
-    references = {key: first["result"][key] for key in REFERENCE_KEYS}
+    references = {key: first["result"][key] for key in REFERENCE_KEYS if key in first["result"]}
     result = {key: first["result"][key] for key in ("bench", "quick", *SAME_RUN_KEYS)}
     result.update(seeds=len(seeds), merged=[str(path) for path in paths], **summarise(rows, references))
     return {"result": result, "rows": rows, "config": first["config"]}
@@ -376,6 +397,55 @@ def plot_samples(grids: dict[str, np.ndarray], path: Path, per_row: int = 8) -> 
     plt.close(fig)
 
 
+def kept_path(preset_name: str, size: int, model: str, seed: int) -> Path:
+    return OUT / f"generative_samples_{run_name(preset_name, size)}_{model}_seed{seed}.npz"
+
+
+def load_run(path: Path) -> dict:
+    """A generative_eval JSON result, or a CLI error naming the file."""
+    try:
+        run = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise SystemExit(f"{path}: not a generative_eval result ({error})") from None
+    if not isinstance(run, dict) or not {"result", "rows", "config"} <= set(run):
+        raise SystemExit(f"{path}: not a generative_eval result (no result, rows and config)")
+    return run
+
+
+def rejudge(args, run, config, real, real_piped, judges, references) -> dict:
+    """Judge the samples a run kept again (``--out`` names the run's JSON, whose training figures
+    stay) without training: draws without the background clip that a run did not keep are drawn
+    again from its ``--checkpoints`` and kept."""
+    size = config.unet.image_size
+    rows = []
+    for old in run["rows"]:
+        name, seed = old["model"], old["seed"]
+        path = kept_path(args.preset, size, name, seed)
+        if not path.is_file():
+            raise SystemExit(f"--rejudge: {path}: the samples of {name}, seed {seed} were not kept")
+        with np.load(path) as stored:
+            kept = {key: stored[key] for key in stored.files}
+        classes = kept.pop("classes")
+        if name != "vae" and config.noise_clip > 0 and "noclip" not in kept:
+            if args.checkpoints is None:
+                raise SystemExit(f"--rejudge: {path} keeps no draws without the clip; give --checkpoints")
+            from mlcore.generative.diffusion import DiffusionGenerator
+
+            checkpoint = args.checkpoints / f"{name}-seed{seed}.ckpt"
+            if not checkpoint.is_file():
+                raise SystemExit(f"--rejudge: {checkpoint}: no trained {name} model of seed {seed}")
+            kept["noclip"] = DiffusionGenerator.load(checkpoint).sample(classes, seed=seed, noise_clip=0.0)
+            np.savez_compressed(path, classes=classes, **kept)
+        training = {
+            k: v for k, v in old.items() if k in ("model", "seed", "train_seconds", "vae_step_ratio", "train_steps")
+        }
+        rows.append({**training, **judged(kept, classes, real, real_piped, judges)})
+    result = {**run["result"], **summarise(rows, references), "rejudged": True}
+    args.out.write_text(json.dumps({"result": result, "rows": rows, "config": run["config"]}, indent=1))
+    print(json.dumps(result))
+    return result
+
+
 def run_name(preset_name: str, size: int) -> str:
     """Names a run's kept samples and figures: the preset, and the size where it is not the
     preset's own (``cpu32``)."""
@@ -388,8 +458,6 @@ def replot(preset_name: str, seed: int, size: int) -> None:
     """Redraw the sample grids from the samples a full run kept in bench/out/."""
     preset_name = run_name(preset_name, size)
     real = firstgalaxydata_prepared(size)
-    x_test, y_test = real["test"]
-    real_grid = {"real": by_class(x_test, y_test)}
     grids, raw_grids = {}, {}
     for name in ("diffusion", "unet", "vae"):
         kept = np.load(OUT / f"generative_samples_{preset_name}_{name}_seed{seed}.npz")
@@ -397,8 +465,9 @@ def replot(preset_name: str, seed: int, size: int) -> None:
         samples = cutout_pipeline(raw)[0]
         grids[name] = by_class(samples, classes)
         raw_grids[name] = by_class(raw, classes)
-    plot_samples({**real_grid, **grids}, FIGURES / f"generative_samples_{preset_name}.png")
-    plot_samples({**real_grid, **raw_grids}, FIGURES / f"generative_samples_{preset_name}_raw.png")
+    real_piped = through_pipeline(real)
+    plot_samples({"real": by_class(*real_piped["test"]), **grids}, FIGURES / f"generative_samples_{preset_name}.png")
+    plot_samples({"real": by_class(*real["test"]), **raw_grids}, FIGURES / f"generative_samples_{preset_name}_raw.png")
 
 
 def plot_properties(sets: dict[str, np.ndarray], path: Path) -> None:
@@ -448,6 +517,11 @@ def main(argv=None) -> dict:
         "'calibrate' measures it on this machine)",
     )
     parser.add_argument(
+        "--rejudge",
+        action="store_true",
+        help="only judge the samples the run of --out kept again (its training figures stay)",
+    )
+    parser.add_argument(
         "--merge",
         nargs="+",
         type=Path,
@@ -469,6 +543,8 @@ def main(argv=None) -> dict:
 
         replot(args.preset, args.seeds[0], args.size or PRESETS[args.preset].unet.image_size)
         return {}
+
+    previous_run = load_run(args.out) if args.rejudge else None
 
     import torch
 
@@ -508,9 +584,12 @@ def main(argv=None) -> dict:
     judges = trained_judges(real, (x_mb, y_mb), size, judge_steps, args.judge_epochs, cache)
     judge_accuracy = float((judges[0].predict(real["test"][0]) == real["test"][1]).mean())
     say(f"judging classifiers trained; 4-class test accuracy {judge_accuracy:.3f}")
-    references = real_references(real, judges)
+    real_piped = through_pipeline(real)
+    references = {**real_references(real_piped, judges), **real_references(real, judges, "_raw")}
+    if args.rejudge:
+        return rejudge(args, previous_run, config, real, real_piped, judges, references)
 
-    rows, grids, raw_grids, property_sets = [], {}, {}, {"real": real["test"][0]}
+    rows, grids, raw_grids, property_sets = [], {}, {}, {"real": real_piped["test"][0]}
     classes = balanced_classes(per_class, len(CLASSES))
     for seed in seeds:
         generators = train_generators(
@@ -518,37 +597,28 @@ def main(argv=None) -> dict:
         )
         ratio_used = generators.pop("vae_step_ratio")
         for name, (generator, seconds) in generators.items():
-            raw = generator.sample(classes, seed=seed)
-            samples, blank = cutout_pipeline(raw)
-            row = {"model": name, "seed": seed, "train_seconds": seconds, "blank_share": blank / len(raw)}
-            if name == "vae":
-                row.update(vae_step_ratio=ratio_used, train_steps=generator.history_[-1]["step"])
-            row.update(judge(samples, classes, real, judges))
-            raw_row = judge(raw, classes, real, judges)
-            raw_row.pop("memorisation_real")  # a property of the real images alone
-            row.update({f"{key}_raw": value for key, value in raw_row.items()})
+            kept = {"raw": generator.sample(classes, seed=seed)}
             if name != "vae" and config.noise_clip > 0:
                 # The same draws without the background clip: what the clip itself changes.
-                unclipped = cutout_pipeline(generator.sample(classes, seed=seed, noise_clip=0.0))[0]
-                unclipped_row = judge(unclipped, classes, real, judges)
-                unclipped_row.pop("memorisation_real")
-                row.update({f"{key}_noclip": value for key, value in unclipped_row.items()})
+                kept["noclip"] = generator.sample(classes, seed=seed, noise_clip=0.0)
+            row = {"model": name, "seed": seed, "train_seconds": seconds}
+            if name == "vae":
+                row.update(vae_step_ratio=ratio_used, train_steps=generator.history_[-1]["step"])
+            row.update(judged(kept, classes, real, real_piped, judges))
             rows.append(row)
             if not args.quick:
                 OUT.mkdir(parents=True, exist_ok=True)
-                kept = OUT / f"generative_samples_{run_name(args.preset, size)}_{name}_seed{seed}.npz"
-                np.savez_compressed(kept, raw=raw, classes=classes)
+                np.savez_compressed(kept_path(args.preset, size, name, seed), classes=classes, **kept)
+            raw, samples = kept["raw"], cutout_pipeline(kept["raw"])[0]
             say(f"seed {seed} {name}: FD {row['fd']:.2f} (raw {row['fd_raw']:.2f}), RAMIS {row['ramis']:.3f}, ")
             say(f"    class consistency {row['class_consistency']:.2f}, memorisation {row['memorisation']:.2f}")
             if seed == seeds[0]:
                 grids[name] = by_class(samples, classes)
                 raw_grids[name] = by_class(raw, classes)
                 property_sets[name] = samples
-    x_test, y_test = real["test"]
-    real_grid = {"real": by_class(x_test, y_test)}
     suffix = "_quick" if args.quick else f"_{run_name(args.preset, size)}"
-    plot_samples({**real_grid, **grids}, FIGURES / f"generative_samples{suffix}.png")
-    plot_samples({**real_grid, **raw_grids}, FIGURES / f"generative_samples{suffix}_raw.png")
+    plot_samples({"real": by_class(*real_piped["test"]), **grids}, FIGURES / f"generative_samples{suffix}.png")
+    plot_samples({"real": by_class(*real["test"]), **raw_grids}, FIGURES / f"generative_samples{suffix}_raw.png")
     plot_properties(property_sets, FIGURES / f"generative_properties{suffix}.png")
 
     result = {

@@ -1,7 +1,8 @@
 """Classifier-free guidance against realism: the diffusion models that a ``generative_eval.py``
 run trained (read back from its ``--checkpoints`` folder), sampled again at several guidance
-scales and judged exactly as that run judges them (the same cached judges, the cutout
-pipeline, the same seed and classes asked for).
+scales and judged exactly as that run judges them (the same cached judges, the same seed and
+classes asked for): after the cutout pipeline against the real images after it, and as drawn
+against the real images as prepared (``*_raw`` keys, the figure's second panel).
 
 Guidance trades variety for class fidelity: a larger scale pushes each sample towards what the
 class embedding alone predicts. This shows where the trade sits for each network, beside the
@@ -65,27 +66,31 @@ def trained_generators(checkpoints: Path, seed: int) -> dict:
     return out
 
 
-def plot(results: dict, vae: dict | None, real_consistency: float, path: Path) -> None:
-    """FD against class consistency, one line per network through its guidance scales."""
+def plot(results: dict, vae: dict | None, real_consistency: dict, path: Path) -> None:
+    """FD against class consistency, one line per network through its guidance scales; a panel
+    after the cutout pipeline and one as drawn."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    for name, by_guidance in results.items():
-        scales = sorted(by_guidance, key=float)
-        fd = [by_guidance[g]["fd"] for g in scales]
-        consistency = [by_guidance[g]["class_consistency"] for g in scales]
-        ax.plot(fd, consistency, marker="o", label=name)
-        for g, x, y in zip(scales, fd, consistency, strict=True):
-            ax.annotate(f"w={g}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
-    if vae:
-        ax.plot([vae["fd"]], [vae["class_consistency"]], marker="s", linestyle="", color="k", label="VAE")
-    ax.axhline(real_consistency, color="grey", linestyle=":", label="real test images")
-    ax.set_xlabel("Frechet distance in the judge's features (lower is better)")
-    ax.set_ylabel("class consistency (higher is better)")
-    ax.legend(fontsize=8)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
+    for ax, suffix, title in zip(axes, ("", "_raw"), ("after the cutout pipeline", "as drawn"), strict=True):
+        for name, by_guidance in results.items():
+            scales = sorted(by_guidance, key=float)
+            fd = [by_guidance[g]["fd" + suffix] for g in scales]
+            consistency = [by_guidance[g]["class_consistency" + suffix] for g in scales]
+            ax.plot(fd, consistency, marker="o", label=name)
+            for g, x, y in zip(scales, fd, consistency, strict=True):
+                ax.annotate(f"w={g}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
+        if vae and vae.get("fd" + suffix) is not None:
+            point = ([vae["fd" + suffix]], [vae["class_consistency" + suffix]])
+            ax.plot(*point, marker="s", linestyle="", color="k", label="VAE")
+        ax.axhline(real_consistency[suffix], color="grey", linestyle=":", label="real test images")
+        ax.set_title(title)
+        ax.set_xlabel("Frechet distance in the judge's features (lower is better)")
+        ax.set_ylabel("class consistency (higher is better)")
+        ax.legend(fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -123,24 +128,35 @@ def main(argv=None) -> dict:
     judges = ge.trained_judges(real, mirabest, size, judge_steps, args.judge_epochs, cache)
     generators = quick_generators(real) if args.quick else trained_generators(args.checkpoints, args.seed)
     classes = ge.balanced_classes(per_class, len(ge.CLASSES))
+    real_piped = ge.through_pipeline(real)
 
     results: dict[str, dict[str, dict]] = {}
     for name, generator in generators.items():
         results[name] = {}
         for g in guidance:
             raw = generator.sample(classes, guidance=g, seed=args.seed)
-            row = summary(ge.judge(ge.cutout_pipeline(raw)[0], classes, real, judges))
+            row = summary(ge.judge(ge.cutout_pipeline(raw)[0], classes, real_piped, judges))
+            row.update({f"{k}_raw": v for k, v in summary(ge.judge(raw, classes, real, judges)).items()})
             results[name][f"{g:g}"] = row
             print(
-                f"[{time.perf_counter() - started:6.1f} s] {name} w={g:g}: FD {row['fd']:.2f}, "
-                f"class consistency {row['class_consistency']:.3f}, diversity {row['diversity_ratio']:.2f}",
+                f"[{time.perf_counter() - started:6.1f} s] {name} w={g:g}: FD {row['fd']:.2f} "
+                f"(as drawn {row['fd_raw']:.2f}), class consistency {row['class_consistency']:.3f} "
+                f"({row['class_consistency_raw']:.3f}), diversity {row['diversity_ratio']:.2f}",
                 flush=True,
             )
     vae = None
     if args.eval_json:
         reported = json.loads(args.eval_json.read_text())["result"]
-        vae = {"fd": reported["fd_vae"], "class_consistency": reported["class_consistency_vae"]}
-    real_consistency = ge.real_references(real, judges)["class_consistency_real"]
+        vae = {
+            "fd": reported["fd_vae"],
+            "class_consistency": reported["class_consistency_vae"],
+            "fd_raw": reported.get("fd_raw_vae"),
+            "class_consistency_raw": reported.get("class_consistency_raw_vae"),
+        }
+    real_consistency = {
+        "": ge.real_references(real_piped, judges)["class_consistency_real"],
+        "_raw": ge.real_references(real, judges)["class_consistency_real"],
+    }
     figure = ge.FIGURES / ("generative_guidance_quick.png" if args.quick else f"generative_guidance_{size}px.png")
     plot(results, vae, real_consistency, figure)
 
@@ -150,11 +166,13 @@ def main(argv=None) -> dict:
         "image_size": size,
         "seed": args.seed,
         "samples_per_class": per_class,
-        "class_consistency_real": real_consistency,
+        "class_consistency_real": real_consistency[""],
+        "class_consistency_real_raw": real_consistency["_raw"],
         "vae": vae,
         **{
-            f"best_guidance_fd_{name}": min(rows, key=lambda g, rows=rows: rows[g]["fd"])
+            f"best_guidance_fd{suffix}_{name}": min(rows, key=lambda g, rows=rows, k="fd" + suffix: rows[g][k])
             for name, rows in results.items()
+            for suffix in ("", "_raw")
         },
         "results": results,
         "seconds": round(time.perf_counter() - started, 1),

@@ -4,6 +4,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
@@ -86,3 +87,50 @@ def test_merging_refuses_different_runs_a_repeated_seed_and_other_files(tmp_path
     other.write_text("{}")
     with pytest.raises(SystemExit, match=r"other\.json: not a generative_eval result"):
         generative_eval.merge([seed0, other])
+
+
+def test_rejudging_a_run_that_is_not_there_is_a_cli_error_before_any_work(tmp_path):
+    missing = tmp_path / "nothing.json"
+    with pytest.raises(SystemExit, match=r"nothing\.json: not a generative_eval result"):
+        generative_eval.main(["--rejudge", "--out", str(missing)])
+
+
+class _PooledJudge:
+    """A stand-in judge for the bookkeeping: features are the quadrants' mean brightness."""
+
+    def features(self, images):
+        h = images.shape[-1] // 2
+        quads = [images[..., :h, :h], images[..., :h, h:], images[..., h:, :h], images[..., h:, h:]]
+        return np.stack([q.mean(axis=(1, 2, 3)) for q in quads], axis=1) + 1e-3 * np.arange(4)
+
+    def predict_proba(self, images):
+        logits = 10 * self.features(images)
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return p / p.sum(axis=1, keepdims=True)
+
+
+def _faint_sources(rng, n, size=16, peak=0.4):
+    images = np.zeros((n, 1, size, size), np.float32)
+    for i in range(n):
+        y, x = rng.integers(3, size - 3, 2)
+        images[i, 0, y - 1 : y + 2, x - 1 : x + 2] = peak * rng.uniform(0.5, 1.0)
+    return images
+
+
+def test_samples_after_the_pipeline_are_judged_against_real_images_after_it():
+    rng = np.random.default_rng(0)
+    real = {split: (_faint_sources(rng, 40), np.arange(40) % 4) for split in ("train", "test")}
+    piped = generative_eval.through_pipeline(real)
+    peaks = piped["test"][0].reshape(40, -1).max(axis=1)
+    assert np.allclose(peaks, 1.0) and real["test"][0].max() <= 0.4  # the rescale the samples get too
+    classes = np.arange(40) % 4
+    judges = (_PooledJudge(), _PooledJudge())
+    draws = real["test"][0][::-1].copy()  # real-looking draws, as faint as the real images
+    row = generative_eval.judged({"raw": draws, "noclip": draws}, classes, real, piped, judges)
+    assert {"fd", "fd_raw", "fd_noclip", "memorisation_real", "blank_share"} <= set(row)
+    assert "memorisation_real_raw" not in row and row["blank_share"] == 0.0
+    # Both sides through the same pipeline: as close as the same draws judged as drawn.
+    assert row["fd"] == pytest.approx(row["fd_noclip"])
+    assert row["ks_flux"] < 0.5 and row["ks_flux_raw"] < 0.5
+    one_sided = generative_eval.judge(generative_eval.cutout_pipeline(draws)[0], classes, real, judges)
+    assert one_sided["ks_flux"] > row["ks_flux"]  # against unscaled real images the fluxes disagree
