@@ -239,10 +239,10 @@ def judged(kept: dict, classes, real, real_piped, judges) -> dict:
 
 def train_generators(
     real, config, seed: int, vae_hidden, progress=print, checkpoints: Path | None = None, vae_ratio: float | None = None
-) -> dict:
-    """The three generators of one seed: {name: (generator, train seconds)}, the VAE's training
-    steps per diffusion step under "vae_step_ratio". With ``checkpoints`` the diffusion models write
-    a checkpoint every epoch there and a rerun resumes them. ``vae_ratio`` None measures it here."""
+) -> tuple[dict, float]:
+    """The three generators of one seed, {name: (generator, train seconds)}, and the VAE's training
+    steps per diffusion step. With ``checkpoints`` the diffusion models write a checkpoint every
+    epoch there and a rerun resumes them. ``vae_ratio`` None measures it here."""
     from mlcore.generative.config import VAEConfig
     from mlcore.generative.diffusion import DiffusionGenerator
     from mlcore.generative.vae import VAEGenerator
@@ -258,7 +258,7 @@ def train_generators(
                 f"seed {seed} {name}: epoch {epoch}/{total}, loss {row['loss']:.4f}, about {left / 60:.0f} min left"
             )
 
-        path = checkpoints / f"{name}-seed{seed}.ckpt" if checkpoints else None
+        path = checkpoint_path(checkpoints, name, seed) if checkpoints else None
         generator = DiffusionGenerator(run, checkpoint_path=path, progress=report).fit(x, y)
         seconds = sum(row["seconds"] for row in generator.history_)  # across resumes
         out[name] = (generator, seconds)
@@ -276,12 +276,11 @@ def train_generators(
         ratio = step_cost(lambda n: DiffusionGenerator(replace(diffusion_run, max_steps=n)), x, y) / step_cost(
             lambda n: VAEGenerator(replace(base, epochs=10**6, max_steps=n)), x, y
         )
-    out["vae_step_ratio"] = ratio
     steps = max(10, int(diffusion_steps * ratio))
     started = time.perf_counter()
     out["vae"] = (VAEGenerator(replace(base, epochs=10**6, max_steps=steps)).fit(x, y), time.perf_counter() - started)
     progress(f"seed {seed}: vae trained {steps} steps ({ratio:.2f} per diffusion step) in {out['vae'][1]:.1f} s")
-    return out
+    return out, ratio
 
 
 def vae_step_ratio(option: str | None, preset_name: str, size: int) -> float | None:
@@ -397,6 +396,11 @@ def plot_samples(grids: dict[str, np.ndarray], path: Path, per_row: int = 8) -> 
     plt.close(fig)
 
 
+def checkpoint_path(checkpoints: Path, model: str, seed: int) -> Path:
+    """Where a run keeps a diffusion model of one seed (``diffusion`` or ``unet``)."""
+    return checkpoints / f"{model}-seed{seed}.ckpt"
+
+
 def kept_path(preset_name: str, size: int, model: str, seed: int) -> Path:
     return OUT / f"generative_samples_{run_name(preset_name, size)}_{model}_seed{seed}.npz"
 
@@ -431,7 +435,7 @@ def rejudge(args, run, config, real, real_piped, judges, references) -> dict:
                 raise SystemExit(f"--rejudge: {path} keeps no draws without the clip; give --checkpoints")
             from mlcore.generative.diffusion import DiffusionGenerator
 
-            checkpoint = args.checkpoints / f"{name}-seed{seed}.ckpt"
+            checkpoint = checkpoint_path(args.checkpoints, name, seed)
             if not checkpoint.is_file():
                 raise SystemExit(f"--rejudge: {checkpoint}: no trained {name} model of seed {seed}")
             kept["noclip"] = DiffusionGenerator.load(checkpoint).sample(classes, seed=seed, noise_clip=0.0)
@@ -456,18 +460,17 @@ def run_name(preset_name: str, size: int) -> str:
 
 def replot(preset_name: str, seed: int, size: int) -> None:
     """Redraw the sample grids from the samples a full run kept in bench/out/."""
-    preset_name = run_name(preset_name, size)
     real = firstgalaxydata_prepared(size)
     grids, raw_grids = {}, {}
     for name in ("diffusion", "unet", "vae"):
-        kept = np.load(OUT / f"generative_samples_{preset_name}_{name}_seed{seed}.npz")
+        kept = np.load(kept_path(preset_name, size, name, seed))
         raw, classes = kept["raw"], kept["classes"]
         samples = cutout_pipeline(raw)[0]
         grids[name] = by_class(samples, classes)
         raw_grids[name] = by_class(raw, classes)
-    real_piped = through_pipeline(real)
-    plot_samples({"real": by_class(*real_piped["test"]), **grids}, FIGURES / f"generative_samples_{preset_name}.png")
-    plot_samples({"real": by_class(*real["test"]), **raw_grids}, FIGURES / f"generative_samples_{preset_name}_raw.png")
+    real_piped, name = through_pipeline(real), run_name(preset_name, size)
+    plot_samples({"real": by_class(*real_piped["test"]), **grids}, FIGURES / f"generative_samples_{name}.png")
+    plot_samples({"real": by_class(*real["test"]), **raw_grids}, FIGURES / f"generative_samples_{name}_raw.png")
 
 
 def plot_properties(sets: dict[str, np.ndarray], path: Path) -> None:
@@ -592,10 +595,9 @@ def main(argv=None) -> dict:
     rows, grids, raw_grids, property_sets = [], {}, {}, {"real": real_piped["test"][0]}
     classes = balanced_classes(per_class, len(CLASSES))
     for seed in seeds:
-        generators = train_generators(
+        generators, ratio_used = train_generators(
             real, config, seed, vae_hidden, progress=say, checkpoints=args.checkpoints, vae_ratio=vae_ratio
         )
-        ratio_used = generators.pop("vae_step_ratio")
         for name, (generator, seconds) in generators.items():
             kept = {"raw": generator.sample(classes, seed=seed)}
             if name != "vae" and config.noise_clip > 0:
@@ -609,12 +611,12 @@ def main(argv=None) -> dict:
             if not args.quick:
                 OUT.mkdir(parents=True, exist_ok=True)
                 np.savez_compressed(kept_path(args.preset, size, name, seed), classes=classes, **kept)
-            raw, samples = kept["raw"], cutout_pipeline(kept["raw"])[0]
             say(f"seed {seed} {name}: FD {row['fd']:.2f} (raw {row['fd_raw']:.2f}), RAMIS {row['ramis']:.3f}, ")
             say(f"    class consistency {row['class_consistency']:.2f}, memorisation {row['memorisation']:.2f}")
             if seed == seeds[0]:
+                samples = cutout_pipeline(kept["raw"])[0]
                 grids[name] = by_class(samples, classes)
-                raw_grids[name] = by_class(raw, classes)
+                raw_grids[name] = by_class(kept["raw"], classes)
                 property_sets[name] = samples
     suffix = "_quick" if args.quick else f"_{run_name(args.preset, size)}"
     plot_samples({"real": by_class(*real_piped["test"]), **grids}, FIGURES / f"generative_samples{suffix}.png")

@@ -59,7 +59,7 @@ def trained_generators(checkpoints: Path, seed: int) -> dict:
 
     out = {}
     for name in MODELS:
-        path = checkpoints / f"{name}-seed{seed}.ckpt"
+        path = ge.checkpoint_path(checkpoints, name, seed)
         if not path.is_file():
             raise SystemExit(f"error: {path}: no trained {name} model of seed {seed} (run generative_eval.py first)")
         out[name] = DiffusionGenerator.load(path)
