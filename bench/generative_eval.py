@@ -58,8 +58,9 @@ CLASSES = ("FRI", "FRII", "Compact", "Bent")
 OUT = _data.ROOT / "bench" / "out"
 FIGURES = _data.ROOT / "bench" / "figures"
 # VAE training steps per diffusion training step, by (preset, image size): what step_cost measured
-# (``--vae-step-ratio calibrate``) at 2 threads, 64 px on an AMD EPYC, 32 px on an Intel Xeon.
-VAE_STEPS_PER_DIFFUSION_STEP = {("cpu", 64): 23.2, ("cpu", 32): 14.0536}
+# (``--vae-step-ratio calibrate``) at 2 threads, 64 px on an AMD EPYC, 32 px and --quick's tiny
+# models at 64 px on an Intel Xeon (--quick: 19.8 and 20.5 in two runs, recorded as 20).
+VAE_STEPS_PER_DIFFUSION_STEP = {("cpu", 64): 23.2, ("cpu", 32): 14.0536, ("tiny", 64): 20.0}
 
 
 def firstgalaxydata_prepared(size: int, limit: int | None = None) -> dict:
