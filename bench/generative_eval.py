@@ -54,6 +54,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
 
+from mlcore.generative.config import NOISE_ESTIMATES  # noqa: E402
+
 CLASSES = ("FRI", "FRII", "Compact", "Bent")
 OUT = _data.ROOT / "bench" / "out"
 FIGURES = _data.ROOT / "bench" / "figures"
@@ -422,6 +424,9 @@ def rejudge(args, run, config, real, real_piped, judges, references) -> dict:
     stay) without training: draws without the background clip that a run did not keep are drawn
     again from its ``--checkpoints`` and kept."""
     size = config.unet.image_size
+    # Runs recorded before the sigma-clipped estimate existed clipped with the older one.
+    drawn_with = run["config"].get("noise_estimate", "below-background")
+    wanted = args.noise_estimate or drawn_with
     rows = []
     for old in run["rows"]:
         name, seed = old["model"], old["seed"]
@@ -431,6 +436,9 @@ def rejudge(args, run, config, real, real_piped, judges, references) -> dict:
         with np.load(path) as stored:
             kept = {key: stored[key] for key in stored.files}
         classes = kept.pop("classes")
+        if name != "vae" and wanted != drawn_with:
+            kept = redrawn(kept, classes, args.checkpoints, name, seed, drawn_with, wanted)
+            np.savez_compressed(path, classes=classes, **kept)
         if name != "vae" and config.noise_clip > 0 and "noclip" not in kept:
             if args.checkpoints is None:
                 raise SystemExit(f"--rejudge: {path} keeps no draws without the clip; give --checkpoints")
@@ -446,9 +454,25 @@ def rejudge(args, run, config, real, real_piped, judges, references) -> dict:
         }
         rows.append({**training, **judged(kept, classes, real, real_piped, judges)})
     result = {**run["result"], **summarise(rows, references), "rejudged": True}
-    args.out.write_text(json.dumps({"result": result, "rows": rows, "config": run["config"]}, indent=1))
+    recorded = {**run["config"], "noise_estimate": wanted}
+    args.out.write_text(json.dumps({"result": result, "rows": rows, "config": recorded}, indent=1))
     print(json.dumps(result))
     return result
+
+
+def redrawn(kept: dict, classes, checkpoints: Path | None, name: str, seed: int, before: str, estimate: str) -> dict:
+    """A run's kept samples of one diffusion model drawn again from its checkpoint (the same seed
+    gives the same draws) with the background clip measured by ``estimate``; the samples it
+    replaces stay beside them as ``raw_<estimate they were clipped with>``."""
+    from mlcore.generative.diffusion import DiffusionGenerator
+
+    if checkpoints is None:
+        raise SystemExit("--rejudge --noise-estimate draws the diffusion samples again: give --checkpoints")
+    checkpoint = checkpoint_path(checkpoints, name, seed)
+    if not checkpoint.is_file():
+        raise SystemExit(f"--rejudge: {checkpoint}: no trained {name} model of seed {seed}")
+    samples = DiffusionGenerator.load(checkpoint).sample(classes, seed=seed, noise_estimate=estimate)
+    return {**kept, f"raw_{before}": kept["raw"], "raw": samples}
 
 
 def run_name(preset_name: str, size: int) -> str:
@@ -521,6 +545,13 @@ def main(argv=None) -> dict:
         "'calibrate' measures it on this machine)",
     )
     parser.add_argument(
+        "--noise-estimate",
+        choices=NOISE_ESTIMATES,
+        default=None,
+        help="how the diffusion samples' background clip measures the background (default: the "
+        "preset's; with --rejudge, the run's, and another draws its diffusion samples again)",
+    )
+    parser.add_argument(
         "--rejudge",
         action="store_true",
         help="only judge the samples the run of --out kept again (its training figures stay)",
@@ -567,6 +598,8 @@ def main(argv=None) -> dict:
             overrides["image_size"] = args.size
         if args.epochs:
             overrides["epochs"] = args.epochs
+        if args.noise_estimate:
+            overrides["noise_estimate"] = args.noise_estimate
         config = preset(args.preset, **overrides)
         vae_ratio = vae_step_ratio(args.vae_step_ratio, args.preset, config.unet.image_size)
         seeds, per_class, judge_steps, limit, vae_hidden = (

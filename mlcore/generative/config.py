@@ -18,6 +18,8 @@ BETA_SCHEDULES = ("squaredcos_cap_v2", "linear", "scaled_linear")
 # first sampling step of the cosine schedule), so a short CPU training run left the deterministic
 # samplers (DPM-Solver++, DDIM) with noise they never removed; v keeps that estimate well scaled.
 PREDICTION_TYPES = ("v_prediction", "epsilon")
+# How a sample's background level and noise are measured for the clip (see diffusion.clip_background).
+NOISE_ESTIMATES = ("sigma-clipped", "below-background")
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class DiffusionConfig:
     # Samples' backgrounds are noise-clipped like the training images were: pixels within this many
     # times their own background noise of the background are set to it (0: samples as drawn).
     noise_clip: float = 3.0
+    noise_estimate: str = "sigma-clipped"
     batch_size: int = 32
     lr: float = 2e-4
     weight_decay: float = 0.0
@@ -91,6 +94,8 @@ class DiffusionConfig:
             raise ValueError("guidance must be 0 or more")
         if self.noise_clip < 0:
             raise ValueError("noise_clip must be 0 or more")
+        if self.noise_estimate not in NOISE_ESTIMATES:
+            raise ValueError(f"noise_estimate must be one of {NOISE_ESTIMATES}, not {self.noise_estimate!r}")
         if self.batch_size < 1 or self.epochs < 1 or self.sample_steps < 1 or self.train_timesteps < 2:
             raise ValueError("batch_size, epochs, sample_steps and train_timesteps must be positive")
         if self.max_steps is not None and self.max_steps < 1:
@@ -106,6 +111,7 @@ class DiffusionConfig:
         data = dict(data)
         data.setdefault("prediction_type", "epsilon")  # weights saved before the setting existed
         data.setdefault("noise_clip", 0.0)  # versions saved before it sample as they always did
+        data.setdefault("noise_estimate", "below-background")  # likewise those clipped before it
         unet = dict(data.pop("unet", {}))
         if "channel_mults" in unet:
             unet["channel_mults"] = tuple(unet["channel_mults"])

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.optim.swa_utils import AveragedModel
 
-from .config import DiffusionConfig
+from .config import NOISE_ESTIMATES, DiffusionConfig
 from .network import build_network
 
 Progress = Callable[[int, int, dict], None]  # (epoch, total epochs, last history row)
@@ -120,19 +120,35 @@ def sample_loop(
     return x
 
 
-def clip_background(images: torch.Tensor, sigma: float, *, min_pixels: int = 16) -> torch.Tensor:
-    """Samples (N, C, S, S) in the network's space -> the same with every pixel less than
-    ``sigma`` times the image's background noise above the background (-1) set to -1.
+def clip_background(
+    images: torch.Tensor, sigma: float, *, estimate: str = "sigma-clipped", min_pixels: int = 16
+) -> torch.Tensor:
+    """Samples (N, C, S, S) in the network's space -> the same with their background noise
+    clipped as the training images' was: every pixel less than ``sigma`` times the image's
+    background noise above its background level is set to -1 (the training images' background).
 
     The training images were noise-clipped, so their background is exactly -1; a sample's is -1
-    plus what the network failed to remove. Left alone, that speckle survives the cutout
-    pipeline: once clamped at -1, more than half of a sample's pixels are equal, its median
-    absolute deviation is zero, and every positive pixel counts as source. Only the noise puts
-    pixels below -1, so their spread measures it (a half-normal's median is 0.674 sigma, the
-    MAD rule's 1.4826); an image with fewer than ``min_pixels`` of them is left as drawn.
+    plus what the network failed to remove. Left alone, that speckle survives the cutout pipeline:
+    once clamped at -1, more than half of a sample's pixels are equal, its median absolute
+    deviation is zero, and every positive pixel counts as source. How the level and the noise are
+    measured (``estimate``):
+
+    - ``"sigma-clipped"``: the median and MAD-rms of the pixels left after iterative 3-sigma
+      clipping (``astropy.stats.sigma_clipped_stats``), the usual radio background estimate. A
+      sample whose whole background is lifted (a faint plate: about one draw in eight of the
+      ``cpu`` preset at 32 px) has its level subtracted from the source too, since the network
+      added it everywhere.
+    - ``"below-background"`` (versions saved before the sigma-clipped estimate): the level is
+      taken to be -1 and the noise is measured from the pixels below it (a half-normal's median
+      is 0.674 sigma, the MAD rule's 1.4826); an image with fewer than ``min_pixels`` of them,
+      such as a lifted plate, is left as drawn.
     """
+    if estimate not in NOISE_ESTIMATES:
+        raise ValueError(f"estimate must be one of {NOISE_ESTIMATES}, not {estimate!r}")
     if sigma <= 0:
         return images
+    if estimate == "sigma-clipped":
+        return _clip_at_sigma_clipped_level(images, sigma)
     out = images.clone()
     for image in out:
         below = image[image < -1.0]
@@ -141,6 +157,18 @@ def clip_background(images: torch.Tensor, sigma: float, *, min_pixels: int = 16)
         rms = 1.4826 * float((-1.0 - below).median())
         image[image < -1.0 + sigma * rms] = -1.0
     return out
+
+
+def _clip_at_sigma_clipped_level(images: torch.Tensor, sigma: float) -> torch.Tensor:
+    from astropy.stats import sigma_clipped_stats
+
+    flat = images.detach().cpu().double().numpy().reshape(len(images), -1)
+    _, level, rms = sigma_clipped_stats(flat, axis=1, sigma=3.0, maxiters=10, stdfunc="mad_std")
+    shape = (-1,) + (1,) * (images.dim() - 1)
+    level = torch.as_tensor(level, dtype=images.dtype, device=images.device).view(shape)
+    rms = torch.as_tensor(rms, dtype=images.dtype, device=images.device).view(shape)
+    background = images < level + sigma * rms
+    return torch.where(background, torch.full_like(images, -1.0), images - (level + 1.0))
 
 
 def _ema(model: nn.Module, decay: float) -> AveragedModel:
@@ -297,6 +325,7 @@ class DiffusionGenerator:
         steps: int | None = None,
         sampler: str | None = None,
         noise_clip: float | None = None,
+        noise_estimate: str | None = None,
         batch_size: int = 64,
     ) -> np.ndarray:
         """classes (N,) of class indices -> (N, 1, S, S) float32 images in [0, 1], their
@@ -324,7 +353,11 @@ class DiffusionGenerator:
                 steps=steps or config.sample_steps,
                 generator=generator,
             )
-            images = clip_background(images, config.noise_clip if noise_clip is None else noise_clip).clamp(-1, 1)
+            images = clip_background(
+                images,
+                config.noise_clip if noise_clip is None else noise_clip,
+                estimate=noise_estimate or config.noise_estimate,
+            ).clamp(-1, 1)
             out.append(((images + 1) / 2).cpu().numpy())
         model.train(was_training)
         size = config.unet.image_size

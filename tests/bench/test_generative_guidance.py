@@ -134,3 +134,29 @@ def test_samples_after_the_pipeline_are_judged_against_real_images_after_it():
     assert row["ks_flux"] < 0.5 and row["ks_flux_raw"] < 0.5
     one_sided = generative_eval.judge(generative_eval.cutout_pipeline(draws)[0], classes, real, judges)
     assert one_sided["ks_flux"] > row["ks_flux"]  # against unscaled real images the fluxes disagree
+
+
+def test_a_rejudge_with_another_noise_estimate_draws_the_same_samples_clipped_its_way(tmp_path):
+    import torch
+
+    from mlcore.generative.config import preset
+    from mlcore.generative.diffusion import DiffusionGenerator
+
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    x, y = _faint_sources(rng, 8) * 2, np.arange(8) % 2
+    config = preset("tiny", image_size=16, n_classes=2, max_steps=2, sample_steps=2, noise_estimate="below-background")
+    DiffusionGenerator(config).fit(x, y).save(generative_eval.checkpoint_path(tmp_path, "unet", 5))
+    classes = np.array([0, 1, 1])
+    before = DiffusionGenerator.load(generative_eval.checkpoint_path(tmp_path, "unet", 5)).sample(classes, seed=5)
+    kept = generative_eval.redrawn({"raw": before}, classes, tmp_path, "unet", 5, "below-background", "sigma-clipped")
+    assert np.array_equal(kept["raw_below-background"], before)
+    again = DiffusionGenerator.load(generative_eval.checkpoint_path(tmp_path, "unet", 5)).sample(
+        classes, seed=5, noise_estimate="sigma-clipped"
+    )
+    assert np.array_equal(kept["raw"], again)
+    assert not np.array_equal(kept["raw"], before)  # an untrained network's noise: the clips differ
+    with pytest.raises(SystemExit, match=r"diffusion-seed5\.ckpt: no trained diffusion model of seed 5"):
+        generative_eval.redrawn({"raw": before}, classes, tmp_path, "diffusion", 5, "below-background", "sigma-clipped")
+    with pytest.raises(SystemExit, match="give --checkpoints"):
+        generative_eval.redrawn({"raw": before}, classes, None, "unet", 5, "below-background", "sigma-clipped")

@@ -79,11 +79,17 @@ def test_configs_refuse_what_cannot_work():
     with pytest.raises(ValueError, match="prediction_type"):
         DiffusionConfig(prediction_type="sample")
     assert DiffusionConfig.from_dict(tiny().as_dict()) == tiny()
-    legacy = {key: value for key, value in tiny().as_dict().items() if key not in ("prediction_type", "noise_clip")}
+    dropped = ("prediction_type", "noise_clip", "noise_estimate")
+    legacy = {key: value for key, value in tiny().as_dict().items() if key not in dropped}
     assert DiffusionConfig.from_dict(legacy).prediction_type == "epsilon"  # weights saved before v
     assert DiffusionConfig.from_dict(legacy).noise_clip == 0.0  # older versions sample as they did
+    clipped_before = {**legacy, "noise_clip": 3.0}
+    assert DiffusionConfig.from_dict(clipped_before).noise_estimate == "below-background"
+    assert tiny().noise_estimate == "sigma-clipped"
     with pytest.raises(ValueError, match="noise_clip"):
         DiffusionConfig(noise_clip=-1)
+    with pytest.raises(ValueError, match="noise_estimate"):
+        DiffusionConfig(noise_estimate="mode")
 
 
 def test_diffusers_schedulers_are_used_for_noise_and_sampling():
@@ -267,20 +273,38 @@ def _with_background_noise(rms: float, seed: int = 0) -> tuple[torch.Tensor, tor
     return clean, clean + rms * torch.randn(clean.shape, generator=torch.Generator().manual_seed(seed))
 
 
-def test_the_background_clip_removes_noise_and_keeps_the_source():
+@pytest.mark.parametrize("estimate", ["sigma-clipped", "below-background"])
+def test_the_background_clip_removes_noise_and_keeps_the_source(estimate):
     clean, noisy = _with_background_noise(0.02)
-    clipped = clip_background(noisy, 3.0)
+    clipped = clip_background(noisy, 3.0, estimate=estimate)
     background = clean == -1
     source = clean > 0
     # Half the background is above -1 before the clip; after it only the far tail survives (the
     # noise is measured from about a hundred pixels an image, so the threshold itself varies).
     assert (noisy[background] > -1).float().mean() > 0.4
     assert (clipped[background] == -1).float().mean() > 0.98
-    assert torch.equal(clipped[source], noisy[source])
-    assert torch.equal(clip_background(noisy, 0.0), noisy)
-    # Too few pixels below the background to measure the noise: left as drawn.
-    lifted = noisy.clamp(min=-1.0)
-    assert torch.equal(clip_background(lifted, 3.0), lifted)
+    # The sources keep their pixels (the sigma-clipped level, near -1, is taken off them).
+    assert (clipped[source] - noisy[source]).abs().max() < 0.01
+    assert torch.equal(clip_background(noisy, 0.0, estimate=estimate), noisy)
+
+
+def test_a_lifted_background_plate_is_clipped_and_its_level_taken_off_the_source():
+    clean, noisy = _with_background_noise(0.02)
+    plate = noisy + 0.15  # the whole image lifted: no pixel left below -1 to measure the noise by
+    background, source = clean == -1, clean > 0
+    assert (plate < -1).sum() == 0
+    clipped = clip_background(plate, 3.0)
+    assert (clipped[background] == -1).float().mean() > 0.98
+    assert (clipped[source] - noisy[source]).abs().max() < 0.02
+    # The estimate of versions saved before it finds too few pixels below -1 and leaves the plate.
+    assert torch.equal(clip_background(plate, 3.0, estimate="below-background"), plate)
+    with pytest.raises(ValueError, match="estimate"):
+        clip_background(plate, 3.0, estimate="mode")
+
+
+def test_an_image_without_noise_keeps_its_source_and_background():
+    clean, _ = _with_background_noise(0.02)
+    assert torch.equal(clip_background(clean, 3.0), clean)
 
 
 def test_samples_are_drawn_with_the_configured_clip_and_without_it_on_request():
