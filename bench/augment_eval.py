@@ -35,6 +35,8 @@ import _data  # noqa: E402
 from _runs import RunClock, mean_and_spread, train_supervised, write_result  # noqa: E402
 from generative_eval import CLASSES, cutout_pipeline, firstgalaxydata_prepared  # noqa: E402
 
+from mlcore.generative.config import NOISE_ESTIMATES  # noqa: E402
+
 OUT = _data.ROOT / "bench" / "out"
 FIGURES = _data.ROOT / "bench" / "figures"
 ARMS = ("real", "augmented")
@@ -76,16 +78,20 @@ def quick_generator(real: dict, seed: int, size: int = 32):
     return DiffusionGenerator(config).fit(resample(x[:, 0], size)[:, None], y)
 
 
-def synthetic_pool(generator, needed: dict[int, int], seed: int, steps: int | None, size: int) -> dict[int, np.ndarray]:
+def synthetic_pool(
+    generator, needed: dict[int, int], seed: int, steps: int | None, size: int, noise_estimate: str | None = None
+) -> dict[int, np.ndarray]:
     """{class: (n, 1, size, size) samples}, drawn once per seed (smaller budgets take the first
     ones), resampled to the classifier's ``size`` if the generator draws another, and prepared as
     the platform prepares a synthetic cutout before a classifier trains on it (noise clip, peak 1:
-    ``generative_eval.cutout_pipeline``)."""
+    ``generative_eval.cutout_pipeline``). ``noise_estimate``: how the generator's background clip
+    measures the background (default: the generator's own)."""
     from mlcore.ssl.data import resample
 
     pool = {}
     for k, n in needed.items():
-        samples = generator.sample(np.full(n, k, dtype=np.int64), seed=seed * 1000 + k, steps=steps)
+        classes = np.full(n, k, dtype=np.int64)
+        samples = generator.sample(classes, seed=seed * 1000 + k, steps=steps, noise_estimate=noise_estimate)
         prepared = cutout_pipeline(samples)[0]  # as classifiers.ml: clipped and scaled, then resampled
         pool[k] = resample(prepared[:, 0], size)[:, None] if n else np.zeros((0, 1, size, size), np.float32)
     return pool
@@ -171,6 +177,12 @@ def main(argv=None) -> dict:
     )
     parser.add_argument("--steps", type=int, default=1500, help="classifier optimiser steps (both arms)")
     parser.add_argument("--sample-steps", type=int, default=None, help="sampler steps (default: the generator's)")
+    parser.add_argument(
+        "--noise-estimate",
+        choices=NOISE_ESTIMATES,
+        default=None,
+        help="how the generator's background clip measures the background (default: the generator's own)",
+    )
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (part of what a run reproduces)")
     parser.add_argument(
         "--out", type=Path, default=None, help="rows and summary (default bench/out/augment_eval*.json)"
@@ -219,7 +231,7 @@ def main(argv=None) -> dict:
             )
             for k in chosen_classes
         }
-        pool = synthetic_pool(generator, needed, seed, sample_steps, size)
+        pool = synthetic_pool(generator, needed, seed, sample_steps, size, args.noise_estimate)
         say(f"seed {seed}: sampled {sum(needed.values())} synthetic images ({needed})")
         for budget, drawn in draws.items():
             labels_at[budget] = len(drawn)
@@ -262,6 +274,7 @@ def main(argv=None) -> dict:
         "synthetic_ratio": None if args.synthetic_per_class is not None else args.synthetic_ratio,
         "classifier_steps": steps,
         "sample_steps": sample_steps,
+        "noise_estimate": args.noise_estimate or generator.config.noise_estimate,
         "threads": args.threads,
         **summary,
         "seconds": clock.seconds(),

@@ -1,0 +1,66 @@
+"""The augmentation benchmark's draws, synthetic budgets and synthetic pool."""
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+sys.path.insert(0, str(BENCH))
+
+import augment_eval  # noqa: E402
+import generative_eval  # noqa: E402
+
+
+def test_a_stratified_draw_keeps_the_class_shares_and_every_class():
+    y = np.array([0] * 60 + [1] * 30 + [2] * 9 + [3] * 1)
+    drawn = augment_eval.stratified_draw(y, 20, seed=0)
+    assert len(drawn) == 20 and len(set(drawn)) == 20
+    counts = np.bincount(y[drawn], minlength=4)
+    assert counts.tolist() == [12, 6, 1, 1]  # 11.4 / 5.7 / 1.8 / 0.2 of 20, at least one each
+    assert np.array_equal(drawn, augment_eval.stratified_draw(y, 20, seed=0))
+    assert not np.array_equal(drawn, augment_eval.stratified_draw(y, 20, seed=1))
+    assert np.array_equal(augment_eval.stratified_draw(y, None, seed=0), np.arange(100))
+    assert np.array_equal(augment_eval.stratified_draw(y, 500, seed=0), np.arange(100))
+
+
+def test_synthetic_budgets_follow_the_count_or_the_ratio_of_real_labels():
+    y = np.array([0, 0, 0, 3, 3])
+    assert augment_eval.synthetic_counts(y, [3], 60, 1.0) == {3: 60}
+    assert augment_eval.synthetic_counts(y, [0, 3], None, 1.5) == {0: 4, 3: 3}
+    assert augment_eval.synthetic_counts(y, [1], None, 2.0) == {1: 0}
+
+
+def test_a_label_budget_is_a_positive_number_or_all():
+    assert augment_eval.parse_budget("all") == "all"
+    assert augment_eval.parse_budget("50") == "50"
+    for bad in ("0", "-5", "half", "1.5"):
+        with pytest.raises(argparse.ArgumentTypeError, match=repr(bad)):
+            augment_eval.parse_budget(bad)
+
+
+def test_the_synthetic_pool_is_clipped_as_asked_then_prepared_as_the_platform_prepares_cutouts():
+    import torch
+
+    from mlcore.generative.config import preset
+    from mlcore.generative.diffusion import DiffusionGenerator
+
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    x = np.zeros((8, 1, 16, 16), np.float32)
+    x[:, 0, 6:10, 6:10] = rng.uniform(0.5, 1.0, (8, 1, 1))
+    config = preset("tiny", image_size=16, n_classes=4, max_steps=2, sample_steps=2, noise_estimate="below-background")
+    generator = DiffusionGenerator(config).fit(x, np.arange(8) % 4)
+    pools = {
+        estimate: augment_eval.synthetic_pool(generator, {3: 4, 1: 0}, 7, None, 16, estimate)
+        for estimate in (None, "sigma-clipped")
+    }
+    for estimate, pool in pools.items():
+        drawn = generator.sample(np.full(4, 3), seed=7 * 1000 + 3, noise_estimate=estimate)
+        assert np.array_equal(pool[3], generative_eval.cutout_pipeline(drawn)[0])
+        assert pool[1].shape == (0, 1, 16, 16)
+    assert not np.array_equal(pools[None][3], pools["sigma-clipped"][3])
+    resampled = augment_eval.synthetic_pool(generator, {3: 2}, 7, None, 32)
+    assert resampled[3].shape == (2, 1, 32, 32)
