@@ -3,7 +3,9 @@
 plus synthetic ones from a trained diffusion generator, tested on the untouched real test split.
 
 Data: firstgalaxydata's own train / test split (FRI, FRII, Compact, Bent), the central 150 x 150
-pixels, prepared as ``bench/generative_eval.py`` prepares them, at the generator's image size.
+pixels, prepared as ``bench/generative_eval.py`` prepares them, at the generator's image size or
+64 px, the classifier's smallest, if that is larger (``--classifier-size``); a smaller generator's
+samples are resampled to it after the cutout pipeline.
 Per seed and label budget (50, 100, all) the real labels are drawn stratified by class; both arms
 see the same real labels and train for the same number of optimiser steps. The augmented arm adds
 synthetic images only of ``--synthetic-classes``, ``--synthetic-per-class`` of each, or (the
@@ -40,6 +42,9 @@ from mlcore.generative.config import NOISE_ESTIMATES  # noqa: E402
 OUT = _data.ROOT / "bench" / "out"
 FIGURES = _data.ROOT / "bench" / "figures"
 ARMS = ("real", "augmented")
+# The Tang CNN pools its input four times over: 64 px is the smallest image it takes. A smaller
+# generator's samples are resampled to it, as the platform resamples every cutout.
+SMALLEST_CLASSIFIER_SIZE = 64
 
 
 def stratified_draw(y: np.ndarray, n: int | None, seed: int) -> np.ndarray:
@@ -176,6 +181,13 @@ def main(argv=None) -> dict:
         "--synthetic-ratio", type=float, default=1.0, help="synthetic images per real label of a chosen class"
     )
     parser.add_argument("--steps", type=int, default=1500, help="classifier optimiser steps (both arms)")
+    parser.add_argument(
+        "--classifier-size",
+        type=int,
+        default=None,
+        help=f"the classifier's image size (default: the generator's, {SMALLEST_CLASSIFIER_SIZE} at least); "
+        "real images are prepared at it, synthetic ones resampled to it",
+    )
     parser.add_argument("--sample-steps", type=int, default=None, help="sampler steps (default: the generator's)")
     parser.add_argument(
         "--noise-estimate",
@@ -192,6 +204,8 @@ def main(argv=None) -> dict:
         parser.error("--synthetic-per-class must be 0 or more")
     if args.synthetic_ratio < 0:
         parser.error("--synthetic-ratio must be 0 or more")
+    if args.classifier_size is not None and args.classifier_size < SMALLEST_CLASSIFIER_SIZE:
+        parser.error(f"--classifier-size must be {SMALLEST_CLASSIFIER_SIZE} or more (the Tang CNN's smallest input)")
     if not args.quick and args.generator is None:
         parser.error("--generator is required (a checkpoint of bench/generative_eval.py --checkpoints DIR)")
 
@@ -208,7 +222,8 @@ def main(argv=None) -> dict:
             raise SystemExit(
                 f"{args.generator}: a generator of {generator.config.unet.n_classes} classes, not {CLASSES}"
             )
-        size, seeds, steps = generator.config.unet.image_size, args.seeds, args.steps
+        size = args.classifier_size or max(generator.config.unet.image_size, SMALLEST_CLASSIFIER_SIZE)
+        seeds, steps = args.seeds, args.steps
         limit, sample_steps, batch_size, train_cap = None, None, 32, None
     sample_steps = args.sample_steps or sample_steps
     real = firstgalaxydata_prepared(size, limit=limit)
@@ -267,6 +282,7 @@ def main(argv=None) -> dict:
         "quick": args.quick,
         "generator": "tiny, trained here" if args.quick else str(args.generator),
         "image_size": size,
+        "generator_image_size": generator.config.unet.image_size,
         "seeds": seeds,
         "labels": {b: labels_at[b] for b in args.labels},
         "synthetic_classes": list(args.synthetic_classes),

@@ -64,3 +64,12 @@ def test_the_synthetic_pool_is_clipped_as_asked_then_prepared_as_the_platform_pr
     assert not np.array_equal(pools[None][3], pools["sigma-clipped"][3])
     resampled = augment_eval.synthetic_pool(generator, {3: 2}, 7, None, 32)
     assert resampled[3].shape == (2, 1, 32, 32)
+
+
+def test_a_classifier_smaller_than_the_networks_smallest_input_is_refused_before_any_work(capsys):
+    with pytest.raises(SystemExit):
+        augment_eval.main(["--generator", "missing.ckpt", "--classifier-size", "32"])
+    assert "--classifier-size must be 64 or more" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        augment_eval.main(["--classifier-size", "64"])
+    assert "--generator is required" in capsys.readouterr().err

@@ -160,3 +160,16 @@ def test_a_rejudge_with_another_noise_estimate_draws_the_same_samples_clipped_it
         generative_eval.redrawn({"raw": before}, classes, tmp_path, "diffusion", 5, "below-background", "sigma-clipped")
     with pytest.raises(SystemExit, match="give --checkpoints"):
         generative_eval.redrawn({"raw": before}, classes, None, "unet", 5, "below-background", "sigma-clipped")
+
+
+def test_emission_over_a_quarter_of_the_frame_counts_as_speckle_not_source():
+    rng = np.random.default_rng(1)
+    sources = _faint_sources(rng, 3)  # 9 pixels of 256 each
+    speckled = sources.copy()
+    speckled[0, 0] += (rng.random((16, 16)) < 0.4) * 0.05  # about 40 % of the frame lit
+    clean = generative_eval.cover_measures(sources)
+    assert clean["speckled_share"] == 0.0
+    assert clean["emission_cover"] == pytest.approx(9 / 256)
+    marked = generative_eval.cover_measures(speckled, "_noclip")
+    assert marked["speckled_share_noclip"] == pytest.approx(1 / 3)
+    assert marked["emission_cover_noclip"] > clean["emission_cover"] + 0.3 / 3
