@@ -54,11 +54,11 @@ def quick_generators(real) -> dict:
     return out
 
 
-def trained_generators(checkpoints: Path, seed: int) -> dict:
+def trained_generators(checkpoints: Path, seed: int, names=tuple(MODELS)) -> dict:
     from mlcore.generative.diffusion import DiffusionGenerator
 
     out = {}
-    for name in MODELS:
+    for name in names:
         path = ge.checkpoint_path(checkpoints, name, seed)
         if not path.is_file():
             raise SystemExit(f"error: {path}: no trained {name} model of seed {seed} (run generative_eval.py first)")

@@ -1,0 +1,159 @@
+"""The diffusion samples' background clip, measured: the same draws of the diffusion models that a
+``generative_eval.py`` run trained (read back from its ``--checkpoints`` folder) with no clip, with
+the clip of versions saved before the sigma-clipped estimate (``below-background``: level taken
+as -1, noise from the pixels below it), and with the sigma-clipped estimate, each judged exactly as
+that run judges samples (the same cached judges, seed and classes asked for): after the cutout
+pipeline against the real images after it, and as drawn (``*_raw`` keys).
+
+Besides the run's measures: ``speckled_share``, the share of samples whose emission after the
+pipeline covers more than a quarter of the frame (no real source does: ``speckled_share_real``),
+and ``emission_cover``, the mean share of the frame above zero. The figure shows the draws the
+estimates treat most differently, after the pipeline, one row per clip.
+
+    python bench/generative_clip.py --quick
+    python bench/generative_clip.py --checkpoints var/generative-ckpt32 --size 32 --seed 2 --models diffusion
+The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import generative_eval as ge  # noqa: E402
+import generative_guidance as gg  # noqa: E402
+
+from mlcore.generative.config import NOISE_ESTIMATES  # noqa: E402
+
+CLIPS = ("none", *NOISE_ESTIMATES)
+
+
+def draws(generator, classes, seed: int) -> dict[str, np.ndarray]:
+    """The same draws (one seed) with each clip; "none" is as the network left them."""
+    out = {"none": generator.sample(classes, seed=seed, noise_clip=0.0)}
+    for estimate in NOISE_ESTIMATES:
+        out[estimate] = generator.sample(classes, seed=seed, noise_clip=3.0, noise_estimate=estimate)
+    return out
+
+
+def judged(samples: np.ndarray, classes, real, real_piped, judges) -> dict:
+    piped = ge.cutout_pipeline(samples)[0]
+    row = {**ge.cover_measures(piped), **gg.summary(ge.judge(piped, classes, real_piped, judges))}
+    row.update({f"{key}_raw": value for key, value in gg.summary(ge.judge(samples, classes, real, judges)).items()})
+    return row
+
+
+def most_changed(by_clip: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """Indices of the draws whose emission cover after the pipeline the two estimates set furthest apart."""
+    covers = [ge.emission_cover(ge.cutout_pipeline(by_clip[e])[0]) for e in NOISE_ESTIMATES]
+    return np.argsort(-np.abs(covers[0] - covers[1]), kind="stable")[:n]
+
+
+def plot(panels: dict[str, dict[str, np.ndarray]], path: Path, n: int = 10) -> None:
+    """Per model, the draws most changed by the estimate, after the pipeline: a row per clip."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import PowerNorm
+
+    rows = [(name, clip) for name in panels for clip in CLIPS]
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.3 * n, 1.45 * len(rows)), squeeze=False)
+    for r, (name, clip) in enumerate(rows):
+        by_clip = panels[name]
+        chosen = most_changed(by_clip, n)
+        piped = ge.cutout_pipeline(by_clip[clip][chosen])[0]
+        for c, ax in enumerate(axes[r]):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c < len(piped):
+                ax.imshow(piped[c, 0], cmap="inferno", norm=PowerNorm(0.5, vmin=0, vmax=1))
+        axes[r, 0].set_ylabel(f"{name}\n{'no clip' if clip == 'none' else clip}", fontsize=7)
+    fig.suptitle("the same draws after the cutout pipeline, by background clip", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny models on a subset, under 45 s")
+    parser.add_argument("--checkpoints", type=Path, default=None, help="the generative_eval run's checkpoint folder")
+    parser.add_argument("--size", type=int, default=64, help="the run's image size")
+    parser.add_argument("--seed", type=int, default=0, help="the run's seed (models, samples)")
+    parser.add_argument("--models", nargs="+", choices=list(gg.MODELS), default=list(gg.MODELS))
+    parser.add_argument("--per-class", type=int, default=50, help="samples per class and model")
+    parser.add_argument("--judge-epochs", type=int, default=100, help="the run's judge epochs (reads its cache)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=None, help="default bench/out/generative_clip[_quick].json")
+    args = parser.parse_args(argv)
+    if not args.quick and args.checkpoints is None:
+        parser.error("--checkpoints is required (or --quick)")
+    if args.per_class < 2:
+        parser.error("--per-class must be 2 or more (the measures compare sets)")
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    started = time.perf_counter()
+    size, limit = (64, 240) if args.quick else (args.size, None)
+    per_class = 4 if args.quick else args.per_class
+    if args.quick:
+        generators = gg.quick_generators(ge.firstgalaxydata_prepared(64, limit=limit))
+    else:
+        generators = gg.trained_generators(args.checkpoints, args.seed, args.models)
+    generators = {name: generators[name] for name in args.models}
+    real = ge.firstgalaxydata_prepared(size, limit=limit)
+    judge_steps, cache = (15, None) if args.quick else (None, args.checkpoints)
+    judges = ge.trained_judges(real, ge.mirabest_prepared(size), size, judge_steps, args.judge_epochs, cache)
+    real_piped = ge.through_pipeline(real)
+    classes = ge.balanced_classes(per_class, len(ge.CLASSES))
+
+    results, panels = {}, {}
+    for name, generator in generators.items():
+        panels[name] = draws(generator, classes, args.seed)
+        results[name] = {clip: judged(panels[name][clip], classes, real, real_piped, judges) for clip in CLIPS}
+        for clip, row in results[name].items():
+            print(
+                f"[{time.perf_counter() - started:6.1f} s] {name}, clip {clip}: FD {row['fd']:.2f} "
+                f"(as drawn {row['fd_raw']:.2f}), speckled {row['speckled_share']:.3f}, "
+                f"cover {row['emission_cover']:.3f}",
+                flush=True,
+            )
+    figure = ge.FIGURES / ("generative_clip_quick.png" if args.quick else f"generative_clip_{size}px.png")
+    plot(panels, figure)
+    result = {
+        "bench": "generative_clip",
+        "quick": args.quick,
+        "image_size": size,
+        "seed": args.seed,
+        "samples_per_class": per_class,
+        "threads": args.threads,
+        **{f"{key}_real": value for key, value in ge.cover_measures(real_piped["test"][0]).items()},
+        "fd_real_floor": ge.real_references(real_piped, judges)["fd_real_floor"],
+        "fd_real_floor_raw": ge.real_references(real, judges)["fd_real_floor"],
+        **{
+            f"{key}_{name}_{clip.replace('-', '_')}": results[name][clip][key]
+            for name in results
+            for clip in CLIPS
+            for key in ("fd", "fd_raw", "speckled_share", "emission_cover")
+        },
+        "results": results,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    out = args.out or ge.OUT / ("generative_clip_quick.json" if args.quick else f"generative_clip_{size}px.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1))
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()
