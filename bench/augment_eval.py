@@ -197,7 +197,10 @@ def main(argv=None) -> dict:
     )
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (part of what a run reproduces)")
     parser.add_argument(
-        "--out", type=Path, default=None, help="rows and summary (default bench/out/augment_eval*.json)"
+        "--out",
+        type=Path,
+        default=None,
+        help="rows and summary (default bench/out/augment_eval*.json); the figure takes its name",
     )
     args = parser.parse_args(argv)
     if args.synthetic_per_class is not None and args.synthetic_per_class < 0:
@@ -276,7 +279,8 @@ def main(argv=None) -> dict:
                     f"Bent recall {row['recall_Bent']:.3f}, ECE {row['ece']:.3f}"
                 )
     summary = summarise(rows)
-    plot(summary, list(args.labels), labels_at, FIGURES / f"augment_eval{'_quick' if args.quick else ''}.png")
+    out = args.out or OUT / f"augment_eval{'_quick' if args.quick else ''}.json"
+    plot(summary, list(args.labels), labels_at, FIGURES / f"{out.stem}.png")  # named as the run's JSON
     result = {
         "bench": "augment_eval",
         "quick": args.quick,
@@ -295,7 +299,7 @@ def main(argv=None) -> dict:
         **summary,
         "seconds": clock.seconds(),
     }
-    return write_result(result, rows, args.out or OUT / f"augment_eval{'_quick' if args.quick else ''}.json")
+    return write_result(result, rows, out)
 
 
 if __name__ == "__main__":
