@@ -1,6 +1,7 @@
 """How fast the generators train and sample on this machine's CPU: the diffusion model's presets
 ``tiny`` and ``cpu`` (residual attention U-Net), the ``cpu`` preset with diffusers' plain U-Net,
-and the conditional VAE baseline at the ``cpu`` preset's image size.
+and the conditional VAE baseline at the ``cpu`` preset's image size; with ``--models`` also the
+``cpu`` preset at 32 px (both networks, and the VAE at 32 px) and the ``gpu`` preset.
 
 Training: images per second of the real ``fit`` (flips, optimiser step, EMA), timed over its
 second epoch so that the first one's warm-up is left out. Sampling: images per second of
@@ -9,6 +10,8 @@ after a warm-up call. Random images stand in for data: the speed does not depend
 
     python bench/generative_speed.py --quick
     python bench/generative_speed.py --threads 2 --train-steps 20 --samples 64
+    python bench/generative_speed.py --models cpu32 cpu32_plain_unet vae32
+    python bench/generative_speed.py --models gpu --train-steps 2 --samples 2
 The last line printed is one JSON object.
 """
 
@@ -26,6 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 N_CLASSES = 4
+MODELS = ("tiny", "cpu", "cpu_plain_unet", "vae", "cpu32", "cpu32_plain_unet", "vae32", "gpu")
 
 
 def random_images(n: int, size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -105,6 +109,14 @@ def main(argv=None) -> dict:
     parser.add_argument("--train-steps", type=int, default=20, help="optimiser steps timed per model")
     parser.add_argument("--samples", type=int, default=64, help="images sampled per model")
     parser.add_argument("--sample-steps", type=int, default=25, help="DPM-Solver++ steps")
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        choices=MODELS,
+        default=list(MODELS[:4]),
+        help="what to time: the presets (cpu32: the cpu preset at 32 px; gpu: the accelerator's preset on "
+        "this CPU, take few --train-steps) and the VAE at 64 and 32 px",
+    )
     args = parser.parse_args(argv)
 
     import torch
@@ -116,17 +128,26 @@ def main(argv=None) -> dict:
     train_steps, samples = (1, 2) if args.quick else (args.train_steps, args.samples)
     batch = {"batch_size": 8} if args.quick else {}
 
-    def config(name: str, network: str = "rab"):
-        return replace(diffusion_config(name, network), **batch)
+    def config(name: str, network: str = "rab", size: int | None = None):
+        config = replace(diffusion_config(name, network), **batch)
+        return replace(config, unet=replace(config.unet, image_size=size)) if size else config
+
+    def diffusion(name: str, network: str = "rab", size: int | None = None):
+        return lambda: measure_diffusion(config(name, network, size), train_steps, samples, args.sample_steps)
 
     models = {
-        "tiny": lambda: measure_diffusion(config("tiny"), train_steps, samples, args.sample_steps),
-        "cpu": lambda: measure_diffusion(config("cpu"), train_steps, samples, args.sample_steps),
-        "cpu_plain_unet": lambda: measure_diffusion(config("cpu", "plain"), train_steps, samples, args.sample_steps),
+        "tiny": diffusion("tiny"),
+        "cpu": diffusion("cpu"),
+        "cpu_plain_unet": diffusion("cpu", "plain"),
         "vae": lambda: measure_vae(diffusion_config("cpu").unet.image_size, train_steps, samples, **batch),
+        "cpu32": diffusion("cpu", size=32),
+        "cpu32_plain_unet": diffusion("cpu", "plain", size=32),
+        "vae32": lambda: measure_vae(32, train_steps, samples, **batch),
+        "gpu": diffusion("gpu"),
     }
     result = {"bench": "generative_speed", "quick": args.quick, "device": "cpu", "threads": args.threads}
-    for name, measure in models.items():
+    for name in args.models:
+        measure = models[name]
         row = measure()
         print(f"[{time.perf_counter() - started:6.1f} s] {name}: {json.dumps(row)}", flush=True)
         result[f"train_images_per_s_{name}"] = round(row["train_images_per_s"], 2)
