@@ -137,8 +137,8 @@ def main(argv=None) -> dict:
         "samples_per_class": per_class,
         "threads": args.threads,
         **{f"{key}_real": value for key, value in ge.cover_measures(real_piped["test"][0]).items()},
-        "fd_real_floor": ge.real_references(real_piped, judges)["fd_real_floor"],
-        "fd_real_floor_raw": ge.real_references(real, judges)["fd_real_floor"],
+        **ge.real_references(real_piped, judges),
+        **ge.real_references(real, judges, "_raw"),
         **{
             f"{key}_{name}_{clip.replace('-', '_')}": results[name][clip][key]
             for name in results
