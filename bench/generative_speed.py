@@ -110,6 +110,13 @@ def main(argv=None) -> dict:
     parser.add_argument("--samples", type=int, default=64, help="images sampled per model")
     parser.add_argument("--sample-steps", type=int, default=25, help="DPM-Solver++ steps")
     parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="training batch for every model (default: each preset's; the gpu preset's 128 needs more "
+        "memory than a CPU machine of 24 GiB has)",
+    )
+    parser.add_argument(
         "--models",
         nargs="+",
         choices=MODELS,
@@ -118,6 +125,8 @@ def main(argv=None) -> dict:
         "this CPU, take few --train-steps) and the VAE at 64 and 32 px",
     )
     args = parser.parse_args(argv)
+    if args.batch_size is not None and args.batch_size < 1:
+        parser.error("--batch-size must be 1 or more")
 
     import torch
 
@@ -126,7 +135,7 @@ def main(argv=None) -> dict:
     # --quick: one step of 8 images timed per model and two images sampled (a step of the cpu
     # preset's own 32 images takes seconds): a pipeline check, not the figures to quote
     train_steps, samples = (1, 2) if args.quick else (args.train_steps, args.samples)
-    batch = {"batch_size": 8} if args.quick else {}
+    batch = {"batch_size": 8} if args.quick else {"batch_size": args.batch_size} if args.batch_size else {}
 
     def config(name: str, network: str = "rab", size: int | None = None):
         config = replace(diffusion_config(name, network), **batch)

@@ -24,3 +24,9 @@ def test_the_chosen_models_alone_are_timed(capsys):
     assert result["train_images_per_s_tiny"] > 0 and result["sample_images_per_s_tiny"] > 0
     timed = {key.rsplit("_per_s_", 1)[1] for key in result if "_images_per_s_" in key}
     assert timed == {"tiny"}
+
+
+def test_a_batch_below_one_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        generative_speed.main(["--models", "gpu", "--batch-size", "0"])
+    assert "--batch-size must be 1 or more" in capsys.readouterr().err
