@@ -84,10 +84,7 @@ def plot(panels: dict[str, dict[str, np.ndarray]], path: Path, n: int = 10) -> N
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="tiny models on a subset, under 45 s")
-    parser.add_argument("--checkpoints", type=Path, default=None, help="the generative_eval run's checkpoint folder")
-    parser.add_argument("--size", type=int, default=64, help="the run's image size")
-    parser.add_argument("--seed", type=int, default=0, help="the run's seed (models, samples)")
+    gg.add_kept_run_arguments(parser)
     parser.add_argument("--models", nargs="+", choices=list(gg.MODELS), default=list(gg.MODELS))
     parser.add_argument("--per-class", type=int, default=50, help="samples per class and model")
     parser.add_argument("--judge-epochs", type=int, default=100, help="the run's judge epochs (reads its cache)")

@@ -97,12 +97,18 @@ def plot(results: dict, vae: dict | None, real_consistency: dict, path: Path) ->
     plt.close(fig)
 
 
-def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_kept_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that name a generative_eval run's kept models, shared by the scripts that
+    sample them again."""
     parser.add_argument("--quick", action="store_true", help="tiny models on a subset, under 45 s")
     parser.add_argument("--checkpoints", type=Path, default=None, help="the generative_eval run's checkpoint folder")
     parser.add_argument("--size", type=int, default=64, help="the run's image size")
     parser.add_argument("--seed", type=int, default=0, help="the run's seed (models, samples)")
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_kept_run_arguments(parser)
     parser.add_argument("--guidance", nargs="+", type=float, default=[1.0, 1.5, 2.0, 3.0, 4.0, 6.0])
     parser.add_argument("--per-class", type=int, default=50, help="samples per class, model and scale")
     parser.add_argument("--judge-epochs", type=int, default=100, help="the run's judge epochs (reads its cache)")
