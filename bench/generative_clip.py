@@ -29,16 +29,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import generative_eval as ge  # noqa: E402
 import generative_guidance as gg  # noqa: E402
 
-from mlcore.generative.config import NOISE_ESTIMATES  # noqa: E402
+from mlcore.generative.config import NOISE_ESTIMATES, DiffusionConfig  # noqa: E402
 
 CLIPS = ("none", *NOISE_ESTIMATES)
+CLIP_SIGMA = DiffusionConfig().noise_clip  # every estimate at the default threshold, whatever a version saved
 
 
 def draws(generator, classes, seed: int) -> dict[str, np.ndarray]:
     """The same draws (one seed) with each clip; "none" is as the network left them."""
     out = {"none": generator.sample(classes, seed=seed, noise_clip=0.0)}
     for estimate in NOISE_ESTIMATES:
-        out[estimate] = generator.sample(classes, seed=seed, noise_clip=3.0, noise_estimate=estimate)
+        out[estimate] = generator.sample(classes, seed=seed, noise_clip=CLIP_SIGMA, noise_estimate=estimate)
     return out
 
 
@@ -65,10 +66,9 @@ def plot(panels: dict[str, dict[str, np.ndarray]], path: Path, n: int = 10) -> N
 
     rows = [(name, clip) for name in panels for clip in CLIPS]
     fig, axes = plt.subplots(len(rows), n, figsize=(1.3 * n, 1.45 * len(rows)), squeeze=False)
+    chosen = {name: most_changed(by_clip, n) for name, by_clip in panels.items()}
     for r, (name, clip) in enumerate(rows):
-        by_clip = panels[name]
-        chosen = most_changed(by_clip, n)
-        piped = ge.cutout_pipeline(by_clip[clip][chosen])[0]
+        piped = ge.cutout_pipeline(panels[name][clip][chosen[name]])[0]
         for c, ax in enumerate(axes[r]):
             ax.set_xticks([])
             ax.set_yticks([])

@@ -54,7 +54,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
 
-from mlcore.generative.config import NOISE_ESTIMATES  # noqa: E402
+from mlcore.generative.config import NOISE_ESTIMATES, DiffusionConfig  # noqa: E402
 
 CLASSES = ("FRI", "FRII", "Compact", "Bent")
 OUT = _data.ROOT / "bench" / "out"
@@ -447,8 +447,7 @@ def rejudge(args, run, config, real, real_piped, judges, references) -> dict:
     stay) without training: draws without the background clip that a run did not keep are drawn
     again from its ``--checkpoints`` and kept."""
     size = config.unet.image_size
-    # Runs recorded before the sigma-clipped estimate existed clipped with the older one.
-    drawn_with = run["config"].get("noise_estimate", "below-background")
+    drawn_with = DiffusionConfig.from_dict(run["config"]).noise_estimate  # older runs: the older estimate
     wanted = args.noise_estimate or drawn_with
     rows = []
     for old in run["rows"]:
