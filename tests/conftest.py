@@ -82,3 +82,27 @@ def _browser_requests_finished(request):
             if cursor.fetchone()[0] == 0:
                 return
             time.sleep(0.05)
+
+
+# Fixtures and marks through which a test reaches the database, the broker or the cache; a test
+# with none of them runs the same on every backend.
+BACKEND_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server"}
+)
+BACKEND_MARKS = ("django_db", "worker", "browser", "postgres")
+
+
+def reaches_a_backend(item: pytest.Item) -> bool:
+    if BACKEND_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+        return True
+    return any(item.get_closest_marker(mark) is not None for mark in BACKEND_MARKS)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests that touch no backend, so that a second pass over another database and
+    broker (CI's PostgreSQL + Redis run) can leave out what it would only repeat:
+    ``-m "not backend_independent"``."""
+    for item in items:
+        if not reaches_a_backend(item):
+            item.add_marker(pytest.mark.backend_independent)
