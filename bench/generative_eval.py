@@ -302,9 +302,29 @@ def train_generators(
         )
     steps = max(10, int(diffusion_steps * ratio))
     started = time.perf_counter()
-    out["vae"] = (VAEGenerator(replace(base, epochs=10**6, max_steps=steps)).fit(x, y), time.perf_counter() - started)
+    vae = VAEGenerator(replace(base, epochs=10**6, max_steps=steps), progress=vae_reporter(seed, steps, progress))
+    out["vae"] = (vae.fit(x, y), time.perf_counter() - started)
     progress(f"seed {seed}: vae trained {steps} steps ({ratio:.2f} per diffusion step) in {out['vae'][1]:.1f} s")
     return out, ratio
+
+
+def vae_reporter(seed: int, total_steps: int, progress, every_seconds: float = 60.0):
+    """An epoch callback for the VAE that reports its step and the time left about once a minute
+    (its epochs take a fraction of a second, and its whole training as long as a diffusion model's)."""
+    started = time.monotonic()
+    last = [started]
+
+    def report(epoch, total_epochs, row):
+        now = time.monotonic()
+        if row["step"] < total_steps and now - last[0] < every_seconds:
+            return
+        last[0] = now
+        left = (now - started) / row["step"] * (total_steps - row["step"])
+        progress(
+            f"seed {seed} vae: step {row['step']}/{total_steps}, loss {row['loss']:.1f}, about {left / 60:.0f} min left"
+        )
+
+    return report
 
 
 def vae_step_ratio(option: str | None, preset_name: str, size: int) -> float | None:

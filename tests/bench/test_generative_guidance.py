@@ -173,3 +173,22 @@ def test_emission_over_a_quarter_of_the_frame_counts_as_speckle_not_source():
     marked = generative_eval.cover_measures(speckled, "_noclip")
     assert marked["speckled_share_noclip"] == pytest.approx(1 / 3)
     assert marked["emission_cover_noclip"] > clean["emission_cover"] + 0.3 / 3
+
+
+def test_the_vae_reports_its_steps_and_time_left_at_intervals_and_always_at_the_end():
+    said = []
+    every_epoch = generative_eval.vae_reporter(3, 100, said.append, every_seconds=0)
+    for step in (40, 80, 100):
+        every_epoch(step // 40, 3, {"step": step, "loss": 12.5})
+    assert [line.split(",")[0] for line in said] == [
+        "seed 3 vae: step 40/100",
+        "seed 3 vae: step 80/100",
+        "seed 3 vae: step 100/100",
+    ]
+    assert said[-1].endswith("about 0 min left")
+
+    said.clear()
+    rarely = generative_eval.vae_reporter(3, 100, said.append, every_seconds=3600)
+    for step in (40, 80, 100):
+        rarely(step // 40, 3, {"step": step, "loss": 12.5})
+    assert len(said) == 1 and "step 100/100" in said[0]
