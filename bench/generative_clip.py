@@ -1,17 +1,21 @@
 """The diffusion samples' background clip, measured: the same draws of the diffusion models that a
 ``generative_eval.py`` run trained (read back from its ``--checkpoints`` folder) with no clip, with
 the clip of versions saved before the sigma-clipped estimate (``below-background``: level taken
-as -1, noise from the pixels below it), and with the sigma-clipped estimate, each judged exactly as
+as -1, noise from the pixels below it), with the sigma-clipped estimate, and with it plus the island
+rule (``sigma-clipped-islands``: emission above the clip only in islands that peak at 5 sigma),
+each judged exactly as
 that run judges samples (the same cached judges, seed and classes asked for): after the cutout
 pipeline against the real images after it, and as drawn (``*_raw`` keys).
 
 Besides the run's measures: ``speckled_share``, the share of samples whose emission after the
 pipeline covers more than a quarter of the frame (no real source does: ``speckled_share_real``),
-and ``emission_cover``, the mean share of the frame above zero. The figure shows the draws the
-estimates treat most differently, after the pipeline, one row per clip.
+and ``emission_cover``, the mean share of the frame above zero. The figure shows the draws that
+two estimates (``--compare``) treat most differently, after the pipeline, one row per clip.
 
     python bench/generative_clip.py --quick
     python bench/generative_clip.py --checkpoints var/generative-ckpt32 --size 32 --seed 2 --models diffusion
+    python bench/generative_clip.py --checkpoints var/generative-ckpt32 --size 32 --seed 1 \
+        --compare sigma-clipped sigma-clipped-islands
 The last line printed is one JSON object.
 """
 
@@ -37,10 +41,8 @@ CLIP_SIGMA = DiffusionConfig().noise_clip  # every estimate at the default thres
 
 def draws(generator, classes, seed: int) -> dict[str, np.ndarray]:
     """The same draws (one seed) with each clip; "none" is as the network left them."""
-    out = {"none": generator.sample(classes, seed=seed, noise_clip=0.0)}
-    for estimate in NOISE_ESTIMATES:
-        out[estimate] = generator.sample(classes, seed=seed, noise_clip=CLIP_SIGMA, noise_estimate=estimate)
-    return out
+    clips = {"none": (0.0, NOISE_ESTIMATES[0]), **{estimate: (CLIP_SIGMA, estimate) for estimate in NOISE_ESTIMATES}}
+    return generator.sample_with_clips(classes, clips, seed=seed)
 
 
 def judged(samples: np.ndarray, classes, real, real_piped, judges) -> dict:
@@ -50,14 +52,15 @@ def judged(samples: np.ndarray, classes, real, real_piped, judges) -> dict:
     return row
 
 
-def most_changed(by_clip: dict[str, np.ndarray], n: int) -> np.ndarray:
-    """Indices of the draws whose emission cover after the pipeline the two estimates set furthest apart."""
-    covers = [ge.emission_cover(ge.cutout_pipeline(by_clip[e])[0]) for e in NOISE_ESTIMATES]
+def most_changed(by_clip: dict[str, np.ndarray], n: int, pair: tuple[str, str] = NOISE_ESTIMATES[:2]) -> np.ndarray:
+    """Indices of the draws whose emission cover after the pipeline two estimates set furthest apart."""
+    covers = [ge.emission_cover(ge.cutout_pipeline(by_clip[e])[0]) for e in pair]
     return np.argsort(-np.abs(covers[0] - covers[1]), kind="stable")[:n]
 
 
-def plot(panels: dict[str, dict[str, np.ndarray]], path: Path, n: int = 10) -> None:
-    """Per model, the draws most changed by the estimate, after the pipeline: a row per clip."""
+def plot(panels: dict[str, dict[str, np.ndarray]], path: Path, pair: tuple[str, str], n: int = 10) -> None:
+    """Per model, the draws that the two estimates of ``pair`` treat most differently, after the
+    pipeline: a row per clip."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -66,7 +69,7 @@ def plot(panels: dict[str, dict[str, np.ndarray]], path: Path, n: int = 10) -> N
 
     rows = [(name, clip) for name in panels for clip in CLIPS]
     fig, axes = plt.subplots(len(rows), n, figsize=(1.3 * n, 1.45 * len(rows)), squeeze=False)
-    chosen = {name: most_changed(by_clip, n) for name, by_clip in panels.items()}
+    chosen = {name: most_changed(by_clip, n, pair) for name, by_clip in panels.items()}
     for r, (name, clip) in enumerate(rows):
         piped = ge.cutout_pipeline(panels[name][clip][chosen[name]])[0]
         for c, ax in enumerate(axes[r]):
@@ -75,7 +78,7 @@ def plot(panels: dict[str, dict[str, np.ndarray]], path: Path, n: int = 10) -> N
             if c < len(piped):
                 ax.imshow(piped[c, 0], cmap="inferno", norm=PowerNorm(0.5, vmin=0, vmax=1))
         axes[r, 0].set_ylabel(f"{name}\n{'no clip' if clip == 'none' else clip}", fontsize=7)
-    fig.suptitle("the same draws after the cutout pipeline, by background clip", fontsize=9)
+    fig.suptitle(f"the same draws after the cutout pipeline, by background clip ({pair[0]} vs {pair[1]})", fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=90)
@@ -89,6 +92,14 @@ def main(argv=None) -> dict:
     parser.add_argument("--per-class", type=int, default=50, help="samples per class and model")
     parser.add_argument("--judge-epochs", type=int, default=100, help="the run's judge epochs (reads its cache)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--compare",
+        nargs=2,
+        choices=NOISE_ESTIMATES,
+        default=list(NOISE_ESTIMATES[:2]),
+        metavar="ESTIMATE",
+        help=f"the two estimates whose most differently treated draws the figure shows ({', '.join(NOISE_ESTIMATES)})",
+    )
     parser.add_argument("--out", type=Path, default=None, help="default bench/out/generative_clip[_quick].json")
     args = parser.parse_args(argv)
     if not args.quick and args.checkpoints is None:
@@ -125,7 +136,7 @@ def main(argv=None) -> dict:
                 flush=True,
             )
     figure = ge.FIGURES / ("generative_clip_quick.png" if args.quick else f"generative_clip_{size}px.png")
-    plot(panels, figure)
+    plot(panels, figure, tuple(args.compare))
     result = {
         "bench": "generative_clip",
         "quick": args.quick,
@@ -133,6 +144,7 @@ def main(argv=None) -> dict:
         "seed": args.seed,
         "samples_per_class": per_class,
         "threads": args.threads,
+        "compared": args.compare,
         **{f"{key}_real": value for key, value in ge.cover_measures(real_piped["test"][0]).items()},
         **ge.real_references(real_piped, judges),
         **ge.real_references(real, judges, "_raw"),

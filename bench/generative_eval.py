@@ -676,10 +676,12 @@ def main(argv=None) -> dict:
             real, config, seed, vae_hidden, progress=say, checkpoints=args.checkpoints, vae_ratio=vae_ratio
         )
         for name, (generator, seconds) in generators.items():
-            kept = {"raw": generator.sample(classes, seed=seed)}
             if name != "vae" and config.noise_clip > 0:
-                # The same draws without the background clip: what the clip itself changes.
-                kept["noclip"] = generator.sample(classes, seed=seed, noise_clip=0.0)
+                # The same draws without the background clip too: what the clip itself changes.
+                clips = {"raw": (config.noise_clip, config.noise_estimate), "noclip": (0.0, config.noise_estimate)}
+                kept = generator.sample_with_clips(classes, clips, seed=seed)
+            else:
+                kept = {"raw": generator.sample(classes, seed=seed)}
             row = {"model": name, "seed": seed, "train_seconds": seconds}
             if name == "vae":
                 row.update(vae_step_ratio=ratio_used, train_steps=generator.history_[-1]["step"])

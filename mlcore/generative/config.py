@@ -18,8 +18,9 @@ BETA_SCHEDULES = ("squaredcos_cap_v2", "linear", "scaled_linear")
 # first sampling step of the cosine schedule), so a short CPU training run left the deterministic
 # samplers (DPM-Solver++, DDIM) with noise they never removed; v keeps that estimate well scaled.
 PREDICTION_TYPES = ("v_prediction", "epsilon")
-# How a sample's background level and noise are measured for the clip (see diffusion.clip_background).
-NOISE_ESTIMATES = ("sigma-clipped", "below-background")
+# How a sample's background level and noise are measured for the clip, and which pixels above the
+# threshold count as emission (see diffusion.clip_background).
+NOISE_ESTIMATES = ("sigma-clipped", "below-background", "sigma-clipped-islands")
 
 
 @dataclass(frozen=True)

@@ -42,9 +42,9 @@ def test_every_clip_draws_the_same_samples_and_the_most_changed_come_first():
     generator = DiffusionGenerator(config).fit(x, np.arange(8) % 2)
     classes = np.array([0, 1, 0, 1])
     by_clip = generative_clip.draws(generator, classes, seed=3)
-    assert set(by_clip) == {"none", "sigma-clipped", "below-background"}
+    assert set(by_clip) == {"none", "sigma-clipped", "below-background", "sigma-clipped-islands"}
     as_drawn = by_clip["none"]
-    for clip in ("sigma-clipped", "below-background"):
+    for clip in ("sigma-clipped", "below-background", "sigma-clipped-islands"):
         assert np.array_equal(by_clip[clip], generator.sample(classes, seed=3, noise_estimate=clip))
         kept = by_clip[clip] > 0
         assert kept.sum() <= (as_drawn > 0).sum()  # a clip only ever removes background

@@ -273,7 +273,7 @@ def _with_background_noise(rms: float, seed: int = 0) -> tuple[torch.Tensor, tor
     return clean, clean + rms * torch.randn(clean.shape, generator=torch.Generator().manual_seed(seed))
 
 
-@pytest.mark.parametrize("estimate", ["sigma-clipped", "below-background"])
+@pytest.mark.parametrize("estimate", ["sigma-clipped", "below-background", "sigma-clipped-islands"])
 def test_the_background_clip_removes_noise_and_keeps_the_source(estimate):
     clean, noisy = _with_background_noise(0.02)
     clipped = clip_background(noisy, 3.0, estimate=estimate)
@@ -302,6 +302,26 @@ def test_a_lifted_background_plate_is_clipped_and_its_level_taken_off_the_source
         clip_background(plate, 3.0, estimate="mode")
 
 
+def test_the_island_rule_drops_stray_specks_and_keeps_a_faint_sources_wings():
+    rms = 0.01
+    noise = rms * torch.randn((1, 1, 32, 32), generator=torch.Generator().manual_seed(3))
+    image = -1.0 + noise.clamp(-2.5 * rms, 2.5 * rms)
+    image[0, 0, 4, 4] = -1.0 + 4 * rms  # a chance speck: above 3 sigma, below 5, on its own
+    image[0, 0, 20, 20] = -1.0 + 8 * rms  # a faint source's peak ...
+    image[0, 0, 20, 21] = image[0, 0, 21, 21] = -1.0 + 4 * rms  # ... and its wings, 4 sigma
+    plain = clip_background(image, 3.0, estimate="sigma-clipped")
+    islands = clip_background(image, 3.0, estimate="sigma-clipped-islands")
+    assert plain[0, 0, 4, 4] > -1  # the plain clip keeps the speck
+    assert islands[0, 0, 4, 4] == -1
+    for pixel in ((20, 20), (20, 21), (21, 21)):  # the island keeps every pixel above 3 sigma
+        assert islands[(0, 0, *pixel)] == plain[(0, 0, *pixel)] > -1
+    assert (islands > -1).sum() == 3
+    # Diagonal neighbours belong to the island (8-connected), a pixel two away does not.
+    image[0, 0, 22, 22] = image[0, 0, 25, 25] = -1.0 + 4 * rms
+    islands = clip_background(image, 3.0, estimate="sigma-clipped-islands")
+    assert islands[0, 0, 22, 22] > -1 and islands[0, 0, 25, 25] == -1
+
+
 def test_an_image_without_noise_keeps_its_source_and_background():
     clean, _ = _with_background_noise(0.02)
     assert torch.equal(clip_background(clean, 3.0), clean)
@@ -318,3 +338,28 @@ def test_samples_are_drawn_with_the_configured_clip_and_without_it_on_request():
     assert (corner_drawn > 0).mean() > 0.3  # speckle: about half the background is above it
     assert (corner_clipped > 0).mean() < 0.05
     assert np.array_equal(clipped > 0.3, as_drawn > 0.3)  # the sources are untouched
+
+
+def test_one_pass_of_the_sampler_gives_every_clip_what_sample_gives():
+    _, noisy = _with_background_noise(0.03)
+    config = tiny(sample_steps=4, noise_clip=3.0)
+    generator = DiffusionGenerator(config)
+    generator.model_ = _ExactDenoiser(noisy, noise_scheduler(config))
+    clips = {
+        "none": (0.0, "sigma-clipped"),
+        "old": (3.0, "below-background"),
+        "islands": (3.0, "sigma-clipped-islands"),
+    }
+    calls = []
+    generator.model_.register_forward_hook(lambda *_: calls.append(1))
+    by_clip = generator.sample_with_clips([0, 1, 1], clips, guidance=1.0, seed=5, batch_size=2)
+    assert len(calls) == 2 * 4  # two batches of four steps, whatever the number of clips
+    for name, (sigma, estimate) in clips.items():
+        alone = generator.sample(
+            [0, 1, 1], guidance=1.0, seed=5, batch_size=2, noise_clip=sigma, noise_estimate=estimate
+        )
+        assert np.array_equal(by_clip[name], alone)
+    assert not np.array_equal(by_clip["none"], by_clip["islands"])
+    with pytest.raises(ValueError, match="noise_estimate must be one of"):
+        generator.sample_with_clips([0], {"x": (3.0, "mode")})
+    assert len(calls) == 2 * 4 + 3 * 2 * 4  # the bad estimate was refused before any drawing
