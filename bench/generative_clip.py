@@ -46,9 +46,13 @@ def draws(generator, classes, seed: int) -> dict[str, np.ndarray]:
 
 
 def judged(samples: np.ndarray, classes, real, real_piped, judges) -> dict:
+    """The guidance benchmark's measures and the FD of each class, after the pipeline and as drawn."""
     piped = ge.cutout_pipeline(samples)[0]
-    row = {**ge.cover_measures(piped), **gg.summary(ge.judge(piped, classes, real_piped, judges))}
-    row.update({f"{key}_raw": value for key, value in gg.summary(ge.judge(samples, classes, real, judges)).items()})
+    row = {**ge.cover_measures(piped)}
+    for suffix, images, against in (("", piped, real_piped), ("_raw", samples, real)):
+        measures = ge.judge(images, classes, against, judges)
+        per_class = {f"fd_{name}": measures[f"fd_{name}"] for name in ge.CLASSES if f"fd_{name}" in measures}
+        row.update({f"{key}{suffix}": value for key, value in {**gg.summary(measures), **per_class}.items()})
     return row
 
 
