@@ -150,9 +150,10 @@ def clip_background(
       threshold count as emission only in islands (8-connected) whose peak reaches
       ``ISLAND_PEAK_SIGMA`` times the noise, the rule of radio source finders (PyBDSF's
       ``thresh_isl`` 3 and ``thresh_pix`` 5). Pure noise puts about one pixel in 700 above 3 sigma,
-      so a 32 x 32 draw keeps one or two stray specks by chance; the real cutouts, clipped at full
-      resolution and then resampled, have none, and scaled to a peak of 1 such specks weigh most
-      beside a faint source.
+      so a 32 x 32 draw keeps one or two stray specks by chance, and scaled to a peak of 1 they
+      weigh most beside a faint source. It also drops the real single-pixel islands: the real
+      cutouts at 32 px keep 1.3-2.7 each (noise peaks of the full-resolution clip, resampled), and
+      the ``cpu`` preset's draws 3-6 (see bench/RESULTS.md for what it does to the measures).
     """
     if estimate not in NOISE_ESTIMATES:
         raise ValueError(f"estimate must be one of {NOISE_ESTIMATES}, not {estimate!r}")
