@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from dataclasses import replace
@@ -384,13 +385,22 @@ REFERENCE_KEYS = (
 SAME_RUN_KEYS = ("preset", "image_size", "samples_per_class", "judge_test_accuracy", "threads", "fd_real_floor")
 
 
+def same_value(a, b) -> bool:
+    """Equal, or for floats equal to nine digits: the same judges give an FD floor that differs in
+    the twelfth digit from run to run (the matrix square root's rounding), other judges in the
+    second."""
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9)
+    return a == b
+
+
 def merge(paths: list[Path]) -> dict:
     """One summary over the seeds of several runs of the same command (a run per seed, say, when
     the seeds do not fit one sitting): the runs must agree on everything but their seeds."""
     runs = [load_run(path) for path in paths]
     first = runs[0]
     for path, run in zip(paths[1:], runs[1:], strict=True):
-        differ = [key for key in SAME_RUN_KEYS if run["result"].get(key) != first["result"].get(key)]
+        differ = [key for key in SAME_RUN_KEYS if not same_value(run["result"].get(key), first["result"].get(key))]
         config = {k: v for k, v in run["config"].items() if k != "seed"}
         if config != {k: v for k, v in first["config"].items() if k != "seed"}:
             differ.append("config")

@@ -55,15 +55,15 @@ def test_a_bad_vae_step_ratio_is_refused_with_the_value(option):
         generative_eval.vae_step_ratio(option, "cpu", 64)
 
 
-def _result_file(tmp_path, seed, fd_diffusion, threads=2):
+def _result_file(tmp_path, seed, fd_diffusion, threads=2, floor=0.8):
     rows = [
         {"model": model, "seed": seed, "fd": fd, "memorisation_real": 0.5, "class_consistency": 0.25}
         for model, fd in (("diffusion", fd_diffusion), ("unet", 20.0), ("vae", 15.0))
     ]
     result = {"bench": "generative_eval", "quick": False, "preset": "cpu", "image_size": 32}
     result.update(samples_per_class=50, judge_test_accuracy=0.74, threads=threads)
-    result.update(fd_real_floor=0.8, ramis_real=1.6, class_consistency_real=0.74)
-    path = tmp_path / f"seed{seed}-threads{threads}.json"
+    result.update(fd_real_floor=floor, ramis_real=1.6, class_consistency_real=0.74)
+    path = tmp_path / f"seed{seed}-threads{threads}-floor{floor}.json"
     path.write_text(json.dumps({"result": result, "rows": rows, "config": {"seed": 0, "epochs": 25}}))
     return path
 
@@ -77,12 +77,21 @@ def test_runs_of_one_seed_each_merge_into_means_and_spreads(tmp_path):
     assert result["memorisation_real"] == 0.5
 
 
+def test_a_floor_that_differs_only_in_its_last_digits_is_the_same_run(tmp_path):
+    # The same judges' FD floor, as two runs of them computed it (the twelfth digit differs).
+    seed0 = _result_file(tmp_path, 0, 10.0, floor=0.8867403303175507)
+    merged = generative_eval.merge([seed0, _result_file(tmp_path, 1, 14.0, floor=0.8867403303166697)])
+    assert merged["result"]["seeds"] == 2
+
+
 def test_merging_refuses_different_runs_a_repeated_seed_and_other_files(tmp_path):
     seed0 = _result_file(tmp_path, 0, 10.0)
-    with pytest.raises(SystemExit, match=r"seed1-threads1\.json: a different run .*\(threads differ\)"):
+    with pytest.raises(SystemExit, match=r"seed1-threads1-floor0\.8\.json: a different run .*\(threads differ\)"):
         generative_eval.merge([seed0, _result_file(tmp_path, 1, 14.0, threads=1)])
     with pytest.raises(SystemExit, match=r"repeat a seed"):
         generative_eval.merge([seed0, seed0])
+    with pytest.raises(SystemExit, match=r"a different run .*\(fd_real_floor differ\)"):
+        generative_eval.merge([seed0, _result_file(tmp_path, 1, 14.0, floor=0.81)])  # other judges
     other = tmp_path / "other.json"
     other.write_text("{}")
     with pytest.raises(SystemExit, match=r"other\.json: not a generative_eval result"):
