@@ -62,6 +62,15 @@ def most_changed(by_clip: dict[str, np.ndarray], n: int, pair: tuple[str, str] =
     return np.argsort(-np.abs(covers[0] - covers[1]), kind="stable")[:n]
 
 
+def figure_name(quick: bool, size: int, pair: tuple[str, str]) -> str:
+    """The figure's file name; a pair other than the default one is named in it, so that comparing
+    other estimates does not replace the default figure."""
+    stem = "generative_clip_quick" if quick else f"generative_clip_{size}px"
+    if pair != NOISE_ESTIMATES[:2]:
+        stem += "_" + "_vs_".join(estimate.replace("-", "_") for estimate in pair)
+    return stem + ".png"
+
+
 def plot(panels: dict[str, dict[str, np.ndarray]], path: Path, pair: tuple[str, str], n: int = 10) -> None:
     """Per model, the draws that the two estimates of ``pair`` treat most differently, after the
     pipeline: a row per clip."""
@@ -139,7 +148,7 @@ def main(argv=None) -> dict:
                 f"cover {row['emission_cover']:.3f}",
                 flush=True,
             )
-    figure = ge.FIGURES / ("generative_clip_quick.png" if args.quick else f"generative_clip_{size}px.png")
+    figure = ge.FIGURES / figure_name(args.quick, size, tuple(args.compare))
     plot(panels, figure, tuple(args.compare))
     result = {
         "bench": "generative_clip",

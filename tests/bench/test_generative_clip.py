@@ -54,3 +54,10 @@ def test_every_clip_draws_the_same_samples_and_the_most_changed_come_first():
     lifted["below-background"][2, 0, 8, 8] = 1.0
     order = generative_clip.most_changed(lifted, 4)
     assert order[-1] == 2  # the one draw both estimates leave a single pixel of
+
+
+def test_the_figure_names_a_pair_other_than_the_default():
+    assert generative_clip.figure_name(False, 32, ("sigma-clipped", "below-background")) == "generative_clip_32px.png"
+    assert generative_clip.figure_name(True, 64, ("sigma-clipped", "below-background")) == "generative_clip_quick.png"
+    named = generative_clip.figure_name(False, 32, ("sigma-clipped", "sigma-clipped-islands"))
+    assert named == "generative_clip_32px_sigma_clipped_vs_sigma_clipped_islands.png"
