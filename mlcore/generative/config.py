@@ -19,7 +19,7 @@ BETA_SCHEDULES = ("squaredcos_cap_v2", "linear", "scaled_linear")
 # samplers (DPM-Solver++, DDIM) with noise they never removed; v keeps that estimate well scaled.
 PREDICTION_TYPES = ("v_prediction", "epsilon")
 # How a sample's background level and noise are measured for the clip, and which pixels above the
-# threshold count as emission (see diffusion.clip_background).
+# threshold count as emission (see background.clip_background).
 NOISE_ESTIMATES = ("sigma-clipped", "below-background", "sigma-clipped-islands")
 
 

@@ -7,11 +7,11 @@ import pytest
 import torch
 
 from mlcore.generative import metrics
+from mlcore.generative.background import clip_background
 from mlcore.generative.config import DiffusionConfig, UNetConfig, VAEConfig, preset
 from mlcore.generative.diffusion import (
     DiffusionGenerator,
     GeneratorDataError,
-    clip_background,
     noise_scheduler,
     sampling_scheduler,
 )
