@@ -21,6 +21,9 @@ PREDICTION_TYPES = ("v_prediction", "epsilon")
 # How a sample's background level and noise are measured for the clip, and which pixels above the
 # threshold count as emission (see background.clip_background).
 NOISE_ESTIMATES = ("sigma-clipped", "below-background", "sigma-clipped-islands")
+# How a residual attention block combines its branches: the learned gate (the design), or one of
+# its ablations, a fixed half-and-half mix and no attention branch at all (see network.py).
+RAB_MIXES = ("gated", "fixed", "local")
 
 
 @dataclass(frozen=True)
@@ -37,12 +40,17 @@ class UNetConfig:
     # pixels a side: global context at a cost linear in the image area (see network.py).
     attention_pool: int = 8
     dropout: float = 0.0
+    mix: str = "gated"  # the residual attention blocks' branch mix (RAB_MIXES); ablations only
 
     def __post_init__(self):
         if self.network not in NETWORKS:
             raise ValueError(f"network must be one of {NETWORKS}, not {self.network!r}")
         if self.n_classes < 1:
             raise ValueError("n_classes must be at least 1")
+        if self.mix not in RAB_MIXES:
+            raise ValueError(f"mix must be one of {RAB_MIXES}, not {self.mix!r}")
+        if self.network != "rab" and self.mix != "gated":
+            raise ValueError(f"mix {self.mix!r} is an ablation of the residual attention blocks: network must be 'rab'")
         if self.image_size % (2 ** (len(self.channel_mults) - 1)):
             raise ValueError(
                 f"image_size {self.image_size} must divide by 2^{len(self.channel_mults) - 1} (one halving per level)"
@@ -187,7 +195,7 @@ def preset(name: str, **overrides) -> DiffusionConfig:
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
     config = PRESETS[name]
-    unet_fields = {k: overrides.pop(k) for k in ("image_size", "n_classes", "network") if k in overrides}
+    unet_fields = {k: overrides.pop(k) for k in ("image_size", "n_classes", "network", "mix") if k in overrides}
     if unet_fields:
         config = replace(config, unet=replace(config.unet, **unet_fields))
     return replace(config, **overrides)

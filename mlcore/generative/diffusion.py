@@ -131,6 +131,15 @@ def _ema(model: nn.Module, decay: float) -> AveragedModel:
     return AveragedModel(model, avg_fn=average, use_buffers=True)
 
 
+def _same_config(saved: dict | None, config: DiffusionConfig) -> bool:
+    if not isinstance(saved, dict):
+        return False
+    try:
+        return DiffusionConfig.from_dict(saved) == config
+    except (TypeError, ValueError):  # a setting this version does not know, or no longer accepts
+        return False
+
+
 def _save_atomic(state: dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(path.suffix + ".partial")
@@ -197,7 +206,9 @@ class DiffusionGenerator:
         path = Path(self.checkpoint_path) if self.checkpoint_path else None
         if path and path.is_file():
             state = torch.load(path, map_location=device, weights_only=False)
-            if state.get("config") == config.as_dict():
+            # Read through from_dict, so a checkpoint written before a setting existed (saved
+            # without it) resumes when the run uses that setting's default.
+            if _same_config(state.get("config"), config):
                 model.load_state_dict(state["model"])
                 ema.load_state_dict(state["ema"])
                 optimizer.load_state_dict(state["optimizer"])

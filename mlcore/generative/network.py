@@ -90,25 +90,45 @@ class PooledAttention(nn.Module):
 
 
 class ResidualAttentionBlock(nn.Module):
-    """Astro-RAB: a convolutional branch and an attention branch, mixed by a learned gate."""
+    """Astro-RAB: a convolutional branch and an attention branch, mixed by a learned gate.
 
-    def __init__(self, in_channels: int, out_channels: int, embed_dim: int, heads: int, pool: int, dropout: float):
+    ``mix`` selects the block's ablations (config.RAB_MIXES): "gated" is the design above; "fixed"
+    mixes the two branches half and half, without the gate; "local" drops the attention branch,
+    leaving a conditioned residual convolution block."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        embed_dim: int,
+        heads: int,
+        pool: int,
+        dropout: float,
+        mix: str = "gated",
+    ):
         super().__init__()
+        self.mix = mix
         self.skip = nn.Conv2d(in_channels, out_channels, 1) if in_channels != out_channels else nn.Identity()
         self.norm1 = ConditionedNorm(in_channels, embed_dim)
         self.conv1 = nn.Conv2d(in_channels, out_channels, 3, padding=1)
         self.norm2 = ConditionedNorm(out_channels, embed_dim)
         self.dropout = nn.Dropout(dropout)
         self.conv2 = _zero(nn.Conv2d(out_channels, out_channels, 3, padding=1))
-        self.attention = PooledAttention(out_channels, embed_dim, heads, pool)
-        self.gate_embed = nn.Linear(embed_dim, out_channels)
-        self.gate_features = _zero(nn.Conv2d(2 * out_channels, out_channels, 1))
+        if mix != "local":
+            self.attention = PooledAttention(out_channels, embed_dim, heads, pool)
+        if mix == "gated":
+            self.gate_embed = nn.Linear(embed_dim, out_channels)
+            self.gate_features = _zero(nn.Conv2d(2 * out_channels, out_channels, 1))
 
     def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
         base = self.skip(x)  # (B, C, H, W)
         local = self.conv1(F.silu(self.norm1(x, emb)))
         local = self.conv2(self.dropout(F.silu(self.norm2(local, emb))))
+        if self.mix == "local":
+            return base + local
         global_ = self.attention(base, emb)
+        if self.mix == "fixed":
+            return base + 0.5 * (local + global_)
         gate = torch.sigmoid(
             self.gate_embed(emb)[:, :, None, None] + self.gate_features(torch.cat([local, global_], 1))
         )
@@ -128,7 +148,9 @@ class RABUNet(nn.Module):
         self.stem = nn.Conv2d(config.in_channels, base, 3, padding=1)
 
         def block(cin: int, cout: int) -> ResidualAttentionBlock:
-            return ResidualAttentionBlock(cin, cout, embed_dim, config.heads, config.attention_pool, config.dropout)
+            return ResidualAttentionBlock(
+                cin, cout, embed_dim, config.heads, config.attention_pool, config.dropout, config.mix
+            )
 
         channels = [base * m for m in config.channel_mults]
         self.down = nn.ModuleList()

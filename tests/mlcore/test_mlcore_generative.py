@@ -5,6 +5,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from mlcore.generative import metrics
 from mlcore.generative.background import clip_background
@@ -65,6 +66,34 @@ def test_residual_attention_blocks_start_as_the_identity_and_gate_half_and_half(
     emb = torch.zeros(1, 4 * 16)
     gate = torch.sigmoid(block.gate_embed(emb))
     assert torch.allclose(gate, torch.full_like(gate, 0.5), atol=0.3)
+
+
+def test_block_ablations_drop_the_gate_or_the_attention_branch():
+    def model(mix):
+        return RABUNet(UNetConfig(image_size=SIZE, n_classes=2, base_channels=16, channel_mults=(1, 2), mix=mix))
+
+    names = {mix: {name for name, _ in model(mix).named_parameters()} for mix in ("gated", "fixed", "local")}
+    assert any(".gate_embed." in name for name in names["gated"])
+    assert not any(".gate_" in name for name in names["fixed"]) and any(".attention." in n for n in names["fixed"])
+    assert not any(".gate_" in name or ".attention." in name for name in names["local"])
+    assert names["local"] < names["fixed"] < names["gated"]  # each ablation only removes parts
+    x, t, y = torch.randn(2, 1, SIZE, SIZE), torch.tensor([3, 900]), torch.tensor([0, 2])
+    for mix in ("fixed", "local"):
+        net = model(mix)
+        for parameter in net.parameters():  # past the identity start, so each branch shows
+            torch.nn.init.normal_(parameter, std=0.05)
+        block, emb = net.down[0], torch.randn(2, 4 * 16)
+        h = net.stem(x)
+        base = block.skip(h)
+        local = block.conv2(F.silu(block.norm2(block.conv1(F.silu(block.norm1(h, emb))), emb)))
+        expected = base + local if mix == "local" else base + 0.5 * (local + block.attention(base, emb))
+        assert torch.allclose(block(h, emb), expected, atol=1e-6)
+        assert net(x, t, y).shape == x.shape
+    with pytest.raises(ValueError, match="mix"):
+        UNetConfig(mix="sum")
+    with pytest.raises(ValueError, match="network must be 'rab'"):
+        UNetConfig(network="plain", mix="local")
+    assert preset("tiny", mix="local").unet.mix == "local"
 
 
 def test_configs_refuse_what_cannot_work():
@@ -137,6 +166,26 @@ def test_an_interrupted_training_resumes_exactly(tmp_path):
     saved = tmp_path / "weights.pt"
     resumed.save(saved)
     assert np.array_equal(DiffusionGenerator.load(saved).sample([0, 1], seed=1), resumed.sample([0, 1], seed=1))
+
+
+def test_a_checkpoint_saved_before_a_setting_existed_resumes_with_its_default(tmp_path):
+    x, y = blobs(16)
+    path = tmp_path / "diffusion.ckpt"
+    config = tiny(max_steps=None, epochs=2, batch_size=8)
+
+    def crash_after_one(epoch, total, row):
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        DiffusionGenerator(config, checkpoint_path=path, progress=crash_after_one).fit(x, y)
+    state = torch.load(path, weights_only=False)
+    del state["config"]["unet"]["mix"]  # as versions without the block ablations wrote it
+    torch.save(state, path)
+    assert DiffusionGenerator(config, checkpoint_path=path).fit(x, y).resumed_from_epoch_ == 1
+    # A different setting is a different run: it starts over rather than resume another's weights.
+    other = replace(config, unet=replace(config.unet, mix="fixed"))
+    assert DiffusionGenerator(other, checkpoint_path=path).fit(x, y).resumed_from_epoch_ == 0
 
 
 def test_a_training_checkpoint_loads_its_ema_weights_for_sampling(tmp_path):
