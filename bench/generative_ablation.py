@@ -76,6 +76,54 @@ def train_arm(real, config, arm: str, seed: int, checkpoints: Path | None, say) 
     return generator, seconds
 
 
+GATE_TIMESTEPS = (50, 250, 500, 750, 950)  # of the 1,000 training steps: nearly clean to nearly noise
+
+
+def gate_profile(generator, images: np.ndarray, classes: np.ndarray, seed: int = 0) -> dict[str, list[float]]:
+    """What a gated model's blocks learnt to weigh: for real images noised to each of
+    ``GATE_TIMESTEPS``, the mean gate of every block in the order the U-Net runs them (down,
+    middle, up), as the share given to the convolutional branch (1 - share: attention).
+    Returns {"blocks": [where each block sits: down, middle or up], "by_timestep": {timestep:
+    [mean gate per block]}}; empty for a model without a learnt gate."""
+    import torch
+
+    from mlcore.generative.diffusion import noise_scheduler
+    from mlcore.generative.network import ResidualAttentionBlock
+
+    model = generator.model_
+    placed = [
+        (part, block)
+        for part in ("down", "middle", "up")
+        for block in getattr(model, part, [])
+        if isinstance(block, ResidualAttentionBlock) and block.mix == "gated"
+    ]
+    if not placed:
+        return {}
+    blocks = [block for _, block in placed]
+    scheduler = noise_scheduler(generator.config)
+    x0 = torch.from_numpy(images * 2 - 1).float()
+    y = torch.from_numpy(classes).long()
+    noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))
+    means: list[float] = []
+
+    def record(block, args):
+        means.append(float(block.branches(*args)[3].mean()))
+
+    hooks = [block.register_forward_pre_hook(record) for block in blocks]
+    out: dict = {"blocks": [part for part, _ in placed], "by_timestep": {}}
+    try:
+        with torch.no_grad():
+            for step in GATE_TIMESTEPS:
+                t = torch.full((len(x0),), step, dtype=torch.long)
+                means.clear()
+                model(scheduler.add_noise(x0, noise, t), t, y)
+                out["by_timestep"][str(step)] = list(means)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return out
+
+
 def summarise(rows: list[dict]) -> dict:
     """Mean and spread over seeds of each arm's measures: ``{measure}_{arm}`` and ``..._std``."""
     out = {}
@@ -103,8 +151,11 @@ def plot(rows: list[dict], references: dict, path: Path) -> None:
         ("class_consistency_raw", "class consistency as drawn", "class_consistency_real_raw", "real"),
         ("fd", "FD after the cutout pipeline", "fd_real_floor", "real floor"),
     )
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6))
-    for ax, (key, title, reference, label) in zip(axes, panels, strict=True):
+    profiles = [row["gate_profile"] for row in rows if row.get("gate_profile")]
+    fig, axes = plt.subplots(1, len(panels) + bool(profiles), figsize=(4.2 * (len(panels) + bool(profiles)), 3.6))
+    if profiles:
+        plot_gates(axes[-1], profiles)
+    for ax, (key, title, reference, label) in zip(axes, panels, strict=False):
         for i, arm in enumerate(arms):
             values = [row[key] for row in rows if row["arm"] == arm]
             ax.scatter(np.full(len(values), i), values, color="C0", alpha=0.7)
@@ -118,6 +169,21 @@ def plot(rows: list[dict], references: dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+def plot_gates(ax, profiles: list[dict]) -> None:
+    """The gated arm's mean gate against the timestep, a line per part of the U-Net (mean of its
+    blocks and of the seeds)."""
+    steps = [int(t) for t in profiles[0]["by_timestep"]]
+    for part, colour in (("down", "C0"), ("middle", "C2"), ("up", "C3")):
+        chosen = [i for i, where in enumerate(profiles[0]["blocks"]) if where == part]
+        means = [np.mean([[p["by_timestep"][str(t)][i] for i in chosen] for p in profiles]) for t in steps]
+        ax.plot(steps, means, marker="o", color=colour, label=f"{part} blocks")
+    ax.axhline(0.5, color="grey", linestyle=":", label="start (half and half)")
+    ax.set_xlabel("timestep (0 clean, 1000 noise)")
+    ax.set_ylabel("gate: share to the convolution")
+    ax.set_title("what the gate learnt (gated arm)", fontsize=9)
+    ax.legend(fontsize=7)
 
 
 def main(argv=None) -> dict:
@@ -180,6 +246,13 @@ def main(argv=None) -> dict:
             row.update(parameters=sum(p.numel() for p in generator.model_.parameters()))
             row.update(final_loss=generator.history_[-1]["loss"], train_steps=generator.history_[-1]["step"])
             row.update(ge.judged(kept, classes, real, real_piped, judges))
+            profile = gate_profile(generator, *real["test"], seed=seed)
+            if profile:
+                row["gate_profile"] = profile
+                say(
+                    f"seed {seed} {arm}: mean gate (share to the convolution) by timestep "
+                    + ", ".join(f"{t}: {np.mean(v):.2f}" for t, v in profile["by_timestep"].items())
+                )
             rows.append(row)
             say(
                 f"seed {seed} {arm}: FD as drawn {row['fd_raw']:.2f}, RAMIS {row['ramis_raw']:.3f}, class "

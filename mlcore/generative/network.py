@@ -120,18 +120,28 @@ class ResidualAttentionBlock(nn.Module):
             self.gate_embed = nn.Linear(embed_dim, out_channels)
             self.gate_features = _zero(nn.Conv2d(2 * out_channels, out_channels, 1))
 
-    def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
-        base = self.skip(x)  # (B, C, H, W)
+    def branches(self, x: torch.Tensor, emb: torch.Tensor) -> tuple:
+        """(skip, local branch, attention branch or None, gate or None), each (B, C, H, W): the
+        parts ``forward`` adds up, and what a study of the learned gate reads."""
+        base = self.skip(x)
         local = self.conv1(F.silu(self.norm1(x, emb)))
         local = self.conv2(self.dropout(F.silu(self.norm2(local, emb))))
         if self.mix == "local":
-            return base + local
+            return base, local, None, None
         global_ = self.attention(base, emb)
         if self.mix == "fixed":
-            return base + 0.5 * (local + global_)
+            return base, local, global_, None
         gate = torch.sigmoid(
             self.gate_embed(emb)[:, :, None, None] + self.gate_features(torch.cat([local, global_], 1))
         )
+        return base, local, global_, gate
+
+    def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        base, local, global_, gate = self.branches(x, emb)
+        if global_ is None:
+            return base + local
+        if gate is None:
+            return base + 0.5 * (local + global_)
         return base + gate * local + (1 - gate) * global_
 
 

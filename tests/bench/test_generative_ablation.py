@@ -56,3 +56,34 @@ def test_the_summary_gives_each_arms_mean_and_spread_over_seeds():
     assert summary["fd_raw_local"] == 3.0 and "fd_raw_local_std" not in summary
     assert "class_consistency_raw_local" not in summary  # nothing measured, nothing reported
     assert "fd_raw_fixed" not in summary and summary["parameters_local"] == 8
+
+
+def test_the_gate_profile_reads_each_gated_blocks_mean_gate_by_timestep():
+    import numpy as np
+    import torch
+
+    from mlcore.generative.config import preset
+    from mlcore.generative.diffusion import DiffusionGenerator
+
+    torch.set_num_threads(1)
+    x = np.zeros((8, 1, 16, 16), np.float32)
+    x[:, 0, 6:10, 6:10] = 0.8
+    y = np.arange(8) % 2
+    config = preset("tiny", image_size=16, n_classes=2, max_steps=1)
+    gated = DiffusionGenerator(config).fit(x, y)
+    model = gated.model_
+    with torch.no_grad():
+        for block in model.down:
+            block.gate_embed.bias.fill_(10.0)  # all to the convolution
+        for block in model.up:
+            block.gate_embed.bias.fill_(-10.0)  # all to the attention
+    profile = generative_ablation.gate_profile(gated, x, y)
+    parts = profile["blocks"]
+    assert parts == ["down"] * len(model.down) + ["middle"] * len(model.middle) + ["up"] * len(model.up)
+    assert list(profile["by_timestep"]) == [str(t) for t in generative_ablation.GATE_TIMESTEPS]
+    for means in profile["by_timestep"].values():
+        assert all(m > 0.99 for m, part in zip(means, parts, strict=True) if part == "down")
+        assert all(m < 0.01 for m, part in zip(means, parts, strict=True) if part == "up")
+        assert all(0.0 < m < 1.0 for m in means)
+    fixed = DiffusionGenerator(replace(config, unet=replace(config.unet, mix="fixed"))).fit(x, y)
+    assert generative_ablation.gate_profile(fixed, x, y) == {}

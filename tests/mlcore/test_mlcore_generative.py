@@ -88,6 +88,7 @@ def test_block_ablations_drop_the_gate_or_the_attention_branch():
         local = block.conv2(F.silu(block.norm2(block.conv1(F.silu(block.norm1(h, emb))), emb)))
         expected = base + local if mix == "local" else base + 0.5 * (local + block.attention(base, emb))
         assert torch.allclose(block(h, emb), expected, atol=1e-6)
+        assert block.branches(h, emb)[3] is None and (block.branches(h, emb)[2] is None) == (mix == "local")
         assert net(x, t, y).shape == x.shape
     with pytest.raises(ValueError, match="mix"):
         UNetConfig(mix="sum")
