@@ -11,6 +11,7 @@ The arms share everything but the block's mix (``UNetConfig.mix``), so a differe
 
     python bench/generative_ablation.py --quick
     python bench/generative_ablation.py --preset cpu --size 32 --seeds 0 --checkpoints var/generative-ckpt32
+    python bench/generative_ablation.py --merge seed0.json seed1.json --out both.json   # runs of a seed each
 The last line printed is one JSON object; the figure goes to bench/figures/.
 """
 
@@ -138,6 +139,48 @@ def summarise(rows: list[dict]) -> dict:
     return out
 
 
+# What runs of one command, a seed or a few arms each, must share to be summarised as one.
+SAME_RUN_KEYS = ("preset", "image_size", "samples_per_class", "judge_test_accuracy", "threads", "fd_real_floor")
+REFERENCE_KEYS = tuple(
+    key + suffix for suffix in ("", "_raw") for key in ("fd_real_floor", "ramis_real", "class_consistency_real")
+)
+
+
+def merge(paths: list[Path]) -> dict:
+    """One summary over several runs (other seeds, or other arms of a seed): they must share
+    their judges and settings, and no arm of a seed may appear twice."""
+    runs = []
+    for path in paths:
+        run = ge.load_run(path)
+        if run["result"].get("bench") != "generative_ablation":
+            raise SystemExit(f"{path}: not a generative_ablation result")
+        runs.append(run)
+    first = runs[0]
+    for path, run in zip(paths[1:], runs[1:], strict=True):
+        differ = [key for key in SAME_RUN_KEYS if not ge.same_value(run["result"].get(key), first["result"].get(key))]
+        if {k: v for k, v in run["config"].items() if k != "seed"} != {
+            k: v for k, v in first["config"].items() if k != "seed"
+        }:
+            differ.append("config")
+        if differ:
+            raise SystemExit(f"{path}: a different run from {paths[0]} ({', '.join(differ)} differ)")
+    rows = [row for run in runs for row in run["rows"]]
+    pairs = [(row["arm"], row["seed"]) for row in rows]
+    repeated = sorted({pair for pair in pairs if pairs.count(pair) > 1})
+    if repeated:
+        raise SystemExit(f"the runs repeat an arm of a seed: {', '.join(f'{a} seed {s}' for a, s in repeated)}")
+    references = {key: first["result"][key] for key in REFERENCE_KEYS}
+    result = {key: first["result"][key] for key in ("bench", "quick", *SAME_RUN_KEYS)}
+    result.update(
+        seeds=len({row["seed"] for row in rows}),
+        arms=[arm for arm in ARMS if any(row["arm"] == arm for row in rows)],
+        merged=[str(path) for path in paths],
+        **references,
+        **summarise(rows),
+    )
+    return {"result": result, "rows": rows, "config": first["config"]}
+
+
 def plot(rows: list[dict], references: dict, path: Path) -> None:
     """Per arm, each seed's FD and class consistency as drawn, with the real references."""
     import matplotlib
@@ -199,7 +242,25 @@ def main(argv=None) -> dict:
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (part of what a run reproduces)")
     parser.add_argument("--checkpoints", type=Path, default=None, help="folder of resumable checkpoints")
     parser.add_argument("--out", type=Path, default=None, help="default bench/out/generative_ablation[_quick].json")
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        default=None,
+        help="only summarise several JSON results of this command (other seeds or arms) into --out, with the figure",
+    )
     args = parser.parse_args(argv)
+    if args.merge:
+        if args.out is None:
+            parser.error("--merge needs --out")
+        merged = merge(args.merge)
+        result = merged["result"]
+        name = f"generative_ablation_{ge.run_name(result['preset'], result['image_size'])}"
+        plot(merged["rows"], result, ge.FIGURES / f"{name}.png")
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(merged, indent=1))
+        print(json.dumps(result))
+        return result
     if not args.quick and args.checkpoints is None:
         parser.error("--checkpoints is required (or --quick): each arm trains for minutes to hours")
     if args.per_class < 2:

@@ -87,3 +87,38 @@ def test_the_gate_profile_reads_each_gated_blocks_mean_gate_by_timestep():
         assert all(0.0 < m < 1.0 for m in means)
     fixed = DiffusionGenerator(replace(config, unet=replace(config.unet, mix="fixed"))).fit(x, y)
     assert generative_ablation.gate_profile(fixed, x, y) == {}
+
+
+def _run(path, seed, arms, accuracy=0.74):
+    import json
+
+    result = {
+        "bench": "generative_ablation",
+        "quick": False,
+        "preset": "cpu",
+        "image_size": 32,
+        "samples_per_class": 50,
+        "judge_test_accuracy": accuracy,
+        "threads": 2,
+        **dict.fromkeys(generative_ablation.REFERENCE_KEYS, 0.8),
+    }
+    rows = [{"arm": arm, "seed": seed, "fd_raw": 1.0 + seed + i} for i, arm in enumerate(arms)]
+    path.write_text(json.dumps({"result": result, "rows": rows, "config": {"seed": seed, "lr": 3e-4}}))
+    return path
+
+
+def test_runs_of_other_seeds_or_arms_merge_and_other_judges_or_repeats_are_refused(tmp_path):
+    first = _run(tmp_path / "a.json", 0, ["gated", "local"])
+    second = _run(tmp_path / "b.json", 1, ["gated"])
+    merged = generative_ablation.merge([first, second])
+    assert merged["result"]["seeds"] == 2 and merged["result"]["arms"] == ["gated", "local"]
+    assert merged["result"]["fd_raw_gated"] == 1.5 and merged["result"]["fd_raw_gated_std"] == 0.5
+    assert merged["result"]["fd_raw_local"] == 2.0 and len(merged["rows"]) == 3
+    other_judges = _run(tmp_path / "c.json", 2, ["gated"], accuracy=0.665)
+    with pytest.raises(SystemExit, match=r"c\.json: a different run .*judge_test_accuracy"):
+        generative_ablation.merge([first, other_judges])
+    with pytest.raises(SystemExit, match="repeat an arm of a seed: gated seed 0"):
+        generative_ablation.merge([first, _run(tmp_path / "d.json", 0, ["gated"])])
+    (tmp_path / "e.json").write_text('{"result": {"bench": "generative_eval"}, "rows": [], "config": {}}')
+    with pytest.raises(SystemExit, match="e.json: not a generative_ablation result"):
+        generative_ablation.merge([first, tmp_path / "e.json"])
