@@ -22,6 +22,11 @@ Astro-RAB's internals are not published. The design here, and why:
   where it needs local or global information (for example at low noise levels, mostly local).
 - The branches' last layers start at zero, so every block starts as the identity (stable early
   training with few images).
+
+Measured (bench/RESULTS.md, "Which parts of the residual attention block matter"; 32 px, two
+seeds): the attention branch and the gate raise class consistency, and the block without
+attention (``mix="local"``) has the lowest Frechet distance. The learnt gates stay near one half,
+with the lowest-resolution blocks leaning to attention.
 """
 
 from __future__ import annotations
