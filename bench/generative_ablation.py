@@ -139,8 +139,6 @@ def summarise(rows: list[dict]) -> dict:
     return out
 
 
-# What runs of one command, a seed or a few arms each, must share to be summarised as one.
-SAME_RUN_KEYS = ("preset", "image_size", "samples_per_class", "judge_test_accuracy", "threads", "fd_real_floor")
 REFERENCE_KEYS = tuple(
     key + suffix for suffix in ("", "_raw") for key in ("fd_real_floor", "ramis_real", "class_consistency_real")
 )
@@ -156,21 +154,14 @@ def merge(paths: list[Path]) -> dict:
             raise SystemExit(f"{path}: not a generative_ablation result")
         runs.append(run)
     first = runs[0]
-    for path, run in zip(paths[1:], runs[1:], strict=True):
-        differ = [key for key in SAME_RUN_KEYS if not ge.same_value(run["result"].get(key), first["result"].get(key))]
-        if {k: v for k, v in run["config"].items() if k != "seed"} != {
-            k: v for k, v in first["config"].items() if k != "seed"
-        }:
-            differ.append("config")
-        if differ:
-            raise SystemExit(f"{path}: a different run from {paths[0]} ({', '.join(differ)} differ)")
+    ge.refuse_different_runs(paths, runs)
     rows = [row for run in runs for row in run["rows"]]
     pairs = [(row["arm"], row["seed"]) for row in rows]
     repeated = sorted({pair for pair in pairs if pairs.count(pair) > 1})
     if repeated:
         raise SystemExit(f"the runs repeat an arm of a seed: {', '.join(f'{a} seed {s}' for a, s in repeated)}")
     references = {key: first["result"][key] for key in REFERENCE_KEYS}
-    result = {key: first["result"][key] for key in ("bench", "quick", *SAME_RUN_KEYS)}
+    result = {key: first["result"][key] for key in ("bench", "quick", *ge.SAME_RUN_KEYS)}
     result.update(
         seeds=len({row["seed"] for row in rows}),
         arms=[arm for arm in ARMS if any(row["arm"] == arm for row in rows)],
@@ -269,6 +260,7 @@ def main(argv=None) -> dict:
     import torch
 
     from mlcore.generative.config import preset
+    from mlcore.generative.network import parameter_count
 
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
@@ -304,7 +296,7 @@ def main(argv=None) -> dict:
             generator, seconds = train_arm(real, config, arm, seed, None if args.quick else args.checkpoints, say)
             kept = {"raw": generator.sample(classes, seed=seed)}
             row = {"arm": arm, "seed": seed, "train_seconds": seconds}
-            row.update(parameters=sum(p.numel() for p in generator.model_.parameters()))
+            row.update(parameters=parameter_count(generator.model_))
             row.update(final_loss=generator.history_[-1]["loss"], train_steps=generator.history_[-1]["step"])
             row.update(ge.judged(kept, classes, real, real_piped, judges))
             profile = gate_profile(generator, *real["test"], seed=seed)

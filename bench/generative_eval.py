@@ -394,10 +394,8 @@ def same_value(a, b) -> bool:
     return a == b
 
 
-def merge(paths: list[Path]) -> dict:
-    """One summary over the seeds of several runs of the same command (a run per seed, say, when
-    the seeds do not fit one sitting): the runs must agree on everything but their seeds."""
-    runs = [load_run(path) for path in paths]
+def refuse_different_runs(paths: list[Path], runs: list[dict]) -> None:
+    """A CLI error naming the first run that differs from the first one in anything but its seed."""
     first = runs[0]
     for path, run in zip(paths[1:], runs[1:], strict=True):
         differ = [key for key in SAME_RUN_KEYS if not same_value(run["result"].get(key), first["result"].get(key))]
@@ -406,6 +404,14 @@ def merge(paths: list[Path]) -> dict:
             differ.append("config")
         if differ:
             raise SystemExit(f"{path}: a different run from {paths[0]} ({', '.join(differ)} differ)")
+
+
+def merge(paths: list[Path]) -> dict:
+    """One summary over the seeds of several runs of the same command (a run per seed, say, when
+    the seeds do not fit one sitting): the runs must agree on everything but their seeds."""
+    runs = [load_run(path) for path in paths]
+    first = runs[0]
+    refuse_different_runs(paths, runs)
     rows = [row for run in runs for row in run["rows"]]
     seeds = sorted({row["seed"] for row in rows})
     if len(seeds) * 3 != len(rows):
