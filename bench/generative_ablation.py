@@ -1,8 +1,10 @@
 """Which parts of the residual attention block matter: the RAB U-Net as designed (a learned gate
 mixing a convolutional and an attention branch), the same U-Net with the two branches mixed half
 and half (no gate), the same with no attention branch (a conditioned residual convolution U-Net),
-and diffusers' plain U-Net, trained alike on firstgalaxydata and judged exactly as
-``generative_eval.py`` judges (its judges, measures, seeds and classes asked for).
+the same with gated blocks only at the lowest resolution and in the middle (attention-free blocks
+elsewhere, where diffusion U-Nets usually leave attention out), and diffusers' plain U-Net, trained
+alike on firstgalaxydata and judged exactly as ``generative_eval.py`` judges (its judges,
+measures, seeds and classes asked for).
 
 The arms share everything but the block's mix (``UNetConfig.mix``), so a difference between
 "gated" and "fixed" is the gate's, and between "fixed" and "local" the attention branch's. The
@@ -34,6 +36,7 @@ ARMS = {
     "gated": ("diffusion", "rab", "gated"),
     "fixed": ("rab-fixed", "rab", "fixed"),
     "local": ("rab-local", "rab", "local"),
+    "lowest": ("rab-lowest", "rab", "lowest"),
     "plain": ("unet", "plain", "gated"),
 }
 # The measures compared, as drawn (against the real images as the generators learnt them) and after
@@ -185,7 +188,7 @@ def plot(rows: list[dict], references: dict, path: Path) -> None:
         ("class_consistency_raw", "class consistency as drawn", "class_consistency_real_raw", "real"),
         ("fd", "FD after the cutout pipeline", "fd_real_floor", "real floor"),
     )
-    profiles = [row["gate_profile"] for row in rows if row.get("gate_profile")]
+    profiles = [row["gate_profile"] for row in rows if row["arm"] == "gated" and row.get("gate_profile")]
     fig, axes = plt.subplots(1, len(panels) + bool(profiles), figsize=(4.2 * (len(panels) + bool(profiles)), 3.6))
     if profiles:
         plot_gates(axes[-1], profiles)

@@ -21,9 +21,12 @@ PREDICTION_TYPES = ("v_prediction", "epsilon")
 # How a sample's background level and noise are measured for the clip, and which pixels above the
 # threshold count as emission (see background.clip_background).
 NOISE_ESTIMATES = ("sigma-clipped", "below-background", "sigma-clipped-islands")
-# How a residual attention block combines its branches: the learned gate (the design), or one of
-# its ablations, a fixed half-and-half mix and no attention branch at all (see network.py).
-RAB_MIXES = ("gated", "fixed", "local")
+# How the residual attention blocks combine their branches: the learned gate in every block (the
+# design); its ablations, a fixed half-and-half mix and no attention branch at all; or "lowest",
+# gated blocks at the lowest resolution (and the middle) and attention-free blocks elsewhere, where
+# diffusion U-Nets usually place attention (see network.py).
+RAB_MIXES = ("gated", "fixed", "local", "lowest")
+BLOCK_MIXES = ("gated", "fixed", "local")  # what one block can be
 
 
 @dataclass(frozen=True)

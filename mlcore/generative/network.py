@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import UNetConfig
+from .config import BLOCK_MIXES, UNetConfig
 
 
 def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
@@ -112,6 +112,8 @@ class ResidualAttentionBlock(nn.Module):
         mix: str = "gated",
     ):
         super().__init__()
+        if mix not in BLOCK_MIXES:
+            raise ValueError(f"a block's mix must be one of {BLOCK_MIXES}, not {mix!r}")
         self.mix = mix
         self.skip = nn.Conv2d(in_channels, out_channels, 1) if in_channels != out_channels else nn.Identity()
         self.norm1 = ConditionedNorm(in_channels, embed_dim)
@@ -158,13 +160,17 @@ class RABUNet(nn.Module):
         self.config = config
         base = config.base_channels
         embed_dim = 4 * base
+        lowest = len(config.channel_mults) - 1
         self.time_mlp = nn.Sequential(nn.Linear(base, embed_dim), nn.SiLU(), nn.Linear(embed_dim, embed_dim))
         self.class_embed = nn.Embedding(config.n_classes + 1, embed_dim)  # the last one: no class
         self.stem = nn.Conv2d(config.in_channels, base, 3, padding=1)
 
-        def block(cin: int, cout: int) -> ResidualAttentionBlock:
+        def block(cin: int, cout: int, level: int) -> ResidualAttentionBlock:
+            mix = config.mix
+            if mix == "lowest":  # attention only where the map is smallest
+                mix = "gated" if level == lowest else "local"
             return ResidualAttentionBlock(
-                cin, cout, embed_dim, config.heads, config.attention_pool, config.dropout, config.mix
+                cin, cout, embed_dim, config.heads, config.attention_pool, config.dropout, mix
             )
 
         channels = [base * m for m in config.channel_mults]
@@ -173,19 +179,19 @@ class RABUNet(nn.Module):
         skips, current = [base], base
         for level, width in enumerate(channels):
             for _ in range(config.blocks_per_level):
-                self.down.append(block(current, width))
+                self.down.append(block(current, width, level))
                 current = width
                 skips.append(current)
             last = level == len(channels) - 1
             self.downsample.append(nn.Identity() if last else nn.Conv2d(current, current, 3, stride=2, padding=1))
             if not last:
                 skips.append(current)
-        self.middle = nn.ModuleList([block(current, current), block(current, current)])
+        self.middle = nn.ModuleList([block(current, current, lowest), block(current, current, lowest)])
         self.up = nn.ModuleList()
         self.upsample = nn.ModuleList()
         for level, width in reversed(list(enumerate(channels))):
             for _ in range(config.blocks_per_level + 1):
-                self.up.append(block(current + skips.pop(), width))
+                self.up.append(block(current + skips.pop(), width, level))
                 current = width
             self.upsample.append(
                 nn.Identity()

@@ -33,6 +33,7 @@ def test_arms_differ_only_in_the_block_mix_and_share_the_eval_runs_checkpoints()
         "gated": ("rab", "gated"),
         "fixed": ("rab", "fixed"),
         "local": ("rab", "local"),
+        "lowest": ("rab", "lowest"),
         "plain": ("plain", "gated"),
     }
     for c in configs.values():
@@ -87,6 +88,9 @@ def test_the_gate_profile_reads_each_gated_blocks_mean_gate_by_timestep():
         assert all(0.0 < m < 1.0 for m in means)
     fixed = DiffusionGenerator(replace(config, unet=replace(config.unet, mix="fixed"))).fit(x, y)
     assert generative_ablation.gate_profile(fixed, x, y) == {}
+    lowest = DiffusionGenerator(replace(config, unet=replace(config.unet, mix="lowest"))).fit(x, y)
+    # tiny has two levels: the second level's down block, both middle blocks and its two up blocks
+    assert generative_ablation.gate_profile(lowest, x, y)["blocks"] == ["down", "middle", "middle", "up", "up"]
 
 
 def _run(path, seed, arms, accuracy=0.74):

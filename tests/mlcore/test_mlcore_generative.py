@@ -16,7 +16,7 @@ from mlcore.generative.diffusion import (
     noise_scheduler,
     sampling_scheduler,
 )
-from mlcore.generative.network import RABUNet, build_network
+from mlcore.generative.network import RABUNet, ResidualAttentionBlock, build_network
 from mlcore.generative.vae import VAEGenerator
 
 SIZE = 16
@@ -95,6 +95,35 @@ def test_block_ablations_drop_the_gate_or_the_attention_branch():
     with pytest.raises(ValueError, match="network must be 'rab'"):
         UNetConfig(network="plain", mix="local")
     assert preset("tiny", mix="local").unet.mix == "local"
+
+
+def test_the_lowest_mix_gates_only_the_lowest_resolution_and_the_middle():
+    config = UNetConfig(image_size=SIZE, n_classes=2, base_channels=16, channel_mults=(1, 2, 2), mix="lowest")
+    net = RABUNet(config)
+    lowest = SIZE // 4  # two halvings
+    x, t, y = torch.randn(2, 1, SIZE, SIZE), torch.tensor([3, 900]), torch.tensor([0, 2])
+    seen: dict = {}
+
+    def record(block, args):
+        seen[block] = args[0].shape[-1]
+
+    hooks = [block.register_forward_pre_hook(record) for part in (net.down, net.middle, net.up) for block in part]
+    assert net(x, t, y).shape == x.shape
+    for hook in hooks:
+        hook.remove()
+    assert len(seen) == len(net.down) + len(net.middle) + len(net.up)
+    for block, width in seen.items():  # gated exactly where the map is smallest, local elsewhere
+        assert block.mix == ("gated" if width == lowest else "local"), (block.mix, width)
+    assert {block.mix for block in net.middle} == {"gated"}
+    assert sum(block.mix == "gated" for block in seen) == 5  # one down, two middle, two up
+    full = RABUNet(replace(config, mix="gated"))
+    assert (
+        sum(p.numel() for p in RABUNet(replace(config, mix="local")).parameters())
+        < sum(p.numel() for p in net.parameters())
+        < sum(p.numel() for p in full.parameters())
+    )
+    with pytest.raises(ValueError, match="a block's mix"):
+        ResidualAttentionBlock(16, 16, 64, 1, 4, 0.0, mix="lowest")
 
 
 def test_configs_refuse_what_cannot_work():
