@@ -241,7 +241,8 @@ def main(argv=None) -> dict:
         nargs="+",
         type=Path,
         default=None,
-        help="only summarise several JSON results of this command (other seeds or arms) into --out, with the figure",
+        help="only summarise several JSON results of this command (other seeds or arms) into --out, "
+        "with the figure bench/figures/<--out's name>.png",
     )
     args = parser.parse_args(argv)
     if args.merge:
@@ -249,8 +250,7 @@ def main(argv=None) -> dict:
             parser.error("--merge needs --out")
         merged = merge(args.merge)
         result = merged["result"]
-        name = f"generative_ablation_{ge.run_name(result['preset'], result['image_size'])}"
-        plot(merged["rows"], result, ge.FIGURES / f"{name}.png")
+        plot(merged["rows"], result, ge.FIGURES / f"{args.out.stem}.png")  # named after the summary
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(merged, indent=1))
         print(json.dumps(result))

@@ -126,3 +126,24 @@ def test_runs_of_other_seeds_or_arms_merge_and_other_judges_or_repeats_are_refus
     (tmp_path / "e.json").write_text('{"result": {"bench": "generative_eval"}, "rows": [], "config": {}}')
     with pytest.raises(SystemExit, match="e.json: not a generative_ablation result"):
         generative_ablation.merge([first, tmp_path / "e.json"])
+
+
+def test_the_merge_writes_its_summary_and_a_figure_named_after_it(tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setattr(generative_ablation.ge, "FIGURES", tmp_path / "figures")
+    paths = []
+    for seed in (0, 1):
+        path = _run(tmp_path / f"seed{seed}.json", seed, ["lowest", "plain"])
+        run = json.loads(path.read_text())
+        for row in run["rows"]:
+            row.update(class_consistency_raw=0.5 + 0.01 * seed, fd=2.0 + seed)
+        path.write_text(json.dumps(run))
+        paths.append(path)
+    out = tmp_path / "generative_ablation_cpu32_other_machine.json"
+    result = generative_ablation.main(["--merge", *map(str, paths), "--out", str(out)])
+    assert result["arms"] == ["lowest", "plain"] and result["seeds"] == 2
+    assert result["fd_raw_lowest"] == 1.5 and result["fd_raw_plain"] == 2.5
+    assert json.loads(out.read_text())["result"] == result
+    assert (tmp_path / "figures" / "generative_ablation_cpu32_other_machine.png").stat().st_size > 10_000
+    assert not (tmp_path / "figures" / "generative_ablation_cpu32.png").exists()
