@@ -27,9 +27,10 @@ Measured (bench/RESULTS.md, "Which parts of the residual attention block matter"
 seeds): the attention branch and the gate raise class consistency, and the block without
 attention (``mix="local"``) has the lowest Frechet distance. The learnt gates stay near one half,
 with the lowest-resolution blocks leaning to attention. Hence ``mix="lowest"``: gated blocks only
-at the lowest resolution and in the middle, attention-free blocks elsewhere. On its first seed it
-led every other arm on FD and class consistency (bench/RESULTS.md, "Attention at the lowest
-resolution only"); the default stays "gated" until more seeds are measured.
+at the lowest resolution and in the middle, attention-free blocks elsewhere. It had the highest
+class consistency in both of its seeds, and on seed 0 the lowest FD too; its FD varied widely by
+seed (bench/RESULTS.md, "Attention at the lowest resolution only"). The default stays "gated"
+until more seeds are measured.
 """
 
 from __future__ import annotations
