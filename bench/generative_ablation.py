@@ -8,8 +8,9 @@ measures, seeds and classes asked for).
 
 The arms share everything but the block's mix (``UNetConfig.mix``), so a difference between
 "gated" and "fixed" is the gate's, and between "fixed" and "local" the attention branch's. The
-"gated" and "plain" arms use ``generative_eval.py``'s checkpoint names, so with the same
-``--checkpoints`` folder a model that run trained is read back (or resumed), not trained again.
+"lowest" arm (the default layout) and "plain" use ``generative_eval.py``'s checkpoint names, so
+with the same ``--checkpoints`` folder a model that run trained is read back (or resumed), not
+trained again.
 
     python bench/generative_ablation.py --quick
     python bench/generative_ablation.py --preset cpu --size 32 --seeds 0 --checkpoints var/generative-ckpt32
@@ -31,13 +32,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import generative_eval as ge  # noqa: E402
 
-# arm: (checkpoint name, network, mix)
+from mlcore.generative.config import DEFAULT_MIX  # noqa: E402
+
+# arm: (checkpoint name, network, mix); the plain U-Net has no blocks to mix (None: the default).
 ARMS = {
-    "gated": ("diffusion", "rab", "gated"),
+    "gated": ("rab-gated", "rab", "gated"),
     "fixed": ("rab-fixed", "rab", "fixed"),
     "local": ("rab-local", "rab", "local"),
-    "lowest": ("rab-lowest", "rab", "lowest"),
-    "plain": ("unet", "plain", "gated"),
+    "lowest": ("diffusion", "rab", "lowest"),
+    "plain": ("unet", "plain", None),
 }
 # The measures compared, as drawn (against the real images as the generators learnt them) and after
 # the cutout pipeline (plain keys).
@@ -56,7 +59,8 @@ MEASURES = (
 
 def arm_config(config, arm: str, seed: int):
     _, network, mix = ARMS[arm]
-    return replace(config, seed=seed, unet=replace(config.unet, network=network, mix=mix))
+    unet = replace(config.unet, network=network, mix=mix or DEFAULT_MIX)
+    return replace(config, seed=seed, unet=unet)
 
 
 def train_arm(real, config, arm: str, seed: int, checkpoints: Path | None, say) -> tuple:

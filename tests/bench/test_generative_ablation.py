@@ -34,15 +34,18 @@ def test_arms_differ_only_in_the_block_mix_and_share_the_eval_runs_checkpoints()
         "fixed": ("rab", "fixed"),
         "local": ("rab", "local"),
         "lowest": ("rab", "lowest"),
-        "plain": ("plain", "gated"),
+        "plain": ("plain", "lowest"),  # no blocks to mix: left at the default
     }
     for c in configs.values():
         assert c.seed == 3
         assert c.as_dict() | {"unet": None} == configs["gated"].as_dict() | {"unet": None}
-    # generative_eval's run with the same settings trains exactly the "gated" and "plain" arms
-    assert configs["gated"] == replace(config, seed=3)
-    names = {arm: generative_ablation.ARMS[arm][0] for arm in ("gated", "plain")}
-    assert names == {"gated": "diffusion", "plain": "unet"}
+    # generative_eval's run with the same settings trains exactly the "lowest" (default) and "plain"
+    # arms, under the same checkpoint names; no other arm may write to them
+    assert configs["lowest"] == replace(config, seed=3)
+    assert configs["plain"] == replace(config, seed=3, unet=replace(config.unet, network="plain"))
+    names = {arm: generative_ablation.ARMS[arm][0] for arm in generative_ablation.ARMS}
+    assert names["lowest"] == "diffusion" and names["plain"] == "unet"
+    assert len(set(names.values())) == len(names)
 
 
 def test_the_summary_gives_each_arms_mean_and_spread_over_seeds():
@@ -70,7 +73,7 @@ def test_the_gate_profile_reads_each_gated_blocks_mean_gate_by_timestep():
     x = np.zeros((8, 1, 16, 16), np.float32)
     x[:, 0, 6:10, 6:10] = 0.8
     y = np.arange(8) % 2
-    config = preset("tiny", image_size=16, n_classes=2, max_steps=1)
+    config = preset("tiny", image_size=16, n_classes=2, max_steps=1, mix="gated")
     gated = DiffusionGenerator(config).fit(x, y)
     model = gated.model_
     with torch.no_grad():

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from mlcore.generative import metrics
 from mlcore.generative.background import clip_background
-from mlcore.generative.config import DiffusionConfig, UNetConfig, VAEConfig, preset
+from mlcore.generative.config import DEFAULT_MIX, DiffusionConfig, UNetConfig, VAEConfig, preset
 from mlcore.generative.diffusion import (
     DiffusionGenerator,
     GeneratorDataError,
@@ -59,7 +59,7 @@ def test_networks_predict_noise_of_the_input_shape_for_every_class_and_none(netw
 
 
 def test_residual_attention_blocks_start_as_the_identity_and_gate_half_and_half():
-    model = RABUNet(UNetConfig(image_size=SIZE, n_classes=2, base_channels=16, channel_mults=(1, 2)))
+    model = RABUNet(UNetConfig(image_size=SIZE, n_classes=2, base_channels=16, channel_mults=(1, 2), mix="gated"))
     out = model(torch.randn(2, 1, SIZE, SIZE), torch.tensor([3, 4]), torch.tensor([0, 1]))
     assert torch.count_nonzero(out) == 0  # zero-initialised last layers: a stable start
     block = model.down[0]
@@ -197,21 +197,44 @@ def test_an_interrupted_training_resumes_exactly(tmp_path):
 def test_a_checkpoint_saved_before_a_setting_existed_resumes_with_its_default(tmp_path):
     x, y = blobs(16)
     path = tmp_path / "diffusion.ckpt"
-    config = tiny(max_steps=None, epochs=2, batch_size=8)
+    default = tiny(max_steps=None, epochs=2, batch_size=8)
+    config = replace(default, unet=replace(default.unet, mix="gated"))  # what every block was then
 
     def crash_after_one(epoch, total, row):
         if epoch == 1:
             raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt):
-        DiffusionGenerator(config, checkpoint_path=path, progress=crash_after_one).fit(x, y)
-    state = torch.load(path, weights_only=False)
-    del state["config"]["unet"]["mix"]  # as versions without the block ablations wrote it
-    torch.save(state, path)
+    def saved_without_mix():
+        path.unlink(missing_ok=True)
+        with pytest.raises(KeyboardInterrupt):
+            DiffusionGenerator(config, checkpoint_path=path, progress=crash_after_one).fit(x, y)
+        state = torch.load(path, weights_only=False)
+        del state["config"]["unet"]["mix"]  # as versions without the block ablations wrote it
+        torch.save(state, path)
+
+    saved_without_mix()
     assert DiffusionGenerator(config, checkpoint_path=path).fit(x, y).resumed_from_epoch_ == 1
-    # A different setting is a different run: it starts over rather than resume another's weights.
-    other = replace(config, unet=replace(config.unet, mix="fixed"))
-    assert DiffusionGenerator(other, checkpoint_path=path).fit(x, y).resumed_from_epoch_ == 0
+    # A different setting is a different run: it starts over rather than resume another's weights,
+    # the default layout included (it is not the gated layout those versions were trained with).
+    for other in (replace(config, unet=replace(config.unet, mix="fixed")), default):
+        saved_without_mix()
+        assert DiffusionGenerator(other, checkpoint_path=path).fit(x, y).resumed_from_epoch_ == 0
+
+
+def test_saved_settings_read_back_as_the_network_they_built():
+    default = preset("tiny", n_classes=2)
+    assert default.unet.mix == DEFAULT_MIX == "lowest"
+    saved = default.as_dict()
+    del saved["unet"]["mix"]  # saved before the mix was a setting: every block was gated
+    assert DiffusionConfig.from_dict(saved).unet.mix == "gated"
+    assert DiffusionConfig.from_dict(default.as_dict()) == default
+    # The plain U-Net has no blocks to mix; saved while the default was "gated" it still reads back.
+    plain = preset("tiny", n_classes=2, network="plain")
+    old_plain = plain.as_dict()
+    old_plain["unet"]["mix"] = "gated"
+    assert DiffusionConfig.from_dict(old_plain) == plain
+    with pytest.raises(ValueError, match="network must be 'rab'"):
+        preset("tiny", network="plain", mix="gated")
 
 
 def test_a_training_checkpoint_loads_its_ema_weights_for_sampling(tmp_path):
