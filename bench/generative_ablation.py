@@ -151,6 +151,15 @@ REFERENCE_KEYS = tuple(
 )
 
 
+def without_arm_settings(run: dict) -> dict:
+    """A run with the settings each arm sets for itself (network, mix) left out of its base
+    config: runs from before and after the default mix moved are the same runs."""
+    config = dict(run["config"])
+    if isinstance(config.get("unet"), dict):
+        config["unet"] = {k: v for k, v in config["unet"].items() if k not in ("network", "mix")}
+    return {**run, "config": config}
+
+
 def merge(paths: list[Path]) -> dict:
     """One summary over several runs (other seeds, or other arms of a seed): they must share
     their judges and settings, and no arm of a seed may appear twice."""
@@ -161,7 +170,7 @@ def merge(paths: list[Path]) -> dict:
             raise SystemExit(f"{path}: not a generative_ablation result")
         runs.append(run)
     first = runs[0]
-    ge.refuse_different_runs(paths, runs)
+    ge.refuse_different_runs(paths, [without_arm_settings(run) for run in runs])
     rows = [row for run in runs for row in run["rows"]]
     pairs = [(row["arm"], row["seed"]) for row in rows]
     repeated = sorted({pair for pair in pairs if pairs.count(pair) > 1})

@@ -96,7 +96,7 @@ def test_the_gate_profile_reads_each_gated_blocks_mean_gate_by_timestep():
     assert generative_ablation.gate_profile(lowest, x, y)["blocks"] == ["down", "middle", "middle", "up", "up"]
 
 
-def _run(path, seed, arms, accuracy=0.74):
+def _run(path, seed, arms, accuracy=0.74, unet=None):
     import json
 
     result = {
@@ -110,7 +110,8 @@ def _run(path, seed, arms, accuracy=0.74):
         **dict.fromkeys(generative_ablation.REFERENCE_KEYS, 0.8),
     }
     rows = [{"arm": arm, "seed": seed, "fd_raw": 1.0 + seed + i} for i, arm in enumerate(arms)]
-    path.write_text(json.dumps({"result": result, "rows": rows, "config": {"seed": seed, "lr": 3e-4}}))
+    config = {"seed": seed, "lr": 3e-4, "unet": unet or {"base_channels": 32, "mix": "lowest"}}
+    path.write_text(json.dumps({"result": result, "rows": rows, "config": config}))
     return path
 
 
@@ -126,6 +127,12 @@ def test_runs_of_other_seeds_or_arms_merge_and_other_judges_or_repeats_are_refus
         generative_ablation.merge([first, other_judges])
     with pytest.raises(SystemExit, match="repeat an arm of a seed: gated seed 0"):
         generative_ablation.merge([first, _run(tmp_path / "d.json", 0, ["gated"])])
+    # Runs saved while the default mix was "gated" are the same runs: each arm sets its own mix.
+    before = _run(tmp_path / "f.json", 2, ["gated"], unet={"base_channels": 32, "mix": "gated"})
+    assert generative_ablation.merge([first, before])["result"]["seeds"] == 2
+    wider = _run(tmp_path / "g.json", 2, ["gated"], unet={"base_channels": 64, "mix": "lowest"})
+    with pytest.raises(SystemExit, match=r"g\.json: a different run .*config"):
+        generative_ablation.merge([first, wider])
     (tmp_path / "e.json").write_text('{"result": {"bench": "generative_eval"}, "rows": [], "config": {}}')
     with pytest.raises(SystemExit, match="e.json: not a generative_ablation result"):
         generative_ablation.merge([first, tmp_path / "e.json"])
