@@ -34,13 +34,13 @@ import generative_eval as ge  # noqa: E402
 
 from mlcore.generative.config import DEFAULT_MIX  # noqa: E402
 
-# arm: (checkpoint name, network, mix); the plain U-Net has no blocks to mix (None: the default).
+# arm: (checkpoint name, network, mix); the plain U-Net has no blocks to mix and keeps the default.
 ARMS = {
     "gated": ("rab-gated", "rab", "gated"),
     "fixed": ("rab-fixed", "rab", "fixed"),
     "local": ("rab-local", "rab", "local"),
     "lowest": ("diffusion", "rab", "lowest"),
-    "plain": ("unet", "plain", None),
+    "plain": ("unet", "plain", DEFAULT_MIX),
 }
 # The measures compared, as drawn (against the real images as the generators learnt them) and after
 # the cutout pipeline (plain keys).
@@ -59,8 +59,7 @@ MEASURES = (
 
 def arm_config(config, arm: str, seed: int):
     _, network, mix = ARMS[arm]
-    unet = replace(config.unet, network=network, mix=mix or DEFAULT_MIX)
-    return replace(config, seed=seed, unet=unet)
+    return replace(config, seed=seed, unet=replace(config.unet, network=network, mix=mix))
 
 
 def train_arm(real, config, arm: str, seed: int, checkpoints: Path | None, say) -> tuple:

@@ -27,10 +27,8 @@ NOISE_ESTIMATES = ("sigma-clipped", "below-background", "sigma-clipped-islands")
 # diffusion U-Nets usually place attention (see network.py).
 RAB_MIXES = ("gated", "fixed", "local", "lowest")
 BLOCK_MIXES = ("gated", "fixed", "local")  # what one block can be
-# The default since the ablations (bench/RESULTS.md): its draws had a lower FD than the
-# gated-everywhere layout's and diffusers' U-Net's, and class consistency as high or higher, in
-# every seed measured. Versions saved before it read back as "gated", the layout they were trained
-# with (DiffusionConfig.from_dict).
+# The default since the ablations (why: network.py). Versions saved before it read back as
+# "gated", the layout they were trained with (DiffusionConfig.from_dict).
 DEFAULT_MIX = "lowest"
 
 
