@@ -1,7 +1,9 @@
 """How fast the generators train and sample on this machine's CPU: the diffusion model's presets
 ``tiny`` and ``cpu`` (residual attention U-Net), the ``cpu`` preset with diffusers' plain U-Net,
 and the conditional VAE baseline at the ``cpu`` preset's image size; with ``--models`` also the
-``cpu`` preset at 32 px (both networks, and the VAE at 32 px) and the ``gpu`` preset.
+``cpu`` preset at 32 px (both networks, and the VAE at 32 px), the ``gpu`` preset, and the
+residual attention network with gated blocks at every resolution (``cpu_gated``, ``cpu32_gated``:
+``mix: gated``, the layout before ``mix: lowest`` became the default).
 
 Training: images per second of the real ``fit`` (flips, optimiser step, EMA), timed over its
 second epoch so that the first one's warm-up is left out. Sampling: images per second of
@@ -10,7 +12,7 @@ after a warm-up call. Random images stand in for data: the speed does not depend
 
     python bench/generative_speed.py --quick
     python bench/generative_speed.py --threads 2 --train-steps 20 --samples 64
-    python bench/generative_speed.py --models cpu32 cpu32_plain_unet vae32
+    python bench/generative_speed.py --models cpu32 cpu32_gated cpu32_plain_unet vae32
     python bench/generative_speed.py --models gpu --train-steps 2 --samples 2
 The last line printed is one JSON object.
 """
@@ -29,7 +31,18 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 N_CLASSES = 4
-MODELS = ("tiny", "cpu", "cpu_plain_unet", "vae", "cpu32", "cpu32_plain_unet", "vae32", "gpu")
+MODELS = (
+    "tiny",
+    "cpu",
+    "cpu_plain_unet",
+    "vae",
+    "cpu32",
+    "cpu32_plain_unet",
+    "vae32",
+    "gpu",
+    "cpu_gated",
+    "cpu32_gated",
+)
 
 
 def random_images(n: int, size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -122,7 +135,8 @@ def main(argv=None) -> dict:
         choices=MODELS,
         default=list(MODELS[:4]),
         help="what to time: the presets (cpu32: the cpu preset at 32 px; gpu: the accelerator's preset on "
-        "this CPU, take few --train-steps) and the VAE at 64 and 32 px",
+        "this CPU, take few --train-steps), the VAE at 64 and 32 px, and the all-gated layout (cpu_gated, "
+        "cpu32_gated)",
     )
     args = parser.parse_args(argv)
     if args.batch_size is not None and args.batch_size < 1:
@@ -137,12 +151,14 @@ def main(argv=None) -> dict:
     train_steps, samples = (1, 2) if args.quick else (args.train_steps, args.samples)
     batch = {"batch_size": 8} if args.quick else {"batch_size": args.batch_size} if args.batch_size else {}
 
-    def config(name: str, network: str = "rab", size: int | None = None):
+    def config(name: str, network: str = "rab", size: int | None = None, mix: str | None = None):
         config = replace(diffusion_config(name, network), **batch)
-        return replace(config, unet=replace(config.unet, image_size=size)) if size else config
+        unet = {"image_size": size} if size else {}
+        unet |= {"mix": mix} if mix else {}
+        return replace(config, unet=replace(config.unet, **unet)) if unet else config
 
-    def diffusion(name: str, network: str = "rab", size: int | None = None):
-        return lambda: measure_diffusion(config(name, network, size), train_steps, samples, args.sample_steps)
+    def diffusion(name: str, network: str = "rab", size: int | None = None, mix: str | None = None):
+        return lambda: measure_diffusion(config(name, network, size, mix), train_steps, samples, args.sample_steps)
 
     models = {
         "tiny": diffusion("tiny"),
@@ -153,6 +169,9 @@ def main(argv=None) -> dict:
         "cpu32_plain_unet": diffusion("cpu", "plain", size=32),
         "vae32": lambda: measure_vae(32, train_steps, samples, **batch),
         "gpu": diffusion("gpu"),
+        # the layout with gated blocks at every resolution, the default before `mix: lowest`
+        "cpu_gated": diffusion("cpu", mix="gated"),
+        "cpu32_gated": diffusion("cpu", size=32, mix="gated"),
     }
     result = {"bench": "generative_speed", "quick": args.quick, "device": "cpu", "threads": args.threads}
     for name in args.models:
