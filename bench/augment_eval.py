@@ -117,12 +117,14 @@ def test_metrics(classifier, x_test, y_test) -> dict:
         "accuracy": m["accuracy"],
         "ece": m["ece"],
         **{f"recall_{name}": r for name, r in zip(CLASSES, m["recall"], strict=True)},
+        "confusion": m["confusion"],  # rows: true class, columns: predicted (CLASSES order)
     }
 
 
 def summarise(rows: list[dict]) -> dict:
-    """``{measure}_{arm}_{budget}`` means and ``..._std`` spreads, and the augmented minus real
-    accuracy and Bent recall per budget."""
+    """``{measure}_{arm}_{budget}`` means and ``..._std`` spreads, the augmented minus real
+    accuracy and Bent recall per budget, and ``confusion_{arm}_{budget}``: the test confusion
+    matrices summed over seeds, which show where the sources a class loses go."""
     out = {}
     measures = ["accuracy", "ece", *(f"recall_{name}" for name in CLASSES)]
     for budget in dict.fromkeys(r["budget"] for r in rows):
@@ -130,21 +132,37 @@ def summarise(rows: list[dict]) -> dict:
             mine = [r for r in rows if r["budget"] == budget and r["arm"] == arm]
             for measure in measures:
                 mean_and_spread(out, f"{measure}_{arm}_{budget}", [r[measure] for r in mine])
+            if mine and all("confusion" in r for r in mine):
+                out[f"confusion_{arm}_{budget}"] = np.sum([r["confusion"] for r in mine], axis=0).tolist()
         for measure in ("accuracy", "recall_Bent"):
             out[f"{measure}_gain_{budget}"] = out[f"{measure}_augmented_{budget}"] - out[f"{measure}_real_{budget}"]
     return out
 
 
+def largest_confusion_shifts(summary: dict, budget: str, top: int = 3) -> list[str]:
+    """The off-diagonal cells that augmentation grew most (summed over seeds), e.g. 'FRI as Bent +5'."""
+    shift = np.subtract(summary[f"confusion_augmented_{budget}"], summary[f"confusion_real_{budget}"])
+    np.fill_diagonal(shift, 0)
+    cells = sorted(((int(v), t, q) for (t, q), v in np.ndenumerate(shift) if v > 0), key=lambda c: (-c[0], c[1], c[2]))
+    return [f"{CLASSES[t]} as {CLASSES[q]} +{v}" for v, t, q in cells[:top]]
+
+
 def plot(summary: dict, budgets: list[str], labels_at: dict[str, int], path: Path) -> None:
-    """Accuracy and Bent recall against real labels, both arms, error bars over seeds."""
+    """Accuracy and Bent recall against real labels, both arms, error bars over seeds; below,
+    per budget, the augmented minus the real-only confusion matrix (summed over seeds)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     xs = [labels_at[b] for b in budgets]
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-    for ax, measure, title in zip(axes, ("accuracy", "recall_Bent"), ("test accuracy", "Bent recall"), strict=True):
+    shifts = [b for b in budgets if f"confusion_real_{b}" in summary]
+    columns = max(2, len(shifts))
+    fig = plt.figure(figsize=(3.2 * columns, 7.0 if shifts else 3.5))
+    grid = fig.add_gridspec(2 if shifts else 1, 2 * columns)
+    half = columns  # each curve panel spans half the width
+    curves = [fig.add_subplot(grid[0, :half]), fig.add_subplot(grid[0, half:])]
+    for ax, measure, title in zip(curves, ("accuracy", "recall_Bent"), ("test accuracy", "Bent recall"), strict=True):
         for arm, marker in zip(ARMS, ("o", "s"), strict=True):
             means = [summary[f"{measure}_{arm}_{b}"] for b in budgets]
             stds = [summary[f"{measure}_{arm}_{b}_std"] for b in budgets]
@@ -155,7 +173,18 @@ def plot(summary: dict, budgets: list[str], labels_at: dict[str, int], path: Pat
         ax.minorticks_off()
         ax.set_xticks(xs, [f"{b}\n({n})" if b == "all" else b for b, n in zip(budgets, xs, strict=True)])
         ax.set(xlabel="real labels", ylabel=title, ylim=(0, 1))
-    axes[0].legend(fontsize=8)
+    curves[0].legend(fontsize=8)
+    for i, budget in enumerate(shifts):
+        shift = np.subtract(summary[f"confusion_augmented_{budget}"], summary[f"confusion_real_{budget}"])
+        limit = max(1, int(np.abs(shift).max()))
+        ax = fig.add_subplot(grid[1, 2 * i : 2 * i + 2])
+        ax.imshow(shift, cmap="RdBu", vmin=-limit, vmax=limit)
+        for (t, q), v in np.ndenumerate(shift):
+            ax.text(q, t, f"{v:+d}" if v else "0", ha="center", va="center", fontsize=8)
+        ax.set_xticks(range(len(CLASSES)), CLASSES, fontsize=7)
+        ax.set_yticks(range(len(CLASSES)), CLASSES, fontsize=7)
+        ax.set(xlabel="predicted", ylabel="true" if i == 0 else None, title=f"{budget} labels: augmented - real")
+        ax.title.set_fontsize(8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
@@ -279,6 +308,9 @@ def main(argv=None) -> dict:
                     f"Bent recall {row['recall_Bent']:.3f}, ECE {row['ece']:.3f}"
                 )
     summary = summarise(rows)
+    for budget in args.labels:
+        grown = largest_confusion_shifts(summary, budget)
+        say(f"{budget} labels, confusions augmentation added (summed over seeds): {', '.join(grown) or 'none'}")
     out = args.out or OUT / f"augment_eval{'_quick' if args.quick else ''}.json"
     plot(summary, list(args.labels), labels_at, FIGURES / f"{out.stem}.png")  # named as the run's JSON
     result = {

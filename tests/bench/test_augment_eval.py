@@ -73,3 +73,47 @@ def test_a_classifier_smaller_than_the_networks_smallest_input_is_refused_before
     with pytest.raises(SystemExit):
         augment_eval.main(["--classifier-size", "64"])
     assert "--generator is required" in capsys.readouterr().err
+
+
+def test_the_summary_sums_each_arms_confusion_over_seeds_so_lost_sources_can_be_traced():
+    def row(seed, arm, accuracy, confusion):
+        recalls = {f"recall_{name}": 0.5 for name in augment_eval.CLASSES}
+        return {
+            "seed": seed,
+            "budget": "50",
+            "arm": arm,
+            "accuracy": accuracy,
+            "ece": 0.1,
+            **recalls,
+            "confusion": confusion,
+        }
+
+    eye = np.eye(4, dtype=int).tolist()
+    fri_to_bent = [[0, 0, 0, 1], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]
+    rows = [
+        row(0, "real", 0.5, eye),
+        row(1, "real", 0.7, eye),
+        row(0, "augmented", 0.6, fri_to_bent),
+        row(1, "augmented", 0.6, eye),
+    ]
+    summary = augment_eval.summarise(rows)
+    assert summary["confusion_real_50"] == (2 * np.eye(4, dtype=int)).tolist()
+    assert summary["confusion_augmented_50"][0] == [1, 0, 0, 1]  # one FRI source called Bent
+    assert summary["accuracy_gain_50"] == pytest.approx(0.0)
+    assert "confusion_real_50_std" not in summary
+    assert augment_eval.largest_confusion_shifts(summary, "50") == ["FRI as Bent +1"]
+    unchanged = {"confusion_real_50": eye, "confusion_augmented_50": eye}
+    assert augment_eval.largest_confusion_shifts(unchanged, "50") == []
+
+
+def test_the_figure_draws_the_curves_and_one_confusion_shift_per_budget(tmp_path):
+    eye = np.eye(4, dtype=int)
+    summary = {}
+    for budget in ("50", "all"):
+        for arm in augment_eval.ARMS:
+            for measure in ("accuracy", "recall_Bent"):
+                summary[f"{measure}_{arm}_{budget}"], summary[f"{measure}_{arm}_{budget}_std"] = 0.5, 0.1
+            summary[f"confusion_{arm}_{budget}"] = (eye * (3 if arm == "real" else 2)).tolist()
+    path = tmp_path / "figure.png"
+    augment_eval.plot(summary, ["50", "all"], {"50": 50, "all": 1758}, path)
+    assert path.stat().st_size > 10_000
