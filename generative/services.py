@@ -184,6 +184,10 @@ def samples_review(*, survey: Survey, sample_ids: list[int], review: str, user=N
     subject_set = subject_set_get_or_create(survey=survey, display_name=SYNTHETIC_SET)
     if review == GeneratedSample.Review.APPROVED:
         subject_set.cutouts.add(*cutouts)
+        # a sample rejected before and approved now goes back into the queues its rejection left
+        SubjectWorkflowStatus.objects.filter(subject__in=cutouts, retirement_reason=RetirementReason.HUMAN).update(
+            retired_at=None, retirement_reason=""
+        )
         for workflow in _workflows_of(survey, subject_set):
             subject_statuses_ensure(workflow=workflow, cutouts=cutouts)
     else:

@@ -107,6 +107,22 @@ def test_approving_a_sample_twice_is_a_conflict_that_changes_nothing(survey):
     assert admin.post("/api/generative/samples/review/", withdrawn, format="json").status_code == 200
 
 
+def test_a_sample_rejected_then_approved_again_goes_back_into_the_queue(survey):
+    from annotations.models import SubjectWorkflowStatus
+
+    trained_active(survey)
+    call_command("generate", "--survey", "fault-survey", "--per-class", "1", "--inline")
+    sample = GeneratedSample.objects.first()
+    admin = admin_client()
+    body = {"survey": "fault-survey", "ids": [sample.pk]}
+    statuses = SubjectWorkflowStatus.objects.filter(subject_id=sample.cutout_id)
+    for review, retired in (("approved", False), ("rejected", True), ("approved", False)):
+        response = admin.post("/api/generative/samples/review/", {**body, "review": review}, format="json")
+        assert response.status_code == 200
+        assert statuses.exists()
+        assert all((s.retired_at is not None) == retired for s in statuses.all()), review
+
+
 def test_a_worker_killed_mid_training_resumes_from_the_checkpoint_and_the_active_version_stays(survey, monkeypatch):
     active = trained_active(survey)
     version = services.generator_training_start(survey=survey, preset="tiny", epochs=3)
