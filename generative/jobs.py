@@ -190,7 +190,8 @@ def generate_samples(
     generator = ml.load(Path(settings.MEDIA_ROOT) / version.weights.name, expected_config=version.config)
     guidance = generator.config.guidance if guidance is None else guidance
     report = JobReport()
-    plan = [(k, seed * 1_000_000 + k * 10_000 + i) for k in range(len(version.classes)) for i in range(per_class)]
+    block = seed * selectors.SEED_BLOCK
+    plan = [(k, block + k * 10_000 + i) for k in range(len(version.classes)) for i in range(per_class)]
     # a resumed job (same seeds and guidance) skips what it stored; another guidance renders anew
     done_seeds = set(GeneratedSample.objects.filter(version=version, guidance=guidance).values_list("seed", flat=True))
     todo = [(k, s) for k, s in plan if s not in done_seeds]

@@ -10,6 +10,8 @@ from core.errors import InvalidInput, NotFound
 
 from .models import GeneratedSample, GeneratorVersion
 
+SEED_BLOCK = 1_000_000  # a generation job's samples: seed * SEED_BLOCK + class * 10,000 + i
+
 
 def survey_get(*, survey) -> Survey:
     """A survey by id (digits) or by name, as the commands, forms and API give it."""
@@ -64,6 +66,18 @@ def survey_labels(*, survey: Survey) -> list[str]:
     """The labels of the survey's real labelled cutouts (the classes a generator can learn)."""
     rows = Cutout.objects.filter(survey=survey, synthetic=False, metadata__has_key="label")
     return sorted({str(meta["label"]) for meta in rows.values_list("metadata", flat=True)})
+
+
+def next_sample_seed(*, version: GeneratorVersion) -> int:
+    """The first generation seed the version has not rendered with. A job's seed S gives its
+    samples the seeds S * 1,000,000 + class * 10,000 + i (see ``generative.jobs``)."""
+    from .services import MAX_SEED
+
+    used = {s // SEED_BLOCK for s in GeneratedSample.objects.filter(version=version).values_list("seed", flat=True)}
+    after_last = max(used, default=-1) + 1
+    if after_last <= MAX_SEED:
+        return after_last
+    return min(set(range(len(used) + 1)) - used)  # the last seed was taken: the first gap
 
 
 def sample_list(

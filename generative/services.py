@@ -19,6 +19,7 @@ PRESETS = ("tiny", "cpu", "gpu")
 TRAIN_JOB, GENERATE_JOB, EVALUATE_JOB = "train_generator", "generate_samples", "evaluate_generator"
 SYNTHETIC_SET = "Synthetic (approved)"
 MAX_PER_CLASS = 500
+MAX_SEED = 2**31 - 1
 
 
 @transaction.atomic
@@ -137,22 +138,42 @@ def version_metrics_store(*, version_id: int, metrics: dict) -> None:
     GeneratorVersion.objects.filter(pk=version_id).update(metrics=metrics)
 
 
-def generate_parameters_check(*, survey: Survey, version, per_class: int, guidance: float | None) -> None:
+def generate_parameters_check(
+    *, survey: Survey, version, per_class: int, guidance: float | None, seed: int | None = None
+) -> None:
     if version is None:
         raise Conflict(f"{survey.name} has no active generator: train one and promote it first")
     if not 1 <= per_class <= MAX_PER_CLASS:
         raise InvalidInput(f"per_class must be from 1 to {MAX_PER_CLASS}", field="per_class")
     if guidance is not None and not 0 <= guidance <= 20:
         raise InvalidInput("guidance must lie between 0 and 20", field="guidance")
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise InvalidInput(f"seed must be from 0 to {MAX_SEED}", field="seed")
 
 
-def samples_generate_start(*, survey: Survey, per_class: int, guidance: float | None = None, seed: int = 0, user=None):
-    """A job that renders ``per_class`` samples of every class with the survey's active generator."""
-    version = GeneratorVersion.objects.filter(survey=survey, status=GeneratorVersion.Status.ACTIVE).first()
-    generate_parameters_check(survey=survey, version=version, per_class=per_class, guidance=guidance)
+def generate_job_parameters(
+    *, survey: Survey, version, per_class: int, guidance: float | None = None, seed: int | None = None
+) -> dict:
+    """The generation job's parameters, checked. Without a seed the job takes the version's next
+    unused one, so asking again renders new samples; the seed is fixed here, at the start, so a
+    redelivered job skips what it stored."""
+    generate_parameters_check(survey=survey, version=version, per_class=per_class, guidance=guidance, seed=seed)
+    if seed is None:
+        seed = selectors.next_sample_seed(version=version)
     parameters = {"version_id": version.pk, "per_class": per_class, "seed": seed}
     if guidance is not None:
         parameters["guidance"] = float(guidance)
+    return parameters
+
+
+def samples_generate_start(
+    *, survey: Survey, per_class: int, guidance: float | None = None, seed: int | None = None, user=None
+):
+    """A job that renders ``per_class`` samples of every class with the survey's active generator."""
+    version = GeneratorVersion.objects.filter(survey=survey, status=GeneratorVersion.Status.ACTIVE).first()
+    parameters = generate_job_parameters(
+        survey=survey, version=version, per_class=per_class, guidance=guidance, seed=seed
+    )
     return job_start(kind=GENERATE_JOB, parameters=parameters, user=user)
 
 

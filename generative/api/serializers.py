@@ -35,7 +35,14 @@ class GenerateSerializer(serializers.Serializer):
     survey = serializers.CharField(max_length=100, help_text="survey name or id")
     per_class = serializers.IntegerField(min_value=1, max_value=MAX_PER_CLASS)
     guidance = serializers.FloatField(min_value=0, max_value=20, required=False, allow_null=True, default=None)
-    seed = serializers.IntegerField(min_value=0, max_value=2**31 - 1, default=0)
+    seed = serializers.IntegerField(
+        min_value=0,
+        max_value=2**31 - 1,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="fixes the samples drawn; default: the version's next unused seed (each request renders new ones)",
+    )
 
 
 class SampleSerializer(serializers.ModelSerializer):

@@ -172,3 +172,30 @@ def test_a_worker_killed_mid_generation_keeps_what_it_stored_and_the_redelivery_
     assert result["skipped"] == 2 and result["created"] == 2
     seeds = list(GeneratedSample.objects.values_list("seed", flat=True))
     assert len(seeds) == 4 and len(set(seeds)) == 4  # nothing rendered twice
+
+
+def test_asking_again_renders_new_samples_and_a_fixed_seed_reruns_skip_what_is_stored(survey):
+    version = trained_active(survey)
+    admin = admin_client()
+    body = {"survey": "fault-survey", "per_class": 1}
+    for _ in range(2):  # the Generate button sends no seed
+        started = admin.post("/api/generative/generate/", body, format="json")
+        assert started.status_code == 202, started.content
+        job_run(job_id=started.json()["job"])
+    assert GeneratedSample.objects.count() == 4  # two classes, twice, all different
+    assert len(set(GeneratedSample.objects.values_list("seed", flat=True))) == 4
+    assert services.selectors.next_sample_seed(version=version) == 2
+    call_command("generate", "--survey", "fault-survey", "--per-class", "1", "--seed", "1", "--inline")
+    assert GeneratedSample.objects.count() == 4  # seed 1's samples were there already
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**31)])
+def test_a_seed_out_of_range_is_refused_before_anything_is_stored(survey, seed):
+    trained_active(survey)
+    with pytest.raises(CommandError, match="seed must be from 0 to 2147483647"):
+        call_command("generate", "--survey", "fault-survey", "--per-class", "1", "--seed", seed, "--inline")
+    response = admin_client().post(
+        "/api/generative/generate/", {"survey": "fault-survey", "per_class": 1, "seed": int(seed)}, format="json"
+    )
+    assert response.status_code == 400 and "seed" in response.json(), response.json()
+    assert not GeneratedSample.objects.exists()

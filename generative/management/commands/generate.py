@@ -20,15 +20,21 @@ class Command(JobCommand):
         parser.add_argument(
             "--guidance", type=float, default=None, help="classifier-free guidance scale (default: the model's)"
         )
-        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=None,
+            help="fixes the samples drawn (rerunning with it skips those already stored); "
+            "default: the version's next unused seed, so each run renders new samples",
+        )
 
     def job_parameters(self, options) -> dict:
         survey = selectors.survey_get(survey=options["survey"])
         version = selectors.active_version(survey=survey)
-        services.generate_parameters_check(
-            survey=survey, version=version, per_class=options["per_class"], guidance=options["guidance"]
+        return services.generate_job_parameters(
+            survey=survey,
+            version=version,
+            per_class=options["per_class"],
+            guidance=options["guidance"],
+            seed=options["seed"],
         )
-        parameters = {"version_id": version.pk, "per_class": options["per_class"], "seed": options["seed"]}
-        if options["guidance"] is not None:
-            parameters["guidance"] = options["guidance"]
-        return parameters
