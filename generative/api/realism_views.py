@@ -29,12 +29,12 @@ class SidesSerializer(serializers.Serializer):
 
 
 class ClassRealismSerializer(SidesSerializer):
-    label = serializers.CharField(source="class")
-
-    def to_representation(self, instance):
-        body = super().to_representation(instance)
-        body["class"] = body.pop("label")
-        return body
+    def get_fields(self):
+        # "class" is a Python keyword, so the field is declared here rather than as an attribute;
+        # the schema and the response then both name it "class"
+        fields = super().get_fields()
+        fields["class"] = serializers.CharField(help_text="the class asked for")
+        return fields
 
 
 class RealismSerializer(serializers.Serializer):

@@ -132,3 +132,26 @@ def test_realism_api_and_page(client, judged):
     assert client.get("/generative/versions/99999/").status_code == 404
     registry = client.get("/generative/").content.decode()
     assert f"/generative/versions/{version.pk}/" in registry
+
+
+def test_the_schema_lists_every_generator_endpoint_and_names_fields_as_the_responses_do(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    for path in (
+        "/api/generative/versions/",
+        "/api/generative/versions/{id}/",
+        "/api/generative/versions/{id}/realism/",
+        "/api/generative/versions/{id}/promote/",
+        "/api/generative/versions/{id}/evaluate/",
+        "/api/generative/surveys/{survey_id}/rollback/",
+        "/api/generative/compare/",
+        "/api/generative/train/",
+        "/api/generative/generate/",
+        "/api/generative/samples/",
+        "/api/generative/samples/review/",
+    ):
+        assert path in schema["paths"], path
+    per_class = schema["components"]["schemas"]["ClassRealism"]
+    assert "class" in per_class["properties"] and "label" not in per_class["properties"]
+    assert "class" in per_class["required"]
+    generate = schema["components"]["schemas"]["GenerateRequest"]["properties"]["seed"]
+    assert generate.get("nullable") is True and "next unused seed" in generate["description"]
