@@ -6,13 +6,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from core.errors import InvalidInput, NotFound
 
 from .consensus import QUESTION_TYPES, chosen_labels, question_consensus
 from .field_guide import OTHER_EXAMPLES_NOTE, answer_help
-from .models import Classification, Cutout, SubjectWorkflowStatus, Survey, Workflow, WorkflowVersion
+from .models import (
+    Classification,
+    Cutout,
+    RetirementReason,
+    SubjectWorkflowStatus,
+    Survey,
+    Workflow,
+    WorkflowVersion,
+)
 from .task_definitions import answer_labels
 
 
@@ -86,9 +94,13 @@ def cutout_list(
     workflow: int | None = None,
     retired: bool | None = None,
     synthetic: bool | None = None,
+    servable_only: bool = False,
 ) -> QuerySet[Cutout]:
-    """Cutouts filtered by survey name or id, synthetic flag, and retirement (in one or any workflow)."""
+    """Cutouts filtered by survey name or id, synthetic flag, and retirement (in one or any workflow);
+    ``servable_only`` leaves out generated cutouts no astronomer has approved (what volunteers see)."""
     rows = Cutout.objects.select_related("survey").prefetch_related("layers").order_by("id")
+    if servable_only:
+        rows = rows.filter(servable_cutouts())
     if survey:
         rows = rows.filter(survey__pk=int(survey)) if str(survey).isdigit() else rows.filter(survey__name=survey)
     if synthetic is not None:
@@ -103,8 +115,22 @@ def cutout_list(
     return rows
 
 
-def cutout_get(*, cutout_id) -> Cutout:
-    cutout = Cutout.objects.select_related("survey").filter(pk=cutout_id).first()
+def servable_cutouts() -> Q:
+    """Real cutouts, and generated ones an astronomer approved: the review marks them ``#approved``
+    and puts them in queues; a rejection marks them and retires them there by hand."""
+    queued = SubjectWorkflowStatus.objects.filter(subject=OuterRef("pk")).exclude(
+        retirement_reason=RetirementReason.HUMAN
+    )
+    reviewed = Q(metadata__has_key="#approved")
+    # queued without a review mark: placed in a workflow by other means (an import, a script)
+    return Q(synthetic=False) | Q(**{"metadata__#approved": True}) | (Q(Exists(queued)) & ~reviewed)
+
+
+def cutout_get(*, cutout_id, servable_only: bool = False) -> Cutout:
+    """One cutout; with ``servable_only`` a generated one waiting for review or rejected is not
+    found, as for volunteers it does not exist."""
+    rows = Cutout.objects.select_related("survey").filter(pk=cutout_id)
+    cutout = (rows.filter(servable_cutouts()) if servable_only else rows).first()
     if cutout is None:
         raise NotFound(f"cutout {cutout_id} does not exist")
     return cutout

@@ -213,21 +213,24 @@ class CutoutListView(generics.ListAPIView):
             workflow=int_param(request, "workflow"),
             retired=bool_param(request, "retired"),
             synthetic=bool_param(request, "synthetic") if is_astronomer(request.user) else None,
+            servable_only=not is_astronomer(request.user),
         )
 
 
 class CutoutDetailView(APIView):
     @extend_schema(responses=CutoutForRoleSerializer)
     def get(self, request, pk):
-        cutout = selectors.cutout_get(cutout_id=pk)
-        serializer = CutoutAstronomerSerializer if is_astronomer(request.user) else CutoutSerializer
+        astronomer = is_astronomer(request.user)
+        cutout = selectors.cutout_get(cutout_id=pk, servable_only=not astronomer)
+        serializer = CutoutAstronomerSerializer if astronomer else CutoutSerializer
         return Response(serializer(cutout, context={"request": request}).data)
 
 
 class CutoutContoursView(APIView):
     @extend_schema(responses=ContoursSerializer, summary="Radio contour polylines in raster pixel coordinates")
     def get(self, request, pk):
-        response = Response(ContoursSerializer(selectors.cutout_get(cutout_id=pk)).data)
+        cutout = selectors.cutout_get(cutout_id=pk, servable_only=not is_astronomer(request.user))
+        response = Response(ContoursSerializer(cutout).data)
         response["Cache-Control"] = "public, max-age=86400"
         return response
 
@@ -238,7 +241,7 @@ class CutoutPixelsView(APIView):
         summary="Normalised pixels, little-endian uint16, raster order (X-Width, X-Height headers)",
     )
     def get(self, request, pk):
-        cutout = selectors.cutout_get(cutout_id=pk)
+        cutout = selectors.cutout_get(cutout_id=pk, servable_only=not is_astronomer(request.user))
         with cutout.pixels.open("rb") as handle:
             response = HttpResponse(handle.read(), content_type="application/octet-stream")
         response["X-Width"], response["X-Height"] = str(cutout.width), str(cutout.height)

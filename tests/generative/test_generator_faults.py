@@ -199,3 +199,32 @@ def test_a_seed_out_of_range_is_refused_before_anything_is_stored(survey, seed):
     )
     assert response.status_code == 400 and "seed" in response.json(), response.json()
     assert not GeneratedSample.objects.exists()
+
+
+def test_volunteers_see_no_generated_cutout_before_it_is_approved_or_after_it_is_rejected(survey):
+    trained_active(survey)
+    call_command("generate", "--survey", "fault-survey", "--per-class", "1", "--inline")
+    first, second = GeneratedSample.objects.order_by("pk")
+    volunteer, astro = APIClient(), admin_client()
+
+    def listed(client):
+        rows = client.get("/api/cutouts/", {"survey": "fault-survey"}).json()
+        return {r["id"] for r in (rows["results"] if isinstance(rows, dict) else rows)}
+
+    def reachable(client, sample):
+        urls = [f"/api/cutouts/{sample.cutout_id}/{tail}" for tail in ("", "contours/", "pixels/")]
+        return [client.get(url).status_code for url in urls]
+
+    assert {first.cutout_id, second.cutout_id} & listed(volunteer) == set()
+    assert reachable(volunteer, first) == [404, 404, 404]  # pending: as if it did not exist
+    assert {first.cutout_id, second.cutout_id} <= listed(astro) and reachable(astro, first) == [200, 200, 200]
+    body = {"survey": "fault-survey", "ids": [first.pk, second.pk], "review": "approved"}
+    assert astro.post("/api/generative/samples/review/", body, format="json").status_code == 200
+    assert {first.cutout_id, second.cutout_id} <= listed(volunteer)
+    assert reachable(volunteer, first) == [200, 200, 200]
+    body = {**body, "ids": [second.pk], "review": "rejected"}
+    assert astro.post("/api/generative/samples/review/", body, format="json").status_code == 200
+    assert second.cutout_id not in listed(volunteer) and first.cutout_id in listed(volunteer)
+    assert reachable(volunteer, second) == [404, 404, 404]
+    real = Cutout.objects.filter(survey=survey, synthetic=False).first()
+    assert real.pk in listed(volunteer) and volunteer.get(f"/api/cutouts/{real.pk}/").status_code == 200
