@@ -84,6 +84,7 @@ def version_fail(*, version_id: int, message: str) -> None:
 @transaction.atomic
 def version_promote(*, version: GeneratorVersion) -> GeneratorVersion:
     """Make an evaluated, ready version the survey's active one (the previous active stays ready)."""
+    Survey.objects.select_for_update().get(pk=version.survey_id)  # one change of the active version at a time
     version = GeneratorVersion.objects.select_for_update().get(pk=version.pk)
     if version.status == GeneratorVersion.Status.ACTIVE:
         raise Conflict(f"v{version.number} is already active")
@@ -102,6 +103,7 @@ def version_promote(*, version: GeneratorVersion) -> GeneratorVersion:
 @transaction.atomic
 def version_rollback(*, survey: Survey) -> GeneratorVersion:
     """Make the ready version promoted before the active one active again."""
+    Survey.objects.select_for_update().get(pk=survey.pk)  # one change of the active version at a time
     active = (
         GeneratorVersion.objects.select_for_update()
         .filter(survey=survey, status=GeneratorVersion.Status.ACTIVE)
