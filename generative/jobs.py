@@ -19,7 +19,7 @@ from jobs.reports import JobReport
 from jobs.versions import version_training_run
 
 from . import ml, selectors, services
-from .models import GeneratedSample, GeneratorVersion
+from .models import SEED_BLOCK, GeneratedSample, GeneratorVersion
 
 logger = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ def generate_samples(
     generator = ml.load(Path(settings.MEDIA_ROOT) / version.weights.name, expected_config=version.config)
     guidance = generator.config.guidance if guidance is None else guidance
     report = JobReport()
-    block = seed * selectors.SEED_BLOCK
+    block = seed * SEED_BLOCK
     plan = [(k, block + k * 10_000 + i) for k in range(len(version.classes)) for i in range(per_class)]
     # a resumed job (same seeds and guidance) skips what it stored; another guidance renders anew
     done_seeds = set(GeneratedSample.objects.filter(version=version, guidance=guidance).values_list("seed", flat=True))

@@ -51,6 +51,11 @@ class GeneratorVersion(models.Model):
         return f"{self.survey.name} generator v{self.number} ({self.status})"
 
 
+# a generation job with seed S gives its samples the seeds S * SEED_BLOCK + class * 10,000 + i
+SEED_BLOCK = 1_000_000
+MAX_SEED = 2**31 - 1  # a job's seed, so that every sample seed fits a 64-bit column
+
+
 class GeneratedSample(models.Model):
     """A generated source, stored as a synthetic cutout; served to volunteers only once approved."""
 

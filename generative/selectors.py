@@ -8,9 +8,7 @@ from annotations import selectors as annotation_selectors
 from annotations.models import Cutout, Survey
 from core.errors import InvalidInput, NotFound
 
-from .models import GeneratedSample, GeneratorVersion
-
-SEED_BLOCK = 1_000_000  # a generation job's samples: seed * SEED_BLOCK + class * 10,000 + i
+from .models import MAX_SEED, SEED_BLOCK, GeneratedSample, GeneratorVersion
 
 
 def survey_get(*, survey) -> Survey:
@@ -70,9 +68,7 @@ def survey_labels(*, survey: Survey) -> list[str]:
 
 def next_sample_seed(*, version: GeneratorVersion) -> int:
     """The first generation seed the version has not rendered with. A job's seed S gives its
-    samples the seeds S * 1,000,000 + class * 10,000 + i (see ``generative.jobs``)."""
-    from .services import MAX_SEED
-
+    samples the seeds S * SEED_BLOCK + class * 10,000 + i (see ``generative.jobs``)."""
     used = {s // SEED_BLOCK for s in GeneratedSample.objects.filter(version=version).values_list("seed", flat=True)}
     after_last = max(used, default=-1) + 1
     if after_last <= MAX_SEED:

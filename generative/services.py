@@ -13,13 +13,12 @@ from core.errors import Conflict, InvalidInput, NotFound
 from jobs.dispatch import job_start
 
 from . import selectors
-from .models import GeneratedSample, GeneratorVersion
+from .models import MAX_SEED, GeneratedSample, GeneratorVersion
 
 PRESETS = ("tiny", "cpu", "gpu")
 TRAIN_JOB, GENERATE_JOB, EVALUATE_JOB = "train_generator", "generate_samples", "evaluate_generator"
 SYNTHETIC_SET = "Synthetic (approved)"
 MAX_PER_CLASS = 500
-MAX_SEED = 2**31 - 1
 
 
 @transaction.atomic
