@@ -21,11 +21,15 @@ def complexity_percentiles_update(*, survey: Survey, set_priority: bool = False)
     """Store each cutout's complexity percentile within its survey and re-rank the survey's queue
     when its ranking uses complexity; ``set_priority`` makes complexity the survey's ranking (the
     most complex cutouts are served first). Returns how many cutouts have a percentile."""
-    rows = list(Cutout.objects.filter(survey=survey, complexity__isnull=False).values_list("pk", "complexity"))
+    rows = list(
+        Cutout.objects.filter(survey=survey, complexity__isnull=False).values_list("pk", "complexity", "synthetic")
+    )
     if not rows:
         return 0
-    ranked = ml.ranks([score for _, score in rows])
-    cutouts = [Cutout(pk=pk, complexity_percentile=rank) for (pk, _), rank in zip(rows, ranked, strict=True)]
+    # percentiles among the survey's real cutouts: generated ones are placed on that scale but do not move it
+    real = [score for _, score, synthetic in rows if not synthetic]
+    ranked = ml.ranks([score for _, score, _ in rows], reference=real or None)
+    cutouts = [Cutout(pk=pk, complexity_percentile=rank) for (pk, _, _), rank in zip(rows, ranked, strict=True)]
     Cutout.objects.bulk_update(cutouts, ["complexity_percentile"], batch_size=1000)
     if set_priority:
         queue_ranking_set(survey=survey, by=Survey.QueueRanking.COMPLEXITY)

@@ -130,8 +130,9 @@ def cutout_complexity(image: SkyImage, survey_pixel_scale: float | None = None) 
     return float(complexity(image.data, complexity_config(scale)))
 
 
-def ranks(scores: list[float]) -> list[float]:
-    return percentile_ranks(np.asarray(scores, dtype=float)).tolist()
+def ranks(scores: list[float], reference: list[float] | None = None) -> list[float]:
+    reference = None if reference is None else np.asarray(reference, dtype=float)
+    return percentile_ranks(np.asarray(scores, dtype=float), reference).tolist()
 
 
 def mosaic_cutouts(path: str, sources: list[SourcePosition], size_arcsec: float):

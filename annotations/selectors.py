@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from core.errors import InvalidInput, NotFound
 
@@ -50,6 +50,12 @@ def workflow_first_active() -> Workflow | None:
 
 def survey_list() -> QuerySet[Survey]:
     return Survey.objects.order_by("name")
+
+
+def survey_list_counted() -> QuerySet[Survey]:
+    """Surveys by name, each with ``real_cutouts``: its cutouts less the generated ones, which
+    count toward no survey figure."""
+    return survey_list().annotate(real_cutouts=Count("cutouts", filter=Q(cutouts__synthetic=False)))
 
 
 def survey_get(*, survey_id: int | None = None, name: str | None = None) -> Survey:

@@ -116,7 +116,7 @@ def sign_up(request):
 @user_passes_test(is_astronomer)
 def astronomer_desk(request):
     context = {
-        "surveys": selectors.survey_list(),
+        "surveys": selectors.survey_list_counted(),
         "ranking_choices": Survey.QueueRanking.choices,
         "workflows": selectors.workflow_list(),
         "jobs": [

@@ -43,12 +43,16 @@ def _train(encoder: FeatureEncoder, progress, report: JobReport) -> None:
     if len(ids) < needed:
         raise InvalidInput(f"{_too_few(survey, len(ids), needed, config)} (it has {len(ids)} cutouts)")
     arrays = _read(ids, config["image_size"], progress, report)
-    if len(arrays.ids) < needed:
+    # it learns from real cutouts only (generated ones would teach it the generator's look), and
+    # gives every cutout, generated ones too, a vector
+    generated = set(Cutout.objects.filter(pk__in=arrays.ids, synthetic=True).values_list("pk", flat=True))
+    real = np.array([i not in generated for i in arrays.ids], dtype=bool)
+    if real.sum() < needed:
         raise InvalidInput(
-            f"{_too_few(survey, len(arrays.ids), needed, config)} ({len(arrays.ids)} of its {len(ids)} "
+            f"{_too_few(survey, int(real.sum()), needed, config)} ({int(real.sum())} real of its {len(ids)} "
             "cutouts could be read)"
         )
-    fitted = ml.encoder_fit(config, arrays.x, _step_reporter(progress, config["steps"]))
+    fitted = ml.encoder_fit(config, arrays.x[real], _step_reporter(progress, config["steps"]))
     weights_file = Path(settings.MEDIA_ROOT) / "classifiers" / "encoders" / f"training-{encoder.pk}.pt"
     try:
         ml.encoder_save(fitted, weights_file)

@@ -133,10 +133,11 @@ def complexity(frames: np.ndarray, config: ComplexityConfig = ComplexityConfig()
     return scores[0] if single else scores
 
 
-def percentile_ranks(scores: np.ndarray) -> np.ndarray:
-    """Percentile (0..100] of each score within the set, ties sharing the highest rank."""
+def percentile_ranks(scores: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
+    """Percentile (0..100] of each score within ``reference`` (default: the scores themselves),
+    ties sharing the highest rank; a score below every reference one ranks 0."""
     scores = np.asarray(scores, dtype=np.float64)
-    if scores.size == 0:
-        return scores
-    order = np.sort(scores)
-    return 100.0 * np.searchsorted(order, scores, side="right") / scores.size
+    order = np.sort(scores if reference is None else np.asarray(reference, dtype=np.float64))
+    if scores.size == 0 or order.size == 0:
+        return np.zeros_like(scores)
+    return 100.0 * np.searchsorted(order, scores, side="right") / order.size

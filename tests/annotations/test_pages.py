@@ -35,6 +35,19 @@ def test_desk_is_for_astronomers_only(client):
     assert client.get(reverse("desk")).status_code == 200
 
 
+def test_the_desk_counts_a_surveys_real_cutouts_not_its_generated_ones(client):
+    import re
+
+    from annotations.models import Cutout
+
+    _, cutouts = make_workflow_with_subjects(n=5, survey_name="counted")
+    Cutout.objects.filter(pk__in=[c.pk for c in cutouts[:2]]).update(synthetic=True)
+    client.force_login(astronomer())
+    page = client.get(reverse("desk")).content.decode()
+    row = re.search(r'<tr data-survey="counted">(.*?)</tr>', page, re.S).group(1)
+    assert re.findall(r"<td>(\d+)</td>", row) == ["3"]
+
+
 def test_job_page_shows_progress_and_errors(client):
     job = Job.objects.create(kind="ingest_images", status="running", done=3, total=10, errors=["<b>x.fits</b>: bad"])
     client.force_login(astronomer())

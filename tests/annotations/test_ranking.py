@@ -120,3 +120,15 @@ def test_rank_queue_command(survey_queue, capsys):
         call_command("rank_queue", "--survey", "nope", "--by", "complexity")
     with pytest.raises(CommandError, match="name the classifier task"):
         call_command("rank_queue", "--survey", "test-survey", "--by", "uncertainty")
+
+
+def test_generated_cutouts_take_a_complexity_percentile_without_moving_the_real_ones(survey_queue):
+    workflow, survey = survey_queue
+    before = dict(Cutout.objects.filter(survey=survey).values_list("name", "complexity_percentile"))
+    for name, score in (("generated-low", 0.5), ("generated-high", 9.0), ("generated-mid", 2.5)):
+        cutout = make_cutout(survey=survey, name=name)
+        Cutout.objects.filter(pk=cutout.pk).update(synthetic=True, complexity=score)
+    complexity_percentiles_update(survey=survey)
+    after = dict(Cutout.objects.filter(survey=survey).values_list("name", "complexity_percentile"))
+    assert {name: after[name] for name in before} == before
+    assert (after["generated-low"], after["generated-mid"], after["generated-high"]) == (0.0, 50.0, 100.0)

@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from annotations.models import Cutout
 from classifiers import encoders, services
 from classifiers.models import ClassifierTask, CutoutFeatures, FeatureEncoder
 from core.errors import InvalidInput
@@ -282,3 +283,32 @@ def test_a_training_cancelled_before_it_started_fails_the_encoder(survey_cutouts
     assert encoder.status == "failed" and "cancelled" in encoder.error
     # the next start is not blocked by it
     assert encoders.encoder_training_start(survey=cutouts[0].survey, send=False).number == 2
+
+
+def test_the_encoder_learns_from_real_cutouts_only_and_gives_generated_ones_vectors(survey_cutouts, monkeypatch):
+    from classifiers import encoder_job
+
+    _, cutouts = survey_cutouts
+    generated = cutouts[:2]
+    Cutout.objects.filter(pk__in=[c.pk for c in generated]).update(synthetic=True)
+    seen_by_fit = []
+    real_fit = encoder_job.ml.encoder_fit
+
+    def fit(config, x, on_step):
+        seen_by_fit.append(len(x))
+        return real_fit(config, x, on_step)
+
+    monkeypatch.setattr(encoder_job.ml, "encoder_fit", fit)
+    encoder = train(cutouts[0].survey)
+    assert encoder.status == "active", encoder.error
+    assert seen_by_fit == [4]  # the six cutouts less the two generated ones
+    stored = set(vectors_of(encoder.feature_version).values_list("cutout_id", flat=True))
+    assert stored == {c.pk for c in cutouts}
+
+
+def test_too_few_real_cutouts_fail_the_encoder_whatever_the_generated_ones(settings):
+    _, cutouts = make_workflow_with_subjects(n=6, name="Mostly generated", survey_name="mostly-generated")
+    Cutout.objects.filter(pk__in=[c.pk for c in cutouts[:4]]).update(synthetic=True)
+    settings.RGZ_ENCODER_SETTINGS = {**TINY, "batch_size": 4}
+    encoder = train(cutouts[0].survey)
+    assert encoder.status == "failed" and "2 usable cutouts" in encoder.error and "2 real of its 6" in encoder.error

@@ -73,6 +73,10 @@ def test_central_aperture_crops_the_middle():
 def test_percentile_ranks():
     assert percentile_ranks(np.array([3.0, 1.0, 2.0, 2.0])).tolist() == [100.0, 25.0, 75.0, 75.0]
     assert percentile_ranks(np.array([])).size == 0
+    # placed on another set's scale: below all 0, above all 100, the set itself unmoved
+    reference = np.array([1.0, 2.0, 3.0, 4.0])
+    assert percentile_ranks(np.array([0.5, 2.5, 9.0]), reference).tolist() == [0.0, 50.0, 100.0]
+    assert percentile_ranks(np.array([1.0]), np.array([])).tolist() == [0.0]
 
 
 @pytest.mark.parametrize(
