@@ -95,14 +95,17 @@ def policy_gold_rate(policy: AcquisitionPolicy, answered: int) -> float:
 def gold_subjects_mark(*, workflow: Workflow, subject_ids: list[int] | None = None) -> int:
     """Flag expert-labelled subjects of the workflow as gold standard (all of them when
     ``subject_ids`` is None); a named subject without an expert answer refuses the request."""
-    expert = set(
-        Classification.objects.filter(workflow=workflow, expert=True).values_list("subject_id", flat=True).distinct()
-    )
+    answered = Classification.objects.filter(workflow=workflow, expert=True, subject__synthetic=False)
+    expert = set(answered.values_list("subject_id", flat=True).distinct())
     statuses = SubjectWorkflowStatus.objects.filter(workflow=workflow)
     if subject_ids is None:
         chosen = expert
     else:
         chosen = {int(pk) for pk in subject_ids}
+        generated = sorted(Cutout.objects.filter(pk__in=chosen, synthetic=True).values_list("pk", flat=True))
+        if generated:
+            shown = ", ".join(str(pk) for pk in generated[:10])
+            raise InvalidInput(f"generated subjects cannot be gold standard: {shown}", field="subjects")
         missing = sorted(chosen - expert)
         if missing:
             shown = ", ".join(str(pk) for pk in missing[:10])

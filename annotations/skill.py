@@ -62,7 +62,8 @@ def gold_answers(*, workflow: Workflow, task: str) -> dict[int, str]:
     """Subject id -> the expert answer to ``task`` (the most common when experts differ)."""
     versions = {v.pk: v for v in WorkflowVersion.objects.filter(workflow=workflow)}
     votes: dict[int, Counter] = defaultdict(Counter)
-    rows = Classification.objects.filter(workflow=workflow, expert=True).values_list(
+    # a generated subject's "truth" is only the class it was asked for: it never grades volunteers
+    rows = Classification.objects.filter(workflow=workflow, expert=True, subject__synthetic=False).values_list(
         "subject_id", "workflow_version_id", "annotations"
     )
     for subject_id, version_id, answers in rows.iterator():

@@ -48,6 +48,26 @@ def test_only_expert_labelled_subjects_can_be_gold(gold_workflow):
     assert gold_subjects_mark(workflow=workflow) == 2
 
 
+def test_a_generated_subject_is_never_gold_and_never_grades_volunteers(gold_workflow, volunteer_factory):
+    from annotations.models import Cutout
+    from annotations.skill import gold_answers
+
+    workflow, cutouts = gold_workflow
+    generated = cutouts[4]
+    Cutout.objects.filter(pk=generated.pk).update(synthetic=True)
+    expert_classification_create(
+        workflow=workflow, subject=generated, annotations=[{"task": "T0", "value": FRII}], source="catalogue"
+    )
+    with pytest.raises(InvalidInput, match=f"generated subjects cannot be gold standard: {generated.pk}"):
+        gold_subjects_mark(workflow=workflow, subject_ids=[cutouts[0].pk, generated.pk])
+    assert not SubjectWorkflowStatus.objects.filter(gold=True).exists()
+    assert gold_subjects_mark(workflow=workflow) == 2  # the two real expert-labelled subjects
+    assert set(gold_answers(workflow=workflow, task="T0")) == {cutouts[0].pk, cutouts[1].pk}
+    volunteer = volunteer_factory()
+    classify(workflow, generated.pk, volunteer, value=1)  # wrong against the expert's FRII
+    assert volunteer_skills(workflow=workflow, task="T0") == {}
+
+
 def test_a_gold_rate_of_one_serves_gold_first_and_gold_never_retires(gold_workflow, volunteer_factory):
     workflow, cutouts = gold_workflow
     gold_subjects_mark(workflow=workflow)
