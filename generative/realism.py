@@ -107,8 +107,10 @@ def _count(rows, class_of: dict[int, str], tallies: dict[str, Tally], questions:
 
 
 def version_realism(*, version: GeneratorVersion) -> dict:
-    """Per class asked for (and overall): judged real and class agreement on the version's approved
-    generated subjects, beside the same on real labelled subjects of the same workflows."""
+    """Per class asked for (and overall): judged real and class agreement on the version's generated
+    subjects that volunteers answered, beside the same on real labelled subjects of the same
+    workflows. Only approved samples are served; answers given before a sample was rejected still
+    count, since leaving them out would keep only the samples that fared well."""
     classes = list(version.classes) or sorted(
         set(GeneratedSample.objects.filter(version=version).values_list("requested_class", flat=True))
     )
