@@ -36,9 +36,14 @@ def train_generator(*, version_id: int, progress) -> JobReport:
     return version_training_run(
         version,
         train=lambda report: _train(version, progress, report),
-        fail=services.version_fail,
+        fail=_fail,
         training_status=GeneratorVersion.Status.TRAINING,
     )
+
+
+def _fail(*, version_id: int, message: str) -> None:
+    """A training that failed (not one whose worker died) never resumes: its checkpoint goes."""
+    training_abandoned(version_id=version_id, message=message)
 
 
 def training_abandoned(*, version_id: int, message: str) -> None:
@@ -90,6 +95,7 @@ def _train(version: GeneratorVersion, progress, report: JobReport) -> None:
         judge=judge,
     )
     _store(version, generator, metrics, grid)
+    checkpoint_path(version).unlink(missing_ok=True)  # the weights are stored; nothing resumes any more
     report.created = 1
     report.extra.update({"version": version.number, "train_images": int(len(train)), "test_images": int(len(test))})
 

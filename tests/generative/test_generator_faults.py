@@ -90,6 +90,21 @@ def test_weights_that_do_not_fit_fail_the_generation_and_keep_everything(survey,
     assert version.status == "active" and version.metrics  # the registry keeps the version as it was
 
 
+def test_weights_that_do_not_fit_fail_a_new_evaluation_and_keep_the_old_metrics(survey, settings):
+    version = trained_active(survey)
+    metrics = dict(version.metrics)
+    other = preset("tiny", n_classes=3, max_steps=1)
+    DiffusionGenerator(other).fit(torch.rand(3, 1, 32, 32).numpy(), [0, 1, 2]).save(
+        settings.MEDIA_ROOT / version.weights.name
+    )
+    job = services.generator_evaluation_start(version=version)
+    job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == "failed" and "another architecture" in job.message
+    version.refresh_from_db()
+    assert version.status == "active" and version.metrics == metrics
+
+
 def test_approving_a_sample_twice_is_a_conflict_that_changes_nothing(survey):
     trained_active(survey)
     call_command("generate", "--survey", "fault-survey", "--per-class", "1", "--inline")
@@ -146,6 +161,25 @@ def test_a_worker_killed_mid_training_resumes_from_the_checkpoint_and_the_active
     version.refresh_from_db()
     assert version.status == "ready" and [h["epoch"] for h in version.history] == [1, 2, 3]
     assert GeneratorVersion.objects.get(pk=active.pk).status == "active"
+    assert not generative_jobs.checkpoint_path(version).exists()  # done: nothing left to resume
+
+
+def test_a_training_that_fails_after_its_epochs_keeps_the_active_version_and_drops_its_checkpoint(survey, monkeypatch):
+    active = trained_active(survey)
+    version = services.generator_training_start(survey=survey, preset="tiny", epochs=2)
+
+    def broken_evaluation(*args, **kwargs):
+        assert generative_jobs.checkpoint_path(version).is_file()  # the epochs wrote it
+        raise RuntimeError("the evaluation ran out of memory")
+
+    monkeypatch.setattr(generative_jobs.ml, "evaluate", broken_evaluation)
+    with pytest.raises(RuntimeError):
+        job_run(job_id=version.job_id)
+    version.refresh_from_db()
+    assert version.status == "failed" and "ran out of memory" in version.error and not version.weights
+    assert not generative_jobs.checkpoint_path(version).exists()
+    active.refresh_from_db()
+    assert active.status == "active" and active.weights and active.metrics
 
 
 def test_a_worker_killed_mid_generation_keeps_what_it_stored_and_the_redelivery_finishes(survey, monkeypatch):
