@@ -558,30 +558,9 @@ def replot(preset_name: str, seed: int, size: int) -> None:
 
 def plot_properties(sets: dict[str, np.ndarray], path: Path) -> None:
     """Distributions of flux, extent and components: real test images against each model."""
-    import matplotlib
+    from mlcore.generative.plots import properties_png
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from mlcore.generative.metrics import source_properties
-
-    properties = {name: source_properties(images) for name, images in sets.items()}
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
-    for ax, key, label in zip(
-        axes,
-        ("flux", "extent", "components"),
-        ("integrated flux (peak units)", "largest extent (pixels)", "components above threshold"),
-        strict=True,
-    ):
-        values = [properties[name][key] for name in sets]
-        bins = np.histogram_bin_edges(np.concatenate(values), bins=20 if key != "components" else np.arange(0, 9) - 0.5)
-        for name, v in zip(sets, values, strict=True):
-            ax.hist(v, bins=bins, histtype="step", density=True, label=name, linewidth=1.6 if name == "real" else 1.1)
-        ax.set_xlabel(label)
-    axes[0].legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    path.write_bytes(properties_png(sets, dpi=110))
 
 
 def main(argv=None) -> dict:

@@ -85,7 +85,7 @@ def _train(version: GeneratorVersion, progress, report: JobReport) -> None:
     progress(1, 1, f"evaluating: sampling every class, judged by {judge.version_label if judge else 'no classifier'}")
     x_test = data.x[test] if len(test) else data.x[train]
     y_test = data.y[test] if len(test) else data.y[train]
-    metrics, grid = ml.evaluate(
+    evaluation = ml.evaluate(
         generator,
         x_train=data.x[train],
         x_test=x_test,
@@ -94,7 +94,7 @@ def _train(version: GeneratorVersion, progress, report: JobReport) -> None:
         classes=classes,
         judge=judge,
     )
-    _store(version, generator, metrics, grid)
+    _store(version, generator, evaluation)
     checkpoint_path(version).unlink(missing_ok=True)  # the weights are stored; nothing resumes any more
     report.created = 1
     report.extra.update({"version": version.number, "train_images": int(len(train)), "test_images": int(len(test))})
@@ -119,7 +119,7 @@ def evaluate_generator(*, version_id: int, progress) -> JobReport:
         raise InvalidInput(f"only {len(train.y)} of v{version.number}'s training cutouts are left to evaluate with")
     judge = feature_extractor_for_survey(version.survey, version.classes)
     progress(0, 1, f"sampling every class, judged by {judge.version_label if judge else 'no classifier'}")
-    metrics, _ = ml.evaluate(
+    evaluation = ml.evaluate(
         generator,
         x_train=train.x,
         x_test=test.x,
@@ -128,7 +128,9 @@ def evaluate_generator(*, version_id: int, progress) -> JobReport:
         classes=version.classes,
         judge=judge,
     )
-    services.version_metrics_store(version_id=version.pk, metrics=metrics)
+    services.version_metrics_store(
+        version_id=version.pk, metrics=evaluation.metrics, properties_png=evaluation.properties_png
+    )
     progress(1, 1, "evaluated")
     report.extra.update({"version": version.number, "judge": judge.version_label if judge else None})
     return report
@@ -171,16 +173,22 @@ def _history_append(version_id: int, row: dict) -> list:
 
 
 @transaction.atomic
-def _store(version: GeneratorVersion, generator, metrics: dict, grid: bytes) -> None:
+def _store(version: GeneratorVersion, generator, evaluation: ml.Evaluation) -> None:
     version = GeneratorVersion.objects.select_for_update().get(pk=version.pk)
     weights = Path(settings.MEDIA_ROOT) / "generative" / "weights" / f"version-{version.pk}.pt"
     generator.save(weights)
     version.weights.name = str(weights.relative_to(settings.MEDIA_ROOT))
     previous_grid = version.sample_grid.name
-    version.sample_grid.save(f"version-{version.pk}-grid.png", ContentFile(grid), save=False)
+    version.sample_grid.save(f"version-{version.pk}-grid.png", ContentFile(evaluation.grid_png), save=False)
     if previous_grid and previous_grid != version.sample_grid.name:
         version.sample_grid.storage.delete(previous_grid)  # the last live preview
-    version.metrics = metrics
+    version.properties_plot.save(
+        f"version-{version.pk}-properties.png", ContentFile(evaluation.properties_png), save=False
+    )
+    version.loss_plot.save(
+        f"version-{version.pk}-loss.png", ContentFile(ml.loss_curve_png(generator.history_)), save=False
+    )
+    version.metrics = evaluation.metrics
     version.history = generator.history_
     version.status = GeneratorVersion.Status.READY
     version.trained_at = timezone.now()

@@ -101,19 +101,35 @@ def sample(generator, classes: list[int], *, guidance: float, seed: int) -> np.n
     return generator.sample(np.asarray(classes, dtype=np.int64), guidance=guidance, seed=seed)
 
 
+@dataclass
+class Evaluation:
+    metrics: dict
+    grid_png: bytes  # samples, one row per class
+    properties_png: bytes  # flux, extent and components of the samples against the held-out images
+
+
 def evaluate(
     generator, *, x_train, x_test, y_test, per_class: int, seed: int = 0, classes: list[str] | None = None, judge=None
-) -> tuple[dict, bytes]:
+) -> Evaluation:
     """Measures that need no classifier (memorisation, KS of source properties, diversity against
     the real test images of each class), those measured with the survey's classifier ``judge``
-    (see ``judged_metrics``), and a sample grid (PNG, one row per class)."""
+    (see ``judged_metrics``), a sample grid and the property distributions plotted."""
+    from mlcore.generative.plots import properties_png
+
     n_classes = generator.config.unet.n_classes
     requested = np.repeat(np.arange(n_classes), per_class)
     samples = generator.sample(requested, seed=seed)
     result = sample_metrics(samples, requested, x_train=x_train, x_test=x_test, y_test=y_test, seed=seed)
     names = classes or [str(k) for k in range(n_classes)]
     result.update(judged_metrics(judge, samples, requested, names, x_train=x_train, x_test=x_test, y_test=y_test))
-    return result, grid_png(samples, requested, n_classes)
+    plotted = properties_png({"real (held out)": x_test, "generated": samples})
+    return Evaluation(metrics=result, grid_png=grid_png(samples, requested, n_classes), properties_png=plotted)
+
+
+def loss_curve_png(history: list[dict]) -> bytes:
+    from mlcore.generative.plots import loss_curve_png as draw
+
+    return draw(history)
 
 
 def sample_metrics(samples, requested, *, x_train, x_test, y_test, seed: int = 0) -> dict:

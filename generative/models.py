@@ -31,6 +31,9 @@ class GeneratorVersion(models.Model):
     metrics = models.JSONField(default=dict, blank=True)
     weights = models.FileField(upload_to="generative/weights/", max_length=255, blank=True)
     sample_grid = models.FileField(upload_to="generative/grids/", max_length=255, blank=True)
+    # the evaluation's pictures: source properties of samples against held-out cutouts, and the loss per epoch
+    properties_plot = models.FileField(upload_to="generative/plots/", max_length=255, blank=True)
+    loss_plot = models.FileField(upload_to="generative/plots/", max_length=255, blank=True)
     error = models.TextField(blank=True)
     job_id = models.UUIDField(null=True, blank=True)  # the training job
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)

@@ -102,6 +102,18 @@ COMPARED = (
 )
 
 
+def version_measures(*, version: GeneratorVersion) -> dict:
+    """A version's evaluation for its page: the overall measures (``rows``) and, per class, the
+    Frechet distance and the diversity against the real one (``classes``)."""
+    metrics = version.metrics or {}
+    rows = [{"key": key, "label": label, "value": metrics.get(key)} for key, label in COMPARED]
+    classes = [
+        {"class": name, "fd": metrics.get(f"fd_{name}"), "diversity_ratio": metrics.get(f"diversity_ratio_{k}")}
+        for k, name in enumerate(version.classes or [])
+    ]
+    return {"rows": [r for r in rows if r["value"] is not None], "classes": classes}
+
+
 def version_comparison(*, a: GeneratorVersion, b: GeneratorVersion) -> list[dict]:
     """Each evaluation measure of two versions side by side, with b minus a where both have it."""
     rows = []

@@ -3,6 +3,7 @@ sample generation, and the review that lets approved samples into the labelling 
 
 from __future__ import annotations
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -134,9 +135,17 @@ def generator_evaluation_start(*, version: GeneratorVersion, user=None):
     return job_start(kind=EVALUATE_JOB, parameters={"version_id": version.pk}, user=user)
 
 
-def version_metrics_store(*, version_id: int, metrics: dict) -> None:
-    """A new evaluation of a trained version; nothing else about it changes."""
-    GeneratorVersion.objects.filter(pk=version_id).update(metrics=metrics)
+@transaction.atomic
+def version_metrics_store(*, version_id: int, metrics: dict, properties_png: bytes | None = None) -> None:
+    """A new evaluation of a trained version (its metrics and their plot); nothing else changes."""
+    version = GeneratorVersion.objects.select_for_update().get(pk=version_id)
+    previous_plot = version.properties_plot.name
+    if properties_png is not None:
+        version.properties_plot.save(f"version-{version.pk}-properties.png", ContentFile(properties_png), save=False)
+    version.metrics = metrics
+    version.save(update_fields=["metrics", "properties_plot"])
+    if previous_plot and previous_plot != version.properties_plot.name:
+        version.properties_plot.storage.delete(previous_plot)
 
 
 def generate_parameters_check(

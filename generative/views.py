@@ -65,7 +65,7 @@ def compare(request):
     except (DomainError, ValueError):
         raise Http404("choose two generator versions")
     rows = selectors.version_comparison(a=a, b=b)
-    return render(request, "generative/compare.html", {"a": a, "b": b, "rows": rows})
+    return render(request, "generative/compare.html", {"a": a, "b": b, "pair": (a, b), "rows": rows})
 
 
 @login_required
@@ -76,5 +76,10 @@ def version_page(request, version_id: int):
     except DomainError:
         raise Http404("no such generator version")
     samples = {review: version.samples.filter(review=review).count() for review in GeneratedSample.Review.values}
-    context = {"version": version, "realism": version_realism(version=version), "samples": samples}
+    context = {
+        "version": version,
+        "realism": version_realism(version=version),
+        "samples": samples,
+        "measures": selectors.version_measures(version=version),
+    }
     return render(request, "generative/version.html", context)

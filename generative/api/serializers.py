@@ -9,17 +9,28 @@ from generative.services import MAX_PER_CLASS, PRESETS
 class GeneratorVersionSerializer(serializers.ModelSerializer):
     survey = serializers.CharField(source="survey.name")
     sample_grid_url = serializers.SerializerMethodField()
+    properties_plot_url = serializers.SerializerMethodField(
+        help_text="flux, extent and components of samples against held-out cutouts (PNG)"
+    )
+    loss_plot_url = serializers.SerializerMethodField(help_text="the training loss per epoch (PNG)")
     job = serializers.UUIDField(source="job_id", allow_null=True)
 
     class Meta:
         model = GeneratorVersion
         fields = [
             "id", "survey", "number", "status", "preset", "classes", "config", "history", "metrics",
-            "sample_grid_url", "error", "job", "created_at", "trained_at", "promoted_at",
+            "sample_grid_url", "properties_plot_url", "loss_plot_url", "error", "job", "created_at",
+            "trained_at", "promoted_at",
         ]  # fmt: skip
 
     def get_sample_grid_url(self, version) -> str | None:
         return version.sample_grid.url if version.sample_grid else None
+
+    def get_properties_plot_url(self, version) -> str | None:
+        return version.properties_plot.url if version.properties_plot else None
+
+    def get_loss_plot_url(self, version) -> str | None:
+        return version.loss_plot.url if version.loss_plot else None
 
 
 class TrainSerializer(serializers.Serializer):

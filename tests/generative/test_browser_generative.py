@@ -92,3 +92,29 @@ def test_registry_shows_the_judged_measures_and_evaluates_again(page, live_serve
     sign_in(small, live_server, "/generative/")
     small.screenshot(path=str(ARTIFACTS / "generative-registry-judged-phone.png"), full_page=True)
     phone.close()
+
+
+@pytest.mark.parametrize("size", ["1280x720", "390x844"])
+def test_a_versions_page_shows_its_measures_and_plots(browser, live_server, settings, size):  # noqa: F811
+    from tests.pages import no_sideways_scroll, open_as
+
+    torch.set_num_threads(1)
+    settings.RGZ_GENERATIVE_EVAL_PER_CLASS = 2
+    workflow, cutouts = make_workflow_with_subjects(n=10, retirement=3, name="Gen plots", survey_name="gen-plots")
+    for i, cutout in enumerate(cutouts):
+        Cutout.objects.filter(pk=cutout.pk).update(metadata={"label": "FRI" if i % 2 else "FRII"})
+    call_command("train_generator", "--survey", "gen-plots", "--preset", "tiny", "--epochs", "3", "--inline")
+    version = GeneratorVersion.objects.get()
+    tab = open_as(browser, live_server, UserFactory(username="boss", is_staff=True), size)
+    tab.goto(f"{live_server.url}/generative/versions/{version.pk}/")
+    for alt in ("Integrated flux", "Training loss"):
+        plot = tab.locator(f"img.plot[alt^='{alt}']")
+        plot.wait_for()
+        assert plot.evaluate("img => img.complete && img.naturalWidth") > 200
+        assert plot.bounding_box()["width"] <= tab.viewport_size["width"]
+    assert tab.locator("table.measures tr[data-key='ks_flux'] td").nth(1).inner_text() != ""
+    assert tab.locator("table.per-class tr[data-class]").count() == 2
+    no_sideways_scroll(tab)
+    tab.screenshot(path=str(ARTIFACTS / f"generative-version-{size}.png"), full_page=True)
+    assert not tab.errors, tab.errors
+    tab.context.close()

@@ -1,6 +1,8 @@
 """The generator registry end to end: train (tiny preset), evaluate, promote, generate, review;
 approved samples reach the queue flagged synthetic, nothing else does; bad input is refused."""
 
+from pathlib import Path
+
 import pytest
 import torch
 from django.core.management import CommandError, call_command
@@ -48,6 +50,31 @@ def test_training_evaluates_and_stores_a_ready_version(labelled):
     assert len(version.history) >= 1 and version.weights and version.sample_grid
     split = version.training_data
     assert split["test"] and not set(split["test"]) & set(split["train"])  # evaluated on held-out cutouts
+
+
+def test_the_evaluation_is_plotted_and_shown_with_its_measures(client, labelled):
+    from PIL import Image
+
+    version = train_tiny()
+    for plot in (version.properties_plot, version.loss_plot):
+        with Image.open(plot.path) as image:
+            assert image.format == "PNG" and image.width > 200 and image.height > 100
+    body = admin_client().get(f"/api/generative/versions/{version.pk}/").json()
+    assert body["properties_plot_url"] == version.properties_plot.url and body["loss_plot_url"] == version.loss_plot.url
+    client.force_login(UserFactory(username="boss", is_staff=True))
+    page = client.get(f"/generative/versions/{version.pk}/").content.decode()
+    assert version.properties_plot.url in page and version.loss_plot.url in page
+    assert 'data-key="memorisation"' in page and 'data-key="ks_flux"' in page
+    assert 'data-class="FRI"' in page and 'data-class="FRII"' in page
+    # a new evaluation replaces the plot with its own and keeps one file
+    first_plot = version.properties_plot.path
+    job = admin_client().post(f"/api/generative/versions/{version.pk}/evaluate/").json()
+    from jobs.runner import job_run
+
+    job_run(job_id=job["job"])
+    version.refresh_from_db()
+    assert version.properties_plot.path != first_plot and not Path(first_plot).exists()
+    assert Path(version.properties_plot.path).is_file()
 
 
 def test_promote_generate_review_and_serve_flagged_synthetic(labelled, django_capture_on_commit_callbacks):
@@ -184,6 +211,8 @@ def test_two_versions_are_compared_side_by_side(client, labelled):
     assert 'class="compare-form"' in page.content.decode()
     compared = client.get("/generative/compare/", {"a": first.pk, "b": second.pk})
     assert compared.status_code == 200 and 'data-key="memorisation"' in compared.content.decode()
+    assert first.properties_plot.url in compared.content.decode()
+    assert second.properties_plot.url in compared.content.decode()
     assert client.get("/generative/compare/", {"a": "x"}).status_code == 404
 
 
