@@ -30,7 +30,7 @@ def _push(link: ZooniverseLink, progress) -> JobReport:
     report = JobReport()
     with panoptes_session(link.endpoint):
         _ensure_subject_set(link, report)
-        pending = _subjects_to_create(link)
+        pending = _subjects_to_create(link, report)
         total = len(pending) + 3
         for done, status in enumerate(pending, start=1):
             _create_subject(link, status, report)
@@ -63,15 +63,41 @@ def _ensure_subject_set(link: ZooniverseLink, report: JobReport) -> None:
     report.notes.append(f"made subject set {subject_set.id}")
 
 
-def _subjects_to_create(link: ZooniverseLink) -> list[SubjectWorkflowStatus]:
-    """Open subjects Zooniverse does not have: neither pushed nor met in an imported export."""
+def _subjects_to_create(link: ZooniverseLink, report: JobReport | None = None) -> list[SubjectWorkflowStatus]:
+    """Open subjects Zooniverse does not have: neither pushed nor met in an imported export.
+    Generated ones only up to the workflow's synthetic share of the link's subject set, as
+    Zooniverse draws from the set at random; the rest wait for more real subjects."""
     known = ZooniverseSubject.objects.values_list("cutout_id", flat=True)
-    return list(
+    pending = list(
         SubjectWorkflowStatus.objects.filter(workflow=link.workflow, retired_at__isnull=True)
         .exclude(subject_id__in=known)
         .select_related("subject")
         .order_by("-priority", "subject_id")
     )
+    pushed = ZooniverseSubject.objects.filter(link=link)
+    real = pushed.filter(cutout__synthetic=False).count() + sum(not s.subject.synthetic for s in pending)
+    room = synthetic_room(float(link.workflow.synthetic_share), real, pushed.filter(cutout__synthetic=True).count())
+    kept, held = [], 0
+    for status in pending:
+        if status.subject.synthetic:
+            if room <= 0:
+                held += 1
+                continue
+            room -= 1
+        kept.append(status)
+    if held and report is not None:
+        report.notes.append(f"{held} generated subject(s) held back by the workflow's synthetic share")
+        report.extra["synthetic_held_back"] = held
+    return kept
+
+
+def synthetic_room(share: float, real: int, synthetic: int) -> int | float:
+    """How many more generated subjects a set of ``real`` real and ``synthetic`` generated ones
+    takes while generated ones stay at most ``share`` of it (no limit at a share of 1)."""
+    if share >= 1:
+        return float("inf")
+    allowed = int(share * real / (1 - share) + 1e-9)  # s / (real + s) <= share
+    return max(0, allowed - synthetic)
 
 
 def _create_subject(link: ZooniverseLink, status: SubjectWorkflowStatus, report: JobReport) -> None:
