@@ -5,7 +5,7 @@ import pytest
 import torch
 from django.core.management import call_command
 
-from annotations.models import Cutout, SubjectWorkflowStatus
+from annotations.models import Cutout, SubjectWorkflowStatus, Workflow
 from generative.models import GeneratedSample, GeneratorVersion
 from tests.annotations.test_browser import ARTIFACTS, browser, page  # noqa: F401  (shared Chromium fixtures)
 from tests.factories import UserFactory, make_workflow_with_subjects
@@ -21,14 +21,20 @@ def sign_in(tab, live_server, next_url):
     tab.wait_for_url(f"{live_server.url}{next_url}")
 
 
-def test_admin_promotes_generates_and_approves_samples(page, live_server, settings, browser):  # noqa: F811
+def trained_survey(survey_name: str, workflow_name: str, epochs: int, settings) -> GeneratorVersion:
+    """Ten labelled cutouts (FRI / FRII alternately) and a tiny generator trained on them."""
     torch.set_num_threads(1)
     settings.RGZ_GENERATIVE_EVAL_PER_CLASS = 2
-    workflow, cutouts = make_workflow_with_subjects(n=10, retirement=3, name="Gen browser", survey_name="gen-browser")
+    workflow, cutouts = make_workflow_with_subjects(n=10, retirement=3, name=workflow_name, survey_name=survey_name)
     for i, cutout in enumerate(cutouts):
         Cutout.objects.filter(pk=cutout.pk).update(metadata={"label": "FRI" if i % 2 else "FRII"})
-    call_command("train_generator", "--survey", "gen-browser", "--preset", "tiny", "--epochs", "2", "--inline")
-    version = GeneratorVersion.objects.get()
+    call_command("train_generator", "--survey", survey_name, "--preset", "tiny", "--epochs", str(epochs), "--inline")
+    return GeneratorVersion.objects.get(survey__name=survey_name)
+
+
+def test_admin_promotes_generates_and_approves_samples(page, live_server, settings, browser):  # noqa: F811
+    version = trained_survey("gen-browser", "Gen browser", 2, settings)
+    workflow = Workflow.objects.get(display_name="Gen browser")
     UserFactory(username="boss", is_staff=True)
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -67,13 +73,7 @@ def test_admin_promotes_generates_and_approves_samples(page, live_server, settin
 
 
 def test_registry_shows_the_judged_measures_and_evaluates_again(page, live_server, settings, browser):  # noqa: F811
-    torch.set_num_threads(1)
-    settings.RGZ_GENERATIVE_EVAL_PER_CLASS = 2
-    workflow, cutouts = make_workflow_with_subjects(n=10, retirement=3, name="Gen judged", survey_name="gen-judged")
-    for i, cutout in enumerate(cutouts):
-        Cutout.objects.filter(pk=cutout.pk).update(metadata={"label": "FRI" if i % 2 else "FRII"})
-    call_command("train_generator", "--survey", "gen-judged", "--preset", "tiny", "--epochs", "1", "--inline")
-    version = GeneratorVersion.objects.get()
+    version = trained_survey("gen-judged", "Gen judged", 1, settings)
     UserFactory(username="boss", is_staff=True)
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -98,13 +98,7 @@ def test_registry_shows_the_judged_measures_and_evaluates_again(page, live_serve
 def test_a_versions_page_shows_its_measures_and_plots(browser, live_server, settings, size):  # noqa: F811
     from tests.pages import no_sideways_scroll, open_as
 
-    torch.set_num_threads(1)
-    settings.RGZ_GENERATIVE_EVAL_PER_CLASS = 2
-    workflow, cutouts = make_workflow_with_subjects(n=10, retirement=3, name="Gen plots", survey_name="gen-plots")
-    for i, cutout in enumerate(cutouts):
-        Cutout.objects.filter(pk=cutout.pk).update(metadata={"label": "FRI" if i % 2 else "FRII"})
-    call_command("train_generator", "--survey", "gen-plots", "--preset", "tiny", "--epochs", "3", "--inline")
-    version = GeneratorVersion.objects.get()
+    version = trained_survey("gen-plots", "Gen plots", 3, settings)
     tab = open_as(browser, live_server, UserFactory(username="boss", is_staff=True), size)
     tab.goto(f"{live_server.url}/generative/versions/{version.pk}/")
     for alt in ("Integrated flux", "Training loss"):

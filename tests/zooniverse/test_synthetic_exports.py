@@ -11,10 +11,10 @@ from annotations.services import classification_create, cutout_set_priority
 from annotations.source_catalogue import consensus_sources
 from annotations.task_definitions import demo_workflow_definition
 from tests.factories import make_workflow_with_subjects
+from tests.zooniverse.test_zooniverse_sync import standin  # noqa: F401  (the Panoptes stand-in)
 from zooniverse import sync
 from zooniverse.export_reader import CLASSIFICATION_COLUMNS, SUBJECT_COLUMNS
 from zooniverse.export_writer import classification_rows, subject_rows
-from zooniverse.panoptes_standin import StandinServer, StandinState
 
 pytestmark = pytest.mark.django_db
 
@@ -55,25 +55,23 @@ def test_classification_and_subject_exports_flag_generated_subjects(mixed):
     assert "#synthetic" not in json.loads(subjects[cutouts[1].pk]["metadata"])
 
 
-def test_push_sends_generated_subjects_with_the_hidden_flag(settings, mixed):
+def link_to_project(workflow, state):
+    """The workflow linked to a new project's workflow on the Panoptes stand-in."""
+    project = state.add_project("EMU pilot", "rgz/emu-pilot")
+    tasks, strings = demo_workflow_definition()
+    zooniverse_workflow = state.add_workflow(project, "Morphology", tasks=tasks, strings=strings, version="1.1")
+    return sync.link_create(workflow=workflow, project_id=int(project), zooniverse_workflow_id=int(zooniverse_workflow))
+
+
+def test_push_sends_generated_subjects_with_the_hidden_flag(standin, mixed):  # noqa: F811
     workflow, cutouts = mixed
     Workflow.objects.filter(pk=workflow.pk).update(synthetic_share=0.5)  # room for the one generated subject
     for rank, cutout in enumerate(cutouts):
         cutout_set_priority(cutout=cutout, priority=float(rank))
-    state = StandinState(username="sync-bot", password="a-test-password")
-    with StandinServer(state) as server:
-        settings.ZOONIVERSE_ENDPOINT = server.url
-        settings.ZOONIVERSE_USERNAME = "sync-bot"
-        settings.ZOONIVERSE_PASSWORD = "a-test-password"
-        settings.ZOONIVERSE_CLIENT_SECRET = ""
-        project = state.add_project("EMU pilot", "rgz/emu-pilot")
-        tasks, strings = demo_workflow_definition()
-        zooniverse_workflow = state.add_workflow(project, "Morphology", tasks=tasks, strings=strings, version="1.1")
-        link = sync.link_create(
-            workflow=workflow, project_id=int(project), zooniverse_workflow_id=int(zooniverse_workflow)
-        )
-        assert sync.sync_push(link_id=link.pk).created == 3
-        pushed = {s["metadata"]["#rgz_cutout_id"]: s["metadata"] for s in state.resources["subjects"].values()}
+    state = standin.state
+    link = link_to_project(workflow, state)
+    assert sync.sync_push(link_id=link.pk).created == 3
+    pushed = {s["metadata"]["#rgz_cutout_id"]: s["metadata"] for s in state.resources["subjects"].values()}
     generated = pushed[cutouts[2].pk]
     assert generated["#synthetic"] is True
     assert (generated["#generator_version"], generated["#requested_class"], generated["#seed"]) == (2, "Bent", 7)
@@ -105,34 +103,24 @@ def test_generated_subjects_never_enter_the_source_catalogue(monkeypatch, mixed)
     assert seen == {cutouts[0].pk, cutouts[1].pk}
 
 
-def test_the_synthetic_share_caps_the_generated_subjects_pushed_and_the_rest_wait(settings):
+def test_the_synthetic_share_caps_the_generated_subjects_pushed_and_the_rest_wait(standin):  # noqa: F811
     workflow, cutouts = make_workflow_with_subjects(n=12, retirement=10, name="Capped push")
     generated = cutouts[8:]  # 8 real, 4 generated; a share of 0.2 lets 2 in (2 of 10)
     Cutout.objects.filter(pk__in=[c.pk for c in generated]).update(synthetic=True)
     Workflow.objects.filter(pk=workflow.pk).update(synthetic_share=0.2)
-    state = StandinState(username="sync-bot", password="a-test-password")
-    with StandinServer(state) as server:
-        settings.ZOONIVERSE_ENDPOINT = server.url
-        settings.ZOONIVERSE_USERNAME = "sync-bot"
-        settings.ZOONIVERSE_PASSWORD = "a-test-password"
-        settings.ZOONIVERSE_CLIENT_SECRET = ""
-        project = state.add_project("EMU pilot", "rgz/emu-pilot")
-        tasks, strings = demo_workflow_definition()
-        zooniverse_workflow = state.add_workflow(project, "Morphology", tasks=tasks, strings=strings, version="1.1")
-        link = sync.link_create(
-            workflow=workflow, project_id=int(project), zooniverse_workflow_id=int(zooniverse_workflow)
-        )
-        report = sync.sync_push(link_id=link.pk)
-        assert report.created == 10 and report.extra["synthetic_held_back"] == 2
-        assert "2 generated subject(s) held back" in " ".join(report.notes)
-        flags = [s["metadata"].get("#synthetic", False) for s in state.resources["subjects"].values()]
-        assert flags.count(True) == 2
-        for cutout in make_workflow_with_subjects(n=4, name="more", survey_name="more")[1]:  # 4 more real ones
-            SubjectWorkflowStatus.objects.create(workflow=workflow, subject=cutout)
-        again = sync.sync_push(link_id=link.pk)
-        assert again.created == 5  # the 4 real ones and one generated (3 of 15 at most)
-        flags = [s["metadata"].get("#synthetic", False) for s in state.resources["subjects"].values()]
-        assert flags.count(True) == 3 and again.extra["synthetic_held_back"] == 1
+    state = standin.state
+    link = link_to_project(workflow, state)
+    report = sync.sync_push(link_id=link.pk)
+    assert report.created == 10 and report.extra["synthetic_held_back"] == 2
+    assert "2 generated subject(s) held back" in " ".join(report.notes)
+    flags = [s["metadata"].get("#synthetic", False) for s in state.resources["subjects"].values()]
+    assert flags.count(True) == 2
+    for cutout in make_workflow_with_subjects(n=4, name="more", survey_name="more")[1]:  # 4 more real ones
+        SubjectWorkflowStatus.objects.create(workflow=workflow, subject=cutout)
+    again = sync.sync_push(link_id=link.pk)
+    assert again.created == 5  # the 4 real ones and one generated (3 of 15 at most)
+    flags = [s["metadata"].get("#synthetic", False) for s in state.resources["subjects"].values()]
+    assert flags.count(True) == 3 and again.extra["synthetic_held_back"] == 1
 
 
 def test_room_for_generated_subjects_keeps_them_within_the_share():
