@@ -132,8 +132,7 @@ def summarise(rows: list[dict]) -> dict:
             mine = [r for r in rows if r["budget"] == budget and r["arm"] == arm]
             for measure in measures:
                 mean_and_spread(out, f"{measure}_{arm}_{budget}", [r[measure] for r in mine])
-            if mine and all("confusion" in r for r in mine):
-                out[f"confusion_{arm}_{budget}"] = np.sum([r["confusion"] for r in mine], axis=0).tolist()
+            out[f"confusion_{arm}_{budget}"] = np.sum([r["confusion"] for r in mine], axis=0).tolist()
         for measure in ("accuracy", "recall_Bent"):
             out[f"{measure}_gain_{budget}"] = out[f"{measure}_augmented_{budget}"] - out[f"{measure}_real_{budget}"]
     return out
@@ -156,12 +155,10 @@ def plot(summary: dict, budgets: list[str], labels_at: dict[str, int], path: Pat
     import matplotlib.pyplot as plt
 
     xs = [labels_at[b] for b in budgets]
-    shifts = [b for b in budgets if f"confusion_real_{b}" in summary]
-    columns = max(2, len(shifts))
-    fig = plt.figure(figsize=(3.2 * columns, 7.0 if shifts else 3.5))
-    grid = fig.add_gridspec(2 if shifts else 1, 2 * columns)
-    half = columns  # each curve panel spans half the width
-    curves = [fig.add_subplot(grid[0, :half]), fig.add_subplot(grid[0, half:])]
+    columns = max(2, len(budgets))  # a confusion panel per budget under the two curve panels
+    fig = plt.figure(figsize=(3.2 * columns, 7.0))
+    grid = fig.add_gridspec(2, 2 * columns)
+    curves = [fig.add_subplot(grid[0, :columns]), fig.add_subplot(grid[0, columns:])]
     for ax, measure, title in zip(curves, ("accuracy", "recall_Bent"), ("test accuracy", "Bent recall"), strict=True):
         for arm, marker in zip(ARMS, ("o", "s"), strict=True):
             means = [summary[f"{measure}_{arm}_{b}"] for b in budgets]
@@ -174,7 +171,7 @@ def plot(summary: dict, budgets: list[str], labels_at: dict[str, int], path: Pat
         ax.set_xticks(xs, [f"{b}\n({n})" if b == "all" else b for b, n in zip(budgets, xs, strict=True)])
         ax.set(xlabel="real labels", ylabel=title, ylim=(0, 1))
     curves[0].legend(fontsize=8)
-    for i, budget in enumerate(shifts):
+    for i, budget in enumerate(budgets):
         shift = np.subtract(summary[f"confusion_augmented_{budget}"], summary[f"confusion_real_{budget}"])
         limit = max(1, int(np.abs(shift).max()))
         ax = fig.add_subplot(grid[1, 2 * i : 2 * i + 2])

@@ -36,14 +36,9 @@ def train_generator(*, version_id: int, progress) -> JobReport:
     return version_training_run(
         version,
         train=lambda report: _train(version, progress, report),
-        fail=_fail,
+        fail=training_abandoned,  # a failed training never resumes: its checkpoint goes too
         training_status=GeneratorVersion.Status.TRAINING,
     )
-
-
-def _fail(*, version_id: int, message: str) -> None:
-    """A training that failed (not one whose worker died) never resumes: its checkpoint goes."""
-    training_abandoned(version_id=version_id, message=message)
 
 
 def training_abandoned(*, version_id: int, message: str) -> None:

@@ -136,12 +136,11 @@ def generator_evaluation_start(*, version: GeneratorVersion, user=None):
 
 
 @transaction.atomic
-def version_metrics_store(*, version_id: int, metrics: dict, properties_png: bytes | None = None) -> None:
+def version_metrics_store(*, version_id: int, metrics: dict, properties_png: bytes) -> None:
     """A new evaluation of a trained version (its metrics and their plot); nothing else changes."""
     version = GeneratorVersion.objects.select_for_update().get(pk=version_id)
     previous_plot = version.properties_plot.name
-    if properties_png is not None:
-        version.properties_plot.save(f"version-{version.pk}-properties.png", ContentFile(properties_png), save=False)
+    version.properties_plot.save(f"version-{version.pk}-properties.png", ContentFile(properties_png), save=False)
     version.metrics = metrics
     version.save(update_fields=["metrics", "properties_plot"])
     if previous_plot and previous_plot != version.properties_plot.name:

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from generative.models import GeneratedSample, GeneratorVersion
+from generative.models import MAX_SEED, GeneratedSample, GeneratorVersion
 from generative.services import MAX_PER_CLASS, PRESETS
 
 
@@ -48,7 +48,7 @@ class GenerateSerializer(serializers.Serializer):
     guidance = serializers.FloatField(min_value=0, max_value=20, required=False, allow_null=True, default=None)
     seed = serializers.IntegerField(
         min_value=0,
-        max_value=2**31 - 1,
+        max_value=MAX_SEED,
         required=False,
         allow_null=True,
         default=None,
