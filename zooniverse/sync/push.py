@@ -129,9 +129,9 @@ SYNTHETIC_KEYS = ("#generator_version", "#requested_class", "#seed")
 
 
 def _subject_metadata(cutout) -> dict:
-    # a generated cutout's name says so: volunteers must not see it before they answer
-    file_key = "#filename" if cutout.synthetic else "Filename"
-    metadata = {"#rgz_cutout_id": cutout.pk, file_key: f"{cutout.name}.png", "#name": cutout.name}
+    # Every key is hidden (#): a generated cutout's name says so, a real one's is a catalogue name,
+    # and a key that only real subjects show would give the generated ones away before the answer.
+    metadata = {"#rgz_cutout_id": cutout.pk, "#filename": f"{cutout.name}.png", "#name": cutout.name}
     if cutout.ra_deg is not None and cutout.dec_deg is not None:
         metadata.update({"#ra": round(cutout.ra_deg, 6), "#dec": round(cutout.dec_deg, 6)})
     if cutout.synthetic:  # generated: hidden on Zooniverse too, with what the generator was asked for
