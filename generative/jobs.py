@@ -203,6 +203,7 @@ def generate_samples(
     plan = [(k, block + k * 10_000 + i) for k in range(len(version.classes)) for i in range(per_class)]
     # a resumed job (same seeds and guidance) skips what it stored; another guidance renders anew
     done_seeds = set(GeneratedSample.objects.filter(version=version, guidance=guidance).values_list("seed", flat=True))
+    shape = selectors.training_cutout_shape(version=version)  # drawn smaller, served at the survey's size
     todo = [(k, s) for k, s in plan if s not in done_seeds]
     report.skipped = len(plan) - len(todo)
     for n, (k, sample_seed) in enumerate(todo, start=1):
@@ -212,7 +213,7 @@ def generate_samples(
             cutout = synthetic_cutout_create(
                 survey=version.survey,
                 name=f"generated-v{version.number}-{sample_seed}-{guidance:g}",
-                image=ml.sky_image(image),
+                image=ml.sky_image(image, shape=shape),
                 metadata={"#generator_version": version.number, "#requested_class": requested, "#seed": sample_seed},
             )
             services.sample_create(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+
 from django.db.models import QuerySet
 
 from annotations import selectors as annotation_selectors
@@ -58,6 +60,17 @@ def cutouts_by_id(*, survey: Survey, ids: list[int]) -> dict[int, Cutout]:
         "pk", "name", "source_file", "metadata"
     )
     return {c.pk: c for c in rows}
+
+
+def training_cutout_shape(*, version: GeneratorVersion, sample: int = 2000) -> tuple[int, int] | None:
+    """(height, width) of the cutouts the version learned from (the median of up to ``sample`` of
+    them), or None when none of them is left."""
+    ids = (version.training_data or {}).get("train", [])[:sample]
+    sizes = list(Cutout.objects.filter(pk__in=ids, synthetic=False).values_list("height", "width"))
+    if not sizes:
+        return None
+    heights, widths = zip(*sizes, strict=True)
+    return int(statistics.median_low(heights)), int(statistics.median_low(widths))
 
 
 def survey_labels(*, survey: Survey) -> list[str]:

@@ -33,19 +33,19 @@ def clip_and_scale(image: np.ndarray, *, sigma: float = 3.0) -> np.ndarray:
     return out / peak
 
 
-def resample(images: np.ndarray, size: int) -> np.ndarray:
-    """(N, H, W) -> (N, size, size) float32, bilinear (area-averaged when shrinking)."""
+def resample(images: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
+    """(N, H, W) -> (N, size, size) float32, or (N, height, width) for a ``(height, width)`` size;
+    bilinear (area-averaged when shrinking)."""
     import torch
     import torch.nn.functional as F
 
+    shape = (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
     images = np.asarray(images, dtype=np.float32)
-    if images.shape[1:] == (size, size):
+    if images.shape[1:] == shape:
         return images
     x = torch.from_numpy(images)[:, None]  # (N, 1, H, W)
-    shrink = images.shape[1] > size or images.shape[2] > size
-    y = F.interpolate(
-        x, size=(size, size), mode="area" if shrink else "bilinear", align_corners=None if shrink else False
-    )
+    shrink = images.shape[1] > shape[0] or images.shape[2] > shape[1]
+    y = F.interpolate(x, size=shape, mode="area" if shrink else "bilinear", align_corners=None if shrink else False)
     return y[:, 0].numpy()
 
 

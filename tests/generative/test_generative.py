@@ -226,3 +226,19 @@ def test_a_training_draws_live_sample_grids_and_keeps_one(labelled, settings, mo
     assert version.sample_grid and version.status == "ready"
     grids = list((settings.MEDIA_ROOT / "generative" / "grids").iterdir())
     assert [p.name for p in grids] == [version.sample_grid.name.rsplit("/", 1)[1]]  # previews replaced, none left
+
+
+def test_samples_are_stored_at_the_size_of_the_cutouts_learned_from(labelled):
+    """Drawn at the preset's 32 px, served at the 64 px of the real cutouts (the field they cover),
+    so the survey's pixel scale holds and the size does not give them away."""
+    workflow, cutouts = labelled
+    version = train_tiny()
+    assert version.config["unet"]["image_size"] == 32 and {(c.width, c.height) for c in cutouts} == {(64, 64)}
+    admin_client().post(f"/api/generative/versions/{version.pk}/promote/")
+    call_command("generate", "--survey", "gen-survey", "--per-class", "1", "--seed", "0", "--inline")
+    assert set(Cutout.objects.filter(synthetic=True).values_list("width", "height")) == {(64, 64)}
+    # with the cutouts it learned from gone, a sample keeps the size it was drawn at
+    Cutout.objects.filter(pk__in=version.training_data["train"]).delete()
+    call_command("generate", "--survey", "gen-survey", "--per-class", "1", "--seed", "1", "--inline")
+    latest = Cutout.objects.filter(synthetic=True).order_by("-pk")[:2]
+    assert {(c.width, c.height) for c in latest} == {(32, 32)}
