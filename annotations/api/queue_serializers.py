@@ -112,8 +112,15 @@ class ClassificationStoredSerializer(ClassificationSerializer):
         "null for an observed one",
     )
 
+    subject_position = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text='the subject\'s sky position {"ra_deg", "dec_deg"}, shown after the answer where it was withheld '
+        "before it (position_withheld); null when none is known",
+    )
+
     class Meta(ClassificationSerializer.Meta):
-        fields = [*ClassificationSerializer.Meta.fields, "gold_feedback", "synthetic_notice"]
+        fields = [*ClassificationSerializer.Meta.fields, "gold_feedback", "synthetic_notice", "subject_position"]
 
 
 _DATETIME = serializers.DateTimeField()  # DRF's own formatting (ISO 8601, the current time zone)

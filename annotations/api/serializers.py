@@ -5,6 +5,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from annotations import ml
+from annotations.blinding import withheld_sky
 from annotations.models import SubjectWorkflowStatus, Survey
 from annotations.paths import import_path
 from core.api.fields import NumberField, PolylinesField, StoredJSONField
@@ -72,31 +73,49 @@ class CutoutLayerAstronomerSerializer(CutoutLayerSerializer):
 
 class CutoutSerializer(serializers.Serializer):
     """A cutout as volunteers may see it: a neutral identifier and the sky position, nothing that
-    hints at the answer (catalogue names, labels, ranking metadata are for astronomers)."""
+    hints at the answer (catalogue names, labels, ranking metadata are for astronomers).
+
+    The context's ``withheld`` (cutout ids, ``annotations.blinding``) are served blind: where
+    generated subjects are served, a subject not yet answered shows no position, format or
+    visible metadata, as a generated one has none."""
 
     id = serializers.IntegerField()
     survey = serializers.CharField(source="survey.name")
     name = serializers.SerializerMethodField(help_text="a neutral identifier (catalogue names are for astronomers)")
-    ra_deg = serializers.FloatField(allow_null=True)
-    dec_deg = serializers.FloatField(allow_null=True)
+    ra_deg = serializers.FloatField(allow_null=True, help_text="null when unknown or withheld")
+    dec_deg = serializers.FloatField(allow_null=True, help_text="null when unknown or withheld")
     width = serializers.IntegerField()
     height = serializers.IntegerField()
-    source_format = serializers.CharField()
+    source_format = serializers.CharField(allow_null=True, help_text="null while withheld")
     metadata = serializers.SerializerMethodField()
     image_url = serializers.SerializerMethodField()
     pixels_url = serializers.SerializerMethodField()
     contours_url = serializers.SerializerMethodField()
     sky = serializers.SerializerMethodField(
         help_text="raster pixels to sky: crpix (0-based, row 0 at the top), crval (deg), cd (deg per pixel), "
-        "projection (TAN or SIN), pixel_scale_arcsec, approximate; null when the position is unknown"
+        "projection (TAN or SIN), pixel_scale_arcsec, approximate; null when the position is unknown; only "
+        "pixel_scale_arcsec (the survey's) and approximate while the position is withheld"
+    )
+    position_withheld = serializers.SerializerMethodField(
+        help_text="true while the sky position, source format and metadata are withheld: the survey or workflow "
+        "serves generated subjects, and they are shown once this volunteer has answered the subject"
     )
     layers = CutoutLayerSerializer(many=True, read_only=True, help_text="other bands on the radio frame")
+
+    def to_representation(self, cutout):
+        data = super().to_representation(cutout)
+        if data["position_withheld"]:
+            data.update(ra_deg=None, dec_deg=None, source_format=None, metadata={}, sky=withheld_sky(cutout))
+        return data
+
+    def get_position_withheld(self, cutout) -> bool:
+        return cutout.pk in self.context.get("withheld", ())
 
     def get_name(self, cutout) -> str:
         return neutral_name(cutout)
 
     def get_sky(self, cutout) -> dict | None:
-        return ml.cutout_sky(cutout)
+        return None if self.get_position_withheld(cutout) else ml.cutout_sky(cutout)
 
     def get_metadata(self, cutout) -> dict:
         return volunteer_metadata(cutout.metadata)

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from annotations import ingestion, selectors, services
 from annotations.acquisition import gold_feedback
+from annotations.blinding import blind_ids, subject_position, withheld_ids
 from annotations.client_address import client_address
 from annotations.queue import QUEUE_MAX_BATCH, queue_next_subjects, queue_retry_after
 from annotations.roles import volunteer_from_request
@@ -94,7 +95,9 @@ class QueueNextView(APIView):
         if batch:
             present = synthetic_subjects_exist(workflow=workflow)
             # One list serializer for the batch: its fields are built once, not once a subject.
-            subjects = CutoutSerializer([row.subject for row in batch], many=True, context={"request": request}).data
+            cutouts = [row.subject for row in batch]
+            withheld = blind_ids(cutouts, queue_has_generated=present)  # the queue serves none already answered
+            subjects = CutoutSerializer(cutouts, many=True, context={"request": request, "withheld": withheld}).data
             items = [
                 {
                     "subject": subject,
@@ -187,6 +190,7 @@ class ClassificationListCreateView(generics.GenericAPIView):
         body = classification_stored_body(classification)
         body["gold_feedback"] = gold_feedback(classification=classification)
         body["synthetic_notice"] = synthetic_notice(classification=classification)
+        body["subject_position"] = subject_position(classification.subject)
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -206,6 +210,24 @@ class CutoutListView(generics.ListAPIView):
     def get_serializer_class(self):
         return CutoutAstronomerSerializer if is_astronomer(self.request.user) else CutoutSerializer
 
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if self.request is not None and not is_astronomer(self.request.user):
+            context["withheld"] = getattr(self, "withheld", set())  # of the page: set by list()
+        return context
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        rows = list(page if page is not None else queryset)
+        self.withheld = (
+            set()
+            if is_astronomer(request.user)
+            else withheld_ids(rows, volunteer_key=lambda: volunteer_from_request(request).key)
+        )
+        data = self.get_serializer(rows, many=True).data
+        return self.get_paginated_response(data) if page is not None else Response(data)
+
     def get_queryset(self):
         request = self.request
         return selectors.cutout_list(
@@ -222,8 +244,10 @@ class CutoutDetailView(APIView):
     def get(self, request, pk):
         astronomer = is_astronomer(request.user)
         cutout = selectors.cutout_get(cutout_id=pk, servable_only=not astronomer)
-        serializer = CutoutAstronomerSerializer if astronomer else CutoutSerializer
-        return Response(serializer(cutout, context={"request": request}).data)
+        if astronomer:
+            return Response(CutoutAstronomerSerializer(cutout, context={"request": request}).data)
+        withheld = withheld_ids([cutout], volunteer_key=lambda: volunteer_from_request(request).key)
+        return Response(CutoutSerializer(cutout, context={"request": request, "withheld": withheld}).data)
 
 
 class CutoutContoursView(APIView):

@@ -92,7 +92,10 @@
       state.key = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
       state.startedAt = new Date().toISOString();
       await image.show(item.subject, item.data);
-      const where = item.subject.ra_deg != null ? ` at RA ${item.subject.ra_deg.toFixed(4)}°, Dec ${item.subject.dec_deg.toFixed(4)}°` : "";
+      // Where generated subjects are served, no subject shows its position before the answer.
+      const where = item.subject.ra_deg != null
+        ? ` at RA ${item.subject.ra_deg.toFixed(4)}°, Dec ${item.subject.dec_deg.toFixed(4)}°`
+        : item.subject.position_withheld ? " (its sky position is shown after you answer)" : "";
       // Generated subjects are not marked before the answer (the realism question is blind);
       // the response to the answer says when one was generated.
       caption.textContent = `${item.subject.name}${where}`;
@@ -179,11 +182,18 @@
 
   // After a gold-standard subject: what the experts answered, beside the volunteer's answer.
   // After a generated subject: say so (volunteers are told in the field guide that some are).
-  function showSyntheticNotice(notice) {
+  // After a subject whose position was withheld: where it lies (none for a generated one).
+  function showSyntheticNotice(notice, answered, stored) {
     const box = $("synthetic-notice");
     if (!box) return;
-    box.hidden = !notice;
-    box.textContent = notice || "";
+    const position = answered && answered.position_withheld && stored && stored.subject_position;
+    const sky = window.rgzSky;
+    const where = position
+      ? `${answered.name} lies at RA ${sky.formatRA(position.ra_deg)} Dec ${sky.formatDec(position.dec_deg)}.`
+      : "";
+    const text = notice || where;
+    box.hidden = !text;
+    box.textContent = text;
   }
 
   function showGoldFeedback(feedback) {
@@ -241,7 +251,7 @@
       const count = $("count");
       count.textContent = String(parseInt(count.textContent, 10) + 1);
       showGoldFeedback(stored && stored.gold_feedback);
-      showSyntheticNotice(stored && stored.synthetic_notice);
+      showSyntheticNotice(stored && stored.synthetic_notice, answered, stored);
     } catch (error) {
       // Retired or already classified (409): nothing to redo. Otherwise the answer is lost: say so.
       formError.textContent = error.status === 409

@@ -275,7 +275,12 @@ window.rgzImage = (function () {
   function showSkyAt(event) {
     const readout = $("sky-readout");
     const info = state.subject && state.subject.sky;
-    if (!info) { readout.textContent = "No sky position is known for this image."; return; }
+    if (!info || !info.crval) {
+      readout.textContent = state.subject && state.subject.position_withheld
+        ? "The sky position is shown after you answer."
+        : "No sky position is known for this image.";
+      return;
+    }
     let [x, y] = [state.width / 2, state.height / 2];
     let where = "Centre";
     if (event) {

@@ -4,7 +4,7 @@ sets the workflow's synthetic share on the acquisition page. Desktop and phone s
 
 import pytest
 
-from annotations.models import Classification, Cutout, Workflow
+from annotations.models import Classification, Cutout, Survey, Workflow
 from tests.annotations.test_browser import ARTIFACTS, TUTORIAL_SEEN, browser  # noqa: F401  (shared Chromium fixture)
 from tests.factories import astronomer, make_workflow_with_subjects
 
@@ -73,3 +73,41 @@ def test_astronomer_sets_the_synthetic_share(browser, live_server):  # noqa: F81
     assert Workflow.objects.get(pk=workflow.pk).synthetic_share == 0.1
     page.locator("#synthetic-card").screenshot(path=str(ARTIFACTS / "synthetic-share.png"))
     context.close()
+
+
+def test_no_subject_shows_its_position_before_the_answer_where_generated_ones_are_served(browser, live_server):  # noqa: F811
+    """One real subject (with a sky position) and one generated (none): both read alike before the
+    answer; the real one's position is told after it, as the generated one's nature is."""
+    workflow, cutouts = make_workflow_with_subjects(n=2, retirement=5, name="Browser blind", survey_name="br-blind")
+    Cutout.objects.filter(pk=cutouts[1].pk).update(
+        synthetic=True, ra_deg=None, dec_deg=None, wcs_header="", metadata={"#requested_class": "FRII"}
+    )
+    Survey.objects.filter(pk=cutouts[0].survey_id).update(pixel_scale_arcsec=1.8)
+    Workflow.objects.filter(pk=workflow.pk).update(synthetic_share=1.0)
+    for viewport, size in ((DESKTOP, "desktop"), (PHONE, "phone")):
+        context = browser.new_context(viewport=viewport)
+        context.add_init_script(TUTORIAL_SEEN)
+        page = context.new_page()
+        errors = []
+        page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+        page.goto(f"{live_server.url}/classify/{workflow.pk}/")
+        told = []
+        for _ in range(2):
+            page.wait_for_function("() => !document.getElementById('submit').disabled", timeout=15000)
+            caption = page.locator("#subject-caption").inner_text()
+            assert "shown after you answer" in caption and "RA" not in caption, caption
+            assert page.locator("#sky-readout").inner_text() == "The sky position is shown after you answer."
+            assert page.locator("#scale-bar").is_visible()  # the survey's pixel scale still gives a scale bar
+            page.check("input[name=T0][value='2']")
+            if page.locator("#realism").is_visible():
+                page.check("input[name=realism][value=real]")
+            page.click("#submit")
+            page.wait_for_selector("#synthetic-notice:not([hidden])", timeout=15000)
+            told.append(page.locator("#synthetic-notice").inner_text())
+            if len(told) == 1:
+                page.screenshot(path=str(ARTIFACTS / f"blind-position-{size}.png"), full_page=True)
+        assert sorted("generated example" in text for text in told) == [False, True], told
+        real_notice = next(text for text in told if "generated example" not in text)
+        assert real_notice.startswith("Subject ") and " lies at RA 10h00m" in real_notice, real_notice
+        context.close()
+        assert not errors, errors
