@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
 from annotations.models import Cutout, RetirementReason, SubjectWorkflowStatus, Survey, Workflow
@@ -231,8 +231,14 @@ def samples_review(*, survey: Survey, sample_ids: list[int], review: str, user=N
 
 
 def _workflows_of(survey: Survey, synthetic_set) -> list[Workflow]:
-    """The workflows that serve the survey's real cutouts; the synthetic set is linked to them too."""
-    workflows = list(Workflow.objects.filter(subject_sets__survey=survey, active=True).distinct())
+    """The workflows that serve the survey's real cutouts; the synthetic set is linked to them too.
+    Not those whose real subjects show other bands (layers): a generated sample is radio only, and
+    a subject without the others' layers would give itself away there."""
+    layered = SubjectWorkflowStatus.objects.filter(
+        workflow=OuterRef("pk"), subject__synthetic=False, subject__layers__isnull=False
+    )
+    rows = Workflow.objects.filter(subject_sets__survey=survey, active=True).exclude(Exists(layered))
+    workflows = list(rows.distinct())
     for workflow in workflows:
         workflow.subject_sets.add(synthetic_set)
     return workflows
