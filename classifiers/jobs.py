@@ -40,17 +40,20 @@ def train_classifier(*, version_id: int, progress) -> JobReport:
     return version_training_run(
         version,
         train=lambda report: _train(version, progress, report),
-        fail=services.version_fail,
+        fail=training_abandoned,  # a failed training's checkpoint is of no further use
         training_status=ModelVersion.Status.TRAINING,
     )
 
 
 def training_abandoned(*, version_id: int, message: str) -> None:
-    """A training whose worker died in every attempt: the version fails, its checkpoint goes."""
+    """A training that failed, or whose worker died in every attempt: the version fails, and its
+    checkpoint and any half-written weights file go."""
     services.version_fail(version_id=version_id, message=message)
     version = ModelVersion.objects.filter(pk=version_id).first()
     if version is not None:
-        checkpoint_path(version).unlink(missing_ok=True)
+        checkpoint = checkpoint_path(version)
+        checkpoint.unlink(missing_ok=True)
+        checkpoint.with_suffix(".weights.pt").unlink(missing_ok=True)
 
 
 def _train(version: ModelVersion, progress, report: JobReport) -> None:

@@ -226,6 +226,23 @@ def test_failed_training_leaves_the_active_version(labelled_task, monkeypatch, d
     assert selectors.active_version(task=task).pk == v1.pk
 
 
+def test_a_training_that_fails_after_its_epochs_drops_its_checkpoint(labelled_task, monkeypatch):
+    version = services.training_start(task=labelled_task, epochs=2, labels="expert", overrides=TINY)
+
+    def broken_save(clf, path):
+        assert classifier_jobs.checkpoint_path(version).is_file()  # the epochs wrote it
+        path.write_bytes(b"half a weights file")
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(classifier_jobs.ml, "save_weights", broken_save)
+    with pytest.raises(OSError):
+        job_run(job_id=version.job.pk)
+    version.refresh_from_db()
+    assert version.status == ModelVersion.Status.FAILED and "no space left" in version.error
+    assert not classifier_jobs.checkpoint_path(version).exists()
+    assert not classifier_jobs.checkpoint_path(version).with_suffix(".weights.pt").exists()
+
+
 class WorkerKilled(BaseException):
     """Stands for a worker process dying: no except-Exception handler sees it."""
 
