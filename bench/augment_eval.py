@@ -83,22 +83,46 @@ def quick_generator(real: dict, seed: int, size: int = 32):
     return DiffusionGenerator(config).fit(resample(x[:, 0], size)[:, None], y)
 
 
+BRIGHTNESS = ("pipeline", "matched")
+
+
+def median_peak(images: np.ndarray) -> float:
+    return float(np.median(images.reshape(len(images), -1).max(axis=1))) if len(images) else float("nan")
+
+
 def synthetic_pool(
-    generator, needed: dict[int, int], seed: int, steps: int | None, size: int, noise_estimate: str | None = None
+    generator,
+    needed: dict[int, int],
+    seed: int,
+    steps: int | None,
+    size: int,
+    noise_estimate: str | None = None,
+    brightness: str = "pipeline",
+    peak_ratio: float = 1.0,
 ) -> dict[int, np.ndarray]:
     """{class: (n, 1, size, size) samples}, drawn once per seed (smaller budgets take the first
-    ones), resampled to the classifier's ``size`` if the generator draws another, and prepared as
-    the platform prepares a synthetic cutout before a classifier trains on it (noise clip, peak 1:
-    ``generative_eval.cutout_pipeline``). ``noise_estimate``: how the generator's background clip
-    measures the background (default: the generator's own)."""
+    ones), resampled to the classifier's ``size`` if the generator draws another. ``noise_estimate``:
+    how the generator's background clip measures the background (default: the generator's own).
+
+    ``brightness``: ``pipeline`` prepares them as the platform prepares a synthetic cutout before a
+    classifier trains on it (noise clip, peak 1: ``generative_eval.cutout_pipeline``); ``matched``
+    noise-clips them the same way but keeps each one's drawn brightness, times ``peak_ratio`` (the
+    real images' median peak at the classifier's size over that at the generator's), so that their
+    peaks at the classifier's input follow the real images' rather than all being 1."""
     from mlcore.ssl.data import resample
 
     pool = {}
     for k, n in needed.items():
+        if not n:
+            pool[k] = np.zeros((0, 1, size, size), np.float32)
+            continue
         classes = np.full(n, k, dtype=np.int64)
         samples = generator.sample(classes, seed=seed * 1000 + k, steps=steps, noise_estimate=noise_estimate)
         prepared = cutout_pipeline(samples)[0]  # as classifiers.ml: clipped and scaled, then resampled
-        pool[k] = resample(prepared[:, 0], size)[:, None] if n else np.zeros((0, 1, size, size), np.float32)
+        if brightness == "matched":
+            drawn_peaks = samples.reshape(n, -1).max(axis=1)[:, None, None, None]
+            prepared = np.minimum(prepared * drawn_peaks * peak_ratio, 1.0).astype(np.float32)
+        pool[k] = resample(prepared[:, 0], size)[:, None]
     return pool
 
 
@@ -221,6 +245,13 @@ def main(argv=None) -> dict:
         default=None,
         help="how the generator's background clip measures the background (default: the generator's own)",
     )
+    parser.add_argument(
+        "--synthetic-brightness",
+        choices=BRIGHTNESS,
+        default="pipeline",
+        help="pipeline: synthetic images scaled to a peak of 1 as the cutout pipeline does; matched: their drawn "
+        "brightness kept, carried to the classifier's size by the real images' median peaks at the two sizes",
+    )
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (part of what a run reproduces)")
     parser.add_argument(
         "--out",
@@ -262,6 +293,16 @@ def main(argv=None) -> dict:
     real["train"] = (x_train, y_train)
     say(f"firstgalaxydata at {size} px: {len(y_train)} train, {len(y_test)} test")
     chosen_classes = [CLASSES.index(name) for name in args.synthetic_classes]
+    generator_size = 32 if args.quick else generator.config.unet.image_size
+    # a real source's peak falls as an image shrinks: its median at each size carries the drawn
+    # brightness from the generator's size to the classifier's (``--synthetic-brightness matched``)
+    real_peak = median_peak(x_train)
+    real_peak_at_generator = real_peak
+    if generator_size != size:
+        real_peak_at_generator = median_peak(firstgalaxydata_prepared(generator_size, limit)["train"][0])
+    peak_ratio = real_peak / real_peak_at_generator
+    say(f"real median peak: {real_peak:.3f} at {size} px, {real_peak_at_generator:.3f} at {generator_size} px")
+    synthetic_peaks = []
 
     rows, labels_at = [], {}
     for seed in seeds:
@@ -275,8 +316,14 @@ def main(argv=None) -> dict:
             )
             for k in chosen_classes
         }
-        pool = synthetic_pool(generator, needed, seed, sample_steps, size, args.noise_estimate)
-        say(f"seed {seed}: sampled {sum(needed.values())} synthetic images ({needed})")
+        pool = synthetic_pool(
+            generator, needed, seed, sample_steps, size, args.noise_estimate, args.synthetic_brightness, peak_ratio
+        )
+        synthetic_peaks.append(median_peak(np.concatenate(list(pool.values()))))
+        say(
+            f"seed {seed}: sampled {sum(needed.values())} synthetic images ({needed}), "
+            f"median peak {synthetic_peaks[-1]:.3f} at the classifier's input ({args.synthetic_brightness})"
+        )
         for budget, drawn in draws.items():
             labels_at[budget] = len(drawn)
             counts = synthetic_counts(y_train[drawn], chosen_classes, args.synthetic_per_class, args.synthetic_ratio)
@@ -324,6 +371,10 @@ def main(argv=None) -> dict:
         "classifier_steps": steps,
         "sample_steps": sample_steps,
         "noise_estimate": args.noise_estimate or generator.config.noise_estimate,
+        "synthetic_brightness": args.synthetic_brightness,
+        "median_peak_real": real_peak,
+        "median_peak_real_at_generator_size": real_peak_at_generator,
+        "median_peak_synthetic": float(np.mean(synthetic_peaks)),
         "threads": args.threads,
         **summary,
         "seconds": clock.seconds(),
