@@ -66,6 +66,29 @@ def test_the_synthetic_pool_is_clipped_as_asked_then_prepared_as_the_platform_pr
     assert resampled[3].shape == (2, 1, 32, 32)
 
 
+def test_matched_brightness_keeps_each_drawn_peak_times_the_real_ratio_instead_of_lifting_it_to_one():
+    import torch
+
+    from mlcore.generative.config import preset
+    from mlcore.generative.diffusion import DiffusionGenerator
+
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(1)
+    x = np.zeros((8, 1, 16, 16), np.float32)
+    x[:, 0, 6:10, 6:10] = rng.uniform(0.3, 0.6, (8, 1, 1))
+    config = preset("tiny", image_size=16, n_classes=4, max_steps=2, sample_steps=2)
+    generator = DiffusionGenerator(config).fit(x, np.arange(8) % 4)
+    lifted = augment_eval.synthetic_pool(generator, {3: 4}, 7, None, 16)[3]
+    matched = augment_eval.synthetic_pool(generator, {3: 4}, 7, None, 16, brightness="matched", peak_ratio=0.5)[3]
+    drawn = generator.sample(np.full(4, 3), seed=7 * 1000 + 3)
+    peaks = drawn.reshape(4, -1).max(axis=1)
+    lit = lifted.reshape(4, -1).max(axis=1) > 0  # the pipeline leaves a blank draw blank
+    assert lit.any() and np.allclose(lifted.reshape(4, -1).max(axis=1)[lit], 1.0)
+    expected = np.minimum(peaks * 0.5, 1.0)[lit]
+    assert np.allclose(matched.reshape(4, -1).max(axis=1)[lit], expected, atol=1e-6) and (expected < 1).any()
+    assert np.allclose(matched, np.minimum(lifted * (peaks * 0.5)[:, None, None, None], 1.0), atol=1e-6)
+
+
 def test_a_classifier_smaller_than_the_networks_smallest_input_is_refused_before_any_work(capsys):
     with pytest.raises(SystemExit):
         augment_eval.main(["--generator", "missing.ckpt", "--classifier-size", "32"])
