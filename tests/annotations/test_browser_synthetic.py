@@ -24,15 +24,21 @@ def generated_only_workflow():
     return workflow
 
 
+def classify_page(chromium, live_server, workflow, viewport):
+    """A new volunteer's classify page of ``workflow`` (tutorial seen); its script errors are collected."""
+    context = chromium.new_context(viewport=viewport)
+    context.add_init_script(TUTORIAL_SEEN)
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{live_server.url}/classify/{workflow.pk}/")
+    return context, page, errors
+
+
 def test_volunteer_answers_a_generated_subject_blind_and_is_told_after(browser, live_server):  # noqa: F811
     workflow = generated_only_workflow()
     for viewport, shot in ((DESKTOP, "synthetic-notice-desktop.png"), (PHONE, "synthetic-notice-phone.png")):
-        context = browser.new_context(viewport=viewport)
-        context.add_init_script(TUTORIAL_SEEN)
-        page = context.new_page()
-        errors = []
-        page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
-        page.goto(f"{live_server.url}/classify/{workflow.pk}/")
+        context, page, errors = classify_page(browser, live_server, workflow, viewport)
         page.wait_for_function("() => !document.getElementById('submit').disabled", timeout=15000)
         caption = page.locator("#subject-caption").inner_text()
         assert "generated" not in caption.lower()  # nothing marks it before the answer
@@ -85,12 +91,7 @@ def test_no_subject_shows_its_position_before_the_answer_where_generated_ones_ar
     Survey.objects.filter(pk=cutouts[0].survey_id).update(pixel_scale_arcsec=1.8)
     Workflow.objects.filter(pk=workflow.pk).update(synthetic_share=1.0)
     for viewport, size in ((DESKTOP, "desktop"), (PHONE, "phone")):
-        context = browser.new_context(viewport=viewport)
-        context.add_init_script(TUTORIAL_SEEN)
-        page = context.new_page()
-        errors = []
-        page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
-        page.goto(f"{live_server.url}/classify/{workflow.pk}/")
+        context, page, errors = classify_page(browser, live_server, workflow, viewport)
         told = []
         for _ in range(2):
             page.wait_for_function("() => !document.getElementById('submit').disabled", timeout=15000)
