@@ -26,6 +26,10 @@ from .models import Classification, Cutout, QueueLease, SubjectWorkflowStatus, W
 from .roles import Volunteer
 
 REALISM_ANSWERS = ("real", "generated")
+# Hidden metadata of a generated cutout that classifier training reads to give it the real images'
+# brightness at its own size: the sample's drawn peak, and the median peak of the real images its
+# generator learned from, at the generator's size.
+DRAWN_PEAK, GENERATOR_MEDIAN_PEAK = "#drawn_peak", "#real_median_peak"
 
 
 def synthetic_subjects_exist(*, workflow: Workflow, open_only: bool = False) -> bool:

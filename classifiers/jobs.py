@@ -57,7 +57,7 @@ def training_abandoned(*, version_id: int, message: str) -> None:
 
 
 def _train(version: ModelVersion, progress, report: JobReport) -> None:
-    arrays, labels, synthetic = _read(version, progress, report)
+    arrays, labels, synthetic, brightness = _read(version, progress, report)
     epochs = int(version.config.get("epochs") or 1)
     # Reading ends at 100 %; training starts again from 0 with its own words (a new phase).
     progress(0, epochs, f"training: epoch 1/{epochs} running (time left known after two epochs)")
@@ -70,6 +70,7 @@ def _train(version: ModelVersion, progress, report: JobReport) -> None:
             "unlabelled": arrays.pool.ids,
             "labels": {str(i): labels[i] for i in arrays.train.ids + arrays.val.ids + arrays.test.ids},
             "synthetic": [i for i in arrays.train.ids if i in synthetic],
+            "synthetic_brightness": brightness,
             "skipped": report.errors[:200],
         },
     )
@@ -98,8 +99,11 @@ def _warm_weights(version: ModelVersion) -> str:
     return source.weights.path
 
 
-def _read(version: ModelVersion, progress, report: JobReport) -> tuple[ml.TrainingArrays, dict[int, int], set[int]]:
-    """The images of the version's training set, prepared; unreadable ones are reported."""
+def _read(
+    version: ModelVersion, progress, report: JobReport
+) -> tuple[ml.TrainingArrays, dict[int, int], set[int], dict | None]:
+    """The images of the version's training set, prepared (generated ones with the real images'
+    brightness); unreadable ones are reported."""
     data = selectors.training_set(
         task=version.task, source=version.label_source, augment_synthetic=version.augment_synthetic
     )
@@ -116,6 +120,13 @@ def _read(version: ModelVersion, progress, report: JobReport) -> tuple[ml.Traini
         return arrays
 
     train, val, test = read(data.train, "labelled"), read(data.val, "validation"), read(data.test, "test")
+    brightness = None
+    if data.synthetic:
+        train, brightness = ml.synthetic_brightness_matched(train, {pk: by_id[pk] for pk in data.synthetic})
+        report.notes.append(
+            f"{brightness['matched']} generated image(s) given the real images' brightness"
+            + (f", {brightness['unmatched']} with none recorded kept a peak of 1" if brightness["unmatched"] else "")
+        )
     pool = (
         read(data.unlabelled, "unlabelled")
         if version.method == "fixmatch"
@@ -132,7 +143,7 @@ def _read(version: ModelVersion, progress, report: JobReport) -> tuple[ml.Traini
             "at least two classes are needed"
         )
     arrays = ml.TrainingArrays(train, val, test, pool, y_train=y_train, y_val=classes(val), y_test=classes(test))
-    return arrays, data.labels, set(data.synthetic)
+    return arrays, data.labels, set(data.synthetic), brightness
 
 
 def _epoch_recorder(version: ModelVersion, progress):

@@ -13,6 +13,7 @@ import numpy as np
 
 from annotations.ml import ImageReadError, read_cutout_image
 from annotations.models import Cutout
+from annotations.synthetic import DRAWN_PEAK, GENERATOR_MEDIAN_PEAK
 from mlcore.active.policy import AcquisitionPolicy
 from mlcore.active.policy import combined_priority as policy_priority
 from mlcore.active.policy import explain as policy_explain
@@ -67,6 +68,31 @@ def cutout_arrays(
             progress(done, len(cutouts))
     x = np.stack(rows) if rows else np.zeros((0, len(layers), size, size), np.float32)
     return CutoutArrays(x=x.astype(np.float32), ids=ids, errors=errors)
+
+
+def synthetic_brightness_matched(arrays: CutoutArrays, generated: dict[int, Cutout]) -> tuple[CutoutArrays, dict]:
+    """The rows of ``generated`` cutouts (id -> cutout) with the real rows' brightness: the
+    pipeline scaled each to a peak of 1 before resampling it; it is scaled again by its drawn peak,
+    carried to this size by the real images' median peaks at the two sizes
+    (``mlcore.generative.brightness``). Generated cutouts without a
+    recorded brightness (made before it was recorded) keep the pipeline's. Returns the arrays and
+    what was done: ``real_median_peak`` here, ``matched`` and ``unmatched`` counts."""
+    from mlcore.generative.brightness import matched_peak, median_peak
+
+    rows = [i for i, pk in enumerate(arrays.ids) if pk in generated]
+    real = [i for i, pk in enumerate(arrays.ids) if pk not in generated]
+    real_median = median_peak(arrays.x[real, 0]) if real else float("nan")
+    x, matched = arrays.x.copy(), 0
+    for i in rows:
+        hidden = generated[arrays.ids[i]].metadata or {}
+        drawn, reference = hidden.get(DRAWN_PEAK), hidden.get(GENERATOR_MEDIAN_PEAK)
+        numbers = isinstance(drawn, (int, float)) and isinstance(reference, (int, float))
+        if not (real and numbers and drawn > 0 and reference > 0):
+            continue
+        x[i, 0] *= matched_peak(drawn, reference, real_median)  # the pipeline scaled it to a peak of 1
+        matched += 1
+    summary = {"real_median_peak": real_median if real else None, "matched": matched}
+    return replace(arrays, x=x), {**summary, "unmatched": len(rows) - matched}
 
 
 def config_for(*, method: str, epochs: int, seed: int = 0, n_classes: int = 2, overrides: dict | None = None):

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotations.ingestion import synthetic_cutout_create
+from annotations.synthetic import DRAWN_PEAK, GENERATOR_MEDIAN_PEAK
 from core.errors import InvalidInput
 from core.feature_extractors import feature_extractor_for_survey
 from jobs.reports import JobReport
@@ -63,7 +64,12 @@ def _train(version: GeneratorVersion, progress, report: JobReport) -> None:
     GeneratorVersion.objects.filter(pk=version.pk).update(
         config=config.as_dict(),
         classes=classes,
-        training_data={"train": [data.ids[i] for i in train], "test": [data.ids[i] for i in test]},
+        training_data={
+            "train": [data.ids[i] for i in train],
+            "test": [data.ids[i] for i in test],
+            # what a classifier needs to give the samples the real images' brightness at its own size
+            "median_peak": ml.median_peak(data.x[train]),
+        },
     )
 
     def on_epoch(epoch: int, total: int, row: dict) -> None:
@@ -190,6 +196,16 @@ def _store(version: GeneratorVersion, generator, evaluation: ml.Evaluation) -> N
     version.save()
 
 
+def brightness_metadata(image: np.ndarray, version: GeneratorVersion) -> dict:
+    """A sample's drawn peak beside its generator's real median peak (hidden metadata read by
+    classifier training, ``classifiers.ml.synthetic_brightness_matched``); none for a version
+    trained before the median was recorded."""
+    reference = (version.training_data or {}).get("median_peak")
+    if not reference:
+        return {}
+    return {DRAWN_PEAK: float(np.max(image)), GENERATOR_MEDIAN_PEAK: float(reference)}
+
+
 def generate_samples(
     *, version_id: int, per_class: int, seed: int = 0, guidance: float | None = None, progress
 ) -> JobReport:
@@ -214,7 +230,12 @@ def generate_samples(
                 survey=version.survey,
                 name=f"generated-v{version.number}-{sample_seed}-{guidance:g}",
                 image=ml.sky_image(image, shape=shape),
-                metadata={"#generator_version": version.number, "#requested_class": requested, "#seed": sample_seed},
+                metadata={
+                    "#generator_version": version.number,
+                    "#requested_class": requested,
+                    "#seed": sample_seed,
+                    **brightness_metadata(image, version),
+                },
             )
             services.sample_create(
                 version=version, cutout=cutout, requested_class=requested, seed=sample_seed, guidance=guidance

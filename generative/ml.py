@@ -207,6 +207,13 @@ def grid_png(images: np.ndarray, classes: np.ndarray, n_classes: int, per_row: i
     return buffer.getvalue()
 
 
+def median_peak(images: np.ndarray) -> float:
+    """The median brightest pixel of prepared images (N, 1, S, S)."""
+    from mlcore.generative.brightness import median_peak as peak
+
+    return peak(images)
+
+
 def sky_image(image: np.ndarray, *, shape: tuple[int, int] | None = None):
     """(1, S, S) or (S, S) generated pixels -> the image type ingestion renders (no WCS: a
     generated source has no place on the sky). With ``shape`` (height, width) the pixels are

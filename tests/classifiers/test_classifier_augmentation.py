@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from annotations.ingestion import cutout_create, synthetic_cutout_create
 from annotations.ml import prepare_cutout, read_cutout_image
+from annotations.models import Cutout
 from annotations.services import expert_classification_create
 from classifiers import selectors, services
 from classifiers.models import ModelVersion
@@ -122,3 +123,43 @@ def test_the_api_takes_the_switch_and_refuses_a_bad_value(survey_with_samples):
     started = client.post(url, {"augment_synthetic": True, "labels": "expert", "epochs": 1}, format="json")
     assert started.status_code == 202 and started.json()["augment_synthetic"] is True
     assert ModelVersion.objects.get(pk=started.json()["id"]).augment_synthetic
+
+
+def test_generated_rows_take_the_real_rows_brightness_where_it_was_recorded():
+    """Rows of generated cutouts keep their drawn peak times the real median here over the real
+    median at the generator's size; one with nothing recorded keeps the pipeline's peak of 1."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from classifiers import ml
+
+    x = np.zeros((5, 1, 8, 8), np.float32)
+    for i, peak in enumerate([0.6, 0.8, 1.0, 0.9, 0.9]):  # three real rows, then two generated
+        x[i, 0, 3:5, 3:5] = peak  # a generated row's pipeline peak of 1 fell to 0.9 in the resampling
+        x[i, 0, 2, 2] = peak / 2
+    arrays = ml.CutoutArrays(x=x, ids=[1, 2, 3, 10, 11])
+    generated = {
+        10: SimpleNamespace(metadata={"#drawn_peak": 0.2, "#real_median_peak": 0.4}),
+        11: SimpleNamespace(metadata={"#requested_class": "FRI"}),  # made before brightness was recorded
+    }
+    out, summary = ml.synthetic_brightness_matched(arrays, generated)
+    assert summary == {"real_median_peak": pytest.approx(0.8), "matched": 1, "unmatched": 1}
+    assert np.allclose(out.x[3], x[3] * (0.2 * 0.8 / 0.4))  # the same image, dimmer by its matched peak
+    assert np.array_equal(out.x[[0, 1, 2, 4]], x[[0, 1, 2, 4]])
+    assert np.array_equal(arrays.x, x)  # the input is left alone
+
+
+def test_a_training_with_augmentation_records_how_the_generated_images_were_brightened(survey_with_samples):
+    task, generated = survey_with_samples
+    for name in ("fri-a", "frii-a"):
+        cutout = Cutout.objects.get(pk=generated[name])
+        cutout.metadata = {**cutout.metadata, "#drawn_peak": 0.3, "#real_median_peak": 0.5}
+        cutout.save(update_fields=["metadata"])
+    options = ["--task", "aug", "--epochs", "1", "--labels", "expert", "--method", "supervised", "--max-steps", "2"]
+    call_command("retrain", *options, "--augment-synthetic", "--inline")
+    version = ModelVersion.objects.get(task=task)
+    brightness = version.training_data["synthetic_brightness"]
+    assert brightness["matched"] == 2 and brightness["unmatched"] == 1  # fri-b has none recorded
+    assert 0 < brightness["real_median_peak"] <= 1
+    assert any("2 generated image(s) given the real images' brightness" in n for n in version.job.result["notes"])

@@ -8,6 +8,7 @@ import torch
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
+from annotations.ml import read_cutout_image
 from annotations.models import Cutout, SubjectWorkflowStatus
 from generative import jobs as generative_jobs
 from generative.models import GeneratedSample, GeneratorVersion
@@ -237,6 +238,14 @@ def test_samples_are_stored_at_the_size_of_the_cutouts_learned_from(labelled):
     admin_client().post(f"/api/generative/versions/{version.pk}/promote/")
     call_command("generate", "--survey", "gen-survey", "--per-class", "1", "--seed", "0", "--inline")
     assert set(Cutout.objects.filter(synthetic=True).values_list("width", "height")) == {(64, 64)}
+    # each sample records its drawn peak beside the real images' median peak at the generator's size
+    reference = version.training_data["median_peak"]
+    assert 0 < reference <= 1
+    for cutout in Cutout.objects.filter(synthetic=True):
+        drawn = cutout.metadata["#drawn_peak"]
+        assert cutout.metadata["#real_median_peak"] == reference and 0 < drawn
+        stored = float(read_cutout_image(cutout.source_file.path).data.max())
+        assert drawn >= stored - 1e-6  # resampling to the stored size never brightens
     # with the cutouts it learned from gone, a sample keeps the size it was drawn at
     Cutout.objects.filter(pk__in=version.training_data["train"]).delete()
     call_command("generate", "--survey", "gen-survey", "--per-class", "1", "--seed", "1", "--inline")
