@@ -37,6 +37,7 @@ import _data  # noqa: E402
 from _runs import RunClock, mean_and_spread, train_supervised, write_result  # noqa: E402
 from generative_eval import CLASSES, cutout_pipeline, firstgalaxydata_prepared  # noqa: E402
 
+from mlcore.generative.brightness import median_peak  # noqa: E402
 from mlcore.generative.config import NOISE_ESTIMATES  # noqa: E402
 
 OUT = _data.ROOT / "bench" / "out"
@@ -84,10 +85,6 @@ def quick_generator(real: dict, seed: int, size: int = 32):
 
 
 BRIGHTNESS = ("pipeline", "matched")
-
-
-def median_peak(images: np.ndarray) -> float:
-    return float(np.median(images.reshape(len(images), -1).max(axis=1))) if len(images) else float("nan")
 
 
 def synthetic_pool(

@@ -2,17 +2,17 @@ from django.urls import path
 
 from annotations.auth_views import LimitedObtainAuthToken
 
-from . import consensus_views, mark_views, ranking_views, synthetic_views, views, volunteer_views
+from . import consensus_views, cutout_views, mark_views, ranking_views, synthetic_views, views, volunteer_views
 
 urlpatterns = [
     path("auth/token/", LimitedObtainAuthToken.as_view(), name="api-token"),
     path("queue/next/", views.QueueNextView.as_view(), name="api-queue-next"),
     path("classifications/", views.ClassificationListCreateView.as_view(), name="api-classifications"),
-    path("cutouts/", views.CutoutListView.as_view(), name="api-cutouts"),
-    path("cutouts/upload/", views.CutoutUploadView.as_view(), name="api-cutout-upload"),
-    path("cutouts/<int:pk>/", views.CutoutDetailView.as_view(), name="api-cutout"),
-    path("cutouts/<int:pk>/contours/", views.CutoutContoursView.as_view(), name="api-cutout-contours"),
-    path("cutouts/<int:pk>/pixels/", views.CutoutPixelsView.as_view(), name="api-cutout-pixels"),
+    path("cutouts/", cutout_views.CutoutListView.as_view(), name="api-cutouts"),
+    path("cutouts/upload/", cutout_views.CutoutUploadView.as_view(), name="api-cutout-upload"),
+    path("cutouts/<int:pk>/", cutout_views.CutoutDetailView.as_view(), name="api-cutout"),
+    path("cutouts/<int:pk>/contours/", cutout_views.CutoutContoursView.as_view(), name="api-cutout-contours"),
+    path("cutouts/<int:pk>/pixels/", cutout_views.CutoutPixelsView.as_view(), name="api-cutout-pixels"),
     path("surveys/", views.SurveyListCreateView.as_view(), name="api-surveys"),
     path(
         "surveys/<int:pk>/queue-ranking/",
